@@ -1,0 +1,162 @@
+# consent-milter: build, test, sanitizer check, fuzz, bench, install.
+#
+# Plain make and pkg-config.  User CFLAGS/LDFLAGS are added to the
+# required flags, never replace them.  WERROR=1 turns warnings into errors
+# (CI sets it).  SANITIZER=address|undefined|address,undefined builds
+# instrumented binaries into their own build directory.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+
+CC	?= cc
+CLANG	?= clang
+CFLAGS	?= -O2 -g
+LDFLAGS	?=
+
+PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual
+HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+VERSION	:= 0.1.0
+REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc $(WARN) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
+REQ_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+ifeq ($(WERROR),1)
+REQ_CFLAGS += -Werror
+endif
+
+comma	:= ,
+SANITIZER ?=
+ifeq ($(SANITIZER),)
+BUILD	?= build
+else ifneq ($(filter $(SANITIZER),address undefined address$(comma)undefined),)
+BUILD	?= build/san
+REQ_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+REQ_LDFLAGS += -fsanitize=$(SANITIZER)
+else
+$(error SANITIZER must be address, undefined or address,undefined)
+endif
+
+# The programs; each has its main in src/NAME.c.
+MAINSRC	:= $(wildcard src/consent-milter.c src/consentctl.c src/consent-unsubd.c)
+PROGS	:= $(MAINSRC:src/%.c=%)
+LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard src/*.c))
+LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
+LIB	:= $(BUILD)/libconsent.a
+BINS	:= $(PROGS:%=$(BUILD)/%)
+LIBS	:= $(PKG_LIBS) -lmilter -lpthread
+
+UNITSRC	:= $(wildcard tests/unit/test_*.c)
+UNITBIN	:= $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+FUZZSRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN	:= $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZOBJ	:= $(LIBSRC:src/%.c=build/fuzz/obj/%.o)
+FUZZFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc -g -O1 $(PKG_CFLAGS) \
+	     -fsanitize=fuzzer-no-link,address,undefined
+FUZZTIME ?= 10
+
+BENCHSRC := $(wildcard tests/bench/bench_*.c)
+BENCHBIN := $(BENCHSRC:tests/bench/%.c=$(BUILD)/tests/%)
+
+ALL_CFLAGS  = $(REQ_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(REQ_LDFLAGS) $(LDFLAGS)
+
+.SECONDARY:
+.PHONY: all deps test test-run unit cli milter-tests integration check \
+	fuzz fuzz-short bench demo install clean
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/tests/obj/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/obj/bench_%.o: tests/bench/bench_%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/bench_%: $(BUILD)/tests/obj/bench_%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# Installs missing Debian packages (needs root on a fresh machine).
+deps:
+	@scripts/deps.sh
+
+# The README's test command: installs what is missing, builds, runs
+# every test (unit, CLI, miltertest, private Postfix, short fuzz).
+test: deps
+	$(MAKE) test-run
+
+test-run: $(BINS) $(UNITBIN)
+	@BUILD=$(BUILD) FUZZ=$(if $(SANITIZER),0,1) tests/run-all.sh
+
+# The same tests again with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) SANITIZER=address,undefined test-run
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -c -o $@ $<
+
+build/fuzz/libconsent.a: $(FUZZOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libconsent.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libconsent.a $(LIBS)
+
+# Each fuzz target for FUZZTIME seconds, seeded from tests/fuzz/corpus/NAME.
+fuzz: $(FUZZBIN)
+	@tests/fuzz/run.sh $(FUZZTIME) $(FUZZBIN)
+
+fuzz-short: $(FUZZBIN)
+	@tests/fuzz/run.sh 5 $(FUZZBIN)
+
+bench: deps
+	$(MAKE) $(BINS) $(BENCHBIN)
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+# The README's main job: the milter in front of a private Postfix.
+demo: deps
+	$(MAKE) $(BINS)
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/consent-milter
+	install -m 0755 $(BUILD)/consent-milter $(DESTDIR)$(SBINDIR)/consent-milter
+	install -m 0755 $(BUILD)/consent-unsubd $(DESTDIR)$(SBINDIR)/consent-unsubd
+	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	test -e $(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf || \
+		install -m 0640 conf/consent-milter.conf \
+		$(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/obj/*.d build/fuzz/obj/*.d)

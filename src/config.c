@@ -1,0 +1,537 @@
+/*
+ * config.c - the configuration loader.
+ *
+ * A schema table names every key with its type, range and place in struct
+ * config.  The file is walked setting by setting: a key not in the table is
+ * an error, as is a value of the wrong type or out of range, each reported
+ * with the file and line libconfig gives.
+ */
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "record.h"
+#include "util.h"
+
+enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES };
+
+struct ckey {
+	const char *path;
+	enum ktype type;
+	size_t	off;
+	size_t	size;		/* K_STR: buffer size */
+	long long min, max;	/* K_INT range; K_ENUM: index into enums */
+	const char *const *enums;
+	/* Extra check or conversion after the value is stored; 0 / -1. */
+	int	(*post)(struct config *, char *, size_t);
+};
+
+static const char *const model_names[] = { "opt-in", "opt-out", NULL };
+static const char *const action_names[] = {
+	"reject", "drop", "redirect", "tag", "quarantine", NULL
+};
+
+const char *
+config_action_name(int a)
+{
+	return a >= 0 && a <= ACTION_QUARANTINE ? action_names[a] : "?";
+}
+
+static void	config_finish(struct config *);
+
+static int	post_list(struct config *, char *, size_t);
+static int	post_redirect(struct config *, char *, size_t);
+static int	post_header(struct config *, char *, size_t);
+
+#define OFF(f)	offsetof(struct config, f)
+#define SZ(f)	sizeof(((struct config *)0)->f)
+
+static const struct ckey keys[] = {
+	{ "store.path", K_STR, OFF(store_path), SZ(store_path), 1, 0, NULL, NULL },
+	{ "store.map_size_mb", K_INT, OFF(map_size_mb), 0, 1, 1 << 20, NULL, NULL },
+	{ "store.case_sensitive_local", K_BOOL, OFF(case_sensitive), 0, 0, 0, NULL, NULL },
+	{ "store.recipient_delimiter", K_STR, OFF(delims), SZ(delims), 0, 0, NULL, NULL },
+	{ "policy.model", K_ENUM, OFF(policy.model), 0, 0, 0, model_names, NULL },
+	{ "policy.double_opt_in", K_BOOL, OFF(policy.require_confirmed), 0, 0, 0, NULL, NULL },
+	{ "policy.default_list", K_STR, OFF(default_list), SZ(default_list), 1, 0, NULL, post_list },
+	{ "milter.socket", K_STR, OFF(socket), SZ(socket), 1, 0, NULL, NULL },
+	{ "milter.socket_mode", K_MODE, OFF(socket_mode), 0, 0, 0777, NULL, NULL },
+	{ "milter.socket_group", K_STR, OFF(socket_group), SZ(socket_group), 0, 0, NULL, NULL },
+	{ "milter.user", K_STR, OFF(user), SZ(user), 0, 0, NULL, NULL },
+	{ "milter.pid_file", K_STR, OFF(pid_file), SZ(pid_file), 0, 0, NULL, NULL },
+	{ "milter.timeout", K_INT, OFF(timeout), 0, 1, 3600, NULL, NULL },
+	{ "milter.shutdown_timeout", K_INT, OFF(shutdown_timeout), 0, 0, 600, NULL, NULL },
+	{ "milter.one_recipient_per_message", K_BOOL, OFF(one_rcpt_per_msg), 0, 0, 0, NULL, NULL },
+	{ "milter.max_recipients", K_INT, OFF(max_recipients), 0, 1, 100000, NULL, NULL },
+	{ "classify.list_id", K_BOOL, OFF(classify.use_list_id), 0, 0, 0, NULL, NULL },
+	{ "classify.precedence", K_BOOL, OFF(classify.use_precedence), 0, 0, 0, NULL, NULL },
+	{ "classify.list_header", K_STR, OFF(classify.list_header), SZ(classify.list_header), 0, 0, NULL, post_header },
+	{ "classify.strip_list_header", K_BOOL, OFF(classify.strip_list_header), 0, 0, 0, NULL, NULL },
+	{ "classify.rules", K_RULES, 0, 0, 0, 0, NULL, NULL },
+	{ "actions.default", K_ENUM, OFF(action_default), 0, 0, 0, action_names, NULL },
+	{ "actions.no_consent", K_ENUM, OFF(action_cfg[PR_NO_CONSENT]), 0, 0, 0, action_names, NULL },
+	{ "actions.pending", K_ENUM, OFF(action_cfg[PR_PENDING]), 0, 0, 0, action_names, NULL },
+	{ "actions.unconfirmed", K_ENUM, OFF(action_cfg[PR_UNCONFIRMED]), 0, 0, 0, action_names, NULL },
+	{ "actions.unsubscribed", K_ENUM, OFF(action_cfg[PR_UNSUBSCRIBED]), 0, 0, 0, action_names, NULL },
+	{ "actions.unsubscribed_all", K_ENUM, OFF(action_cfg[PR_UNSUBSCRIBED_ALL]), 0, 0, 0, action_names, NULL },
+	{ "actions.hard_bounce", K_ENUM, OFF(action_cfg[PR_HARD_BOUNCE]), 0, 0, 0, action_names, NULL },
+	{ "actions.complaint", K_ENUM, OFF(action_cfg[PR_COMPLAINT]), 0, 0, 0, action_names, NULL },
+	{ "actions.invalid", K_ENUM, OFF(action_cfg[PR_INVALID]), 0, 0, 0, action_names, NULL },
+	{ "actions.manual", K_ENUM, OFF(action_cfg[PR_MANUAL]), 0, 0, 0, action_names, NULL },
+	{ "actions.soft_bounce", K_ENUM, OFF(action_cfg[PR_SOFT_BOUNCE]), 0, 0, 0, action_names, NULL },
+	{ "actions.redirect_to", K_STR, OFF(redirect_to), SZ(redirect_to), 0, 0, NULL, post_redirect },
+};
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	util_strlcpy(c->store_path, "/var/lib/consent-milter/store",
+	    sizeof(c->store_path));
+	c->map_size_mb = 1024;
+	util_strlcpy(c->delims, "+", sizeof(c->delims));
+	c->policy.model = POLICY_OPTIN;
+	c->policy.require_confirmed = 0;
+	util_strlcpy(c->default_list, REC_DEFAULT_LIST, sizeof(c->default_list));
+	util_strlcpy(c->socket, "unix:/run/consent-milter/consent-milter.sock",
+	    sizeof(c->socket));
+	c->socket_mode = 0660;
+	util_strlcpy(c->socket_group, "postfix", sizeof(c->socket_group));
+	util_strlcpy(c->user, "consent-milter", sizeof(c->user));
+	c->timeout = 300;
+	c->shutdown_timeout = 10;
+	c->max_recipients = 1000;
+	c->classify.use_list_id = 1;
+	c->classify.use_precedence = 1;
+	util_strlcpy(c->classify.list_header, "X-Consent-List",
+	    sizeof(c->classify.list_header));
+	c->classify.strip_list_header = 1;
+	c->action_default = ACTION_REJECT;
+	for (int i = 0; i < PR_MAX_; i++)
+		c->action_cfg[i] = -1;	/* unset: actions.default */
+	config_finish(c);
+}
+
+/* Derive the values other modules use from what the file says. */
+static void
+config_finish(struct config *c)
+{
+	c->map_size = (uint64_t)c->map_size_mb << 20;
+	c->addr_flags = c->case_sensitive ? ADDR_CASE_SENSITIVE : 0;
+	c->classify.addr_flags = c->addr_flags;
+	util_strlcpy(c->classify.default_list, c->default_list,
+	    sizeof(c->classify.default_list));
+	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
+		c->action[i] = c->action_cfg[i] != -1 ? c->action_cfg[i] :
+		    c->action_default;
+}
+
+/* Checks that span keys, after the whole file is read. */
+static int
+config_check(struct config *c, char *err, size_t errlen)
+{
+	const char *file = c->file[0] ? c->file : "(string)";
+
+	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
+		if (c->action[i] == ACTION_REDIRECT && c->redirect_to[0] == '\0') {
+			snprintf(err, errlen, "%s: actions.%s: redirect needs "
+			    "actions.redirect_to (the holding mailbox)", file,
+			    policy_reason_name(i));
+			return -1;
+		}
+	return 0;
+}
+
+static int
+post_redirect(struct config *c, char *err, size_t errlen)
+{
+	struct addr a;
+	char why[200];
+
+	if (c->redirect_to[0] == '\0')
+		return 0;
+	if (addr_normalize(c->redirect_to, strlen(c->redirect_to), 0, "", &a,
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "invalid address: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+post_header(struct config *c, char *err, size_t errlen)
+{
+	for (const char *p = c->classify.list_header; *p; p++)
+		if (*p <= ' ' || *p == ':' || *p >= 0x7f) {
+			snprintf(err, errlen, "not a header field name");
+			return -1;
+		}
+	return 0;
+}
+
+static int
+post_list(struct config *c, char *err, size_t errlen)
+{
+	char why[128];
+
+	if (record_list_norm(c->default_list, c->default_list, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+where(char *err, size_t errlen, const config_setting_t *s, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+where(char *err, size_t errlen, const config_setting_t *s, const char *path,
+    const char *fmt, ...)
+{
+	char msg[512];
+	const char *file = config_setting_source_file(s);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u: %s: %s", file ? file : "(string)",
+	    config_setting_source_line(s), path, msg);
+	return -1;
+}
+
+static const char *
+type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "a value";
+	}
+}
+
+static const char *const rule_keys[] = {
+	"sender", "sender_domain", "sasl_login", "daemon_name", "class", "list",
+	NULL
+};
+
+/* One rule string field: copy with a length check. */
+static int
+rule_str(const config_setting_t *f, const char *path, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	const char *v;
+
+	if (config_setting_type(f) != CONFIG_TYPE_STRING)
+		return where(err, errlen, f, path, "must be a string");
+	v = config_setting_get_string(f);
+	if (v[0] == '\0' || strlen(v) >= outlen)
+		return where(err, errlen, f, path, "must be 1 to %zu octets",
+		    outlen - 1);
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+apply_rule(const config_setting_t *g, unsigned idx, struct classify_rule *ru,
+    char *err, size_t errlen)
+{
+	int n = config_setting_length(g), matchers = 0;
+	char path[128], buf[512], why[256];
+
+	memset(ru, 0, sizeof(*ru));
+	ru->class_ = CLASS_BULK;
+	ru->line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return where(err, errlen, g, "classify.rules", "rule %u must be "
+		    "a group { ... }", idx + 1);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *f = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(f);
+		int k;
+
+		for (k = 0; rule_keys[k] != NULL; k++)
+			if (strcmp(rule_keys[k], name) == 0)
+				break;
+		snprintf(path, sizeof(path), "classify.rules[%u].%s", idx, name);
+		if (rule_keys[k] == NULL)
+			return where(err, errlen, f, path, "unknown key (expected "
+			    "sender, sender_domain, sasl_login, daemon_name, "
+			    "class, list)");
+		if (rule_str(f, path, buf, sizeof(buf), err, errlen) == -1)
+			return -1;
+		switch (k) {
+		case 0: {
+			struct addr a;
+
+			/* Senders match case-insensitively, whatever the store does. */
+			if (addr_normalize(buf, strlen(buf), 0, "", &a, why,
+			    sizeof(why)) == -1)
+				return where(err, errlen, f, path, "%s", why);
+			util_strlcpy(ru->sender, a.key, sizeof(ru->sender));
+			matchers++;
+			break;
+		}
+		case 1:
+			if (addr_domain_normalize(buf, strlen(buf),
+			    ru->sender_domain, sizeof(ru->sender_domain), why,
+			    sizeof(why)) == -1)
+				return where(err, errlen, f, path, "%s", why);
+			matchers++;
+			break;
+		case 2:
+		case 3:
+			if (strlen(buf) >= CLASSIFY_NAME_MAX)
+				return where(err, errlen, f, path, "too long");
+			util_strlcpy(k == 2 ? ru->sasl_login : ru->daemon_name,
+			    buf, CLASSIFY_NAME_MAX);
+			matchers++;
+			break;
+		case 4:
+			if (strcmp(buf, "bulk") == 0)
+				ru->class_ = CLASS_BULK;
+			else if (strcmp(buf, "transactional") == 0)
+				ru->class_ = CLASS_TRANSACTIONAL;
+			else
+				return where(err, errlen, f, path, "unknown class "
+				    "\"%s\" (expected bulk, transactional)", buf);
+			break;
+		case 5:
+			if (record_list_norm(buf, ru->list, why, sizeof(why)) == -1)
+				return where(err, errlen, f, path, "%s", why);
+			break;
+		}
+	}
+	if (matchers == 0)
+		return where(err, errlen, g, "classify.rules", "rule %u matches "
+		    "everything: give it a sender, sender_domain, sasl_login or "
+		    "daemon_name", idx + 1);
+	return 0;
+}
+
+static int
+apply_rules(struct config *c, const config_setting_t *s, char *err,
+    size_t errlen)
+{
+	int t = config_setting_type(s), n;
+
+	if (t != CONFIG_TYPE_LIST)
+		return where(err, errlen, s, "classify.rules", "must be a list "
+		    "( { ... }, { ... } )");
+	n = config_setting_length(s);
+	if (n > CLASSIFY_RULES_MAX)
+		return where(err, errlen, s, "classify.rules", "more than %d rules",
+		    CLASSIFY_RULES_MAX);
+	c->classify.nrules = 0;
+	for (int i = 0; i < n; i++) {
+		if (apply_rule(config_setting_get_elem(s, (unsigned)i),
+		    (unsigned)i, &c->classify.rules[i], err, errlen) == -1)
+			return -1;
+		c->classify.nrules++;
+	}
+	return 0;
+}
+
+static int
+apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	char *base = (char *)c;
+	int t = config_setting_type(s);
+
+	switch (k->type) {
+	case K_STR: {
+		const char *v;
+
+		if (t != CONFIG_TYPE_STRING)
+			return where(err, errlen, s, k->path, "must be a string, "
+			    "not %s", type_name(t));
+		v = config_setting_get_string(s);
+		if (strlen(v) >= k->size)
+			return where(err, errlen, s, k->path, "longer than %zu "
+			    "octets", k->size - 1);
+		if (k->min > 0 && v[0] == '\0')
+			return where(err, errlen, s, k->path, "must not be empty");
+		memcpy(base + k->off, v, strlen(v) + 1);
+		break;
+	}
+	case K_INT: {
+		long long v;
+
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			return where(err, errlen, s, k->path, "must be an integer, "
+			    "not %s", type_name(t));
+		v = config_setting_get_int64(s);
+		if (v < k->min || v > k->max)
+			return where(err, errlen, s, k->path, "%lld is out of "
+			    "range (%lld to %lld)", v, k->min, k->max);
+		*(int *)(base + k->off) = (int)v;
+		break;
+	}
+	case K_BOOL: {
+		int v;
+
+		if (t != CONFIG_TYPE_BOOL)
+			return where(err, errlen, s, k->path, "must be true or "
+			    "false, not %s", type_name(t));
+		v = config_setting_get_bool(s);
+		*(int *)(base + k->off) = v;
+		break;
+	}
+	case K_MODE: {
+		const char *v;
+		char *end;
+		long m;
+
+		/* A string, since libconfig has no octal: "0660". */
+		if (t != CONFIG_TYPE_STRING)
+			return where(err, errlen, s, k->path, "must be an octal "
+			    "mode in quotes, such as \"0660\"");
+		v = config_setting_get_string(s);
+		m = strtol(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
+			return where(err, errlen, s, k->path, "\"%s\" is not an "
+			    "octal mode such as \"0660\"", v);
+		if (m & 02)
+			return where(err, errlen, s, k->path, "a world-writable "
+			    "socket lets anyone bypass the filter");
+		*(int *)(base + k->off) = (int)m;
+		break;
+	}
+	case K_RULES:
+		if (apply_rules(c, s, err, errlen) == -1)
+			return -1;
+		break;
+	case K_ENUM: {
+		const char *v;
+		int i;
+
+		if (t != CONFIG_TYPE_STRING)
+			return where(err, errlen, s, k->path, "must be a string, "
+			    "not %s", type_name(t));
+		v = config_setting_get_string(s);
+		for (i = 0; k->enums[i] != NULL; i++)
+			if (strcmp(k->enums[i], v) == 0)
+				break;
+		if (k->enums[i] == NULL) {
+			char list[256] = "";
+
+			for (int j = 0; k->enums[j] != NULL; j++) {
+				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
+				strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
+			}
+			return where(err, errlen, s, k->path, "unknown value "
+			    "\"%s\" (expected %s)", v, list);
+		}
+		*(int *)(base + k->off) = i;
+		break;
+	}
+	}
+	if (k->post != NULL) {
+		char why[256];
+
+		if (k->post(c, why, sizeof(why)) == -1)
+			return where(err, errlen, s, k->path, "%s", why);
+	}
+	return 0;
+}
+
+/* Walk a group: every member must be a known key or a known section. */
+static int
+walk(struct config *c, const config_setting_t *g, const char *prefix,
+    char *err, size_t errlen)
+{
+	int n = config_setting_length(g);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char path[256];
+		size_t j, plen;
+		int section = 0;
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+		    name ? name : "?");
+		plen = strlen(path);
+		for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
+			if (strcmp(keys[j].path, path) == 0)
+				break;
+			if (strncmp(keys[j].path, path, plen) == 0 &&
+			    keys[j].path[plen] == '.')
+				section = 1;
+		}
+		if (j < sizeof(keys) / sizeof(keys[0])) {
+			if (apply_key(c, &keys[j], s, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		if (!section)
+			return where(err, errlen, s, path, "unknown key");
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			return where(err, errlen, s, path, "must be a group "
+			    "{ ... }, not %s", type_name(config_setting_type(s)));
+		if (walk(c, s, path, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load(struct config *c, config_t *cf, int ok, const char *name, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if (!ok) {
+		if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read the file", name);
+		else
+			snprintf(err, errlen, "%s:%d: %s",
+			    config_error_file(cf) ? config_error_file(cf) : name,
+			    config_error_line(cf), config_error_text(cf));
+		config_destroy(cf);
+		return -1;
+	}
+	rc = walk(c, config_root_setting(cf), "", err, errlen);
+	config_destroy(cf);
+	config_finish(c);
+	if (rc == 0)
+		rc = config_check(c, err, errlen);
+	return rc;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	config_t cf;
+
+	config_defaults(c);
+	util_strlcpy(c->file, path, sizeof(c->file));
+	config_init(&cf);
+	return load(c, &cf, config_read_file(&cf, path) == CONFIG_TRUE, path,
+	    err, errlen);
+}
+
+int
+config_load_string(struct config *c, const char *text, char *err,
+    size_t errlen)
+{
+	config_t cf;
+
+	config_defaults(c);
+	config_init(&cf);
+	return load(c, &cf, config_read_string(&cf, text) == CONFIG_TRUE,
+	    "(string)", err, errlen);
+}

@@ -1,0 +1,75 @@
+/*
+ * config.h - the configuration: libconfig file -> one typed, validated,
+ * immutable struct.  Unknown keys, wrong types and values out of range are
+ * errors naming the file, the line and the key.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "policy.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/consent-milter/consent-milter.conf"
+#define CONFIG_PATH_MAX		1024
+
+struct config {
+	char	file[CONFIG_PATH_MAX];		/* "" when built from defaults */
+
+	/* store */
+	char	store_path[CONFIG_PATH_MAX];
+	int	map_size_mb;			/* initial map, for a new store */
+	int	case_sensitive;			/* local parts keep their case */
+	uint64_t map_size;			/* derived: bytes */
+	int	addr_flags;			/* derived: ADDR_* */
+	char	delims[8];			/* recipient delimiters */
+
+	/* policy */
+	struct policy_conf policy;
+	char	default_list[REC_LIST_MAX + 1];
+
+	/* milter */
+	char	socket[CONFIG_PATH_MAX];	/* unix:/path or inet:port@host */
+	int	socket_mode;			/* of a unix socket */
+	char	socket_group[64];		/* group of a unix socket, "" keeps it */
+	char	user[64];			/* to run as, "" stays */
+	char	pid_file[CONFIG_PATH_MAX];
+	int	timeout;			/* seconds, MTA I/O */
+	int	shutdown_timeout;		/* seconds to finish sessions at SIGTERM */
+	int	one_rcpt_per_msg;		/* 452 4.5.3 to a second bulk recipient */
+	int	max_recipients;			/* per message, beyond: 452 4.5.3 */
+
+	/* classification */
+	struct classify_conf classify;
+
+	/* actions, per deny reason */
+	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */
+	int	action_cfg[PR_MAX_];		/* as set in the file, or -1 */
+	int	action_default;			/* for reasons not set */
+	char	redirect_to[ADDR_MAX + 1];
+};
+
+#define ACTION_REJECT		0
+#define ACTION_DROP		1
+#define ACTION_REDIRECT		2
+#define ACTION_TAG		3
+#define ACTION_QUARANTINE	4
+
+const char *config_action_name(int);
+
+/* config_defaults - fill c with the built-in defaults. */
+void	config_defaults(struct config *c);
+
+/*
+ * config_load - defaults, then the file at path.  Returns 0, or -1 with
+ * "file:line: key: what is wrong" in err.
+ */
+int	config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* config_load_string - the same from a string (tests). */
+int	config_load_string(struct config *c, const char *text, char *err,
+	    size_t errlen);
+
+#endif

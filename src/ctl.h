@@ -1,0 +1,110 @@
+/*
+ * ctl.h - what the consentctl commands share: the parsed global options,
+ * the loaded configuration, exit codes and small argument helpers.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "record.h"
+#include "store.h"
+
+/* Exit codes, documented in consentctl(8). */
+#define CTL_OK		0	/* done; check: allowed */
+#define CTL_NO		1	/* check: denied; show/unsuppress: nothing stored */
+#define CTL_ERR		2	/* usage, bad input or store error: nothing changed */
+#define CTL_PARTIAL	3	/* import --skip-bad: good rows imported, bad rows skipped */
+
+#define CTL_FUTURE_SLACK 86400	/* how far ahead of the clock a time may be */
+
+/* Options a command may accept (ctl_options() mask). */
+#define O_LIST		0x0001
+#define O_PENDING	0x0002
+#define O_CONFIRMED	0x0004
+#define O_ALL		0x0008
+#define O_SOURCE	0x0010
+#define O_IP		0x0020
+#define O_AT		0x0040
+#define O_NOTE		0x0080
+#define O_REASON	0x0100
+#define O_EXPIRES	0x0200
+#define O_REF		0x0400
+#define O_JSON		0x0800
+#define O_FORMAT	0x1000
+#define O_DRYRUN	0x2000
+#define O_SKIPBAD	0x4000
+
+struct ctl_opts {
+	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
+	int	list_set;
+	int	pending, confirmed, all, json, dry_run, skip_bad;
+	int	source;			/* --source, else -1 */
+	char	ip[REC_IP_MAX + 1];
+	int64_t	at;			/* --at, else now */
+	char	note[REC_NOTE_MAX + 1];
+	int	reason;			/* --reason, else -1 */
+	int64_t	expires;		/* --expires as an absolute time, else 0 */
+	char	ref[REC_REF_MAX + 1];
+	const char *format;		/* --format, else NULL */
+	const char *arg;		/* the one positional argument, or NULL */
+};
+
+struct ctl {
+	struct config cf;
+	const char *prog;
+	const char *storedir;	/* -s, else cf.store_path */
+	int64_t	now;
+};
+
+/*
+ * ctl_options - parse a command's options (those in mask) and at most
+ * nargs positional arguments (exactly nargs when required).  Prints the
+ * command's usage on error.  0 / -1.
+ */
+int	ctl_options(struct ctl *c, int argc, char **argv, unsigned mask,
+	    int nargs, int required, struct ctl_opts *o);
+
+/* ctl_open_store - open the configured store; prints the error; 0 / -1. */
+int	ctl_open_store(struct ctl *c, int flags, struct store **sp);
+
+/* ctl_addr - normalise a command-line address; prints the error; 0 / -1. */
+int	ctl_addr(struct ctl *c, const char *arg, struct addr *a);
+
+/* ctl_list - normalise a list name into out (REC_LIST_MAX + 1); 0 / -1. */
+int	ctl_list(struct ctl *c, const char *arg, char *out);
+
+/* ctl_time - parse --at TIME (RFC 3339), refusing the far future; 0 / -1. */
+int	ctl_time(struct ctl *c, const char *arg, int64_t *t);
+
+/* ctl_ip - check and canonicalise an IP address into out; 0 / -1. */
+int	ctl_ip(const char *arg, char *out, size_t outlen);
+
+/* ctl_note - copy a free-text note, refusing control characters; 0 / -1. */
+int	ctl_note(const char *arg, char *out, size_t outlen);
+
+/* Print an error prefixed with the program name. */
+void	ctl_err(struct ctl *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Printing of records, shared by show, check and export. */
+void	ctl_print_subject_json(const char *key, const struct subject *s);
+void	ctl_print_subject_text(const char *key, const struct subject *s,
+	    int64_t now);
+
+/* The commands; argv[0] is the command name. */
+int	ctl_init(struct ctl *, int, char **);
+int	ctl_subscribe(struct ctl *, int, char **);
+int	ctl_confirm(struct ctl *, int, char **);
+int	ctl_unsubscribe(struct ctl *, int, char **);
+int	ctl_suppress(struct ctl *, int, char **);
+int	ctl_unsuppress(struct ctl *, int, char **);
+int	ctl_show(struct ctl *, int, char **);
+int	ctl_check(struct ctl *, int, char **);
+
+int	ctl_export(struct ctl *, int, char **);
+int	ctl_stats(struct ctl *, int, char **);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * ctl_query.c - consentctl's read-only commands: show, check, export,
+ * stats, and the printing of records they share.  The JSON shapes are
+ * documented in consentctl(8) and kept stable.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "util.h"
+
+static void
+json_time(const char *name, int64_t t, int known)
+{
+	char tb[32];
+
+	printf("\"%s\":", name);
+	if (!known || t == 0)
+		printf("null");
+	else
+		printf("\"%s\"", time_format(t, tb, sizeof(tb)));
+}
+
+static void
+supp_json(const struct suppression *sp)
+{
+	printf("{\"reason\":\"%s\",\"source\":\"%s\",",
+	    record_reason_name(sp->reason), record_source_name(sp->source));
+	json_time("created", sp->created, 1);
+	printf(",\"time_known\":%s,", (sp->flags & REC_F_TIME_UNKNOWN) ?
+	    "false" : "true");
+	json_time("expires", sp->expires, sp->expires != 0);
+	printf(",\"ref\":");
+	json_puts(stdout, sp->ref);
+	printf(",\"note\":");
+	json_puts(stdout, sp->note);
+	printf("}");
+}
+
+void
+ctl_print_subject_json(const char *key, const struct subject *s)
+{
+	printf("{\"key\":");
+	json_puts(stdout, key);
+	printf(",\"type\":\"%s\",\"suppression\":",
+	    store_is_domain_key(key) ? "domain" : "address");
+	if (s->has_supp)
+		supp_json(&s->supp);
+	else
+		printf("null");
+	printf(",\"lists\":[");
+	for (unsigned i = 0; i < s->nlists; i++) {
+		const struct list_consent *lc = &s->lists[i];
+
+		printf("%s{\"list\":", i ? "," : "");
+		json_puts(stdout, lc->list);
+		printf(",\"status\":\"%s\",", record_status_name(lc->status));
+		json_time("changed", lc->changed, 1);
+		printf(",\"events\":[");
+		for (unsigned k = 0; k < lc->nev; k++) {
+			const struct evidence *ev = &lc->ev[k];
+
+			printf("%s{", k ? "," : "");
+			json_time("time", ev->time, 1);
+			printf(",\"time_known\":%s,\"status\":\"%s\","
+			    "\"source\":\"%s\",\"ip\":",
+			    (ev->flags & REC_F_TIME_UNKNOWN) ? "false" : "true",
+			    record_status_name(ev->status),
+			    record_source_name(ev->source));
+			json_puts(stdout, ev->ip);
+			printf(",\"note\":");
+			json_puts(stdout, ev->note);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("]}");
+}
+
+void
+ctl_print_subject_text(const char *key, const struct subject *s, int64_t now)
+{
+	char tb[32], te[32];
+
+	printf("%s\n", key);
+	if (s->has_supp) {
+		const struct suppression *sp = &s->supp;
+
+		printf("  suppressed: %s (source %s) since %s%s",
+		    record_reason_name(sp->reason),
+		    record_source_name(sp->source),
+		    time_format(sp->created, tb, sizeof(tb)),
+		    (sp->flags & REC_F_TIME_UNKNOWN) ? " (time unknown)" : "");
+		if (sp->expires)
+			printf(", %s %s", sp->expires <= now ? "expired" :
+			    "expires", time_format(sp->expires, te, sizeof(te)));
+		printf("\n");
+		if (sp->ref[0])
+			printf("    ref: %s\n", sp->ref);
+		if (sp->note[0])
+			printf("    note: %s\n", sp->note);
+	}
+	for (unsigned i = 0; i < s->nlists; i++) {
+		const struct list_consent *lc = &s->lists[i];
+
+		printf("  list %s: %s since %s\n", lc->list,
+		    record_status_name(lc->status),
+		    time_format(lc->changed, tb, sizeof(tb)));
+		for (unsigned k = 0; k < lc->nev; k++) {
+			const struct evidence *ev = &lc->ev[k];
+
+			printf("    %s %-12s source=%s%s%s%s%s%s\n",
+			    time_format(ev->time, tb, sizeof(tb)),
+			    record_status_name(ev->status),
+			    record_source_name(ev->source),
+			    ev->ip[0] ? " ip=" : "", ev->ip,
+			    ev->note[0] ? " note=" : "", ev->note,
+			    (ev->flags & REC_F_TIME_UNKNOWN) ?
+			    " (time unknown)" : "");
+		}
+	}
+}
+
+/* The keys show looks at: the address, its untagged form, its domains. */
+struct showkey {
+	const char *key;
+	const char *what;
+};
+
+int
+ctl_show(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st;
+	struct addr a;
+	struct subject s;
+	struct showkey keys[2 + ADDR_KEYS_MAX];
+	char dom[ADDR_DOMAIN_MAX + 2], buf[ADDR_DOMAIN_MAX + 2], err[512];
+	const char *dkeys[ADDR_KEYS_MAX];
+	size_t nkeys = 0, nd;
+	int found = 0, rc = CTL_OK;
+
+	if (ctl_options(c, argc, argv, O_JSON, 1, 1, &o) == -1)
+		return CTL_ERR;
+	if (addr_is_domain(o.arg)) {
+		if (addr_domain_normalize(o.arg, strlen(o.arg), dom, sizeof(dom),
+		    err, sizeof(err)) == -1) {
+			ctl_err(c, "invalid domain \"%s\": %s", o.arg, err);
+			return CTL_ERR;
+		}
+		keys[nkeys++] = (struct showkey){ dom, "domain" };
+	} else {
+		if (ctl_addr(c, o.arg, &a) == -1)
+			return CTL_ERR;
+		keys[nkeys++] = (struct showkey){ a.key, "address" };
+		if (strcmp(a.base, a.key) != 0)
+			keys[nkeys++] = (struct showkey){ a.base, "untagged" };
+		nd = addr_domain_keys(&a, buf, sizeof(buf), dkeys, ADDR_KEYS_MAX);
+		for (size_t i = 0; i < nd; i++)
+			keys[nkeys++] = (struct showkey){ dkeys[i], "domain" };
+	}
+	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
+		return CTL_ERR;
+	subject_init(&s);
+	if (o.json) {
+		printf("{\"query\":");
+		json_puts(stdout, o.arg);
+		printf(",\"key\":");
+		json_puts(stdout, keys[0].key);
+		printf(",\"records\":[");
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		int r = store_get(st, keys[i].key, &s, err, sizeof(err));
+
+		if (r == -1) {
+			ctl_err(c, "%s", err);
+			rc = CTL_ERR;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (o.json) {
+			if (found)
+				printf(",");
+			printf("{\"match\":\"%s\",\"record\":", keys[i].what);
+			ctl_print_subject_json(keys[i].key, &s);
+			printf("}");
+		} else {
+			if (found)
+				printf("\n");
+			if (i > 0)
+				printf("(%s) ", keys[i].what);
+			ctl_print_subject_text(keys[i].key, &s, c->now);
+		}
+		found++;
+		subject_clear(&s);
+	}
+	if (o.json)
+		printf("]}\n");
+	else if (!found && rc == CTL_OK)
+		printf("%s: nothing stored\n", keys[0].key);
+	subject_clear(&s);
+	store_close(st);
+	if (rc == CTL_OK && !found)
+		rc = CTL_NO;
+	return rc;
+}
+
+static void
+check_record_json(const struct policy_facts *f, const struct decision *d,
+    const char *key)
+{
+	char tb[32];
+
+	if (d->supp >= 0) {
+		const struct policy_fact_supp *fs = &f->supp[d->supp];
+
+		printf("{\"kind\":\"suppression\",\"key\":");
+		json_puts(stdout, fs->key);
+		printf(",\"reason\":\"%s\",\"source\":\"%s\",\"created\":\"%s\"",
+		    record_reason_name(fs->v.reason),
+		    record_source_name(fs->v.source),
+		    time_format(fs->v.created, tb, sizeof(tb)));
+		printf(",\"expires\":");
+		if (fs->v.expires)
+			printf("\"%s\"", time_format(fs->v.expires, tb, sizeof(tb)));
+		else
+			printf("null");
+		printf("}");
+	} else if (d->consent) {
+		printf("{\"kind\":\"consent\",\"key\":");
+		json_puts(stdout, key);
+		printf(",\"status\":\"%s\",\"source\":\"%s\",\"changed\":\"%s\"}",
+		    record_status_name(f->consent.status),
+		    record_source_name(f->consent.source),
+		    time_format(f->consent.changed, tb, sizeof(tb)));
+	} else
+		printf("null");
+}
+
+int
+ctl_check(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st;
+	struct addr a;
+	struct policy_facts f;
+	struct decision d;
+	char err[512], tb[32];
+	const char *ckey;
+	int rc;
+
+	if (ctl_options(c, argc, argv, O_LIST | O_JSON, 1, 1, &o) == -1)
+		return CTL_ERR;
+	if (ctl_addr(c, o.arg, &a) == -1)
+		return CTL_ERR;
+	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
+		return CTL_ERR;
+	rc = store_facts(st, &a, o.list, &f, err, sizeof(err));
+	store_close(st);
+	if (rc == -1) {
+		ctl_err(c, "%s", err);
+		return CTL_ERR;
+	}
+	policy_decide(&c->cf.policy, &f, c->now, &d);
+	ckey = f.consent_where == FACT_BASE ? a.base : a.key;
+	if (o.json) {
+		printf("{\"address\":");
+		json_puts(stdout, a.key);
+		printf(",\"list\":");
+		json_puts(stdout, o.list);
+		printf(",\"verdict\":\"%s\",\"reason\":\"%s\",\"model\":\"%s\","
+		    "\"double_opt_in\":%s,\"record\":",
+		    d.allow ? "allow" : "deny", policy_reason_name(d.reason),
+		    c->cf.policy.model == POLICY_OPTOUT ? "opt-out" : "opt-in",
+		    c->cf.policy.require_confirmed ? "true" : "false");
+		check_record_json(&f, &d, ckey);
+		printf("}\n");
+	} else {
+		printf("%s list=%s: %s (%s)", a.key, o.list,
+		    d.allow ? "allow" : "deny", policy_reason_name(d.reason));
+		if (d.supp >= 0) {
+			const struct policy_fact_supp *fs = &f.supp[d.supp];
+
+			printf(": suppressed under %s since %s, source %s",
+			    fs->key, time_format(fs->v.created, tb, sizeof(tb)),
+			    record_source_name(fs->v.source));
+		} else if (d.consent)
+			printf(": %s under %s since %s, source %s",
+			    record_status_name(f.consent.status), ckey,
+			    time_format(f.consent.changed, tb, sizeof(tb)),
+			    record_source_name(f.consent.source));
+		else
+			printf(": no record for this list");
+		printf("\n");
+	}
+	return d.allow ? CTL_OK : CTL_NO;
+}
+
+/* export: CSV that the generic import reads back, or JSON lines. */
+static void
+csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+csv_row(const char *key, const char *list, const char *status, int64_t t,
+    int known, int source, const char *ip, const char *note)
+{
+	char tb[32];
+
+	csv_field(key);
+	putchar(',');
+	csv_field(list);
+	printf(",%s,%s,%s,", status, known ? time_format(t, tb, sizeof(tb)) : "",
+	    record_source_name(source));
+	csv_field(ip);
+	putchar(',');
+	csv_field(note);
+	putchar('\n');
+}
+
+static int
+export_csv(const char *key, const struct subject *s, void *arg)
+{
+	(void)arg;
+	/* Domain suppressions have no address column: JSON lines carry them. */
+	if (store_is_domain_key(key))
+		return 0;
+	if (s->has_supp)
+		csv_row(key, "", record_reason_name(s->supp.reason),
+		    s->supp.created, !(s->supp.flags & REC_F_TIME_UNKNOWN),
+		    s->supp.source, "", s->supp.note);
+	for (unsigned i = 0; i < s->nlists; i++) {
+		const struct list_consent *lc = &s->lists[i];
+		const struct evidence *ev = &lc->ev[lc->nev - 1];
+
+		csv_row(key, lc->list, record_status_name(lc->status),
+		    lc->changed, !(ev->flags & REC_F_TIME_UNKNOWN), ev->source,
+		    ev->ip, ev->note);
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+static int
+export_jsonl(const char *key, const struct subject *s, void *arg)
+{
+	(void)arg;
+	ctl_print_subject_json(key, s);
+	putchar('\n');
+	return ferror(stdout) ? -1 : 0;
+}
+
+int
+ctl_export(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st;
+	char err[512];
+	int jsonl, rc;
+
+	if (ctl_options(c, argc, argv, O_FORMAT, 0, 0, &o) == -1)
+		return CTL_ERR;
+	if (o.format == NULL || strcmp(o.format, "csv") == 0)
+		jsonl = 0;
+	else if (strcmp(o.format, "jsonl") == 0)
+		jsonl = 1;
+	else {
+		ctl_err(c, "export: unknown format \"%s\" (csv or jsonl)",
+		    o.format);
+		return CTL_ERR;
+	}
+	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
+		return CTL_ERR;
+	if (!jsonl)
+		printf("email,list,status,timestamp,source,ip,note\n");
+	rc = store_foreach(st, jsonl ? export_jsonl : export_csv, NULL, err,
+	    sizeof(err));
+	store_close(st);
+	if (rc != 0 || fflush(stdout) != 0) {
+		ctl_err(c, "export: %s", rc == -1 ? err : "write error");
+		return CTL_ERR;
+	}
+	return CTL_OK;
+}
+
+int
+ctl_stats(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st;
+	struct store_stats ss;
+	char err[512];
+	int rc;
+
+	if (ctl_options(c, argc, argv, O_JSON, 0, 0, &o) == -1)
+		return CTL_ERR;
+	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
+		return CTL_ERR;
+	rc = store_stats(st, c->now, &ss, err, sizeof(err));
+	store_close(st);
+	if (rc == -1) {
+		ctl_err(c, "%s", err);
+		return CTL_ERR;
+	}
+	if (o.json) {
+		printf("{\"addresses\":%llu,\"domains\":%llu,\"consent\":{",
+		    (unsigned long long)ss.addresses,
+		    (unsigned long long)ss.domains);
+		for (int i = 1; i < CS_MAX_; i++)
+			printf("%s\"%s\":%llu", i > 1 ? "," : "",
+			    record_status_name(i),
+			    (unsigned long long)ss.consents[i]);
+		printf("},\"suppressions\":{");
+		for (int i = 1; i < SR_MAX_; i++)
+			printf("%s\"%s\":%llu", i > 1 ? "," : "",
+			    record_reason_name(i), (unsigned long long)ss.supps[i]);
+		printf("},\"expired_suppressions\":%llu,\"map_size\":%llu,"
+		    "\"map_used\":%llu,\"case_sensitive_local\":%s}\n",
+		    (unsigned long long)ss.expired,
+		    (unsigned long long)ss.map_size,
+		    (unsigned long long)ss.map_used,
+		    (ss.addr_flags & ADDR_CASE_SENSITIVE) ? "true" : "false");
+		return CTL_OK;
+	}
+	printf("addresses:     %llu\ndomains:       %llu\n",
+	    (unsigned long long)ss.addresses, (unsigned long long)ss.domains);
+	for (int i = 1; i < CS_MAX_; i++)
+		printf("%-15s%llu\n", record_status_name(i),
+		    (unsigned long long)ss.consents[i]);
+	for (int i = 1; i < SR_MAX_; i++)
+		printf("%-15s%llu\n", record_reason_name(i),
+		    (unsigned long long)ss.supps[i]);
+	printf("expired:       %llu\nmap:           %llu of %llu bytes used\n",
+	    (unsigned long long)ss.expired, (unsigned long long)ss.map_used,
+	    (unsigned long long)ss.map_size);
+	return CTL_OK;
+}

@@ -1,0 +1,512 @@
+/*
+ * milter.c - libmilter callbacks.
+ *
+ * They only gather what the MTA says, ask the store and the policy, and
+ * turn msg.c's answers into replies and edits.  Every callback tolerates a
+ * missing context or macro, none ever exits, and every failure to act on a
+ * denied recipient tempfails the message: this filter fails closed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "milter.h"
+#include "msg.h"
+#include "store.h"
+#include "util.h"
+
+/* A reference-counted configuration: a reload swaps it between messages. */
+struct runtime {
+	struct config cf;
+	int	refs;
+};
+
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct runtime *rt_cur;
+
+static struct store *_Atomic g_store;
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t store_tried;
+
+static atomic_uint sessions;
+static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
+
+void (*milter_ready_hook)(void);
+
+/* Per connection; the message part is reset at end of message and abort. */
+struct conn {
+	struct runtime *rt;	/* held for one message */
+	unsigned long proto;	/* protocol flags agreed: which replies are off */
+	struct msg m;
+};
+
+static struct runtime *
+rt_get(void)
+{
+	struct runtime *r;
+
+	pthread_mutex_lock(&rt_lock);
+	r = rt_cur;
+	r->refs++;
+	pthread_mutex_unlock(&rt_lock);
+	return r;
+}
+
+static void
+rt_put(struct runtime *r)
+{
+	int last;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&rt_lock);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&rt_lock);
+	if (last)
+		free(r);
+}
+
+int
+milter_reload(const struct config *cf)
+{
+	struct runtime *r = malloc(sizeof(*r)), *old;
+
+	if (r == NULL)
+		return -1;
+	r->cf = *cf;
+	r->refs = 1;
+	pthread_mutex_lock(&rt_lock);
+	old = rt_cur;
+	rt_cur = r;
+	pthread_mutex_unlock(&rt_lock);
+	rt_put(old);
+	return 0;
+}
+
+unsigned
+milter_sessions(void)
+{
+	return atomic_load(&sessions);
+}
+
+int
+milter_store_open(void)
+{
+	struct store *st;
+	struct config *cf;
+	char err[512];
+	time_t now = time(NULL);
+	int first;
+
+	if (atomic_load(&g_store) != NULL)
+		return 1;
+	pthread_mutex_lock(&store_lock);
+	if (atomic_load(&g_store) != NULL || now == store_tried) {
+		pthread_mutex_unlock(&store_lock);
+		return atomic_load(&g_store) != NULL;
+	}
+	first = store_tried == 0;
+	store_tried = now;
+	cf = &rt_cur->cf;	/* store settings do not change on reload */
+	if (store_open(&st, cf->store_path, STORE_RDONLY, cf->addr_flags, 0,
+	    err, sizeof(err)) == -1) {
+		pthread_mutex_unlock(&store_lock);
+		log_warnx("store unavailable, bulk mail is tempfailed: %s", err);
+		return 0;
+	}
+	atomic_store(&g_store, st);
+	pthread_mutex_unlock(&store_lock);
+	log_info("store open: %s%s", cf->store_path, first ? "" : " (recovered)");
+	if (milter_ready_hook != NULL)
+		milter_ready_hook();
+	return 1;
+}
+
+void
+milter_shutdown(int idle)
+{
+	log_info("stopping: %lu bulk and %lu transactional messages; %lu "
+	    "recipients allowed, %lu denied, %lu tempfailed",
+	    atomic_load(&n_bulk), atomic_load(&n_trans), atomic_load(&n_allow),
+	    atomic_load(&n_deny), atomic_load(&n_tempfail));
+	/* A session still running may be using the store. */
+	if (idle)
+		store_close(atomic_exchange(&g_store, NULL));
+}
+
+static const char *
+macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)(uintptr_t)name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static void
+setreply(SMFICTX *ctx, const struct msg_reply *rep)
+{
+	if (smfi_setreply(ctx, (char *)(uintptr_t)rep->rcode,
+	    (char *)(uintptr_t)rep->xcode, (char *)(uintptr_t)rep->text) !=
+	    MI_SUCCESS)
+		log_warnx("smfi_setreply failed; the MTA uses its default text");
+}
+
+static sfsistat
+reply_of(SMFICTX *ctx, const struct msg_reply *rep)
+{
+	switch (rep->kind) {
+	case MSG_REJECT:
+		setreply(ctx, rep);
+		return SMFIS_REJECT;
+	case MSG_TEMPFAIL:
+		setreply(ctx, rep);
+		return SMFIS_TEMPFAIL;
+	case MSG_DISCARD:
+		return SMFIS_DISCARD;
+	default:
+		return SMFIS_CONTINUE;
+	}
+}
+
+static sfsistat
+tempfail(SMFICTX *ctx, const char *why)
+{
+	struct msg_reply rep = { MSG_TEMPFAIL, "451", "4.3.0", "" };
+
+	snprintf(rep.text, sizeof(rep.text), "%s, try again later", why);
+	return reply_of(ctx, &rep);
+}
+
+/* End a message: log every decision, drop the state, release the config. */
+static void
+finish(struct conn *c, const char *outcome)
+{
+	char line[1024];
+
+	for (unsigned i = 0; i < c->m.nrcpt; i++) {
+		const struct msg_rcpt *r = &c->m.rcpt[i];
+
+		if (r->state == RS_PENDING || r->state == RS_TRANSACTIONAL)
+			continue;
+		msg_format_decision(&c->m, r, outcome, line, sizeof(line));
+		log_info("%s", line);
+		if (r->state == RS_TEMPFAILED)
+			atomic_fetch_add(&n_tempfail, 1);
+		else if (r->state == RS_DECIDED && r->allow)
+			atomic_fetch_add(&n_allow, 1);
+		else
+			atomic_fetch_add(&n_deny, 1);
+	}
+	if (c->m.class_ == CLASS_BULK)
+		atomic_fetch_add(&n_bulk, 1);
+	else if (c->m.class_ == CLASS_TRANSACTIONAL)
+		atomic_fetch_add(&n_trans, 1);
+	msg_reset(&c->m);
+	rt_put(c->rt);
+	c->rt = NULL;
+}
+
+/*
+ * Decide one bulk recipient: normalise, look up, apply the policy.
+ * Returns 0, or -1 if the store failed (the caller fails closed).
+ */
+static int
+decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
+{
+	const struct config *cf = &c->rt->cf;
+	struct store *st;
+	struct policy_facts f;
+	struct decision d;
+	struct addr a;
+	char err[512], safe[300];
+
+	if (addr_normalize(r->raw, strlen(r->raw), cf->addr_flags, cf->delims,
+	    &a, err, sizeof(err)) == -1) {
+		log_info("%s: rcpt=<%s>: %s", c->m.queue_id[0] ? c->m.queue_id :
+		    "NOQUEUE", util_sanitize(r->raw, strlen(r->raw), safe,
+		    sizeof(safe)), err);
+		r->state = RS_INVALID;
+		r->at_rcpt = at_rcpt;
+		return 0;
+	}
+	util_strlcpy(r->key, a.key, sizeof(r->key));
+	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
+		return -1;
+	if (store_facts(st, &a, c->m.cls.list, &f, err, sizeof(err)) == -1) {
+		log_warnx("store lookup failed, bulk mail is tempfailed: %s", err);
+		return -1;
+	}
+	policy_decide(&cf->policy, &f, (int64_t)time(NULL), &d);
+	msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+	return 0;
+}
+
+/* --- callbacks ---------------------------------------------------------- */
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	/* Every stage and reply we do not need costs Postfix a round trip. */
+	static const unsigned long want_off = SMFIP_NOCONNECT | SMFIP_NOHELO |
+	    SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+	    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+	    SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN;
+	static const unsigned long want_act = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+	    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE;
+	struct conn *c;
+
+	(void)f2;
+	(void)f3;
+	/* Refusing here would let the MTA go on without us: go on, and
+	 * let a failed edit tempfail the message instead. */
+	if ((f0 & (SMFIF_ADDHDRS | SMFIF_DELRCPT)) !=
+	    (SMFIF_ADDHDRS | SMFIF_DELRCPT))
+		log_warnx("the MTA does not offer to remove recipients or add "
+		    "headers: denied bulk mail will be tempfailed");
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory: tempfailing the connection");
+		return SMFIS_TEMPFAIL;
+	}
+	msg_init(&c->m);
+	c->proto = f1 & want_off;
+	atomic_fetch_add(&sessions, 1);
+	smfi_setpriv(ctx, c);
+	*pf0 = f0 & (want_act | (f0 & SMFIF_SETSYMLIST ? SMFIF_SETSYMLIST : 0));
+	*pf1 = c->proto;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		/* Only the macros we read, at the stage we read them. */
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {daemon_name} "
+		    "{client_addr} {client_port} {client_name}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct classify_env env;
+	const char *port, *addr;
+	sfsistat ok;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;	/* cannot happen after negotiate */
+	ok = (c->proto & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (c->rt != NULL)
+		finish(c, "aborted");	/* a message the MTA never ended */
+	c->rt = rt_get();
+	/* Postfix emulates SMTP for sendmail(1) mail: localhost, port 0. */
+	port = macro(ctx, "{client_port}");
+	addr = macro(ctx, "{client_addr}");
+	c->m.local = addr != NULL && strcmp(addr, "127.0.0.1") == 0 &&
+	    (port == NULL || strcmp(port, "0") == 0);
+	env.sender = argv != NULL ? argv[0] : NULL;
+	env.sasl_login = macro(ctx, "{auth_authen}");
+	env.daemon_name = macro(ctx, "{daemon_name}");
+	classify_envelope(&c->rt->cf.classify, &env, &c->m.cls);
+	c->m.class_ = c->m.cls.class_;
+	log_debug("mail from=%s class=%d list=%s why=%s local=%d",
+	    env.sender ? "(set)" : "(none)", c->m.class_, c->m.cls.list,
+	    c->m.cls.why, c->m.local);
+	return ok;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg_rcpt *r;
+	struct msg_reply rep;
+	int failed;
+
+	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
+		return tempfail(ctx, "Filter state lost");
+	if (msg_rcpt_limit(&c->rt->cf, &c->m, &rep))
+		return reply_of(ctx, &rep);
+	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL)
+		return tempfail(ctx, "Out of memory");
+	if (c->m.class_ == CLASS_TRANSACTIONAL) {
+		r->state = RS_TRANSACTIONAL;
+		return SMFIS_CONTINUE;
+	}
+	if (c->m.class_ != CLASS_BULK)
+		return SMFIS_CONTINUE;	/* the headers will tell */
+	failed = decide(c, r, 1) == -1;
+	r->at_rcpt = 1;
+	msg_rcpt_reply(&c->rt->cf, &c->m, r, failed, &rep);
+	return reply_of(ctx, &rep);
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat ok;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	ok = (c->proto & SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (c->rt == NULL || name == NULL || value == NULL)
+		return ok;
+	if (c->m.class_ == CLASS_UNKNOWN || c->m.class_ == CLASS_BULK)
+		classify_header(&c->rt->cf.classify, &c->m.hdrs, name, value);
+	if (c->m.message_id[0] == '\0' && strcasecmp(name, "Message-ID") == 0)
+		util_strlcpy(c->m.message_id, value, sizeof(c->m.message_id));
+	return ok;
+}
+
+/* Carry out the plan; any failure to act fails the message closed. */
+static sfsistat
+execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
+{
+	const struct config *cf = &c->rt->cf;
+
+	if (p->reply.kind != MSG_CONTINUE)
+		return reply_of(ctx, &p->reply);
+	for (unsigned i = 0; i < c->m.nrcpt; i++)
+		if (c->m.rcpt[i].remove &&
+		    smfi_delrcpt(ctx, c->m.rcpt[i].raw) != MI_SUCCESS)
+			return tempfail(ctx, "Could not remove a recipient");
+	if (p->addrcpt != NULL && smfi_addrcpt(ctx,
+	    (char *)(uintptr_t)p->addrcpt) != MI_SUCCESS)
+		return tempfail(ctx, "Could not redirect a recipient");
+	/* Delete from the last to the first: indexes shift otherwise. */
+	for (int i = p->strip_list_hdr; i >= 1; i--)
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)
+		    cf->classify.list_header, i, NULL) != MI_SUCCESS)
+			return tempfail(ctx, "Could not remove a header");
+	for (unsigned i = 0; i < p->nhdr; i++)
+		if (smfi_addheader(ctx, (char *)(uintptr_t)p->hdr[i].name,
+		    p->hdr[i].value) != MI_SUCCESS)
+			return tempfail(ctx, "Could not add a header");
+	if (p->quarantine && smfi_quarantine(ctx,
+	    (char *)(uintptr_t)p->qreason) != MI_SUCCESS)
+		return tempfail(ctx, "Could not hold the message");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg_plan plan;
+	const char *qid;
+	sfsistat rc;
+
+	if (c == NULL || c->rt == NULL)
+		return tempfail(ctx, "Filter state lost");
+	if ((qid = macro(ctx, "{i}")) != NULL)
+		util_strlcpy(c->m.queue_id, qid, sizeof(c->m.queue_id));
+	if (c->m.class_ == CLASS_UNKNOWN) {
+		classify_headers(&c->rt->cf.classify, &c->m.hdrs, &c->m.cls);
+		c->m.class_ = c->m.cls.class_;
+	}
+	for (unsigned i = 0; i < c->m.nrcpt; i++) {
+		struct msg_rcpt *r = &c->m.rcpt[i];
+
+		if (r->state != RS_PENDING)
+			continue;
+		if (c->m.class_ != CLASS_BULK)
+			r->state = RS_TRANSACTIONAL;
+		else if (decide(c, r, 0) == -1) {
+			c->m.tempfail = 1;
+			util_strlcpy(c->m.tempfail_why, "Consent store unavailable",
+			    sizeof(c->m.tempfail_why));
+			break;
+		}
+	}
+	if (msg_plan(&c->rt->cf, &c->m, &plan) == -1) {
+		msg_plan_free(&plan);
+		finish(c, "tempfail=out_of_memory");
+		return tempfail(ctx, "Out of memory");
+	}
+	rc = execute(ctx, c, &plan);
+	msg_plan_free(&plan);
+	finish(c, rc == SMFIS_CONTINUE ? NULL : rc == SMFIS_DISCARD ?
+	    "message=discarded" : rc == SMFIS_REJECT ? "message=rejected" :
+	    "message=tempfailed");
+	return rc;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->rt != NULL)
+		finish(c, "message=aborted");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	/* libmilter may call close without any other callback. */
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	if (c->rt != NULL)
+		finish(c, "message=aborted");
+	msg_reset(&c->m);
+	free(c);
+	smfi_setpriv(ctx, NULL);
+	atomic_fetch_sub(&sessions, 1);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	"consent-milter",	/* filter name */
+	SMFI_VERSION,		/* libmilter version */
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+	    SMFIF_QUARANTINE | SMFIF_SETSYMLIST,	/* actions we may take */
+	NULL,			/* connect: negotiated away */
+	NULL,			/* helo: negotiated away */
+	cb_envfrom,		/* MAIL FROM: classify by envelope */
+	cb_envrcpt,		/* RCPT TO: decide when the class is known */
+	cb_header,		/* each header: classify, Message-ID */
+	NULL,			/* end of headers: negotiated away */
+	NULL,			/* body: negotiated away */
+	cb_eom,			/* end of message: decide the rest, act */
+	cb_abort,		/* message aborted: log, reset */
+	cb_close,		/* connection closed: free the context */
+	NULL,			/* unknown SMTP command: negotiated away */
+	NULL,			/* DATA: negotiated away */
+	cb_negotiate		/* option negotiation: allocate the context */
+};
+
+int
+milter_init(const struct config *cf, char *err, size_t errlen)
+{
+	if (milter_reload(cf) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (smfi_register(desc) != MI_SUCCESS) {
+		snprintf(err, errlen, "smfi_register failed");
+		return -1;
+	}
+	if (smfi_setconn((char *)(uintptr_t)cf->socket) != MI_SUCCESS) {
+		snprintf(err, errlen, "milter.socket: bad socket \"%s\"",
+		    cf->socket);
+		return -1;
+	}
+	if (smfi_settimeout(cf->timeout) != MI_SUCCESS) {
+		snprintf(err, errlen, "smfi_settimeout failed");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,336 @@
+/*
+ * msg.c - one message's consent state and its end-of-message plan.
+ *
+ * Rules kept here, in one place:
+ *  - a recipient refused at RCPT time is not in the message any more;
+ *  - on the non-SMTP path (sendmail(1)) no recipient is ever refused or
+ *    tempfailed (Postfix treats that as a configuration error): a reject
+ *    becomes a drop, a store failure tempfails the whole message;
+ *  - a message left with no recipient is discarded, never delivered empty,
+ *    or refused whole when every recipient was to be rejected;
+ *  - headers never name one recipient to the others.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "util.h"
+
+void
+msg_init(struct msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->class_ = CLASS_UNKNOWN;
+}
+
+void
+msg_reset(struct msg *m)
+{
+	if (m == NULL)
+		return;
+	for (unsigned i = 0; i < m->nrcpt; i++)
+		free(m->rcpt[i].raw);
+	free(m->rcpt);
+	msg_init(m);
+}
+
+struct msg_rcpt *
+msg_add_rcpt(struct msg *m, const char *raw)
+{
+	struct msg_rcpt *r;
+
+	if (m->nrcpt == m->cap) {
+		unsigned cap = m->cap ? m->cap * 2 : 4;
+		struct msg_rcpt *nr = realloc(m->rcpt, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return NULL;
+		m->rcpt = nr;
+		m->cap = cap;
+	}
+	r = &m->rcpt[m->nrcpt];
+	memset(r, 0, sizeof(*r));
+	r->reason = -1;
+	if ((r->raw = strdup(raw)) == NULL)
+		return NULL;
+	m->nrcpt++;
+	return r;
+}
+
+void
+msg_decide(const struct config *cf, const struct msg *m, struct msg_rcpt *r,
+    const struct policy_facts *f, const struct decision *d, int at_rcpt)
+{
+	struct msg_evidence *ev = &r->ev;
+
+	r->state = RS_DECIDED;
+	r->allow = d->allow;
+	r->reason = d->reason;
+	r->at_rcpt = at_rcpt;
+	r->action = d->allow ? -1 : cf->action[d->reason];
+	if (m->local && r->action == ACTION_REJECT)
+		r->action = ACTION_DROP;
+	memset(ev, 0, sizeof(*ev));
+	if (d->supp >= 0) {
+		const struct policy_fact_supp *s = &f->supp[d->supp];
+
+		ev->kind = 's';
+		ev->value = s->v.reason;
+		ev->source = s->v.source;
+		ev->time = s->v.created;
+		ev->expires = s->v.expires;
+		util_strlcpy(ev->key, s->key, sizeof(ev->key));
+	} else if (d->consent) {
+		ev->kind = 'c';
+		ev->value = f->consent.status;
+		ev->source = f->consent.source;
+		ev->time = f->consent.changed;
+	}
+}
+
+static void
+set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
+    const char *text)
+{
+	rep->kind = kind;
+	util_strlcpy(rep->rcode, rcode, sizeof(rep->rcode));
+	util_strlcpy(rep->xcode, xcode, sizeof(rep->xcode));
+	util_strlcpy(rep->text, text, sizeof(rep->text));
+}
+
+int
+msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
+{
+	if (m->local || m->class_ != CLASS_BULK)
+		return 0;
+	if (m->nrcpt >= (unsigned)cf->max_recipients) {
+		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "Too many "
+		    "recipients for one bulk message");
+		return 1;
+	}
+	if (cf->one_rcpt_per_msg && m->nbulk >= 1) {
+		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "One recipient per "
+		    "bulk message, please: each carries its own unsubscribe "
+		    "link");
+		return 1;
+	}
+	return 0;
+}
+
+void
+msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
+    int store_failed, struct msg_reply *rep)
+{
+	char text[200];
+
+	(void)cf;
+	set_reply(rep, MSG_CONTINUE, "", "", "");
+	if (store_failed) {
+		if (m->local) {
+			/* Cannot refuse one recipient here: hold the message. */
+			m->tempfail = 1;
+			util_strlcpy(m->tempfail_why, "consent store unavailable",
+			    sizeof(m->tempfail_why));
+			return;
+		}
+		r->state = RS_TEMPFAILED;
+		set_reply(rep, MSG_TEMPFAIL, "451", "4.3.0", "Consent store "
+		    "unavailable, try again later");
+		return;
+	}
+	if (r->state == RS_INVALID) {
+		if (m->local) {
+			r->action = ACTION_DROP;
+			r->reason = -1;
+			return;
+		}
+		r->state = RS_REJECTED;
+		set_reply(rep, MSG_REJECT, "550", "5.1.3", "Bad recipient "
+		    "address syntax for bulk mail");
+		return;
+	}
+	if (r->state != RS_DECIDED)
+		return;
+	if (!r->allow && r->action == ACTION_REJECT) {
+		r->state = RS_REJECTED;
+		snprintf(text, sizeof(text), "Recipient may not receive bulk "
+		    "mail on list %s (%s)", m->cls.list[0] ? m->cls.list :
+		    "(invalid)", policy_reason_name(r->reason));
+		set_reply(rep, MSG_REJECT, "550", "5.7.1", text);
+		return;
+	}
+	m->nbulk++;
+}
+
+static int
+add_hdr(struct msg_plan *p, const char *name, const char *value)
+{
+	struct plan_hdr *h;
+
+	if (p->nhdr >= sizeof(p->hdr) / sizeof(p->hdr[0]))
+		return 0;	/* bounded: the log has every decision */
+	h = &p->hdr[p->nhdr];
+	if ((h->value = strdup(value)) == NULL)
+		return -1;
+	util_strlcpy(h->name, name, sizeof(h->name));
+	p->nhdr++;
+	return 0;
+}
+
+void
+msg_plan_free(struct msg_plan *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->nhdr; i++)
+		free(p->hdr[i].value);
+	p->nhdr = 0;
+}
+
+int
+msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
+{
+	unsigned remain = 0, rejects = 0, redirects = 0, invalid = 0;
+	unsigned tagged[PR_MAX_];
+	char buf[400];
+	int qreason = -1, first_reject = -1;
+
+	memset(p, 0, sizeof(*p));
+	memset(tagged, 0, sizeof(tagged));
+	set_reply(&p->reply, MSG_CONTINUE, "", "", "");
+	if (m->class_ == CLASS_BULK && cf->classify.strip_list_header)
+		p->strip_list_hdr = m->hdrs.nlist_hdr;
+	if (m->tempfail) {
+		snprintf(buf, sizeof(buf), "%s, try again later", m->tempfail_why);
+		set_reply(&p->reply, MSG_TEMPFAIL, "451", "4.3.0", buf);
+		return 0;
+	}
+	for (unsigned i = 0; i < m->nrcpt; i++) {
+		struct msg_rcpt *r = &m->rcpt[i];
+
+		if (r->state == RS_REJECTED || r->state == RS_TEMPFAILED)
+			continue;
+		if (r->state == RS_INVALID || (r->state == RS_DECIDED &&
+		    !r->allow && r->action == ACTION_DROP)) {
+			r->remove = 1;
+			invalid += r->state == RS_INVALID;
+			continue;
+		}
+		if (r->state != RS_DECIDED || r->allow) {
+			remain++;
+			continue;
+		}
+		switch (r->action) {
+		case ACTION_REJECT:
+			r->remove = 1;
+			rejects++;
+			if (first_reject < 0)
+				first_reject = r->reason;
+			break;
+		case ACTION_REDIRECT:
+			r->remove = 1;
+			redirects++;
+			break;
+		case ACTION_TAG:
+			tagged[r->reason]++;
+			remain++;
+			break;
+		case ACTION_QUARANTINE:
+			if (qreason < 0)
+				qreason = r->reason;
+			remain++;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < m->nrcpt; i++)
+		p->nremove += m->rcpt[i].remove;
+	if (redirects > 0) {
+		p->addrcpt = cf->redirect_to;
+		remain++;
+		/* Name the original recipients only when nobody else sees it. */
+		if (remain == 1) {
+			for (unsigned i = 0; i < m->nrcpt; i++) {
+				struct msg_rcpt *r = &m->rcpt[i];
+
+				if (!r->remove || r->action != ACTION_REDIRECT ||
+				    r->state != RS_DECIDED)
+					continue;
+				snprintf(buf, sizeof(buf), "<%s>; reason=%s; list=%s",
+				    r->key, policy_reason_name(r->reason),
+				    m->cls.list);
+				if (add_hdr(p, "X-Consent-Redirected-For", buf) == -1)
+					return -1;
+			}
+		} else {
+			snprintf(buf, sizeof(buf), "%u recipients; see the log for "
+			    "queue id %s", redirects, m->queue_id);
+			if (add_hdr(p, "X-Consent-Redirected", buf) == -1)
+				return -1;
+		}
+	}
+	for (int i = 0; i < PR_MAX_; i++) {
+		if (tagged[i] == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "deny; reason=%s; list=%s; recipients=%u",
+		    policy_reason_name(i), m->cls.list, tagged[i]);
+		if (add_hdr(p, "X-Consent", buf) == -1)
+			return -1;
+	}
+	if (qreason >= 0) {
+		p->quarantine = 1;
+		snprintf(p->qreason, sizeof(p->qreason), "consent-milter: %s on "
+		    "list %s", policy_reason_name(qreason), m->cls.list);
+	}
+	if (remain == 0 && p->nremove > 0) {
+		/* Nobody left: never deliver an empty message. */
+		if (rejects > 0 && !m->local) {
+			snprintf(buf, sizeof(buf), "No recipient may receive bulk "
+			    "mail on list %s (%s)", m->cls.list[0] ? m->cls.list :
+			    "(invalid)", policy_reason_name(first_reject));
+			set_reply(&p->reply, MSG_REJECT, "550", "5.7.1", buf);
+		} else
+			set_reply(&p->reply, MSG_DISCARD, "", "", "");
+	}
+	(void)invalid;
+	return 0;
+}
+
+void
+msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
+    const char *outcome, char *buf, size_t len)
+{
+	char rcpt[300], list[80];
+	const char *verdict, *reason, *action;
+
+	util_sanitize(r->key[0] ? r->key : r->raw, strlen(r->key[0] ? r->key :
+	    r->raw), rcpt, sizeof(rcpt));
+	util_sanitize(m->cls.list, strlen(m->cls.list), list, sizeof(list));
+	switch (r->state) {
+	case RS_TEMPFAILED:
+		verdict = "tempfail";
+		reason = "store_error";
+		action = "tempfail";
+		break;
+	case RS_INVALID:
+		verdict = "deny";
+		reason = "invalid_address";
+		action = m->local ? "drop" : "reject";
+		break;
+	case RS_TRANSACTIONAL:
+		verdict = "allow";
+		reason = "transactional";
+		action = "none";
+		break;
+	default:
+		verdict = r->allow ? "allow" : "deny";
+		reason = r->reason >= 0 ? policy_reason_name(r->reason) : "?";
+		action = r->allow ? "none" : config_action_name(r->action);
+		break;
+	}
+	snprintf(buf, len, "%s: list=%s rcpt=<%s> verdict=%s reason=%s "
+	    "action=%s stage=%s%s%s", m->queue_id[0] ? m->queue_id : "NOQUEUE",
+	    list[0] ? list : "-", rcpt, verdict, reason, action,
+	    r->at_rcpt ? "rcpt" : "eom", outcome ? " " : "", outcome ? outcome : "");
+}

@@ -1,0 +1,135 @@
+/*
+ * msg.h - one message's consent state, and what to do with it.
+ *
+ * The libmilter glue feeds this module the envelope, the headers and each
+ * recipient's policy decision; it answers with the reply for a recipient
+ * and, at the end of the message, a plan of edits (recipients to remove,
+ * a holding mailbox to add, headers to add or remove, hold, discard,
+ * reject or tempfail).  No libmilter and no I/O here, so every path can be
+ * tested on its own.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+#include <stddef.h>
+
+#include "classify.h"
+#include "config.h"
+#include "policy.h"
+
+/* Recipient states */
+#define RS_PENDING	0	/* not decided yet: bulk class not known */
+#define RS_DECIDED	1	/* decided; action applied at end of message */
+#define RS_REJECTED	2	/* refused at RCPT time (5xx): not in the message */
+#define RS_TEMPFAILED	3	/* refused at RCPT time (4xx): not in the message */
+#define RS_INVALID	4	/* the address did not normalise */
+#define RS_TRANSACTIONAL 5	/* not bulk: untouched */
+
+/* The record a decision rests on, copied for the log and the audit trail. */
+struct msg_evidence {
+	int	kind;		/* 0 none, 'c' consent, 's' suppression */
+	int	value;		/* consent status or suppression reason */
+	int	source;
+	int64_t	time;
+	int64_t	expires;
+	char	key[ADDR_MAX + 2];
+};
+
+struct msg_rcpt {
+	char	*raw;		/* the RCPT argument verbatim: smfi_delrcpt needs it */
+	char	key[ADDR_MAX + 1];	/* normalised, "" if invalid */
+	int	state;		/* RS_* */
+	int	allow;
+	int	reason;		/* enum policy_reason, or -1 */
+	int	action;		/* ACTION_*, for a denied recipient */
+	int	at_rcpt;	/* decided at RCPT time */
+	int	remove;		/* set by msg_plan: smfi_delrcpt this one */
+	struct msg_evidence ev;
+};
+
+struct msg {
+	int	local;		/* non-SMTP (sendmail(1)): never refuse a recipient */
+	int	class_;		/* CLASS_* as known so far */
+	struct classify_result cls;
+	struct classify_hdrs hdrs;
+	char	queue_id[32];
+	char	message_id[256];
+	int	tempfail;	/* a bulk lookup failed: the whole message waits */
+	char	tempfail_why[160];
+	unsigned nbulk;		/* bulk recipients accepted so far */
+	unsigned nrcpt, cap;
+	struct msg_rcpt *rcpt;
+};
+
+/* Reply to one RCPT */
+struct msg_reply {
+	int	kind;		/* MSG_CONTINUE, MSG_REJECT, MSG_TEMPFAIL */
+	char	rcode[4];
+	char	xcode[8];
+	char	text[200];
+};
+#define MSG_CONTINUE	0
+#define MSG_REJECT	1
+#define MSG_TEMPFAIL	2
+#define MSG_DISCARD	3
+
+struct plan_hdr {
+	char	name[64];
+	char	*value;		/* owned */
+};
+
+/* What to do at the end of the message. */
+struct msg_plan {
+	struct msg_reply reply;	/* MSG_CONTINUE, MSG_DISCARD, MSG_REJECT or MSG_TEMPFAIL */
+	int	quarantine;
+	char	qreason[160];
+	const char *addrcpt;	/* holding mailbox to add, or NULL */
+	int	strip_list_hdr;	/* instances of the list header to remove */
+	unsigned nhdr;
+	struct plan_hdr hdr[24];
+	unsigned nremove;	/* recipients marked remove */
+};
+
+/* msg_init - an empty message; msg_reset empties it for the next one and
+ * frees what it holds; msg_reset(NULL) is a no-op. */
+void	msg_init(struct msg *m);
+void	msg_reset(struct msg *m);
+
+/* msg_add_rcpt - append a recipient; raw is copied.  NULL if out of memory. */
+struct msg_rcpt *msg_add_rcpt(struct msg *m, const char *raw);
+
+/*
+ * msg_decide - record the policy decision for r and the action the
+ * configuration gives its reason.  On the non-SMTP path a reject becomes a
+ * drop.
+ */
+void	msg_decide(const struct config *cf, const struct msg *m,
+	    struct msg_rcpt *r, const struct policy_facts *f,
+	    const struct decision *d, int at_rcpt);
+
+/*
+ * msg_rcpt_reply - the RCPT-time answer for r once decided (or marked
+ * invalid / failed): 550 5.7.1 for a rejected recipient, 451 4.3.0 when the
+ * store failed, 452 4.5.3 past the recipient limits; never a refusal on
+ * the non-SMTP path.  Updates r->state and m's counters.
+ */
+void	msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
+	    int store_failed, struct msg_reply *rep);
+
+/* msg_rcpt_limit - 1 if the next bulk recipient must get 452 4.5.3 (too many). */
+int	msg_rcpt_limit(const struct config *cf, struct msg *m,
+	    struct msg_reply *rep);
+
+/*
+ * msg_plan - the end-of-message plan.  Marks recipients to remove; fills p
+ * (free its headers with msg_plan_free).  Returns 0, or -1 if out of memory
+ * (the caller tempfails).
+ */
+int	msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p);
+void	msg_plan_free(struct msg_plan *p);
+
+/* msg_format_decision - one log line for r (user data sanitised). */
+void	msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
+	    const char *outcome, char *buf, size_t len);
+
+#endif

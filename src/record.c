@@ -1,0 +1,640 @@
+/*
+ * record.c - the consent record codec and its merge rules.
+ *
+ * Value layout, format 1, all integers big-endian:
+ *
+ *   u8 format  u8 flags (1: has suppression)  u16 nlists
+ *   [suppression] u8 reason u8 source u8 flags i64 created i64 expires
+ *                 u8 reflen ref u8 notelen note
+ *   nlists x:     u8 namelen name u8 status i64 changed u8 nev
+ *       nev x:    u8 status u8 source u8 flags i64 time
+ *                 u8 iplen ip u8 notelen note
+ *
+ * Lists are sorted by name, strings carry no NUL, and nothing may follow
+ * the last list: the decoder checks all of it, since a value may come from
+ * a damaged or hostile file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "util.h"
+
+#define F_HAS_SUPP	0x01
+
+static const char *status_names[CS_MAX_] = {
+	"none", "pending", "subscribed", "confirmed", "unsubscribed"
+};
+static const char *reason_names[SR_MAX_] = {
+	"none", "unsubscribed_all", "hard_bounce", "complaint", "invalid",
+	"manual", "soft_bounce"
+};
+static const char *source_names[SRC_MAX_] = {
+	"unknown", "form", "import", "api", "one-click", "mailto", "admin",
+	"bounce", "complaint"
+};
+
+static const char *
+name_of(const char **names, int n, int v)
+{
+	return v >= 0 && v < n ? names[v] : "?";
+}
+
+static int
+parse_name(const char **names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *record_status_name(int v) { return name_of(status_names, CS_MAX_, v); }
+const char *record_reason_name(int v) { return name_of(reason_names, SR_MAX_, v); }
+const char *record_source_name(int v) { return name_of(source_names, SRC_MAX_, v); }
+int record_status_parse(const char *s) { return parse_name(status_names, CS_MAX_, s); }
+int record_reason_parse(const char *s) { return parse_name(reason_names, SR_MAX_, s); }
+int record_source_parse(const char *s) { return parse_name(source_names, SRC_MAX_, s); }
+
+int
+record_supp_sticky(int reason)
+{
+	return reason == SR_HARD_BOUNCE || reason == SR_COMPLAINT ||
+	    reason == SR_INVALID;
+}
+
+void
+subject_init(struct subject *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+subject_clear(struct subject *s)
+{
+	if (s == NULL)
+		return;
+	free(s->lists);
+	subject_init(s);
+}
+
+int
+record_list_check(const char *name, char *err, size_t errlen)
+{
+	size_t n = strlen(name);
+
+	if (n == 0) {
+		snprintf(err, errlen, "list name is empty");
+		return -1;
+	}
+	if (n > REC_LIST_MAX) {
+		snprintf(err, errlen, "list name is longer than %d octets",
+		    REC_LIST_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-' || c == '_')) {
+			snprintf(err, errlen, "list name may hold only a-z, 0-9, "
+			    "'.', '-' and '_' (found %s%c)",
+			    c >= 'A' && c <= 'Z' ? "uppercase " : "",
+			    c >= 0x21 && c < 0x7f ? c : '?');
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+record_list_norm(const char *in, char *out, char *err, size_t errlen)
+{
+	size_t n = strlen(in);
+
+	if (n > REC_LIST_MAX) {
+		snprintf(err, errlen, "list name is longer than %d octets",
+		    REC_LIST_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? in[i] - 'A' + 'a' : in[i];
+	return record_list_check(out, err, errlen);
+}
+
+/* --- encoder ------------------------------------------------------------ */
+
+struct wbuf {
+	unsigned char *p;
+	size_t	len, cap;
+	int	bad;
+};
+
+static void
+w_bytes(struct wbuf *w, const void *src, size_t n)
+{
+	if (w->bad)
+		return;
+	if (w->len + n > w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		unsigned char *np;
+
+		while (cap < w->len + n)
+			cap *= 2;
+		if ((np = realloc(w->p, cap)) == NULL) {
+			w->bad = 1;
+			return;
+		}
+		w->p = np;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void
+w_u8(struct wbuf *w, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+
+	w_bytes(w, &c, 1);
+}
+
+static void
+w_u16(struct wbuf *w, unsigned v)
+{
+	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+
+	w_bytes(w, b, 2);
+}
+
+static void
+w_i64(struct wbuf *w, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	unsigned char b[8];
+
+	for (int i = 7; i >= 0; i--) {
+		b[i] = (unsigned char)u;
+		u >>= 8;
+	}
+	w_bytes(w, b, 8);
+}
+
+static void
+w_str(struct wbuf *w, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max || n > 255) {
+		w->bad = 1;
+		return;
+	}
+	w_u8(w, (unsigned)n);
+	w_bytes(w, s, n);
+}
+
+int
+record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp)
+{
+	struct wbuf w = { NULL, 0, 0, 0 };
+
+	if (s->nlists > REC_LISTS_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	w_u8(&w, REC_FORMAT);
+	w_u8(&w, s->has_supp ? F_HAS_SUPP : 0);
+	w_u16(&w, s->nlists);
+	if (s->has_supp) {
+		const struct suppression *sp = &s->supp;
+
+		w_u8(&w, sp->reason);
+		w_u8(&w, sp->source);
+		w_u8(&w, sp->flags);
+		w_i64(&w, sp->created);
+		w_i64(&w, sp->expires);
+		w_str(&w, sp->ref, REC_REF_MAX);
+		w_str(&w, sp->note, REC_NOTE_MAX);
+	}
+	for (unsigned i = 0; i < s->nlists; i++) {
+		const struct list_consent *lc = &s->lists[i];
+
+		if (lc->nev == 0 || lc->nev > REC_EVENTS_MAX)
+			w.bad = 1;
+		w_str(&w, lc->list, REC_LIST_MAX);
+		w_u8(&w, lc->status);
+		w_i64(&w, lc->changed);
+		w_u8(&w, lc->nev);
+		for (unsigned k = 0; k < lc->nev && k < REC_EVENTS_MAX; k++) {
+			const struct evidence *ev = &lc->ev[k];
+
+			w_u8(&w, ev->status);
+			w_u8(&w, ev->source);
+			w_u8(&w, ev->flags);
+			w_i64(&w, ev->time);
+			w_str(&w, ev->ip, REC_IP_MAX);
+			w_str(&w, ev->note, REC_NOTE_MAX);
+		}
+	}
+	if (w.bad) {
+		free(w.p);
+		errno = w.p == NULL || w.cap == 0 ? ENOMEM : EINVAL;
+		return -1;
+	}
+	*bufp = w.p;
+	*lenp = w.len;
+	return 0;
+}
+
+/* --- decoder ------------------------------------------------------------ */
+
+struct rbuf {
+	const unsigned char *p;
+	size_t	len, off;
+	const char *why;	/* first problem found */
+};
+
+static int
+r_need(struct rbuf *r, size_t n, const char *what)
+{
+	if (r->why != NULL)
+		return -1;
+	if (r->len - r->off < n) {
+		r->why = what;
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned
+r_u8(struct rbuf *r, const char *what)
+{
+	if (r_need(r, 1, what))
+		return 0;
+	return r->p[r->off++];
+}
+
+static unsigned
+r_u16(struct rbuf *r, const char *what)
+{
+	unsigned v;
+
+	if (r_need(r, 2, what))
+		return 0;
+	v = (unsigned)r->p[r->off] << 8 | r->p[r->off + 1];
+	r->off += 2;
+	return v;
+}
+
+static int64_t
+r_i64(struct rbuf *r, const char *what)
+{
+	uint64_t u = 0;
+
+	if (r_need(r, 8, what))
+		return 0;
+	for (int i = 0; i < 8; i++)
+		u = u << 8 | r->p[r->off + i];
+	r->off += 8;
+	return (int64_t)u;
+}
+
+/* A string: returns a pointer into the value and its length, or NULL. */
+static const char *
+r_str(struct rbuf *r, size_t max, size_t *np, const char *what)
+{
+	size_t n = r_u8(r, what);
+	const char *s;
+
+	if (r->why != NULL)
+		return NULL;
+	if (n > max) {
+		r->why = what;
+		return NULL;
+	}
+	if (r_need(r, n, what))
+		return NULL;
+	s = (const char *)r->p + r->off;
+	if (memchr(s, '\0', n) != NULL) {
+		r->why = what;
+		return NULL;
+	}
+	r->off += n;
+	*np = n;
+	return s;
+}
+
+static void
+r_copy(struct rbuf *r, char *dst, size_t max, const char *what)
+{
+	size_t n = 0;
+	const char *s = r_str(r, max, &n, what);
+
+	if (s != NULL)
+		memcpy(dst, s, n);
+	dst[s != NULL ? n : 0] = '\0';
+}
+
+static void
+r_enum(struct rbuf *r, uint8_t *dst, unsigned lo, unsigned max, const char *what)
+{
+	unsigned v = r_u8(r, what);
+
+	if (r->why == NULL && (v < lo || v >= max))
+		r->why = what;
+	*dst = (uint8_t)v;
+}
+
+/* Header: format, flags, list count.  Shared by decode and peek. */
+static int
+r_header(struct rbuf *r, unsigned *flags, unsigned *nlists, char *err, size_t errlen)
+{
+	unsigned fmt = r_u8(r, "format");
+
+	if (r->why == NULL && fmt != REC_FORMAT) {
+		if (fmt > REC_FORMAT)
+			snprintf(err, errlen, "record format %u is newer than "
+			    "this build reads (%d): upgrade consent-milter",
+			    fmt, REC_FORMAT);
+		else
+			snprintf(err, errlen, "unknown record format %u", fmt);
+		return -1;
+	}
+	*flags = r_u8(r, "flags");
+	*nlists = r_u16(r, "list count");
+	if (r->why == NULL && (*flags & ~F_HAS_SUPP))
+		r->why = "flags";
+	if (r->why == NULL && *nlists > REC_LISTS_MAX)
+		r->why = "list count";
+	if (r->why != NULL) {
+		snprintf(err, errlen, "corrupt record: bad %s", r->why);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+r_supp(struct rbuf *r, struct suppression *sp)
+{
+	r_enum(r, &sp->reason, 1, SR_MAX_, "suppression reason");
+	r_enum(r, &sp->source, 0, SRC_MAX_, "suppression source");
+	sp->flags = (uint8_t)r_u8(r, "suppression flags");
+	sp->created = r_i64(r, "suppression time");
+	sp->expires = r_i64(r, "suppression expiry");
+	r_copy(r, sp->ref, REC_REF_MAX, "suppression reference");
+	r_copy(r, sp->note, REC_NOTE_MAX, "suppression note");
+}
+
+int
+record_decode(const void *buf, size_t len, struct subject *s, char *err,
+    size_t errlen)
+{
+	struct rbuf r = { buf, len, 0, NULL };
+	unsigned flags = 0, nlists = 0;
+	char lerr[128];
+
+	subject_clear(s);
+	if (r_header(&r, &flags, &nlists, err, errlen) == -1)
+		return -1;
+	if (flags & F_HAS_SUPP) {
+		s->has_supp = 1;
+		r_supp(&r, &s->supp);
+	}
+	if (nlists > 0 && r.why == NULL &&
+	    (s->lists = calloc(nlists, sizeof(*s->lists))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
+		struct list_consent *lc = &s->lists[i];
+
+		r_copy(&r, lc->list, REC_LIST_MAX, "list name");
+		if (r.why == NULL && record_list_check(lc->list, lerr, sizeof(lerr)))
+			r.why = "list name";
+		if (r.why == NULL && i > 0 &&
+		    strcmp(s->lists[i - 1].list, lc->list) >= 0)
+			r.why = "list order";
+		r_enum(&r, &lc->status, 1, CS_MAX_, "consent status");
+		lc->changed = r_i64(&r, "consent time");
+		lc->nev = r_u8(&r, "event count");
+		if (r.why == NULL && (lc->nev == 0 || lc->nev > REC_EVENTS_MAX))
+			r.why = "event count";
+		for (unsigned k = 0; k < lc->nev && r.why == NULL; k++) {
+			struct evidence *ev = &lc->ev[k];
+
+			r_enum(&r, &ev->status, 1, CS_MAX_, "event status");
+			r_enum(&r, &ev->source, 0, SRC_MAX_, "event source");
+			ev->flags = (uint8_t)r_u8(&r, "event flags");
+			ev->time = r_i64(&r, "event time");
+			r_copy(&r, ev->ip, REC_IP_MAX, "event ip");
+			r_copy(&r, ev->note, REC_NOTE_MAX, "event note");
+		}
+		s->nlists = i + 1;
+	}
+	if (r.why == NULL && r.off != r.len)
+		r.why = "trailing data";
+	if (r.why != NULL) {
+		snprintf(err, errlen, "corrupt record: bad %s", r.why);
+		subject_clear(s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+record_peek(const void *buf, size_t len, const char *list, int *has_supp,
+    struct supp_view *sv, int *has_consent, struct consent_view *cv)
+{
+	struct rbuf r = { buf, len, 0, NULL };
+	unsigned flags = 0, nlists = 0;
+	size_t listlen = strlen(list);
+	char err[128];
+
+	*has_supp = *has_consent = 0;
+	if (r_header(&r, &flags, &nlists, err, sizeof(err)) == -1)
+		return -1;
+	if (flags & F_HAS_SUPP) {
+		size_t n;
+
+		r_enum(&r, &sv->reason, 1, SR_MAX_, "reason");
+		r_enum(&r, &sv->source, 0, SRC_MAX_, "source");
+		(void)r_u8(&r, "flags");
+		sv->created = r_i64(&r, "created");
+		sv->expires = r_i64(&r, "expires");
+		(void)r_str(&r, REC_REF_MAX, &n, "ref");
+		(void)r_str(&r, REC_NOTE_MAX, &n, "note");
+		*has_supp = r.why == NULL;
+	}
+	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
+		size_t n = 0;
+		const char *name = r_str(&r, REC_LIST_MAX, &n, "list");
+		int cmp;
+		uint8_t status = 0;
+		int64_t changed;
+		unsigned nev;
+
+		r_enum(&r, &status, 1, CS_MAX_, "status");
+		changed = r_i64(&r, "changed");
+		nev = r_u8(&r, "nev");
+		if (r.why != NULL)
+			break;
+		cmp = memcmp(name, list, n < listlen ? n : listlen);
+		if (cmp == 0 && n == listlen) {
+			/* The newest event is the last one; its source is the current. */
+			cv->status = status;
+			cv->changed = changed;
+			for (unsigned k = 0; k < nev && r.why == NULL; k++) {
+				size_t m;
+
+				(void)r_u8(&r, "status");
+				r_enum(&r, &cv->source, 0, SRC_MAX_, "source");
+				(void)r_u8(&r, "flags");
+				(void)r_i64(&r, "time");
+				(void)r_str(&r, REC_IP_MAX, &m, "ip");
+				(void)r_str(&r, REC_NOTE_MAX, &m, "note");
+			}
+			*has_consent = r.why == NULL && nev > 0;
+			break;
+		}
+		if (cmp > 0 || (cmp == 0 && n > listlen))
+			break;	/* sorted: the list is not there */
+		for (unsigned k = 0; k < nev && r.why == NULL; k++) {
+			size_t m;
+
+			if (r_need(&r, 11, "event"))
+				break;
+			r.off += 11;
+			(void)r_str(&r, REC_IP_MAX, &m, "ip");
+			(void)r_str(&r, REC_NOTE_MAX, &m, "note");
+		}
+	}
+	return r.why == NULL ? 0 : -1;
+}
+
+/* --- merge rules -------------------------------------------------------- */
+
+struct list_consent *
+record_find_list(const struct subject *s, const char *list)
+{
+	for (unsigned i = 0; i < s->nlists; i++)
+		if (strcmp(s->lists[i].list, list) == 0)
+			return &s->lists[i];
+	return NULL;
+}
+
+/* add_list - a new, empty entry for list, in sorted position; NULL on error. */
+static struct list_consent *
+add_list(struct subject *s, const char *list)
+{
+	struct list_consent *nl;
+	unsigned at = 0;
+
+	if (s->nlists >= REC_LISTS_MAX) {
+		errno = E2BIG;
+		return NULL;
+	}
+	if ((nl = realloc(s->lists, (s->nlists + 1) * sizeof(*nl))) == NULL)
+		return NULL;
+	s->lists = nl;
+	while (at < s->nlists && strcmp(nl[at].list, list) < 0)
+		at++;
+	memmove(&nl[at + 1], &nl[at], (s->nlists - at) * sizeof(*nl));
+	s->nlists++;
+	memset(&nl[at], 0, sizeof(*nl));
+	util_strlcpy(nl[at].list, list, sizeof(nl[at].list));
+	return &nl[at];
+}
+
+/* Append ev; when full, drop the second oldest (the first is the origin). */
+static void
+push_event(struct list_consent *lc, const struct evidence *ev)
+{
+	if (lc->nev == REC_EVENTS_MAX) {
+		memmove(&lc->ev[1], &lc->ev[2],
+		    (REC_EVENTS_MAX - 2) * sizeof(lc->ev[0]));
+		lc->nev--;
+	}
+	lc->ev[lc->nev++] = *ev;
+	lc->status = ev->status;
+	lc->changed = ev->time;
+}
+
+int
+record_apply_consent(struct subject *s, const char *list,
+    const struct evidence *ev)
+{
+	struct list_consent *lc;
+	int64_t cur;
+
+	if (ev->status == CS_NONE || ev->status >= CS_MAX_) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((lc = record_find_list(s, list)) == NULL) {
+		if ((lc = add_list(s, list)) == NULL)
+			return -1;
+		push_event(lc, ev);
+		return 1;
+	}
+	if (ev->flags & REC_F_TIME_UNKNOWN)
+		return 0;
+	for (unsigned k = 0; k < lc->nev; k++)
+		if (lc->ev[k].time == ev->time && lc->ev[k].status == ev->status &&
+		    lc->ev[k].source == ev->source)
+			return 0;
+	/* A known time always beats a time we never knew. */
+	cur = (lc->ev[lc->nev - 1].flags & REC_F_TIME_UNKNOWN) ?
+	    INT64_MIN : lc->changed;
+	if (ev->time < cur)
+		return 0;
+	if (ev->time == cur && ev->status != CS_UNSUBSCRIBED)
+		return 0;
+	if (lc->status == CS_CONFIRMED && ev->status == CS_PENDING)
+		return 0;	/* asking again does not undo a confirmation */
+	if (lc->status == CS_CONFIRMED && ev->status == CS_SUBSCRIBED) {
+		/* A renewed opt-in: kept as evidence, still confirmed. */
+		push_event(lc, ev);
+		lc->status = CS_CONFIRMED;
+		return 1;
+	}
+	push_event(lc, ev);
+	return 1;
+}
+
+static int
+supp_same(const struct suppression *a, const struct suppression *b)
+{
+	return a->reason == b->reason && a->source == b->source &&
+	    a->created == b->created && a->expires == b->expires &&
+	    strcmp(a->ref, b->ref) == 0;
+}
+
+int
+record_apply_supp(struct subject *s, const struct suppression *sp, int64_t now)
+{
+	const struct suppression *cur = &s->supp;
+	int64_t curtime;
+
+	if (!s->has_supp)
+		goto replace;
+	if (supp_same(cur, sp) || (sp->flags & REC_F_TIME_UNKNOWN))
+		return 0;
+	if (cur->expires != 0 && cur->expires <= now)
+		goto replace;
+	if (record_supp_sticky(cur->reason) != record_supp_sticky(sp->reason)) {
+		if (record_supp_sticky(cur->reason))
+			return 0;
+		goto replace;
+	}
+	curtime = (cur->flags & REC_F_TIME_UNKNOWN) ? INT64_MIN : cur->created;
+	if (sp->created <= curtime)
+		return 0;
+replace:
+	s->has_supp = 1;
+	s->supp = *sp;
+	return 1;
+}

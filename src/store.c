@@ -1,0 +1,690 @@
+/*
+ * store.c - the LMDB consent store.
+ *
+ * Three named databases in one environment:
+ *   meta    format version, normaliser flags, creation time
+ *   addr    address key -> subject (suppression and per-list consent)
+ *   domain  domain key ("example.com", ".example.com") -> suppression
+ *
+ * Every LMDB detail stays in this file.  Read transactions live only inside
+ * one call, so readers see each commit on their next lookup.  Recovery is
+ * in one place, as in Postfix's slmdb: a full map is grown and the write
+ * run again; a map grown by another process is adopted; stale reader slots
+ * are cleared at open.  Never MDB_NOSYNC.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "util.h"
+
+#define DEFAULT_MAPSIZE	((uint64_t)1 << 30)	/* sparse: costs nothing until used */
+#define MAX_READERS	1024
+#define MAX_RETRIES	8
+
+struct store {
+	MDB_env	*env;
+	MDB_dbi	meta, addr, domain;
+	int	rdonly;
+	int	addr_flags;
+	char	dir[4096];
+	/* Held shared by every transaction, exclusively to adopt a new map size. */
+	pthread_rwlock_t resize;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn	*txn;
+	int	mdb_rc;		/* the LMDB error that ended fn, if any */
+	char	err[256];
+};
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int
+store_is_domain_key(const char *key)
+{
+	return strchr(key, '@') == NULL;
+}
+
+static MDB_dbi
+dbi_for(const struct store *st, const char *key)
+{
+	return store_is_domain_key(key) ? st->domain : st->addr;
+}
+
+/* Adopt a map size grown by another process (MDB_MAP_RESIZED). */
+static int
+adopt_mapsize(struct store *st)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&st->resize);
+	rc = mdb_env_set_mapsize(st->env, 0);
+	pthread_rwlock_unlock(&st->resize);
+	return rc;
+}
+
+/* Grow the map after MDB_MAP_FULL; no transaction may be open. */
+static int
+grow_mapsize(struct store *st)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&st->resize);
+	if ((rc = mdb_env_info(st->env, &info)) == 0)
+		rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&st->resize);
+	return rc;
+}
+
+/*
+ * Begin a transaction with the resize lock held shared; on success the
+ * caller must end it with txn_end().  Recovers from MDB_MAP_RESIZED.
+ */
+static int
+txn_begin(struct store *st, unsigned flags, MDB_txn **txnp)
+{
+	int rc;
+
+	for (int i = 0; i < MAX_RETRIES; i++) {
+		pthread_rwlock_rdlock(&st->resize);
+		rc = mdb_txn_begin(st->env, NULL, flags, txnp);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&st->resize);
+		if (rc != MDB_MAP_RESIZED)
+			return rc;
+		if ((rc = adopt_mapsize(st)) != 0)
+			return rc;
+	}
+	return MDB_MAP_RESIZED;
+}
+
+static void
+txn_abort(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&st->resize);
+}
+
+static int
+txn_commit(struct store *st, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	pthread_rwlock_unlock(&st->resize);
+	return rc;
+}
+
+static int
+check_mode(const char *path, int must_exist, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	if (sb.st_mode & S_IWOTH)
+		return fail(err, errlen, "%s is world-writable: refusing to "
+		    "use it (chmod o-w)", path);
+	return 0;
+}
+
+static int
+meta_get_u32(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t *v)
+{
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, d;
+	const unsigned char *p;
+	int rc;
+
+	if ((rc = mdb_get(txn, dbi, &k, &d)) != 0)
+		return rc;
+	if (d.mv_size != 4)
+		return MDB_CORRUPTED;
+	p = d.mv_data;
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	return 0;
+}
+
+static int
+meta_put_u32(MDB_txn *txn, MDB_dbi dbi, const char *name, uint32_t v)
+{
+	unsigned char b[4] = {
+		(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+		(unsigned char)(v >> 8), (unsigned char)v
+	};
+	MDB_val k = { strlen(name), (void *)(uintptr_t)name }, d = { 4, b };
+
+	return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+/* Create the databases and meta keys of a new store. */
+static int
+store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "addr", MDB_CREATE, &st->addr)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &st->domain)) != 0)
+		goto bad;
+	{
+		uint32_t v;
+
+		rc = meta_get_u32(txn, st->meta, "format", &v);
+		if (rc == MDB_NOTFOUND) {
+			if ((rc = meta_put_u32(txn, st->meta, "format",
+			    STORE_FORMAT)) != 0 ||
+			    (rc = meta_put_u32(txn, st->meta, "addr_flags",
+			    (uint32_t)addr_flags)) != 0 ||
+			    (rc = meta_put_u32(txn, st->meta, "created",
+			    (uint32_t)time(NULL))) != 0)
+				goto bad;
+		} else if (rc != 0)
+			goto bad;
+	}
+	if ((rc = txn_commit(st, txn)) != 0)
+		return fail(err, errlen, "%s: commit: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
+bad:
+	txn_abort(st, txn);
+	return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+}
+
+/* Open the databases of an existing store and check its meta data. */
+static int
+store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	uint32_t fmt, flags;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
+	if (rc == MDB_NOTFOUND) {
+		txn_abort(st, txn);
+		return fail(err, errlen, "%s: not a consent store (run "
+		    "'consentctl init')", st->dir);
+	}
+	if (rc == 0)
+		rc = meta_get_u32(txn, st->meta, "format", &fmt);
+	if (rc == 0 && fmt > STORE_FORMAT) {
+		txn_abort(st, txn);
+		return fail(err, errlen, "%s: store format %u is newer than "
+		    "this build reads (%d): upgrade consent-milter", st->dir,
+		    fmt, STORE_FORMAT);
+	}
+	if (rc == 0)
+		rc = meta_get_u32(txn, st->meta, "addr_flags", &flags);
+	if (rc == 0 && (int)flags != addr_flags) {
+		txn_abort(st, txn);
+		return fail(err, errlen, "%s: the store was created with %s "
+		    "local parts but the configuration asks for %s ones; "
+		    "rebuild the store or change the configuration", st->dir,
+		    (flags & ADDR_CASE_SENSITIVE) ? "case-sensitive" :
+		    "case-insensitive",
+		    (addr_flags & ADDR_CASE_SENSITIVE) ? "case-sensitive" :
+		    "case-insensitive");
+	}
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "addr", 0, &st->addr);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "domain", 0, &st->domain);
+	if (rc != 0) {
+		txn_abort(st, txn);
+		return fail(err, errlen, "%s: %s", st->dir,
+		    rc == MDB_NOTFOUND ? "incomplete store (missing database)" :
+		    mdb_strerror(rc));
+	}
+	/* Handles opened in a read transaction stay valid once it commits. */
+	if ((rc = txn_commit(st, txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	st->addr_flags = addr_flags;
+	return 0;
+}
+
+int
+store_open(struct store **sp, const char *dir, int flags, int addr_flags,
+    uint64_t mapsize, char *err, size_t errlen)
+{
+	struct store *st;
+	char path[4200];
+	unsigned envflags = 0;
+	int rc, dead;
+
+	*sp = NULL;
+	if (strlen(dir) >= sizeof(st->dir))
+		return fail(err, errlen, "store path too long");
+	if (flags & STORE_CREATE) {
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+			return fail(err, errlen, "%s: %s", dir, strerror(errno));
+	}
+	if (!(flags & STORE_CREATE) && access(dir, F_OK) == -1 && errno == ENOENT)
+		return fail(err, errlen, "%s: no store here (run 'consentctl "
+		    "init')", dir);
+	if (check_mode(dir, 1, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (check_mode(path, !(flags & STORE_CREATE), err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	if (check_mode(path, 0, err, errlen) == -1)
+		return -1;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return fail(err, errlen, "out of memory");
+	util_strlcpy(st->dir, dir, sizeof(st->dir));
+	st->rdonly = (flags & STORE_RDONLY) != 0;
+	if (pthread_rwlock_init(&st->resize, NULL) != 0) {
+		free(st);
+		return fail(err, errlen, "pthread_rwlock_init failed");
+	}
+	if (st->rdonly)
+		envflags |= MDB_RDONLY;
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, 4)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env,
+	    mapsize ? mapsize : DEFAULT_MAPSIZE)) != 0) {
+		fail(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		goto bad;
+	}
+	/* Group members (the milter's user) need the lock file writable. */
+	if ((rc = mdb_env_open(st->env, dir, envflags, 0660)) != 0) {
+		fail(err, errlen, "%s: %s", dir, rc == ENOENT ?
+		    "no store here (run 'consentctl init')" : mdb_strerror(rc));
+		goto bad;
+	}
+	(void)mdb_reader_check(st->env, &dead);
+	if (flags & STORE_CREATE) {
+		if (store_init_dbs(st, addr_flags, err, errlen) == -1)
+			goto bad;
+	}
+	if (store_open_dbs(st, addr_flags, err, errlen) == -1)
+		goto bad;
+	*sp = st;
+	return 0;
+bad:
+	store_close(st);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->resize);
+	free(st);
+}
+
+static int
+get_raw(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *d)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return MDB_NOTFOUND;
+	return mdb_get(txn, dbi, &k, d);
+}
+
+/* Record a suppression fact found under key. */
+static void
+add_supp(struct policy_facts *f, const struct supp_view *v, int where,
+    const char *key)
+{
+	struct policy_fact_supp *fs;
+
+	if (f->nsupp >= POLICY_SUPP_MAX)
+		return;
+	fs = &f->supp[f->nsupp++];
+	fs->v = *v;
+	fs->where = where;
+	util_strlcpy(fs->key, key, sizeof(fs->key));
+}
+
+/* Peek at the value under key in dbi and add what applies to f. */
+static int
+facts_from(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *list,
+    int where, struct policy_facts *f, char *err, size_t errlen)
+{
+	MDB_val d;
+	struct supp_view sv;
+	struct consent_view cv;
+	int rc, has_supp, has_consent;
+	char safe[128];
+
+	if ((rc = get_raw(txn, dbi, key, &d)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return fail(err, errlen, "lookup: %s", mdb_strerror(rc));
+	if (record_peek(d.mv_data, d.mv_size, list, &has_supp, &sv,
+	    &has_consent, &cv) == -1)
+		return fail(err, errlen, "corrupt record under key %s",
+		    util_sanitize(key, strlen(key), safe, sizeof(safe)));
+	if (has_supp)
+		add_supp(f, &sv, where, key);
+	if (has_consent && !f->has_consent) {
+		f->has_consent = 1;
+		f->consent_where = where;
+		f->consent = cv;
+	}
+	return 0;
+}
+
+int
+store_facts(struct store *st, const struct addr *a, const char *list,
+    struct policy_facts *f, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	char buf[ADDR_DOMAIN_MAX + 2];
+	const char *keys[ADDR_KEYS_MAX];
+	size_t nkeys;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if (facts_from(txn, st->addr, a->key, list, FACT_EXACT, f, err,
+	    errlen) == -1)
+		goto bad;
+	if (strcmp(a->base, a->key) != 0 && facts_from(txn, st->addr, a->base,
+	    list, FACT_BASE, f, err, errlen) == -1)
+		goto bad;
+	/* Most stores hold no domain suppression: skip the walk up. */
+	if ((rc = mdb_stat(txn, st->domain, &ms)) != 0) {
+		fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		goto bad;
+	}
+	if (ms.ms_entries > 0) {
+		nkeys = addr_domain_keys(a, buf, sizeof(buf), keys, ADDR_KEYS_MAX);
+		for (size_t i = 0; i < nkeys; i++)
+			if (facts_from(txn, st->domain, keys[i], "", FACT_DOMAIN,
+			    f, err, errlen) == -1)
+				goto bad;
+	}
+	txn_abort(st, txn);
+	return 0;
+bad:
+	txn_abort(st, txn);
+	return -1;
+}
+
+static int
+decode_val(const MDB_val *d, const char *key, struct subject *s, char *err,
+    size_t errlen)
+{
+	char why[160], safe[128];
+
+	if (record_decode(d->mv_data, d->mv_size, s, why, sizeof(why)) == -1)
+		return fail(err, errlen, "key %s: %s",
+		    util_sanitize(key, strlen(key), safe, sizeof(safe)), why);
+	return 0;
+}
+
+int
+store_get(struct store *st, const char *key, struct subject *s, char *err,
+    size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_val d;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = get_raw(txn, dbi_for(st, key), key, &d);
+	if (rc == 0)
+		rc = decode_val(&d, key, s, err, errlen) == -1 ? -1 : 1;
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else
+		rc = fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	txn_abort(st, txn);
+	return rc;
+}
+
+/* --- writes ------------------------------------------------------------- */
+
+static int
+txn_fail(struct store_txn *t, int rc, const char *what)
+{
+	t->mdb_rc = rc;
+	snprintf(t->err, sizeof(t->err), "%s: %s", what, mdb_strerror(rc));
+	return -1;
+}
+
+const char *
+store_txn_error(struct store_txn *t)
+{
+	return t->err;
+}
+
+int
+store_txn_get(struct store_txn *t, const char *key, struct subject *s)
+{
+	MDB_val d;
+	int rc;
+
+	rc = get_raw(t->txn, dbi_for(t->st, key), key, &d);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return txn_fail(t, rc, "get");
+	if (decode_val(&d, key, s, t->err, sizeof(t->err)) == -1)
+		return -1;
+	return 1;
+}
+
+int
+store_txn_put(struct store_txn *t, const char *key, const struct subject *s)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
+	unsigned char *buf;
+	size_t len;
+	int rc;
+
+	if (k.mv_size == 0 || k.mv_size > 511) {
+		snprintf(t->err, sizeof(t->err), "key of %zu octets", k.mv_size);
+		return -1;
+	}
+	if (record_encode(s, &buf, &len) == -1) {
+		snprintf(t->err, sizeof(t->err), "encode: %s", strerror(errno));
+		return -1;
+	}
+	d.mv_size = len;
+	d.mv_data = buf;
+	rc = mdb_put(t->txn, dbi_for(t->st, key), &k, &d, 0);
+	free(buf);
+	return rc == 0 ? 0 : txn_fail(t, rc, "put");
+}
+
+int
+store_txn_del(struct store_txn *t, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+	int rc;
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return 0;
+	rc = mdb_del(t->txn, dbi_for(t->st, key), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : txn_fail(t, rc, "delete");
+}
+
+int
+store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
+    char *err, size_t errlen)
+{
+	struct store_txn t;
+	int rc;
+
+	if (st->rdonly)
+		return fail(err, errlen, "%s: store opened read-only", st->dir);
+	for (int i = 0; i < MAX_RETRIES; i++) {
+		memset(&t, 0, sizeof(t));
+		t.st = st;
+		if ((rc = txn_begin(st, 0, &t.txn)) != 0)
+			return fail(err, errlen, "%s: %s", st->dir,
+			    mdb_strerror(rc));
+		rc = fn(&t, arg);
+		if (t.mdb_rc == 0 && rc == 0) {
+			if ((rc = txn_commit(st, t.txn)) == 0)
+				return 0;
+			t.mdb_rc = rc;
+			snprintf(t.err, sizeof(t.err), "commit: %s",
+			    mdb_strerror(rc));
+		} else
+			txn_abort(st, t.txn);
+		if (t.mdb_rc == MDB_MAP_FULL) {
+			if ((rc = grow_mapsize(st)) != 0)
+				return fail(err, errlen, "%s: growing the map: %s",
+				    st->dir, mdb_strerror(rc));
+			continue;
+		}
+		if (t.mdb_rc != 0 || rc == -1)
+			return fail(err, errlen, "%s: %s", st->dir,
+			    t.err[0] ? t.err : "write failed");
+		return rc;
+	}
+	return fail(err, errlen, "%s: map still full after %d attempts",
+	    st->dir, MAX_RETRIES);
+}
+
+/* --- scans -------------------------------------------------------------- */
+
+static int
+scan_db(MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
+    const struct subject *, void *), void *arg, char *err, size_t errlen)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	struct subject s;
+	char key[512];
+	int rc, ret = 0;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+	subject_init(&s);
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size >= sizeof(key)) {
+			ret = fail(err, errlen, "corrupt key of %zu octets",
+			    k.mv_size);
+			break;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if ((ret = decode_val(&d, key, &s, err, errlen)) != 0)
+			break;
+		if ((ret = fn(key, &s, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != MDB_NOTFOUND)
+		ret = fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+	subject_clear(&s);
+	mdb_cursor_close(c);
+	return ret;
+}
+
+int
+store_foreach(struct store *st, int (*fn)(const char *, const struct subject *,
+    void *), void *arg, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = scan_db(txn, st->addr, fn, arg, err, errlen);
+	if (rc == 0)
+		rc = scan_db(txn, st->domain, fn, arg, err, errlen);
+	txn_abort(st, txn);
+	return rc;
+}
+
+struct stats_arg {
+	struct store_stats *ss;
+	int64_t now;
+};
+
+static int
+stats_one(const char *key, const struct subject *s, void *arg)
+{
+	struct stats_arg *sa = arg;
+	struct store_stats *ss = sa->ss;
+
+	if (store_is_domain_key(key))
+		ss->domains++;
+	else
+		ss->addresses++;
+	if (s->has_supp) {
+		if (s->supp.expires != 0 && s->supp.expires <= sa->now)
+			ss->expired++;
+		else if (s->supp.reason < SR_MAX_)
+			ss->supps[s->supp.reason]++;
+	}
+	for (unsigned i = 0; i < s->nlists; i++)
+		if (s->lists[i].status < CS_MAX_)
+			ss->consents[s->lists[i].status]++;
+	return 0;
+}
+
+int
+store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
+    size_t errlen)
+{
+	struct stats_arg sa = { ss, now };
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (store_foreach(st, stats_one, &sa, err, errlen) != 0)
+		return -1;
+	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(st->env, &ms)) != 0)
+		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	ss->map_size = info.me_mapsize;
+	ss->map_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	ss->addr_flags = st->addr_flags;
+	return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * store.h - the LMDB consent store.
+ *
+ * Hides every LMDB detail: callers see subjects (record.h), policy facts
+ * (policy.h) and 1 / 0 / -1 results.  Readers never hold a transaction
+ * across calls, so a change committed by consentctl or consent-unsubd is
+ * seen by the next lookup, without a reload.  Writers run a callback in one
+ * write transaction: all of it commits or none of it does, and a full map
+ * is grown and the callback run again, in this one place.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+#include "record.h"
+
+#define STORE_FORMAT	1	/* store layout written by this build */
+
+/* store_open() flags */
+#define STORE_RDONLY	0x01	/* the milter: never writes */
+#define STORE_CREATE	0x02	/* consentctl init: create the directory and files */
+
+struct store;
+struct store_txn;
+
+struct store_stats {
+	uint64_t addresses;	/* address keys */
+	uint64_t domains;	/* domain suppression keys */
+	uint64_t consents[CS_MAX_];	/* list entries by status */
+	uint64_t supps[SR_MAX_];	/* suppressions by reason (address and domain) */
+	uint64_t expired;	/* suppressions past their expiry */
+	uint64_t map_size;	/* bytes */
+	uint64_t map_used;	/* bytes in use */
+	int	addr_flags;	/* ADDR_* flags the store was created with */
+};
+
+/*
+ * store_open - open the store in directory dir.  addr_flags are the
+ * normaliser flags the caller uses; the store refuses to open if it was
+ * created with others (its keys would not match).  mapsize is the initial
+ * map size in bytes for a new store (0: default).  On success *sp owns the
+ * store; free it with store_close().  Returns 0, or -1 with err filled.
+ * Never call after fork() on a store opened before it.
+ */
+int	store_open(struct store **sp, const char *dir, int flags, int addr_flags,
+	    uint64_t mapsize, char *err, size_t errlen);
+
+/* store_close - close the store; NULL is a no-op. */
+void	store_close(struct store *st);
+
+/*
+ * store_facts - gather, in one read transaction, what policy_decide()
+ * needs about address a and list.  Returns 0, or -1 with err filled (the
+ * caller must fail closed).  Safe to call from many threads at once.
+ */
+int	store_facts(struct store *st, const struct addr *a, const char *list,
+	    struct policy_facts *f, char *err, size_t errlen);
+
+/*
+ * store_get - the subject stored under key (an address key from
+ * addr_normalize, or a domain key from addr_domain_normalize) into s
+ * (initialised by the caller, which clears it).  Returns 1 found,
+ * 0 not found, -1 error with err filled.
+ */
+int	store_get(struct store *st, const char *key, struct subject *s,
+	    char *err, size_t errlen);
+
+/*
+ * store_write - run fn(txn, arg) in one write transaction, and commit if
+ * it returns 0.  A non-zero return from fn aborts and is returned.  If the
+ * map fills up, the transaction is aborted, the map grown and fn run again
+ * from the start: fn must not keep state between runs.  Returns 0, fn's
+ * non-zero value, or -1 with err filled.
+ */
+int	store_write(struct store *st, int (*fn)(struct store_txn *, void *),
+	    void *arg, char *err, size_t errlen);
+
+/* Inside store_write(): 1 / 0 / -1 as store_get; 0 / -1 for changes. */
+int	store_txn_get(struct store_txn *t, const char *key, struct subject *s);
+int	store_txn_put(struct store_txn *t, const char *key, const struct subject *s);
+int	store_txn_del(struct store_txn *t, const char *key);	/* 1 deleted, 0 absent */
+const char *store_txn_error(struct store_txn *t);	/* after a -1 */
+
+/*
+ * store_foreach - call fn for every key in key order (addresses, then
+ * domains), in one read transaction.  s is valid only during the call.
+ * Stops and returns fn's value when it is non-zero.  Returns 0, fn's
+ * value, or -1 with err filled.
+ */
+int	store_foreach(struct store *st,
+	    int (*fn)(const char *key, const struct subject *s, void *arg),
+	    void *arg, char *err, size_t errlen);
+
+/* store_stats - counts and sizes; returns 0, or -1 with err filled. */
+int	store_stats(struct store *st, int64_t now, struct store_stats *ss,
+	    char *err, size_t errlen);
+
+/* store_is_domain_key - 1 if key names a domain (no '@'). */
+int	store_is_domain_key(const char *key);
+
+#endif

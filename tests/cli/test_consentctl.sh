@@ -1,0 +1,185 @@
+#!/bin/sh
+# test_consentctl.sh - consentctl as an operator uses it: every command,
+# its output, its exit code, and the refusals, on a scratch store.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-build}
+. "$TOP/tests/lib/assert.sh"
+CTL="${CTL_BIN:-$TOP/$BUILD/consentctl}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+S="$W/store"
+C="$W/empty.conf"
+: >"$C"
+ctl() { "$CTL" -c "$C" -s "$S" "$@"; }
+
+# --- init and permissions
+t_run 0 ctl init
+t_out "store ready"
+t_run 0 ctl init			# idempotent
+mode=$(stat -c %a "$S")
+t_eq "$mode" 750 "store directory mode"
+mode=$(stat -c %a "$S/data.mdb")
+case $mode in *[2367]) t_fail "data.mdb is world-writable ($mode)" ;; *) t_ok ;; esac
+chmod o+w "$S"
+t_run 2 ctl stats
+t_err "world-writable"
+chmod o-w "$S"
+t_run 2 "$CTL" -c "$C" -s "$W/nostore" stats
+t_err "consentctl init"
+
+# --- usage errors
+t_run 2 ctl
+t_run 2 ctl frobnicate
+t_err 'unknown command "frobnicate"'
+t_run 2 ctl subscribe
+t_err "missing argument"
+t_err "usage: consentctl subscribe"
+t_run 2 ctl subscribe a@example.com --bogus
+t_err "unknown option"
+t_run 2 ctl subscribe a@example.com --reason complaint
+t_err "does not apply"
+t_run 2 ctl subscribe a@example.com --pending --confirmed
+t_err "exclude each other"
+t_run 2 ctl subscribe "a@"
+t_err 'invalid address "a@"'
+t_run 2 ctl subscribe a@example.com --at yesterday
+t_err "expected RFC 3339"
+t_run 2 ctl subscribe a@example.com --at 2099-01-01T00:00:00Z
+t_err "in the future"
+t_run 2 ctl subscribe a@example.com --ip 300.1.1.1
+t_err "invalid IP address"
+t_run 2 ctl subscribe a@example.com --source telepathy
+t_err "unknown source"
+t_run 2 ctl subscribe a@example.com --list "Bad List"
+t_err "invalid list"
+t_run 2 ctl -c "$W/missing.conf" stats
+t_err "missing.conf"
+
+# --- consent life cycle, opt-in model (the default)
+t_run 1 ctl check alice@example.com
+t_out "deny (no_consent)"
+t_run 0 ctl subscribe '<Alice@Example.COM>' --pending --source form --ip 192.0.2.10 --at 2024-01-01T10:00:00Z --note "spring form"
+t_out "alice@example.com pending on list default"
+t_run 1 ctl check alice@example.com
+t_out "deny (pending)"
+t_run 0 ctl confirm alice@example.com --ip 2001:db8::5 --at 2024-01-01T10:05:00+00:00
+t_out "confirmed on list default"
+t_run 0 ctl check ALICE@example.com
+t_out "allow (confirmed)"
+t_run 0 ctl check alice@example.com --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="allow" and d["reason"]=="confirmed" and d["record"]["kind"]=="consent" and d["record"]["source"]=="admin", d' "$T_OUT" && t_ok || t_fail "check --json"
+t_run 0 ctl show alice@example.com
+t_out "list default: confirmed since 2024-01-01T10:05:00Z"
+t_out "ip=192.0.2.10 note=spring form"
+t_out "ip=2001:db8::5"
+t_run 0 ctl show alice@example.com --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["records"][0]["record"]; l=r["lists"][0]; assert d["key"]=="alice@example.com" and l["status"]=="confirmed" and len(l["events"])==2 and l["events"][0]["ip"]=="192.0.2.10" and l["events"][0]["note"]=="spring form", d' "$T_OUT" && t_ok || t_fail "show --json"
+# Confirming twice, or without a pending subscription.
+t_run 2 ctl confirm nobody@example.com
+t_err "no pending subscription"
+# An older subscribe never undoes a newer unsubscribe.
+t_run 0 ctl unsubscribe alice@example.com --source one-click --at 2024-02-01T00:00:00Z
+t_out "unsubscribed on list default"
+t_run 0 ctl subscribe alice@example.com --at 2024-01-15T00:00:00Z
+t_out "no change: a newer change is recorded"
+t_run 1 ctl check alice@example.com
+t_out "deny (unsubscribed)"
+# Other lists are separate.
+t_run 0 ctl subscribe alice@example.com --list news
+t_run 0 ctl check alice@example.com --list news
+t_out "allow (subscribed)"
+t_run 1 ctl check alice@example.com --list other
+# A +tag address falls back to the untagged record.
+t_run 0 ctl check alice+promo@example.com --list news
+t_out "under alice@example.com"
+
+# --- suppressions
+t_run 0 ctl subscribe bob@example.com
+t_run 0 ctl suppress bob@example.com --reason hard_bounce --ref "<dsn-1@mx.example.com>" --source bounce
+t_out "bob@example.com suppressed: hard_bounce"
+t_run 1 ctl check bob@example.com
+t_out "deny (hard_bounce)"
+t_run 0 ctl suppress bob@example.com --reason soft_bounce --expires 2d
+t_out "no change: bob@example.com is already suppressed (hard_bounce"
+t_out "only 'consentctl unsuppress' clears it"
+t_run 0 ctl unsuppress bob@example.com
+t_out "suppression removed"
+t_run 1 ctl unsuppress bob@example.com
+t_out "no suppression to remove"
+t_run 0 ctl check bob@example.com
+t_run 2 ctl suppress bob@example.com
+t_err "--reason is required"
+t_run 2 ctl suppress bob@example.com --reason sadness
+t_err "unknown reason"
+t_run 2 ctl suppress bob@example.com --reason manual --expires soon
+t_err "invalid --expires"
+# Expiry: a suppression that ended no longer applies.
+t_run 0 ctl suppress carol@example.com --reason soft_bounce --at 2024-01-01T00:00:00Z --expires 1d
+t_run 0 ctl subscribe carol@example.com
+t_run 0 ctl check carol@example.com
+t_out "allow"
+t_run 0 ctl show carol@example.com
+t_out "expired 2024-01-02T00:00:00Z"
+# Domains: exact, and with a leading dot for subdomains.
+t_run 0 ctl subscribe dave@sub.example.org
+t_run 0 ctl suppress example.org --reason manual
+t_run 0 ctl check dave@sub.example.org
+t_out "allow"
+t_run 0 ctl suppress .example.org --reason complaint --note "whole org complained"
+t_run 1 ctl check dave@sub.example.org
+t_out "suppressed under .example.org"
+t_run 0 ctl show dave@sub.example.org
+t_out "(domain) .example.org"
+t_run 0 ctl unsuppress .example.org
+t_run 2 ctl suppress "exa mple.org" --reason manual
+t_err "invalid domain"
+# Unsubscribe from all lists, and a later opt-in to one list.
+t_run 0 ctl subscribe erin@example.com --list news --at 2024-01-01T00:00:00Z
+t_run 0 ctl subscribe erin@example.com --list deals --at 2024-01-01T00:00:00Z
+t_run 0 ctl unsubscribe erin@example.com --all --at 2024-03-01T00:00:00Z
+t_out "suppressed: unsubscribed_all"
+t_run 1 ctl check erin@example.com --list news
+t_out "deny (unsubscribed_all)"
+t_run 0 ctl subscribe erin@example.com --list news --at 2024-04-01T00:00:00Z
+t_run 0 ctl check erin@example.com --list news
+t_run 1 ctl check erin@example.com --list deals
+t_run 2 ctl unsubscribe erin@example.com --all --list news
+t_err "exclude each other"
+
+# --- policy from the configuration
+printf 'policy: { double_opt_in = true; };\n' >"$W/doi.conf"
+t_run 0 ctl subscribe frank@example.com
+t_run 1 "$CTL" -c "$W/doi.conf" -s "$S" check frank@example.com
+t_out "deny (unconfirmed)"
+printf 'policy: { model = "opt-out"; };\n' >"$W/optout.conf"
+t_run 0 "$CTL" -c "$W/optout.conf" -s "$S" check stranger@example.com
+t_out "allow (opt_out)"
+t_run 1 "$CTL" -c "$W/optout.conf" -s "$S" check alice@example.com
+printf 'store: { case_sensitive_local = true; };\n' >"$W/cs.conf"
+t_run 2 "$CTL" -c "$W/cs.conf" -s "$S" stats
+t_err "case-insensitive local parts"
+printf 'policy: { modle = "opt-out"; };\n' >"$W/typo.conf"
+t_run 2 "$CTL" -c "$W/typo.conf" -s "$S" stats
+t_err "typo.conf:1: policy.modle: unknown key"
+
+# --- stats and export
+t_run 0 ctl stats
+t_out "addresses:"
+t_run 0 ctl stats --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["addresses"]>=5 and d["suppressions"]["unsubscribed_all"]==1, d' "$T_OUT" && t_ok || t_fail "stats --json"
+t_run 0 ctl export
+t_out "email,list,status,timestamp,source,ip,note"
+t_out "alice@example.com,default,unsubscribed,2024-02-01T00:00:00Z,one-click,,"
+cp "$T_OUT" "$W/export.csv"
+t_run 0 ctl export --format jsonl
+python3 -c '
+import json,sys
+n=0
+for line in open(sys.argv[1]):
+    json.loads(line); n+=1
+assert n>=6, n' "$T_OUT" && t_ok || t_fail "export jsonl"
+t_run 2 ctl export --format xml
+t_err "unknown format"
+
+t_done

@@ -1,0 +1,50 @@
+# assert.sh - tiny assertion helpers for the shell tests.  Source it; call
+# t_done at the end: it prints "N passed, M failed" and sets the exit code.
+
+T_PASS=0
+T_FAIL=0
+T_OUT=${T_OUT:-$(mktemp)}
+T_ERR=${T_ERR:-$(mktemp)}
+
+t_ok() { T_PASS=$((T_PASS + 1)); }
+t_fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "FAIL: $*" >&2
+	if [ -s "$T_OUT" ]; then echo "  stdout:" >&2; sed 's/^/    /' "$T_OUT" | head -20 >&2; fi
+	if [ -s "$T_ERR" ]; then echo "  stderr:" >&2; sed 's/^/    /' "$T_ERR" | head -20 >&2; fi
+}
+
+# t_run CODE CMD...: run CMD, keep its output in $T_OUT/$T_ERR, expect exit CODE.
+t_run() {
+	want=$1
+	shift
+	"$@" >"$T_OUT" 2>"$T_ERR"
+	got=$?
+	if [ "$got" -eq "$want" ]; then t_ok; else t_fail "exit $got, wanted $want: $*"; fi
+}
+
+# t_out TEXT: the last command's stdout contains TEXT (fixed string).
+t_out() {
+	if grep -qF -- "$1" "$T_OUT"; then t_ok; else t_fail "stdout lacks: $1"; fi
+}
+
+# t_err TEXT: the last command's stderr contains TEXT.
+t_err() {
+	if grep -qF -- "$1" "$T_ERR"; then t_ok; else t_fail "stderr lacks: $1"; fi
+}
+
+# t_not_out TEXT: stdout does not contain TEXT.
+t_not_out() {
+	if grep -qF -- "$1" "$T_OUT"; then t_fail "stdout has: $1"; else t_ok; fi
+}
+
+# t_eq A B WHAT: A equals B.
+t_eq() {
+	if [ "$1" = "$2" ]; then t_ok; else t_fail "$3: got '$1', wanted '$2'"; fi
+}
+
+t_done() {
+	rm -f "$T_OUT" "$T_ERR"
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}

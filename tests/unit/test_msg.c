@@ -1,0 +1,329 @@
+/*
+ * test_msg.c - the per-message rules: RCPT-time replies, the non-SMTP
+ * path, and every end-of-message plan (remove, discard, refuse whole,
+ * redirect, tag, hold, tempfail, list header removal).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "msg.h"
+
+static struct config cf;
+
+static void
+load(const char *text)
+{
+	char err[256];
+
+	if (config_load_string(&cf, text, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+}
+
+/* Add a recipient decided with reason (allowed if reason < PR_FIRST_DENY). */
+static struct msg_rcpt *
+rcpt(struct msg *m, const char *raw, int reason, int at_rcpt)
+{
+	struct msg_rcpt *r = msg_add_rcpt(m, raw);
+	struct policy_facts f;
+	struct decision d;
+
+	assert_non_null(r);
+	memset(&f, 0, sizeof(f));
+	d.allow = reason < PR_FIRST_DENY;
+	d.reason = reason;
+	d.supp = -1;
+	d.consent = 0;
+	strcpy(r->key, raw);
+	msg_decide(&cf, m, r, &f, &d, at_rcpt);
+	return r;
+}
+
+static void
+bulk(struct msg *m, const char *list)
+{
+	msg_init(m);
+	m->class_ = CLASS_BULK;
+	m->cls.class_ = CLASS_BULK;
+	strcpy(m->cls.list, list);
+	strcpy(m->queue_id, "Q1");
+}
+
+static void
+test_rcpt_replies(void **state)
+{
+	struct msg m;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	r = rcpt(&m, "a@x", PR_CONFIRMED, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	assert_int_equal(m.nbulk, 1);
+	r = rcpt(&m, "b@x", PR_NO_CONSENT, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);
+	assert_string_equal(rep.rcode, "550");
+	assert_string_equal(rep.xcode, "5.7.1");
+	assert_non_null(strstr(rep.text, "list news (no_consent)"));
+	assert_int_equal(r->state, RS_REJECTED);
+	/* Store failure: 451 4.3.0 for this recipient. */
+	r = msg_add_rcpt(&m, "c@x");
+	msg_rcpt_reply(&cf, &m, r, 1, &rep);
+	assert_int_equal(rep.kind, MSG_TEMPFAIL);
+	assert_string_equal(rep.rcode, "451");
+	assert_string_equal(rep.xcode, "4.3.0");
+	/* A bad address: 550 5.1.3. */
+	r = msg_add_rcpt(&m, "<<bad>>");
+	r->state = RS_INVALID;
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_string_equal(rep.xcode, "5.1.3");
+	msg_reset(&m);
+	msg_reset(NULL);
+}
+
+static void
+test_limits(void **state)
+{
+	struct msg m;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("milter: { one_recipient_per_message = true; max_recipients = 3; };");
+	bulk(&m, "news");
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	r = rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 1);
+	assert_string_equal(rep.rcode, "452");
+	assert_string_equal(rep.xcode, "4.5.3");
+	/* Not on the non-SMTP path, and not for transactional mail. */
+	m.local = 1;
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	m.local = 0;
+	m.class_ = CLASS_TRANSACTIONAL;
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	msg_reset(&m);
+	load("milter: { max_recipients = 2; };");
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	rcpt(&m, "b@x", PR_SUBSCRIBED, 1);
+	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 1);
+	msg_reset(&m);
+}
+
+static void
+test_local_path_never_refuses(void **state)
+{
+	struct msg m;
+	struct msg_reply rep;
+	struct msg_plan p;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	m.local = 1;
+	r = rcpt(&m, "a@x", PR_UNSUBSCRIBED, 1);
+	assert_int_equal(r->action, ACTION_DROP);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	r = msg_add_rcpt(&m, "b@x");
+	msg_rcpt_reply(&cf, &m, r, 1, &rep);	/* store failed */
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	assert_int_equal(m.tempfail, 1);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_TEMPFAIL);
+	assert_string_equal(p.reply.xcode, "4.3.0");
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Every recipient denied: discarded, never refused. */
+	bulk(&m, "news");
+	m.local = 1;
+	rcpt(&m, "a@x", PR_NO_CONSENT, 0);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_DISCARD);
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_mixed(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	rcpt(&m, "<A@x>", PR_CONFIRMED, 0);
+	rcpt(&m, "< B@x>", PR_UNSUBSCRIBED, 0);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 1);
+	assert_false(m.rcpt[0].remove);
+	assert_true(m.rcpt[1].remove);
+	/* Removal uses the argument exactly as the MTA gave it. */
+	assert_string_equal(m.rcpt[1].raw, "< B@x>");
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_all_rejected(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_NO_CONSENT, 0);
+	rcpt(&m, "b@x", PR_COMPLAINT, 0);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_string_equal(p.reply.rcode, "550");
+	assert_non_null(strstr(p.reply.text, "(no_consent)"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Refused at RCPT already: those are not in the message. */
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_CONFIRMED, 1);
+	rcpt(&m, "b@x", PR_NO_CONSENT, 1)->state = RS_REJECTED;
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 0);
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_drop_discards(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+
+	(void)state;
+	load("actions: { default = \"drop\"; };");
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
+	rcpt(&m, "b@x", PR_HARD_BOUNCE, 1);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_DISCARD);
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_redirect(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+
+	(void)state;
+	load("actions: { default = \"redirect\"; redirect_to = \"hold@example.com\"; };");
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_string_equal(p.addrcpt, "hold@example.com");
+	assert_true(m.rcpt[0].remove);
+	assert_int_equal(p.nhdr, 1);
+	assert_string_equal(p.hdr[0].name, "X-Consent-Redirected-For");
+	assert_string_equal(p.hdr[0].value, "<a@x>; reason=no_consent; list=news");
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* With someone else still receiving it, no address is named. */
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
+	rcpt(&m, "b@x", PR_CONFIRMED, 1);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.nhdr, 1);
+	assert_string_equal(p.hdr[0].name, "X-Consent-Redirected");
+	assert_null(strstr(p.hdr[0].value, "a@x"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_tag_quarantine(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+
+	(void)state;
+	load("actions: { default = \"tag\"; complaint = \"quarantine\"; };");
+	bulk(&m, "news");
+	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
+	rcpt(&m, "b@x", PR_NO_CONSENT, 1);
+	rcpt(&m, "c@x", PR_COMPLAINT, 1);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 0);
+	assert_int_equal(p.nhdr, 1);
+	assert_string_equal(p.hdr[0].name, "X-Consent");
+	assert_string_equal(p.hdr[0].value,
+	    "deny; reason=no_consent; list=news; recipients=2");
+	assert_true(p.quarantine);
+	assert_non_null(strstr(p.qreason, "complaint"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+static void
+test_plan_strip_and_log(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+	char line[512];
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	m.hdrs.nlist_hdr = 2;
+	rcpt(&m, "a@x", PR_CONFIRMED, 0);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.strip_list_hdr, 2);
+	msg_plan_free(&p);
+	msg_format_decision(&m, &m.rcpt[0], NULL, line, sizeof(line));
+	assert_string_equal(line, "Q1: list=news rcpt=<a@x> verdict=allow "
+	    "reason=confirmed action=none stage=eom");
+	/* User data is sanitised: no raw control characters in a log line. */
+	strcpy(m.rcpt[0].key, "");
+	m.rcpt[0].state = RS_INVALID;
+	free(m.rcpt[0].raw);
+	m.rcpt[0].raw = strdup("a\r\nb@x");
+	msg_format_decision(&m, &m.rcpt[0], "message=aborted", line, sizeof(line));
+	assert_non_null(strstr(line, "rcpt=<a\\x0d\\x0ab@x> verdict=deny "
+	    "reason=invalid_address"));
+	msg_reset(&m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rcpt_replies),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_local_path_never_refuses),
+		cmocka_unit_test(test_plan_mixed),
+		cmocka_unit_test(test_plan_all_rejected),
+		cmocka_unit_test(test_plan_drop_discards),
+		cmocka_unit_test(test_plan_redirect),
+		cmocka_unit_test(test_plan_tag_quarantine),
+		cmocka_unit_test(test_plan_strip_and_log),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

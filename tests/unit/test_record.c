@@ -1,0 +1,415 @@
+/*
+ * test_record.c - the record codec (round trip, every corruption refused,
+ * newer formats named) and the merge rules that make imports safe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+
+static struct evidence
+ev_make(int status, int64_t t, int source)
+{
+	struct evidence ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.status = (uint8_t)status;
+	ev.time = t;
+	ev.source = (uint8_t)source;
+	return ev;
+}
+
+static void
+sample(struct subject *s)
+{
+	struct evidence ev = ev_make(CS_PENDING, 1000, SRC_FORM);
+	struct suppression sp;
+
+	subject_init(s);
+	strcpy(ev.ip, "192.0.2.7");
+	strcpy(ev.note, "signup form \"spring\"");
+	assert_int_equal(record_apply_consent(s, "news", &ev), 1);
+	ev = ev_make(CS_CONFIRMED, 2000, SRC_FORM);
+	strcpy(ev.ip, "2001:db8::1");
+	assert_int_equal(record_apply_consent(s, "news", &ev), 1);
+	ev = ev_make(CS_SUBSCRIBED, 1500, SRC_IMPORT);
+	assert_int_equal(record_apply_consent(s, "alpha", &ev), 1);
+	memset(&sp, 0, sizeof(sp));
+	sp.reason = SR_SOFT_BOUNCE;
+	sp.source = SRC_BOUNCE;
+	sp.created = 3000;
+	sp.expires = 4000;
+	strcpy(sp.ref, "<abc@example.com>");
+	assert_int_equal(record_apply_supp(s, &sp, 3000), 1);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct subject s, d;
+	unsigned char *buf, *buf2;
+	size_t len, len2;
+	char err[128];
+
+	(void)state;
+	sample(&s);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	subject_init(&d);
+	assert_int_equal(record_decode(buf, len, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.nlists, 2);
+	/* sorted by name */
+	assert_string_equal(d.lists[0].list, "alpha");
+	assert_string_equal(d.lists[1].list, "news");
+	assert_int_equal(d.lists[1].status, CS_CONFIRMED);
+	assert_int_equal(d.lists[1].nev, 2);
+	assert_string_equal(d.lists[1].ev[0].note, "signup form \"spring\"");
+	assert_string_equal(d.lists[1].ev[1].ip, "2001:db8::1");
+	assert_true(d.has_supp);
+	assert_int_equal(d.supp.expires, 4000);
+	assert_string_equal(d.supp.ref, "<abc@example.com>");
+	/* Encoding the decoded value gives the same bytes. */
+	assert_int_equal(record_encode(&d, &buf2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, buf2, len);
+	free(buf);
+	free(buf2);
+	subject_clear(&s);
+	subject_clear(&d);
+	subject_clear(NULL);	/* a no-op */
+}
+
+static void
+test_truncations_refused(void **state)
+{
+	struct subject s, d;
+	unsigned char *buf;
+	size_t len;
+	char err[128];
+
+	(void)state;
+	sample(&s);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	subject_init(&d);
+	for (size_t n = 0; n < len; n++) {
+		assert_int_equal(record_decode(buf, n, &d, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "corrupt") != NULL ||
+		    strstr(err, "format") != NULL ? err : NULL);
+	}
+	subject_clear(&s);
+	free(buf);
+}
+
+static void
+test_corruptions_refused(void **state)
+{
+	struct subject s, d;
+	unsigned char *buf, *copy;
+	size_t len;
+	char err[128];
+	struct supp_view sv;
+	struct consent_view cv;
+	int hs, hc;
+
+	(void)state;
+	sample(&s);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	subject_init(&d);
+	/* Trailing data. */
+	copy = malloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = 0;
+	assert_int_equal(record_decode(copy, len + 1, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "trailing"));
+	/* Every single-byte change decodes cleanly or is refused; never a crash. */
+	for (size_t i = 0; i < len; i++) {
+		for (int v = 0; v < 256; v += 17) {
+			memcpy(copy, buf, len);
+			copy[i] = (unsigned char)v;
+			(void)record_decode(copy, len, &d, err, sizeof(err));
+			subject_clear(&d);
+			(void)record_peek(copy, len, "news", &hs, &sv, &hc, &cv);
+		}
+	}
+	/* Bad enum. */
+	memcpy(copy, buf, len);
+	copy[4] = SR_MAX_;	/* suppression reason */
+	assert_int_equal(record_decode(copy, len, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "suppression reason"));
+	free(copy);
+	free(buf);
+	subject_clear(&s);
+}
+
+static void
+test_newer_format_named(void **state)
+{
+	unsigned char v[] = { REC_FORMAT + 1, 0, 0, 0 };
+	struct subject d;
+	char err[128];
+
+	(void)state;
+	subject_init(&d);
+	assert_int_equal(record_decode(v, sizeof(v), &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "newer"));
+}
+
+static void
+test_peek(void **state)
+{
+	struct subject s;
+	unsigned char *buf;
+	size_t len;
+	struct supp_view sv;
+	struct consent_view cv;
+	int hs, hc;
+
+	(void)state;
+	sample(&s);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	assert_int_equal(record_peek(buf, len, "news", &hs, &sv, &hc, &cv), 0);
+	assert_true(hs);
+	assert_int_equal(sv.reason, SR_SOFT_BOUNCE);
+	assert_true(hc);
+	assert_int_equal(cv.status, CS_CONFIRMED);
+	assert_int_equal(cv.changed, 2000);
+	assert_int_equal(cv.source, SRC_FORM);
+	assert_int_equal(record_peek(buf, len, "alpha", &hs, &sv, &hc, &cv), 0);
+	assert_true(hc);
+	assert_int_equal(cv.source, SRC_IMPORT);
+	assert_int_equal(record_peek(buf, len, "nope", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	assert_int_equal(record_peek(buf, len, "aaa", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	assert_int_equal(record_peek(buf, len, "zzz", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	free(buf);
+	subject_clear(&s);
+}
+
+static void
+test_merge_newer_wins(void **state)
+{
+	struct subject s;
+	struct evidence ev;
+
+	(void)state;
+	subject_init(&s);
+	ev = ev_make(CS_SUBSCRIBED, 100, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	ev = ev_make(CS_UNSUBSCRIBED, 200, SRC_ONECLICK);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	/* An older subscribe never undoes the unsubscribe. */
+	ev = ev_make(CS_SUBSCRIBED, 150, SRC_IMPORT);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	/* At the same time, the unsubscribe wins; a subscribe does not. */
+	ev = ev_make(CS_SUBSCRIBED, 200, SRC_IMPORT);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	/* A newer subscribe does (a real re-opt-in). */
+	ev = ev_make(CS_SUBSCRIBED, 300, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_SUBSCRIBED);
+	/* Applying the same change again changes nothing. */
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(s.lists[0].nev, 3);
+	subject_clear(&s);
+}
+
+static void
+test_merge_tie_unsubscribe_wins(void **state)
+{
+	struct subject s;
+	struct evidence ev;
+
+	(void)state;
+	subject_init(&s);
+	ev = ev_make(CS_SUBSCRIBED, 100, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	ev = ev_make(CS_UNSUBSCRIBED, 100, SRC_MAILTO);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	subject_clear(&s);
+}
+
+static void
+test_merge_confirmed_not_downgraded(void **state)
+{
+	struct subject s;
+	struct evidence ev;
+
+	(void)state;
+	subject_init(&s);
+	ev = ev_make(CS_CONFIRMED, 100, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	ev = ev_make(CS_PENDING, 200, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	/* A newer single opt-in renews it: still confirmed, newer time. */
+	ev = ev_make(CS_SUBSCRIBED, 300, SRC_API);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_CONFIRMED);
+	assert_int_equal(s.lists[0].changed, 300);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	subject_clear(&s);
+}
+
+static void
+test_merge_time_unknown(void **state)
+{
+	struct subject s;
+	struct evidence ev;
+
+	(void)state;
+	subject_init(&s);
+	/* Fills a gap... */
+	ev = ev_make(CS_SUBSCRIBED, 5000, SRC_IMPORT);
+	ev.flags = REC_F_TIME_UNKNOWN;
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	/* ...but a second undated import changes nothing... */
+	ev.time = 6000;
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	/* ...and any dated change beats it, even one dated earlier. */
+	ev = ev_make(CS_UNSUBSCRIBED, 10, SRC_IMPORT);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	/* An undated subscribe never undoes an unsubscribe. */
+	ev = ev_make(CS_SUBSCRIBED, 7000, SRC_IMPORT);
+	ev.flags = REC_F_TIME_UNKNOWN;
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	subject_clear(&s);
+}
+
+static void
+test_merge_history_bounded(void **state)
+{
+	struct subject s;
+	struct evidence ev;
+
+	(void)state;
+	subject_init(&s);
+	for (int i = 0; i < 20; i++) {
+		ev = ev_make(i % 2 ? CS_UNSUBSCRIBED : CS_SUBSCRIBED, 100 + i,
+		    SRC_FORM);
+		assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	}
+	assert_int_equal(s.lists[0].nev, REC_EVENTS_MAX);
+	/* The origin is kept, and the newest. */
+	assert_int_equal(s.lists[0].ev[0].time, 100);
+	assert_int_equal(s.lists[0].ev[REC_EVENTS_MAX - 1].time, 119);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	subject_clear(&s);
+}
+
+static struct suppression
+sp_make(int reason, int64_t created, int64_t expires)
+{
+	struct suppression sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.reason = (uint8_t)reason;
+	sp.created = created;
+	sp.expires = expires;
+	sp.source = SRC_ADMIN;
+	return sp;
+}
+
+static void
+test_merge_supp(void **state)
+{
+	struct subject s;
+	struct suppression sp;
+
+	(void)state;
+	subject_init(&s);
+	sp = sp_make(SR_HARD_BOUNCE, 100, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 100), 1);
+	assert_int_equal(record_apply_supp(&s, &sp, 100), 0);	/* idempotent */
+	/* A weaker one never replaces a sticky one, even newer. */
+	sp = sp_make(SR_SOFT_BOUNCE, 200, 300);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 0);
+	sp = sp_make(SR_MANUAL, 200, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 0);
+	assert_int_equal(s.supp.reason, SR_HARD_BOUNCE);
+	/* A newer sticky one does. */
+	sp = sp_make(SR_COMPLAINT, 300, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 300), 1);
+	assert_int_equal(s.supp.reason, SR_COMPLAINT);
+	subject_clear(&s);
+
+	/* A sticky one replaces a weaker one, even older. */
+	sp = sp_make(SR_SOFT_BOUNCE, 500, 600);
+	assert_int_equal(record_apply_supp(&s, &sp, 500), 1);
+	sp = sp_make(SR_INVALID, 400, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 500), 1);
+	subject_clear(&s);
+
+	/* An expired one gives way. */
+	sp = sp_make(SR_SOFT_BOUNCE, 500, 600);
+	assert_int_equal(record_apply_supp(&s, &sp, 500), 1);
+	sp = sp_make(SR_MANUAL, 100, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 550), 0);	/* older, live */
+	assert_int_equal(record_apply_supp(&s, &sp, 700), 1);	/* expired now */
+	subject_clear(&s);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	for (int i = 0; i < CS_MAX_; i++)
+		assert_int_equal(record_status_parse(record_status_name(i)), i);
+	for (int i = 0; i < SR_MAX_; i++)
+		assert_int_equal(record_reason_parse(record_reason_name(i)), i);
+	for (int i = 0; i < SRC_MAX_; i++)
+		assert_int_equal(record_source_parse(record_source_name(i)), i);
+	assert_int_equal(record_status_parse("bogus"), -1);
+	assert_string_equal(record_status_name(99), "?");
+}
+
+static void
+test_list_names(void **state)
+{
+	char out[REC_LIST_MAX + 1], err[128];
+	char longname[REC_LIST_MAX + 2];
+
+	(void)state;
+	assert_int_equal(record_list_norm("News.Example.COM", out, err,
+	    sizeof(err)), 0);
+	assert_string_equal(out, "news.example.com");
+	assert_int_equal(record_list_check("", err, sizeof(err)), -1);
+	assert_int_equal(record_list_check("a b", err, sizeof(err)), -1);
+	assert_int_equal(record_list_check("a/b", err, sizeof(err)), -1);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(record_list_norm(longname, out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer"));
+	longname[REC_LIST_MAX] = '\0';
+	assert_int_equal(record_list_check(longname, err, sizeof(err)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_truncations_refused),
+		cmocka_unit_test(test_corruptions_refused),
+		cmocka_unit_test(test_newer_format_named),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_merge_newer_wins),
+		cmocka_unit_test(test_merge_tie_unsubscribe_wins),
+		cmocka_unit_test(test_merge_confirmed_not_downgraded),
+		cmocka_unit_test(test_merge_time_unknown),
+		cmocka_unit_test(test_merge_history_bounded),
+		cmocka_unit_test(test_merge_supp),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_list_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,434 @@
+/*
+ * test_store.c - the LMDB store: create and reopen, facts in lookup order,
+ * all-or-nothing writes, map growth, a map grown by another process,
+ * commits seen without reopening, and the refusals at open.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "store.h"
+
+struct fixture {
+	char	dir[64];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[256];
+
+	strcpy(fx->dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	chmod(fx->dir, 0750);
+	if (store_open(&fx->st, fx->dir, STORE_CREATE, 0, 0, err,
+	    sizeof(err)) == -1)
+		fail_msg("store_open: %s", err);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	store_close(fx->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+struct put_arg {
+	const char *key;
+	const char *list;
+	int	status;
+	int	supp_reason;
+	int64_t	time;
+	int	fail_after;	/* return this after the put, to test abort */
+};
+
+static int
+put_fn(struct store_txn *t, void *arg)
+{
+	struct put_arg *p = arg;
+	struct subject s;
+	int rc;
+
+	subject_init(&s);
+	if ((rc = store_txn_get(t, p->key, &s)) == -1)
+		return -1;
+	if (p->status) {
+		struct evidence ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.status = (uint8_t)p->status;
+		ev.time = p->time;
+		ev.source = SRC_ADMIN;
+		record_apply_consent(&s, p->list, &ev);
+	}
+	if (p->supp_reason) {
+		struct suppression sp;
+
+		memset(&sp, 0, sizeof(sp));
+		sp.reason = (uint8_t)p->supp_reason;
+		sp.created = p->time;
+		record_apply_supp(&s, &sp, p->time);
+	}
+	rc = store_txn_put(t, p->key, &s);
+	subject_clear(&s);
+	if (rc == -1)
+		return -1;
+	return p->fail_after;
+}
+
+static void
+put(struct store *st, const char *key, const char *list, int status,
+    int supp, int64_t t)
+{
+	struct put_arg p = { key, list, status, supp, t, 0 };
+	char err[256];
+
+	if (store_write(st, put_fn, &p, err, sizeof(err)) != 0)
+		fail_msg("store_write: %s", err);
+}
+
+static void
+norm(const char *in, struct addr *a)
+{
+	char err[128];
+
+	if (addr_normalize(in, strlen(in), 0, "+", a, err, sizeof(err)) == -1)
+		fail_msg("addr_normalize(%s): %s", in, err);
+}
+
+static void
+test_get_put(void **state)
+{
+	struct fixture *fx = *state;
+	struct subject s;
+	char err[256];
+
+	subject_init(&s);
+	assert_int_equal(store_get(fx->st, "a@example.com", &s, err,
+	    sizeof(err)), 0);
+	put(fx->st, "a@example.com", "news", CS_CONFIRMED, 0, 100);
+	assert_int_equal(store_get(fx->st, "a@example.com", &s, err,
+	    sizeof(err)), 1);
+	assert_int_equal(s.nlists, 1);
+	assert_int_equal(s.lists[0].status, CS_CONFIRMED);
+	subject_clear(&s);
+	put(fx->st, "example.org", NULL, 0, SR_MANUAL, 100);
+	assert_int_equal(store_get(fx->st, "example.org", &s, err,
+	    sizeof(err)), 1);
+	assert_true(s.has_supp);
+	subject_clear(&s);
+}
+
+static void
+test_facts_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct policy_facts f;
+	struct addr a;
+	char err[256];
+
+	put(fx->st, "user@sub.example.com", "news", CS_SUBSCRIBED, 0, 100);
+	put(fx->st, "user+tag@sub.example.com", "other", CS_CONFIRMED, 0, 100);
+	norm("User+Tag@Sub.Example.COM", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	/* No record for news under the tagged key: the untagged one is used. */
+	assert_true(f.has_consent);
+	assert_int_equal(f.consent_where, FACT_BASE);
+	assert_int_equal(f.consent.status, CS_SUBSCRIBED);
+	assert_int_equal(f.nsupp, 0);
+	assert_int_equal(store_facts(fx->st, &a, "other", &f, err, sizeof(err)), 0);
+	assert_int_equal(f.consent_where, FACT_EXACT);
+
+	/* Suppressions: exact, untagged, the domain, its parents, in order. */
+	put(fx->st, ".example.com", NULL, 0, SR_MANUAL, 100);
+	put(fx->st, "sub.example.com", NULL, 0, SR_COMPLAINT, 100);
+	put(fx->st, "user@sub.example.com", NULL, 0, SR_HARD_BOUNCE, 100);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_int_equal(f.nsupp, 3);
+	assert_int_equal(f.supp[0].where, FACT_BASE);
+	assert_int_equal(f.supp[0].v.reason, SR_HARD_BOUNCE);
+	assert_string_equal(f.supp[1].key, "sub.example.com");
+	assert_string_equal(f.supp[2].key, ".example.com");
+
+	/* "example.com" without the dot does not cover subdomains. */
+	put(fx->st, "example.net", NULL, 0, SR_MANUAL, 100);
+	norm("x@a.example.net", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_int_equal(f.nsupp, 0);
+	norm("x@example.net", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_int_equal(f.nsupp, 1);
+}
+
+static void
+test_write_all_or_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct put_arg p = { "b@example.com", "news", CS_SUBSCRIBED, 0, 5, 7 };
+	struct subject s;
+	char err[256];
+
+	/* fn's non-zero return aborts the transaction and is returned. */
+	assert_int_equal(store_write(fx->st, put_fn, &p, err, sizeof(err)), 7);
+	subject_init(&s);
+	assert_int_equal(store_get(fx->st, "b@example.com", &s, err,
+	    sizeof(err)), 0);
+}
+
+struct many_arg {
+	int	n;
+	int	runs;
+};
+
+static int
+many_fn(struct store_txn *t, void *arg)
+{
+	struct many_arg *m = arg;
+	struct subject s;
+	struct evidence ev;
+	char key[64];
+
+	m->runs++;
+	memset(&ev, 0, sizeof(ev));
+	ev.status = CS_SUBSCRIBED;
+	ev.time = 1;
+	strcpy(ev.note, "padding padding padding padding padding padding");
+	for (int i = 0; i < m->n; i++) {
+		subject_init(&s);
+		snprintf(key, sizeof(key), "user%06d@example.com", i);
+		record_apply_consent(&s, "news", &ev);
+		if (store_txn_put(t, key, &s) == -1) {
+			subject_clear(&s);
+			return -1;
+		}
+		subject_clear(&s);
+	}
+	return 0;
+}
+
+static void
+test_map_grows(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	struct many_arg m = { 20000, 0 };
+	struct store_stats ss;
+	char dir[80], err[256], cmd[128];
+
+	(void)fx;
+	strcpy(dir, "/tmp/test_store_small.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	/* A 256 KiB map fills long before 20,000 records are in. */
+	if (store_open(&st, dir, STORE_CREATE, 0, 256 << 10, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	if (store_write(st, many_fn, &m, err, sizeof(err)) != 0)
+		fail_msg("store_write: %s", err);
+	assert_true(m.runs > 1);
+	assert_int_equal(store_stats(st, 0, &ss, err, sizeof(err)), 0);
+	assert_int_equal(ss.addresses, 20000);
+	assert_true(ss.map_size > (256 << 10));
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_other_process(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *rd;
+	struct policy_facts f;
+	struct addr a;
+	char dir[80], err[256], cmd[128];
+	pid_t pid;
+	int status;
+
+	(void)fx;
+	strcpy(dir, "/tmp/test_store_proc.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	if (store_open(&rd, dir, STORE_CREATE, 0, 256 << 10, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	store_close(rd);
+	if (store_open(&rd, dir, STORE_RDONLY, 0, 0, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	norm("user000001@example.com", &a);
+	assert_int_equal(store_facts(rd, &a, "news", &f, err, sizeof(err)), 0);
+	assert_false(f.has_consent);
+
+	/* A writer in another process fills and grows the map. */
+	if ((pid = fork()) == 0) {
+		struct store *wr;
+		struct many_arg m = { 20000, 0 };
+
+		if (store_open(&wr, dir, 0, 0, 0, err, sizeof(err)) == -1 ||
+		    store_write(wr, many_fn, &m, err, sizeof(err)) != 0)
+			_exit(1);
+		store_close(wr);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The reader sees the commit on its next lookup, past the old map. */
+	norm("user019999@example.com", &a);
+	if (store_facts(rd, &a, "news", &f, err, sizeof(err)) != 0)
+		fail_msg("store_facts: %s", err);
+	assert_true(f.has_consent);
+	assert_int_equal(f.consent.status, CS_SUBSCRIBED);
+	store_close(rd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	char err[256], dir[80], cmd[128];
+
+	/* Other normaliser flags than the store was made with. */
+	assert_int_equal(store_open(&st, fx->dir, STORE_RDONLY,
+	    ADDR_CASE_SENSITIVE, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "case-insensitive"));
+	/* No store there. */
+	assert_int_equal(store_open(&st, "/nonexistent/store", STORE_RDONLY, 0,
+	    0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/store"));
+	/* World-writable. */
+	strcpy(dir, "/tmp/test_store_ww.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0777);
+	assert_int_equal(store_open(&st, dir, STORE_CREATE, 0, 0, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "world-writable"));
+	/* An empty directory is not a store. */
+	chmod(dir, 0750);
+	assert_int_equal(store_open(&st, dir, STORE_RDONLY, 0, 0, err,
+	    sizeof(err)), -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	store_close(NULL);	/* a no-op */
+}
+
+/* Write raw bytes under key with LMDB itself, in a child process. */
+static void
+raw_put(const char *dir, const char *key, const void *val, size_t len)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+		MDB_val d = { len, (void *)(uintptr_t)val };
+
+		if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 4) ||
+		    mdb_env_open(env, dir, 0, 0660) ||
+		    mdb_txn_begin(env, NULL, 0, &txn) ||
+		    mdb_dbi_open(txn, "addr", 0, &dbi) ||
+		    mdb_put(txn, dbi, &k, &d, 0) || mdb_txn_commit(txn))
+			_exit(1);
+		mdb_env_close(env);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+test_corrupt_value_fails_closed(void **state)
+{
+	struct fixture *fx = *state;
+	static const unsigned char newer[] = { REC_FORMAT + 1, 0, 0, 0 };
+	static const unsigned char junk[] = { REC_FORMAT, 0, 0, 1, 200 };
+	struct policy_facts f;
+	struct subject s;
+	struct addr a;
+	struct store *st;
+	char err[256];
+
+	store_close(fx->st);	/* one environment per process at a time */
+	fx->st = NULL;
+	raw_put(fx->dir, "c@example.com", newer, sizeof(newer));
+	raw_put(fx->dir, "d@example.com", junk, sizeof(junk));
+	if (store_open(&st, fx->dir, STORE_RDONLY, 0, 0, err, sizeof(err)))
+		fail_msg("%s", err);
+	norm("c@example.com", &a);
+	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "corrupt record under key c@example.com"));
+	norm("d@example.com", &a);
+	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
+	subject_init(&s);
+	assert_int_equal(store_get(st, "c@example.com", &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "newer"));
+	store_close(st);
+}
+
+static int
+count_fn(const char *key, const struct subject *s, void *arg)
+{
+	(void)key;
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_foreach(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	int n = 0;
+
+	put(fx->st, "a@example.com", "news", CS_SUBSCRIBED, 0, 1);
+	put(fx->st, "b@example.com", "news", CS_SUBSCRIBED, 0, 1);
+	put(fx->st, "example.com", NULL, 0, SR_MANUAL, 1);
+	assert_int_equal(store_foreach(fx->st, count_fn, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_get_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_facts_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_all_or_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_value_fails_closed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
