@@ -15,10 +15,12 @@
 
 #include "addr.h"
 #include "config.h"
+#include "lu.h"
 #include "record.h"
+#include "token.h"
 #include "util.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES };
+enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
 
 struct ckey {
 	const char *path;
@@ -32,6 +34,7 @@ struct ckey {
 };
 
 static const char *const model_names[] = { "opt-in", "opt-out", NULL };
+static const char *const existing_names[] = { "replace", "keep", NULL };
 static const char *const action_names[] = {
 	"reject", "drop", "redirect", "tag", "quarantine", NULL
 };
@@ -47,6 +50,10 @@ static void	config_finish(struct config *);
 static int	post_list(struct config *, char *, size_t);
 static int	post_redirect(struct config *, char *, size_t);
 static int	post_header(struct config *, char *, size_t);
+static int	post_lifetime(struct config *, char *, size_t);
+static int	post_lu_url(struct config *, char *, size_t);
+static int	post_lu_mailto(struct config *, char *, size_t);
+static int	post_lu_list_url(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
 #define SZ(f)	sizeof(((struct config *)0)->f)
@@ -73,6 +80,24 @@ static const struct ckey keys[] = {
 	{ "classify.list_header", K_STR, OFF(classify.list_header), SZ(classify.list_header), 0, 0, NULL, post_header },
 	{ "classify.strip_list_header", K_BOOL, OFF(classify.strip_list_header), 0, 0, 0, NULL, NULL },
 	{ "classify.rules", K_RULES, 0, 0, 0, 0, NULL, NULL },
+	{ "audit.file", K_STR, OFF(audit_file), SZ(audit_file), 0, 0, NULL, NULL },
+	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
+	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
+	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "unsubscribe.enable", K_BOOL, OFF(lu_enable), 0, 0, 0, NULL, NULL },
+	{ "unsubscribe.keys", K_KEYS, 0, 0, 0, 0, NULL, NULL },
+	{ "unsubscribe.lifetime", K_STR, OFF(lu_lifetime_s), SZ(lu_lifetime_s), 1, 0, NULL, post_lifetime },
+	{ "unsubscribe.existing", K_ENUM, OFF(lu_keep_existing), 0, 0, 0, existing_names, NULL },
+	{ "unsubscribe.url", K_STR, OFF(lu_default.url), SZ(lu_default.url), 0, 0, NULL, post_lu_url },
+	{ "unsubscribe.mailto", K_STR, OFF(lu_default.mailto), SZ(lu_default.mailto), 0, 0, NULL, post_lu_mailto },
+	{ "unsubscribe.list_url", K_STR, OFF(lu_default.list_url), SZ(lu_default.list_url), 0, 0, NULL, post_lu_list_url },
+	{ "unsubscribe.lists", K_LULISTS, 0, 0, 0, 0, NULL, NULL },
+	{ "unsubscribe.listen", K_STR, OFF(unsubd_listen), SZ(unsubd_listen), 1, 0, NULL, NULL },
+	{ "unsubscribe.trusted_proxies", K_STR, OFF(unsubd_trusted), SZ(unsubd_trusted), 0, 0, NULL, NULL },
+	{ "unsubscribe.tls_cert", K_STR, OFF(unsubd_tls_cert), SZ(unsubd_tls_cert), 0, 0, NULL, NULL },
+	{ "unsubscribe.tls_key", K_STR, OFF(unsubd_tls_key), SZ(unsubd_tls_key), 0, 0, NULL, NULL },
+	{ "unsubscribe.user", K_STR, OFF(unsubd_user), SZ(unsubd_user), 0, 0, NULL, NULL },
+	{ "unsubscribe.organisation", K_STR, OFF(unsubd_org), SZ(unsubd_org), 1, 0, NULL, NULL },
 	{ "actions.default", K_ENUM, OFF(action_default), 0, 0, 0, action_names, NULL },
 	{ "actions.no_consent", K_ENUM, OFF(action_cfg[PR_NO_CONSENT]), 0, 0, 0, action_names, NULL },
 	{ "actions.pending", K_ENUM, OFF(action_cfg[PR_PENDING]), 0, 0, 0, action_names, NULL },
@@ -84,6 +109,7 @@ static const struct ckey keys[] = {
 	{ "actions.invalid", K_ENUM, OFF(action_cfg[PR_INVALID]), 0, 0, 0, action_names, NULL },
 	{ "actions.manual", K_ENUM, OFF(action_cfg[PR_MANUAL]), 0, 0, 0, action_names, NULL },
 	{ "actions.soft_bounce", K_ENUM, OFF(action_cfg[PR_SOFT_BOUNCE]), 0, 0, 0, action_names, NULL },
+	{ "actions.unknown_list", K_ENUM, OFF(action_cfg[PR_UNKNOWN_LIST]), 0, 0, 0, action_names, NULL },
 	{ "actions.redirect_to", K_STR, OFF(redirect_to), SZ(redirect_to), 0, 0, NULL, post_redirect },
 };
 
@@ -111,6 +137,14 @@ config_defaults(struct config *c)
 	util_strlcpy(c->classify.list_header, "X-Consent-List",
 	    sizeof(c->classify.list_header));
 	c->classify.strip_list_header = 1;
+	util_strlcpy(c->lu_lifetime_s, "90d", sizeof(c->lu_lifetime_s));
+	c->lu_lifetime = 90 * 86400;
+	util_strlcpy(c->unsubd_listen, "127.0.0.1:8025", sizeof(c->unsubd_listen));
+	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
+	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
+	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
+	c->audit_pseudonymize = 1;
+	c->audit_fail_closed = 1;
 	c->action_default = ACTION_REJECT;
 	for (int i = 0; i < PR_MAX_; i++)
 		c->action_cfg[i] = -1;	/* unset: actions.default */
@@ -137,6 +171,18 @@ config_check(struct config *c, char *err, size_t errlen)
 {
 	const char *file = c->file[0] ? c->file : "(string)";
 
+	if (c->lu_enable && (c->lu_nkeys == 0 || c->lu_default.url[0] == '\0')) {
+		snprintf(err, errlen, "%s: unsubscribe.enable needs unsubscribe.keys "
+		    "(make one with 'consentctl keygen') and unsubscribe.url",
+		    file);
+		return -1;
+	}
+	if (c->audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {
+		snprintf(err, errlen, "%s: audit.key_file: needed to pseudonymise "
+		    "recipients (make one with 'consentctl keygen'), or set "
+		    "audit.pseudonymize = false", file);
+		return -1;
+	}
 	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
 		if (c->action[i] == ACTION_REDIRECT && c->redirect_to[0] == '\0') {
 			snprintf(err, errlen, "%s: actions.%s: redirect needs "
@@ -161,6 +207,49 @@ post_redirect(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+post_lifetime(struct config *c, char *err, size_t errlen)
+{
+	int64_t d;
+
+	if (duration_parse(c->lu_lifetime_s, &d) == -1) {
+		snprintf(err, errlen, "not a duration such as 90d");
+		return -1;
+	}
+	/* CASL wants the mechanism to work for 60 days after sending. */
+	if (d < TOKEN_LIFETIME_MIN) {
+		snprintf(err, errlen, "shorter than 60d: a link must work for at "
+		    "least 60 days after the message");
+		return -1;
+	}
+	c->lu_lifetime = d;
+	return 0;
+}
+
+static int
+check_tmpl(const char *t, const char *scheme, char *err, size_t errlen)
+{
+	return t[0] == '\0' ? 0 : lu_template_check(t, scheme, err, errlen);
+}
+
+static int
+post_lu_url(struct config *c, char *err, size_t errlen)
+{
+	return check_tmpl(c->lu_default.url, "https", err, errlen);
+}
+
+static int
+post_lu_mailto(struct config *c, char *err, size_t errlen)
+{
+	return check_tmpl(c->lu_default.mailto, "mailto", err, errlen);
+}
+
+static int
+post_lu_list_url(struct config *c, char *err, size_t errlen)
+{
+	return check_tmpl(c->lu_default.list_url, "https", err, errlen);
 }
 
 static int
@@ -344,6 +433,119 @@ apply_rules(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* unsubscribe.keys = ( { id = 2; file = "..."; }, ... ): the first signs. */
+static int
+apply_keys(struct config *c, const config_setting_t *s, char *err,
+    size_t errlen)
+{
+	int n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return where(err, errlen, s, "unsubscribe.keys", "must be a list "
+		    "( { id = 1; file = \"...\"; }, ... )");
+	n = config_setting_length(s);
+	if (n > CONFIG_KEYS_MAX)
+		return where(err, errlen, s, "unsubscribe.keys", "more than %d "
+		    "keys", CONFIG_KEYS_MAX);
+	c->lu_nkeys = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		const config_setting_t *id, *file;
+		char path[64];
+		long long v;
+
+		snprintf(path, sizeof(path), "unsubscribe.keys[%d]", i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP ||
+		    config_setting_length(g) != 2 ||
+		    (id = config_setting_get_member(g, "id")) == NULL ||
+		    (file = config_setting_get_member(g, "file")) == NULL)
+			return where(err, errlen, g, path, "must be { id = N; "
+			    "file = \"PATH\"; }");
+		if (config_setting_type(id) != CONFIG_TYPE_INT ||
+		    (v = config_setting_get_int64(id)) < 1 || v > 255)
+			return where(err, errlen, id, path, "id must be 1 to 255");
+		for (unsigned k = 0; k < c->lu_nkeys; k++)
+			if (c->lu_keys[k].id == (unsigned)v)
+				return where(err, errlen, id, path, "id %lld is "
+				    "used twice", v);
+		if (config_setting_type(file) != CONFIG_TYPE_STRING ||
+		    config_setting_get_string(file)[0] == '\0' ||
+		    strlen(config_setting_get_string(file)) >= CONFIG_PATH_MAX)
+			return where(err, errlen, file, path, "file must be a path");
+		c->lu_keys[c->lu_nkeys].id = (unsigned)v;
+		util_strlcpy(c->lu_keys[c->lu_nkeys].file,
+		    config_setting_get_string(file), CONFIG_PATH_MAX);
+		c->lu_nkeys++;
+	}
+	return 0;
+}
+
+/* unsubscribe.lists = ( { list = "news"; url = "..."; ... } ): per list. */
+static int
+apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
+    size_t errlen)
+{
+	static const char *const names[] = { "list", "url", "mailto",
+	    "list_url", NULL };
+	int n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return where(err, errlen, s, "unsubscribe.lists", "must be a list "
+		    "( { list = \"news\"; url = \"...\"; }, ... )");
+	n = config_setting_length(s);
+	if (n > CONFIG_LU_LISTS_MAX)
+		return where(err, errlen, s, "unsubscribe.lists", "more than %d "
+		    "lists", CONFIG_LU_LISTS_MAX);
+	c->lu_nlists = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		struct lu_templates *t = &c->lu_lists[i];
+		char path[96], why[256];
+
+		memset(t, 0, sizeof(*t));
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			return where(err, errlen, g, "unsubscribe.lists", "entry "
+			    "%d must be a group", i + 1);
+		for (int k = 0; k < config_setting_length(g); k++) {
+			const config_setting_t *f = config_setting_get_elem(g,
+			    (unsigned)k);
+			const char *name = config_setting_name(f), *v;
+			int j;
+
+			snprintf(path, sizeof(path), "unsubscribe.lists[%d].%s", i,
+			    name);
+			for (j = 0; names[j] != NULL; j++)
+				if (strcmp(names[j], name) == 0)
+					break;
+			if (names[j] == NULL)
+				return where(err, errlen, f, path, "unknown key "
+				    "(expected list, url, mailto, list_url)");
+			if (config_setting_type(f) != CONFIG_TYPE_STRING ||
+			    strlen(v = config_setting_get_string(f)) >=
+			    CONFIG_URL_MAX)
+				return where(err, errlen, f, path, "must be a string "
+				    "of at most %d octets", CONFIG_URL_MAX - 1);
+			if ((j == 0 && record_list_norm(v, t->list, why,
+			    sizeof(why)) == -1) ||
+			    (j == 1 && check_tmpl(v, "https", why, sizeof(why))) ||
+			    (j == 2 && check_tmpl(v, "mailto", why, sizeof(why))) ||
+			    (j == 3 && check_tmpl(v, "https", why, sizeof(why))))
+				return where(err, errlen, f, path, "%s", why);
+			if (j == 1)
+				util_strlcpy(t->url, v, sizeof(t->url));
+			else if (j == 2)
+				util_strlcpy(t->mailto, v, sizeof(t->mailto));
+			else if (j == 3)
+				util_strlcpy(t->list_url, v, sizeof(t->list_url));
+		}
+		if (t->list[0] == '\0')
+			return where(err, errlen, g, "unsubscribe.lists", "entry %d "
+			    "names no list", i + 1);
+		c->lu_nlists++;
+	}
+	return 0;
+}
+
 static int
 apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
     char *err, size_t errlen)
@@ -412,6 +614,14 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 	}
 	case K_RULES:
 		if (apply_rules(c, s, err, errlen) == -1)
+			return -1;
+		break;
+	case K_KEYS:
+		if (apply_keys(c, s, err, errlen) == -1)
+			return -1;
+		break;
+	case K_LULISTS:
+		if (apply_lu_lists(c, s, err, errlen) == -1)
 			return -1;
 		break;
 	case K_ENUM: {

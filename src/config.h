@@ -14,6 +14,17 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/consent-milter/consent-milter.conf"
 #define CONFIG_PATH_MAX		1024
+#define CONFIG_URL_MAX		512
+#define CONFIG_KEYS_MAX		16
+#define CONFIG_LU_LISTS_MAX	64
+
+/* Unsubscribe templates: the defaults, or one list's own. */
+struct lu_templates {
+	char	list[REC_LIST_MAX + 1];		/* "" for the defaults */
+	char	url[CONFIG_URL_MAX];		/* https://...%t... */
+	char	mailto[CONFIG_URL_MAX];		/* mailto:...%t..., or "" */
+	char	list_url[CONFIG_URL_MAX];	/* several recipients: no %t */
+};
 
 struct config {
 	char	file[CONFIG_PATH_MAX];		/* "" when built from defaults */
@@ -43,6 +54,29 @@ struct config {
 
 	/* classification */
 	struct classify_conf classify;
+
+	/* audit trail */
+	char	audit_file[CONFIG_PATH_MAX];	/* "" for none */
+	char	audit_key_file[CONFIG_PATH_MAX];
+	int	audit_pseudonymize;
+	int	audit_fail_closed;
+
+	/* List-Unsubscribe headers and the one-click endpoint */
+	int	lu_enable;
+	unsigned lu_nkeys;
+	struct { unsigned id; char file[CONFIG_PATH_MAX]; } lu_keys[CONFIG_KEYS_MAX];
+	char	lu_lifetime_s[16];		/* as written: "90d" */
+	int64_t	lu_lifetime;			/* derived: seconds */
+	int	lu_keep_existing;		/* "keep" rather than "replace" */
+	struct lu_templates lu_default;
+	unsigned lu_nlists;
+	struct lu_templates lu_lists[CONFIG_LU_LISTS_MAX];
+	char	unsubd_listen[128];		/* host:port */
+	char	unsubd_trusted[256];		/* proxies whose X-Forwarded-For counts */
+	char	unsubd_tls_cert[CONFIG_PATH_MAX];
+	char	unsubd_tls_key[CONFIG_PATH_MAX];
+	char	unsubd_user[64];
+	char	unsubd_org[128];		/* shown on the pages */
 
 	/* actions, per deny reason */
 	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */

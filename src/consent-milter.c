@@ -1,12 +1,20 @@
 /*
  * consent-milter.c - the daemon: configuration, socket, privileges,
- * readiness, signals.  smfi_main runs in its own thread so that this one,
- * which never blocks the signals, receives them first: libmilter's own
- * signal thread would stop the filter on SIGHUP.
+ * readiness, signals.
  *
  *   SIGTERM, SIGINT  stop taking connections, finish those in flight
  *                    (milter.shutdown_timeout), exit
- *   SIGUSR1, SIGHUP  reload the configuration (from the next message on)
+ *   SIGUSR1          reload the configuration (from the next message on)
+ *                    and reopen the audit log
+ *   SIGHUP           ignored
+ *
+ * libmilter's own signal thread stops the filter on SIGHUP.  A handler
+ * here cannot keep SIGHUP from it: when this thread has a signal pending,
+ * the kernel may hand SIGHUP to any thread that waits for it.  An ignored
+ * signal is dropped when it is sent, as long as the main thread does not
+ * block it: that is the one sure way.  smfi_main runs in its own thread
+ * (which libmilter's blocking does not reach back from), and SIGTERM may
+ * go either way: both end in the same graceful stop.
  */
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -49,10 +57,10 @@ on_signal(int sig)
 	int saved = errno;
 	char b = 0;
 
-	if (sig == SIGTERM || sig == SIGINT)
-		got_stop = 1;
-	else
+	if (sig == SIGUSR1)
 		got_reload = 1;
+	else
+		got_stop = 1;
 	if (write(sigpipe_fds[1], &b, 1) == -1) {
 		/* the pipe is full: a wakeup is pending anyway */
 	}
@@ -224,6 +232,8 @@ main(int argc, char **argv)
 	write_pidfile(cf->pid_file);
 	prepare_socket(cf, pw ? pw->pw_uid : (uid_t)-1);
 	drop_privileges(pw);
+	if (milter_audit_open(cf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
 		fatal("pipe");
@@ -232,8 +242,8 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Ready once both the socket and the store are open. */
@@ -256,6 +266,7 @@ main(int argc, char **argv)
 		if (got_reload) {
 			got_reload = 0;
 			reload(conffile);
+			milter_audit_reopen();
 		}
 		if (!ready_sent)
 			(void)milter_store_open();	/* retried once a second */

@@ -27,8 +27,13 @@ static const struct {
 	{ "unsuppress", ctl_unsuppress, "unsuppress ADDRESS|DOMAIN" },
 	{ "show", ctl_show, "show ADDRESS|DOMAIN [--json]" },
 	{ "check", ctl_check, "check ADDRESS [--list L] [--json]" },
+	{ "import", ctl_import, "import FILE|- [--format auto|csv|klaviyo|mailchimp] [--list L] [--dry-run] [--skip-bad]" },
 	{ "export", ctl_export, "export [--format csv|jsonl]" },
 	{ "stats", ctl_stats, "stats [--json]" },
+	{ "keygen", ctl_keygen, "keygen FILE" },
+	{ "token", ctl_token, "token ADDRESS [--list L]" },
+	{ "intake", ctl_intake, "intake RECIPIENT" },
+	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -103,8 +103,13 @@ int	ctl_suppress(struct ctl *, int, char **);
 int	ctl_unsuppress(struct ctl *, int, char **);
 int	ctl_show(struct ctl *, int, char **);
 int	ctl_check(struct ctl *, int, char **);
-
+int	ctl_import(struct ctl *, int, char **);
 int	ctl_export(struct ctl *, int, char **);
 int	ctl_stats(struct ctl *, int, char **);
+int	ctl_audit(struct ctl *, int, char **);
+int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
+int	ctl_token(struct ctl *, int, char **);
+int	ctl_intake(struct ctl *, int, char **);
+int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
 
 #endif

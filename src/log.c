@@ -26,6 +26,10 @@ log_init(const char *ident, int foreground, int debug)
 
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[2048];
 

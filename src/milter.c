@@ -16,11 +16,16 @@
 #include <time.h>
 
 #include <libmilter/mfapi.h>
+#include <sodium.h>
 
+#include "audit.h"
 #include "log.h"
 #include "milter.h"
 #include "msg.h"
+#include "lu.h"
 #include "store.h"
+#include "token.h"
+#include "unsub.h"
 #include "util.h"
 
 /* A reference-counted configuration: a reload swaps it between messages. */
@@ -35,6 +40,10 @@ static struct runtime *rt_cur;
 static struct store *_Atomic g_store;
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_tried;
+
+static struct audit *g_audit;	/* set before smfi_main, fixed after */
+static struct token_ring g_ring;	/* likewise: unsubscribe keys */
+static int audit_fail_closed;
 
 static atomic_uint sessions;
 static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
@@ -138,8 +147,12 @@ milter_shutdown(int idle)
 	    atomic_load(&n_bulk), atomic_load(&n_trans), atomic_load(&n_allow),
 	    atomic_load(&n_deny), atomic_load(&n_tempfail));
 	/* A session still running may be using the store. */
-	if (idle)
+	if (idle) {
 		store_close(atomic_exchange(&g_store, NULL));
+		audit_close(g_audit);
+		g_audit = NULL;
+		token_wipe(&g_ring);
+	}
 }
 
 static const char *
@@ -185,6 +198,77 @@ tempfail(SMFICTX *ctx, const char *why)
 	return reply_of(ctx, &rep);
 }
 
+/*
+ * Write one audit line per decided recipient.  Returns -1 if the audit log
+ * could not take them all (the caller may then tempfail the message).
+ */
+static int
+audit_decisions(struct conn *c, const char *outcome)
+{
+	const struct config *cf = &c->rt->cf;
+	struct audit_entry e[64];
+	char keys[64][ADDR_MAX + 1], err[256];
+	struct timespec ts;
+	size_t n = 0;
+	int rc = 0;
+
+	if (g_audit == NULL)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned i = 0; i < c->m.nrcpt; i++) {
+		const struct msg_rcpt *r = &c->m.rcpt[i];
+		struct audit_entry *x = &e[n];
+		const char *rcpt = r->key;
+
+		if (r->state == RS_PENDING)
+			continue;
+		if (rcpt[0] == '\0') {
+			struct addr a;
+
+			/* Transactional recipients were never normalised. */
+			if (addr_normalize(r->raw, strlen(r->raw), cf->addr_flags,
+			    cf->delims, &a, err, sizeof(err)) == 0)
+				util_strlcpy(keys[n], a.key, sizeof(keys[n]));
+			else
+				util_strlcpy(keys[n], r->raw, sizeof(keys[n]));
+			rcpt = keys[n];
+		}
+		memset(x, 0, sizeof(*x));
+		x->time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		x->qid = c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE";
+		x->msgid = c->m.message_id;
+		x->sender = c->m.sender;
+		x->list = c->m.class_ == CLASS_BULK ? c->m.cls.list : NULL;
+		x->class_ = c->m.class_ == CLASS_BULK ? "bulk" : "transactional";
+		x->rcpt = rcpt;
+		msg_rcpt_verdict(&c->m, r, &x->verdict, &x->reason, &x->action);
+		x->stage = r->at_rcpt ? "rcpt" : "eom";
+		x->outcome = msg_rcpt_outcome(&c->m, r, outcome);
+		if (r->ev.kind == 'c') {
+			x->ev_kind = "consent";
+			x->ev_value = record_status_name(r->ev.value);
+		} else if (r->ev.kind == 's') {
+			x->ev_kind = "suppression";
+			x->ev_value = record_reason_name(r->ev.value);
+			x->ev_key = r->ev.key;
+		}
+		if (r->ev.kind != 0) {
+			x->ev_source = record_source_name(r->ev.source);
+			x->ev_time = r->ev.time;
+		}
+		if (++n == sizeof(e) / sizeof(e[0])) {
+			rc |= audit_write(g_audit, e, n);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		rc |= audit_write(g_audit, e, n);
+	if (rc != 0)
+		log_warn("audit log: cannot write decisions of %s",
+		    c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE");
+	return rc;
+}
+
 /* End a message: log every decision, drop the state, release the config. */
 static void
 finish(struct conn *c, const char *outcome)
@@ -214,6 +298,14 @@ finish(struct conn *c, const char *outcome)
 	c->rt = NULL;
 }
 
+/* A message that ends without end-of-message: audit and log what we decided. */
+static void
+finish_aborted(struct conn *c)
+{
+	(void)audit_decisions(c, "aborted");
+	finish(c, "aborted");
+}
+
 /*
  * Decide one bulk recipient: normalise, look up, apply the policy.
  * Returns 0, or -1 if the store failed (the caller fails closed).
@@ -234,10 +326,20 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 		    "NOQUEUE", util_sanitize(r->raw, strlen(r->raw), safe,
 		    sizeof(safe)), err);
 		r->state = RS_INVALID;
+		r->invalid = 1;
 		r->at_rcpt = at_rcpt;
 		return 0;
 	}
 	util_strlcpy(r->key, a.key, sizeof(r->key));
+	if (c->m.cls.list[0] == '\0') {
+		/* A list we cannot store: no consent can be shown for it. */
+		memset(&f, 0, sizeof(f));
+		memset(&d, 0, sizeof(d));
+		d.reason = PR_UNKNOWN_LIST;
+		d.supp = -1;
+		msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+		return 0;
+	}
 	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
 		return -1;
 	if (store_facts(st, &a, c->m.cls.list, &f, err, sizeof(err)) == -1) {
@@ -247,6 +349,38 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 	policy_decide(&cf->policy, &f, (int64_t)time(NULL), &d);
 	msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
 	return 0;
+}
+
+/*
+ * The List-Unsubscribe header for the plan: one person's token when one
+ * original recipient is left, else the list's own link, if it has one.
+ * A header we cannot make is logged, never a reason to hold mail.
+ */
+static int
+unsub_plan(struct conn *c, struct msg_plan *p)
+{
+	const struct config *cf = &c->rt->cf;
+	char value[LU_VALUE_MAX], err[256];
+	const char *who = p->sole >= 0 ? c->m.rcpt[p->sole].key : NULL;
+	int n, one_click;
+
+	if (p->nremain == 0 || c->m.cls.list[0] == '\0' ||
+	    (who != NULL && who[0] == '\0'))
+		return 0;
+	n = unsub_header(cf, &g_ring, who, c->m.cls.list, (int64_t)time(NULL),
+	    value, sizeof(value), &one_click, err, sizeof(err));
+	if (n == -1) {
+		log_warnx("%s: no List-Unsubscribe: %s", c->m.queue_id[0] ?
+		    c->m.queue_id : "NOQUEUE", err);
+		return 0;
+	}
+	if (n == 0) {
+		log_debug("%s: no List-Unsubscribe for %u recipients on list %s "
+		    "(set unsubscribe.list_url, or one_recipient_per_message)",
+		    c->m.queue_id, p->nremain, c->m.cls.list);
+		return 0;
+	}
+	return msg_plan_unsub(cf, &c->m, p, value, one_click);
 }
 
 /* --- callbacks ---------------------------------------------------------- */
@@ -306,7 +440,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;	/* cannot happen after negotiate */
 	ok = (c->proto & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	if (c->rt != NULL)
-		finish(c, "aborted");	/* a message the MTA never ended */
+		finish_aborted(c);	/* a message the MTA never ended */
 	c->rt = rt_get();
 	/* Postfix emulates SMTP for sendmail(1) mail: localhost, port 0. */
 	port = macro(ctx, "{client_port}");
@@ -314,6 +448,19 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	c->m.local = addr != NULL && strcmp(addr, "127.0.0.1") == 0 &&
 	    (port == NULL || strcmp(port, "0") == 0);
 	env.sender = argv != NULL ? argv[0] : NULL;
+	if (env.sender != NULL) {
+		/* For the audit trail: the address, without its brackets. */
+		const char *sp = env.sender;
+		size_t n;
+
+		while (*sp == ' ' || *sp == '<')
+			sp++;
+		n = util_strlcpy(c->m.sender, sp, sizeof(c->m.sender));
+		n = n < sizeof(c->m.sender) ? n : sizeof(c->m.sender) - 1;
+		while (n > 0 && (c->m.sender[n - 1] == '>' ||
+		    c->m.sender[n - 1] == ' '))
+			c->m.sender[--n] = '\0';
+	}
 	env.sasl_login = macro(ctx, "{auth_authen}");
 	env.daemon_name = macro(ctx, "{daemon_name}");
 	classify_envelope(&c->rt->cf.classify, &env, &c->m.cls);
@@ -365,6 +512,10 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		classify_header(&c->rt->cf.classify, &c->m.hdrs, name, value);
 	if (c->m.message_id[0] == '\0' && strcasecmp(name, "Message-ID") == 0)
 		util_strlcpy(c->m.message_id, value, sizeof(c->m.message_id));
+	else if (strcasecmp(name, LU_HEADER) == 0)
+		c->m.nlu++;
+	else if (strcasecmp(name, LU_POST_HEADER) == 0)
+		c->m.nlupost++;
 	return ok;
 }
 
@@ -388,6 +539,19 @@ execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
 		if (smfi_chgheader(ctx, (char *)(uintptr_t)
 		    cf->classify.list_header, i, NULL) != MI_SUCCESS)
 			return tempfail(ctx, "Could not remove a header");
+	for (int i = p->lu_post_del; i >= 1; i--)
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)LU_POST_HEADER, i,
+		    NULL) != MI_SUCCESS)
+			return tempfail(ctx, "Could not remove a header");
+	for (int i = p->lu_del; i >= 1; i--)
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)LU_HEADER, i, NULL) !=
+		    MI_SUCCESS)
+			return tempfail(ctx, "Could not remove a header");
+	if (p->lu_value != NULL && (smfi_addheader(ctx,
+	    (char *)(uintptr_t)LU_HEADER, p->lu_value) != MI_SUCCESS ||
+	    (p->lu_post && smfi_addheader(ctx, (char *)(uintptr_t)LU_POST_HEADER,
+	    (char *)(uintptr_t)LU_POST_VALUE) != MI_SUCCESS)))
+		return tempfail(ctx, "Could not add a header");
 	for (unsigned i = 0; i < p->nhdr; i++)
 		if (smfi_addheader(ctx, (char *)(uintptr_t)p->hdr[i].name,
 		    p->hdr[i].value) != MI_SUCCESS)
@@ -403,7 +567,7 @@ cb_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg_plan plan;
-	const char *qid;
+	const char *qid, *outcome;
 	sfsistat rc;
 
 	if (c == NULL || c->rt == NULL)
@@ -425,19 +589,37 @@ cb_eom(SMFICTX *ctx)
 			c->m.tempfail = 1;
 			util_strlcpy(c->m.tempfail_why, "Consent store unavailable",
 			    sizeof(c->m.tempfail_why));
-			break;
 		}
 	}
+	/* Every recipient the store could not decide is logged as such. */
+	if (c->m.tempfail)
+		for (unsigned i = 0; i < c->m.nrcpt; i++)
+			if (c->m.rcpt[i].state == RS_PENDING)
+				c->m.rcpt[i].state = RS_TEMPFAILED;
 	if (msg_plan(&c->rt->cf, &c->m, &plan) == -1) {
 		msg_plan_free(&plan);
-		finish(c, "tempfail=out_of_memory");
+		(void)audit_decisions(c, "tempfailed");
+		finish(c, "tempfailed");
+		return tempfail(ctx, "Out of memory");
+	}
+	if (plan.reply.kind == MSG_CONTINUE && c->m.class_ == CLASS_BULK &&
+	    c->rt->cf.lu_enable && unsub_plan(c, &plan) == -1) {
+		msg_plan_free(&plan);
+		(void)audit_decisions(c, "tempfailed");
+		finish(c, "tempfailed");
 		return tempfail(ctx, "Out of memory");
 	}
 	rc = execute(ctx, c, &plan);
 	msg_plan_free(&plan);
-	finish(c, rc == SMFIS_CONTINUE ? NULL : rc == SMFIS_DISCARD ?
-	    "message=discarded" : rc == SMFIS_REJECT ? "message=rejected" :
-	    "message=tempfailed");
+	outcome = rc == SMFIS_CONTINUE ? NULL : rc == SMFIS_DISCARD ?
+	    "discarded" : rc == SMFIS_REJECT ? "rejected" : "tempfailed";
+	/* A decision that cannot be proven must not be made. */
+	if (audit_decisions(c, outcome) == -1 && audit_fail_closed &&
+	    c->m.class_ == CLASS_BULK && rc != SMFIS_TEMPFAIL) {
+		rc = tempfail(ctx, "Audit log unavailable");
+		outcome = "tempfailed";
+	}
+	finish(c, outcome);
 	return rc;
 }
 
@@ -447,7 +629,7 @@ cb_abort(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL && c->rt != NULL)
-		finish(c, "message=aborted");
+		finish_aborted(c);
 	return SMFIS_CONTINUE;
 }
 
@@ -460,7 +642,7 @@ cb_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	if (c->rt != NULL)
-		finish(c, "message=aborted");
+		finish_aborted(c);
 	msg_reset(&c->m);
 	free(c);
 	smfi_setpriv(ctx, NULL);
@@ -487,6 +669,35 @@ static struct smfiDesc desc = {
 	NULL,			/* DATA: negotiated away */
 	cb_negotiate		/* option negotiation: allocate the context */
 };
+
+int
+milter_audit_open(const struct config *cf, char *err, size_t errlen)
+{
+	unsigned char key[AUDIT_KEY_BYTES];
+	int rc;
+
+	audit_fail_closed = cf->audit_fail_closed;
+	if (cf->lu_enable && unsub_ring_load(cf, &g_ring, err, errlen) == -1)
+		return -1;
+	if (cf->audit_file[0] == '\0')
+		return 0;
+	if (cf->audit_pseudonymize && audit_key_load(cf->audit_key_file, key,
+	    err, errlen) == -1)
+		return -1;
+	rc = audit_open(&g_audit, cf->audit_file, cf->audit_pseudonymize ?
+	    key : NULL, err, errlen);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+void
+milter_audit_reopen(void)
+{
+	char err[512];
+
+	if (g_audit != NULL && audit_reopen(g_audit, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+}
 
 int
 milter_init(const struct config *cf, char *err, size_t errlen)

@@ -23,6 +23,14 @@ int	milter_init(const struct config *cf, char *err, size_t errlen);
  */
 int	milter_store_open(void);
 
+/*
+ * milter_audit_open - load the unsubscribe keys and open the audit trail
+ * named in cf, if any; after the privilege drop.  0, or -1 with err.
+ * milter_audit_reopen: after rotation.
+ */
+int	milter_audit_open(const struct config *cf, char *err, size_t errlen);
+void	milter_audit_reopen(void);
+
 /* milter_reload - use cf (copied) from the next message on.  0 / -1. */
 int	milter_reload(const struct config *cf);
 

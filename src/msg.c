@@ -131,8 +131,9 @@ msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
 		if (m->local) {
 			/* Cannot refuse one recipient here: hold the message. */
 			m->tempfail = 1;
-			util_strlcpy(m->tempfail_why, "consent store unavailable",
+			util_strlcpy(m->tempfail_why, "Consent store unavailable",
 			    sizeof(m->tempfail_why));
+			r->state = RS_TEMPFAILED;	/* logged, still in the message */
 			return;
 		}
 		r->state = RS_TEMPFAILED;
@@ -147,6 +148,7 @@ msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
 			return;
 		}
 		r->state = RS_REJECTED;
+		r->invalid = 1;
 		set_reply(rep, MSG_REJECT, "550", "5.1.3", "Bad recipient "
 		    "address syntax for bulk mail");
 		return;
@@ -187,6 +189,23 @@ msg_plan_free(struct msg_plan *p)
 	for (unsigned i = 0; i < p->nhdr; i++)
 		free(p->hdr[i].value);
 	p->nhdr = 0;
+	free(p->lu_value);
+	p->lu_value = NULL;
+}
+
+int
+msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
+    const char *value, int one_click)
+{
+	if (cf->lu_keep_existing && m->nlu > 0)
+		return 0;	/* theirs stays, and ours is not added */
+	if ((p->lu_value = strdup(value)) == NULL)
+		return -1;
+	p->lu_post = one_click;
+	/* Exactly one of each afterwards, whatever came in. */
+	p->lu_del = m->nlu;
+	p->lu_post_del = m->nlupost;
+	return 0;
 }
 
 int
@@ -198,6 +217,7 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 	int qreason = -1, first_reject = -1;
 
 	memset(p, 0, sizeof(*p));
+	p->sole = -1;
 	memset(tagged, 0, sizeof(tagged));
 	set_reply(&p->reply, MSG_CONTINUE, "", "", "");
 	if (m->class_ == CLASS_BULK && cf->classify.strip_list_header)
@@ -220,6 +240,7 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 		}
 		if (r->state != RS_DECIDED || r->allow) {
 			remain++;
+			p->sole = (int)i;
 			continue;
 		}
 		switch (r->action) {
@@ -236,11 +257,13 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 		case ACTION_TAG:
 			tagged[r->reason]++;
 			remain++;
+			p->sole = (int)i;
 			break;
 		case ACTION_QUARANTINE:
 			if (qreason < 0)
 				qreason = r->reason;
 			remain++;
+			p->sole = (int)i;
 			break;
 		}
 	}
@@ -249,6 +272,7 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 	if (redirects > 0) {
 		p->addrcpt = cf->redirect_to;
 		remain++;
+		p->sole = -1;	/* never a token for the holding mailbox */
 		/* Name the original recipients only when nobody else sees it. */
 		if (remain == 1) {
 			for (unsigned i = 0; i < m->nrcpt; i++) {
@@ -283,6 +307,9 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 		snprintf(p->qreason, sizeof(p->qreason), "consent-milter: %s on "
 		    "list %s", policy_reason_name(qreason), m->cls.list);
 	}
+	p->nremain = remain;
+	if (remain != 1)
+		p->sole = -1;
 	if (remain == 0 && p->nremove > 0) {
 		/* Nobody left: never deliver an empty message. */
 		if (rejects > 0 && !m->local) {
@@ -297,9 +324,62 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 	return 0;
 }
 
+const char *
+msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
+    const char *msg_outcome)
+{
+	(void)m;
+	if (r->state == RS_REJECTED)
+		return "rejected";
+	if (r->state == RS_TEMPFAILED)
+		return "tempfailed";
+	if (msg_outcome != NULL)
+		return msg_outcome;	/* the whole message was stopped */
+	if (r->state == RS_INVALID)
+		return "removed";
+	if (r->state == RS_TRANSACTIONAL || r->allow)
+		return "accepted";
+	switch (r->action) {
+	case ACTION_REDIRECT:	return "redirected";
+	case ACTION_TAG:	return "tagged";
+	case ACTION_QUARANTINE:	return "held";
+	default:		return "removed";
+	}
+}
+
+void
+msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
+    const char **verdict, const char **reason, const char **action)
+{
+	(void)m;
+	if (r->invalid || r->state == RS_INVALID) {
+		*verdict = "deny";
+		*reason = "invalid_address";
+		*action = r->state == RS_REJECTED ? "reject" : "drop";
+		return;
+	}
+	switch (r->state) {
+	case RS_TEMPFAILED:
+		*verdict = "tempfail";
+		*reason = "store_error";
+		*action = "tempfail";
+		break;
+	case RS_TRANSACTIONAL:
+		*verdict = "allow";
+		*reason = "transactional";
+		*action = "none";
+		break;
+	default:
+		*verdict = r->allow ? "allow" : "deny";
+		*reason = r->reason >= 0 ? policy_reason_name(r->reason) : "?";
+		*action = r->allow ? "none" : config_action_name(r->action);
+		break;
+	}
+}
+
 void
 msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
-    const char *outcome, char *buf, size_t len)
+    const char *msg_outcome, char *buf, size_t len)
 {
 	char rcpt[300], list[80];
 	const char *verdict, *reason, *action;
@@ -307,30 +387,9 @@ msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
 	util_sanitize(r->key[0] ? r->key : r->raw, strlen(r->key[0] ? r->key :
 	    r->raw), rcpt, sizeof(rcpt));
 	util_sanitize(m->cls.list, strlen(m->cls.list), list, sizeof(list));
-	switch (r->state) {
-	case RS_TEMPFAILED:
-		verdict = "tempfail";
-		reason = "store_error";
-		action = "tempfail";
-		break;
-	case RS_INVALID:
-		verdict = "deny";
-		reason = "invalid_address";
-		action = m->local ? "drop" : "reject";
-		break;
-	case RS_TRANSACTIONAL:
-		verdict = "allow";
-		reason = "transactional";
-		action = "none";
-		break;
-	default:
-		verdict = r->allow ? "allow" : "deny";
-		reason = r->reason >= 0 ? policy_reason_name(r->reason) : "?";
-		action = r->allow ? "none" : config_action_name(r->action);
-		break;
-	}
+	msg_rcpt_verdict(m, r, &verdict, &reason, &action);
 	snprintf(buf, len, "%s: list=%s rcpt=<%s> verdict=%s reason=%s "
-	    "action=%s stage=%s%s%s", m->queue_id[0] ? m->queue_id : "NOQUEUE",
-	    list[0] ? list : "-", rcpt, verdict, reason, action,
-	    r->at_rcpt ? "rcpt" : "eom", outcome ? " " : "", outcome ? outcome : "");
+	    "action=%s stage=%s outcome=%s", m->queue_id[0] ? m->queue_id :
+	    "NOQUEUE", list[0] ? list : "-", rcpt, verdict, reason, action,
+	    r->at_rcpt ? "rcpt" : "eom", msg_rcpt_outcome(m, r, msg_outcome));
 }

@@ -22,7 +22,7 @@
 #define RS_DECIDED	1	/* decided; action applied at end of message */
 #define RS_REJECTED	2	/* refused at RCPT time (5xx): not in the message */
 #define RS_TEMPFAILED	3	/* refused at RCPT time (4xx): not in the message */
-#define RS_INVALID	4	/* the address did not normalise */
+#define RS_INVALID	4	/* the address did not normalise: removed */
 #define RS_TRANSACTIONAL 5	/* not bulk: untouched */
 
 /* The record a decision rests on, copied for the log and the audit trail. */
@@ -44,6 +44,7 @@ struct msg_rcpt {
 	int	action;		/* ACTION_*, for a denied recipient */
 	int	at_rcpt;	/* decided at RCPT time */
 	int	remove;		/* set by msg_plan: smfi_delrcpt this one */
+	int	invalid;	/* the address did not normalise (kept when refused) */
 	struct msg_evidence ev;
 };
 
@@ -54,6 +55,8 @@ struct msg {
 	struct classify_hdrs hdrs;
 	char	queue_id[32];
 	char	message_id[256];
+	char	sender[ADDR_MAX + 3];	/* MAIL FROM as given, for the audit trail */
+	int	nlu, nlupost;	/* List-Unsubscribe(-Post) headers that came in */
 	int	tempfail;	/* a bulk lookup failed: the whole message waits */
 	char	tempfail_why[160];
 	unsigned nbulk;		/* bulk recipients accepted so far */
@@ -88,6 +91,12 @@ struct msg_plan {
 	unsigned nhdr;
 	struct plan_hdr hdr[24];
 	unsigned nremove;	/* recipients marked remove */
+	unsigned nremain;	/* recipients the message still goes to */
+	int	sole;		/* the one original recipient left, or -1 */
+	/* List-Unsubscribe: ours to add (owned), and theirs to delete */
+	char	*lu_value;
+	int	lu_post;	/* add List-Unsubscribe-Post too */
+	int	lu_del, lu_post_del;
 };
 
 /* msg_init - an empty message; msg_reset empties it for the next one and
@@ -126,10 +135,30 @@ int	msg_rcpt_limit(const struct config *cf, struct msg *m,
  * (the caller tempfails).
  */
 int	msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p);
+
+/*
+ * msg_plan_unsub - put the List-Unsubscribe value (copied) into the plan:
+ * existing headers are deleted first unless unsubscribe.existing is
+ * "keep" and the message has its own.  0, or -1 if out of memory.
+ */
+int	msg_plan_unsub(const struct config *cf, const struct msg *m,
+	    struct msg_plan *p, const char *value, int one_click);
 void	msg_plan_free(struct msg_plan *p);
+
+/*
+ * msg_rcpt_outcome - what became of r: accepted, rejected, tempfailed,
+ * removed, redirected, tagged, held; or msg_outcome (discarded, rejected,
+ * tempfailed, aborted) when the whole message was stopped.
+ */
+const char *msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
+	    const char *msg_outcome);
+
+/* msg_rcpt_verdict - r's verdict, reason and action as names. */
+void	msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
+	    const char **verdict, const char **reason, const char **action);
 
 /* msg_format_decision - one log line for r (user data sanitised). */
 void	msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
-	    const char *outcome, char *buf, size_t len);
+	    const char *msg_outcome, char *buf, size_t len);
 
 #endif

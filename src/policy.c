@@ -10,7 +10,7 @@ static const char *reason_names[PR_MAX_] = {
 	"confirmed", "subscribed", "opt_out", "no_consent", "pending",
 	"unconfirmed",
 	"unsubscribed", "unsubscribed_all", "hard_bounce", "complaint",
-	"invalid", "manual", "soft_bounce"
+	"invalid", "manual", "soft_bounce", "unknown_list"
 };
 
 const char *

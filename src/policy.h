@@ -58,6 +58,7 @@ enum policy_reason {
 	PR_INVALID,
 	PR_MANUAL,
 	PR_SOFT_BOUNCE,
+	PR_UNKNOWN_LIST,	/* the message names a list we cannot store */
 	PR_MAX_
 };
 #define PR_FIRST_DENY	PR_NO_CONSENT

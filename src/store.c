@@ -334,6 +334,11 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 	if (flags & STORE_CREATE) {
 		if (store_init_dbs(st, addr_flags, err, errlen) == -1)
 			goto bad;
+		/* Whatever the umask: the group (the milter) must write the lock. */
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		(void)chmod(path, 0660);
+		snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+		(void)chmod(path, 0660);
 	}
 	if (store_open_dbs(st, addr_flags, err, errlen) == -1)
 		goto bad;

@@ -298,15 +298,16 @@ test_plan_strip_and_log(void **state)
 	msg_plan_free(&p);
 	msg_format_decision(&m, &m.rcpt[0], NULL, line, sizeof(line));
 	assert_string_equal(line, "Q1: list=news rcpt=<a@x> verdict=allow "
-	    "reason=confirmed action=none stage=eom");
+	    "reason=confirmed action=none stage=eom outcome=accepted");
 	/* User data is sanitised: no raw control characters in a log line. */
 	strcpy(m.rcpt[0].key, "");
 	m.rcpt[0].state = RS_INVALID;
 	free(m.rcpt[0].raw);
 	m.rcpt[0].raw = strdup("a\r\nb@x");
-	msg_format_decision(&m, &m.rcpt[0], "message=aborted", line, sizeof(line));
+	msg_format_decision(&m, &m.rcpt[0], "aborted", line, sizeof(line));
 	assert_non_null(strstr(line, "rcpt=<a\\x0d\\x0ab@x> verdict=deny "
 	    "reason=invalid_address"));
+	assert_non_null(strstr(line, "outcome=aborted"));
 	msg_reset(&m);
 }
 

@@ -1,0 +1,805 @@
+/*
+ * consent-unsubd.c - the one-click unsubscribe endpoint (RFC 8058): the
+ * libmicrohttpd glue around unsubd.c, configuration, privileges,
+ * readiness, signals.  One internal polling thread answers every request,
+ * so store writes never run side by side; this thread opens the store,
+ * waits for signals and swaps the configuration.
+ *
+ *   SIGTERM, SIGINT  stop accepting, let requests in flight finish, exit
+ *   SIGUSR1, SIGHUP  reload the configuration and the keys (the store,
+ *                    listen address, TLS files and user need a restart)
+ */
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "unsub.h"
+#include "unsubd.h"
+#include "util.h"
+
+#define CONN_LIMIT	64	/* connections at once */
+#define CONN_PER_IP	8	/* per client, with our own TLS only */
+#define CONN_TIMEOUT	10	/* seconds a connection may idle */
+#define CONN_MEMORY	(16 * 1024)	/* MHD's per-connection pool */
+#define SKIP_MAX	(64 * 1024)	/* of a chunked body past the limit */
+#define STOP_GRACE	3	/* seconds for requests in flight at SIGTERM */
+#define TLS_FILE_MAX	(1024 * 1024)
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define CSP		"default-src 'none'; style-src 'unsafe-inline'; " \
+			"form-action 'self'; frame-ancestors 'none'; " \
+			"base-uri 'none'"
+
+/*
+ * A configuration and its keys, swapped whole on reload.  A request
+ * holds a reference, so a reload never frees what it is reading.
+ */
+struct snap {
+	struct config cf;
+	struct token_ring ring;
+	unsigned refs;
+};
+
+/* One request's state, from its first callback to its completion. */
+struct conn {
+	int	method;			/* enum unsubd_method */
+	unsigned nheaders;
+	int	over;			/* the body is past the limit */
+	int	answered;
+	size_t	len;
+	size_t	skipped;		/* octets past the limit, not kept */
+	char	body[UNSUBD_BODY_MAX];
+};
+
+/* What the store write needs, for unsubd_handle's callback. */
+struct rec {
+	struct store *st;
+	const char *ip;
+	int64_t	now;
+	char	err[512];
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snap *g_snap;		/* guarded by g_lock */
+static struct store *g_store;		/* guarded by g_lock; NULL until open */
+
+static volatile sig_atomic_t got_stop, got_reload;
+static int sigpipe_fds[2] = { -1, -1 };
+static int ready_sent;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: consent-unsubd [-c CONFIG] [-f] [-d] [-n] [-V]\n");
+	exit(EX_USAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char b = 0;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		got_stop = 1;
+	else
+		got_reload = 1;
+	if (write(sigpipe_fds[1], &b, 1) == -1) {
+		/* the pipe is full: a wakeup is pending anyway */
+	}
+	errno = saved;
+}
+
+/* snap_free - wipe the keys and free; NULL is a no-op. */
+static void
+snap_free(struct snap *s)
+{
+	if (s == NULL)
+		return;
+	token_wipe(&s->ring);
+	free(s);
+}
+
+/* snap_get - a reference to the current snapshot, and the store. */
+static struct snap *
+snap_get(struct store **st)
+{
+	struct snap *s;
+
+	pthread_mutex_lock(&g_lock);
+	s = g_snap;
+	s->refs++;
+	*st = g_store;
+	pthread_mutex_unlock(&g_lock);
+	return s;
+}
+
+/* snap_put - drop a reference; the last one frees.  NULL is a no-op. */
+static void
+snap_put(struct snap *s)
+{
+	int last;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&g_lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&g_lock);
+	if (last)
+		snap_free(s);
+}
+
+/*
+ * snap_check - what this daemon needs of a loaded configuration beyond
+ * what config_load checks.  0, or -1 with err naming the file and key.
+ */
+static int
+snap_check(const struct config *cf, const char *path, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char why[512];
+
+	if (unsubd_listen_parse(cf->unsubd_listen, &ss, &sl, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: unsubscribe.listen: %s", path, why);
+		return -1;
+	}
+	if (unsubd_trusted_check(cf->unsubd_trusted, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: unsubscribe.trusted_proxies: %s",
+		    path, why);
+		return -1;
+	}
+	if ((cf->unsubd_tls_cert[0] == '\0') != (cf->unsubd_tls_key[0] == '\0')) {
+		snprintf(err, errlen, "%s: unsubscribe.tls_cert and tls_key go "
+		    "together: set both, or neither (TLS at a proxy)", path);
+		return -1;
+	}
+	if (cf->lu_nkeys == 0) {
+		snprintf(err, errlen, "%s: unsubscribe.keys: no keys, so no "
+		    "token can be checked (make one with 'consentctl keygen')",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * snap_load - the configuration at path, checked, and, with keys, its
+ * keys, into a new snapshot the caller owns (one reference).  0, or -1
+ * with err.
+ */
+static int
+snap_load(const char *path, int keys, struct snap **sp, char *err,
+    size_t errlen)
+{
+	struct snap *s;
+
+	*sp = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (config_load(&s->cf, path, err, errlen) == -1 ||
+	    snap_check(&s->cf, path, err, errlen) == -1 ||
+	    (keys && unsub_ring_load(&s->cf, &s->ring, err, errlen) == -1)) {
+		snap_free(s);
+		return -1;
+	}
+	s->refs = 1;
+	*sp = s;
+	return 0;
+}
+
+static int
+record_cb(void *arg, const struct token_claims *c, int all)
+{
+	struct rec *r = arg;
+
+	if (r->st == NULL) {
+		snprintf(r->err, sizeof(r->err), "the store is not open");
+		return -1;
+	}
+	return unsub_record(r->st, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
+	    sizeof(r->err));
+}
+
+/* The last X-Forwarded-For field: a proxy appends to the last one. */
+static enum MHD_Result
+xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	const char **last = cls;
+
+	(void)kind;
+	if (key != NULL && value != NULL &&
+	    strcasecmp(key, "X-Forwarded-For") == 0)
+		*last = value;
+	return MHD_YES;
+}
+
+/* content_length_over - 1 if a Content-Length says more than we read. */
+static int
+content_length_over(const char *v)
+{
+	size_t n;
+
+	v += strspn(v, " \t");
+	n = strspn(v, "0123456789");
+	if (n == 0)
+		return 0;	/* malformed: MHD answers that itself */
+	v += strspn(v, "0");
+	return strspn(v, "0123456789") > 9 ||
+	    strtoul(v, NULL, 10) > UNSUBD_BODY_MAX;
+}
+
+static void
+log_outcome(const struct unsubd_resp *r, int method, const char *url,
+    const char *ip, const char *err)
+{
+	char safe[96];
+
+	switch (r->page) {
+	case UNSUBD_P_DONE:
+	case UNSUBD_P_DONE_ALL:
+		log_info("%s %s %s%s (one-click, ip %s)", r->claims.addr,
+		    r->changed ? "unsubscribed from" :
+		    "already unsubscribed from",
+		    r->page == UNSUBD_P_DONE_ALL ? "all lists, via list " :
+		    "list ", r->claims.list, ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_UNAVAILABLE:
+		log_warnx("cannot record the unsubscribe of %s from %s%s "
+		    "(ip %s), answered 503: %s", r->claims.addr,
+		    r->all ? "all lists, via list " : "list ", r->claims.list, ip[0] ? ip : "unknown", err);
+		break;
+	case UNSUBD_P_INVALID:
+		log_info("refused an invalid or expired token (ip %s)",
+		    ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_BADREQ:
+		log_info("refused a POST without List-Unsubscribe=One-Click "
+		    "(ip %s)", ip[0] ? ip : "unknown");
+		break;
+	default:
+		/* A token lets anyone unsubscribe its recipient: not logged. */
+		log_debug("%d for %s %s (ip %s)", r->status,
+		    method == UNSUBD_GET ? "GET" : method == UNSUBD_HEAD ?
+		    "HEAD" : method == UNSUBD_POST ? "POST" : "another method",
+		    strncmp(url, UNSUBD_PREFIX, sizeof(UNSUBD_PREFIX) - 1) == 0 ?
+		    UNSUBD_PREFIX "TOKEN" : util_sanitize(url, strlen(url), safe,
+		    sizeof(safe)), ip[0] ? ip : "unknown");
+	}
+}
+
+/* respond - decide, log and queue the answer to one request. */
+static enum MHD_Result
+respond(struct MHD_Connection *mc, struct conn *c, const char *url)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct unsubd_req req;
+	struct unsubd_env env;
+	struct unsubd_resp r;
+	struct MHD_Response *resp;
+	struct snap *s;
+	struct rec rec;
+	const char *xff = NULL;
+	char page[UNSUBD_PAGE_MAX], peer[REC_IP_MAX + 1], ip[REC_IP_MAX + 1];
+	enum MHD_Result ok;
+	int n;
+
+	memset(&rec, 0, sizeof(rec));
+	s = snap_get(&rec.st);
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || unsubd_sockaddr_ip(ci->client_addr, peer,
+	    sizeof(peer)) == -1)
+		peer[0] = '\0';
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, xff_last, &xff);
+	if (unsubd_client_ip(peer, s->cf.unsubd_trusted, xff, ip,
+	    sizeof(ip)) == -1)
+		ip[0] = '\0';
+
+	memset(&req, 0, sizeof(req));
+	req.method = c->method;
+	req.path = url;
+	req.pathlen = strlen(url);
+	req.ctype = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.body = c->body;
+	req.bodylen = c->len;
+	req.nheaders = c->nheaders;
+	req.body_over = c->over;
+	rec.ip = ip;
+	rec.now = (int64_t)time(NULL);
+	env.ring = &s->ring;
+	env.now = rec.now;
+	env.record = record_cb;
+	env.arg = &rec;
+	unsubd_handle(&env, &req, &r);
+	log_outcome(&r, c->method, url, ip, rec.err);
+	n = unsubd_page(&r, s->cf.unsubd_org, page, sizeof(page));
+	snap_put(s);
+	sodium_memzero(&r.claims, sizeof(r.claims));
+	c->answered = 1;
+	if (n < 0)
+		return MHD_NO;
+
+	if ((resp = MHD_create_response_from_buffer((size_t)n, page,
+	    MHD_RESPMEM_MUST_COPY)) == NULL)
+		return MHD_NO;
+	/* RFC 8058: no redirect, no cookie; and nothing kept or framed. */
+	ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/html; charset=utf-8");
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "Content-Security-Policy",
+		    CSP);
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "X-Content-Type-Options",
+		    "nosniff");
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "Referrer-Policy",
+		    "no-referrer");
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (ok == MHD_YES)
+		ok = MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (ok == MHD_YES && r.status == 405)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    UNSUBD_ALLOW);
+	if (ok == MHD_YES && r.status == 503)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    UNSUBD_RETRY_AFTER);
+	if (ok == MHD_YES)
+		ok = MHD_queue_response(mc, (unsigned)r.status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mc, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct conn *c = *con_cls;
+	const char *cl;
+
+	(void)cls;
+	(void)version;
+	if (c == NULL) {
+		/* The headers are in; the body, if any, comes next. */
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return MHD_NO;
+		*con_cls = c;
+		c->method = unsubd_method(method);
+		c->nheaders = (unsigned)MHD_get_connection_values(mc,
+		    MHD_HEADER_KIND, NULL, NULL);
+		cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && content_length_over(cl)) {
+			/* Answered before the body, which is never read. */
+			c->over = 1;
+			return respond(mc, c, url);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (c->answered)
+			return MHD_NO;
+		/* Chunked past the limit: skipped for a 413, up to a point. */
+		if (c->over || n > sizeof(c->body) - c->len) {
+			c->over = 1;
+			c->skipped += n;
+			return c->skipped > SKIP_MAX ? MHD_NO : MHD_YES;
+		}
+		memcpy(c->body + c->len, upload_data, n);
+		c->len += n;
+		return MHD_YES;
+	}
+	if (c->answered)
+		return MHD_YES;
+	return respond(mc, c, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)mc;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warnx("libmicrohttpd: %s", msg);
+}
+
+/* read_file - a whole (PEM) file into a NUL-terminated buffer; NULL + err. */
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(TLS_FILE_MAX + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	while (len < TLS_FILE_MAX &&
+	    (r = read(fd, buf + len, TLS_FILE_MAX - len)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return NULL;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len == 0 || len >= TLS_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, len ? "larger than 1 MiB" :
+		    "empty");
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* wipe_free - clear and free a NUL-terminated secret; NULL is a no-op. */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+/* listen_open - the listening socket for spec; its address into where. */
+static int
+listen_open(const char *spec, char *where, size_t wherelen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char err[256], ip[REC_IP_MAX + 1];
+	int fd, on = 1;
+	unsigned port;
+
+	if (unsubd_listen_parse(spec, &ss, &sl, err, sizeof(err)) == -1)
+		fatalx("unsubscribe.listen: %s", err);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		fatal("setsockopt SO_REUSEADDR");
+	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("setsockopt IPV6_V6ONLY");
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
+		fatal("unsubscribe.listen: cannot listen on %s", spec);
+	if (listen(fd, 64) == -1)
+		fatal("listen");
+	/* Port 0 picks a free one: say which (the tests read it). */
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		fatal("getsockname");
+	port = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (unsubd_sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip)) == -1)
+		ip[0] = '\0';
+	snprintf(where, wherelen, ss.ss_family == AF_INET6 ? "[%s]:%u" :
+	    "%s:%u", ip, port);
+	return fd;
+}
+
+static void
+drop_privileges(const struct passwd *pw)
+{
+	if (pw == NULL)
+		return;
+	if (setgroups(0, NULL) == -1 || initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		fatal("cannot become user %s", pw->pw_name);
+	if (setuid(0) == 0)
+		fatalx("privileges not dropped");
+}
+
+/*
+ * store_try_open - open the store read-write if it is not open yet; 1
+ * when open.  Retried each second: until then, POSTs get 503.
+ */
+static int
+store_try_open(const struct config *cf)
+{
+	static char last[512];
+	struct store *st;
+	char err[512];
+
+	pthread_mutex_lock(&g_lock);
+	st = g_store;
+	pthread_mutex_unlock(&g_lock);
+	if (st != NULL)
+		return 1;
+	if (store_open(&st, cf->store_path, 0, cf->addr_flags, cf->map_size,
+	    err, sizeof(err)) == -1) {
+		/* Once per kind of failure, not once a second. */
+		if (strcmp(err, last) != 0)
+			log_warnx("store unavailable, one-click requests get "
+			    "503: %s", err);
+		util_strlcpy(last, err, sizeof(last));
+		return 0;
+	}
+	pthread_mutex_lock(&g_lock);
+	g_store = st;
+	pthread_mutex_unlock(&g_lock);
+	log_info("store open: %s%s", cf->store_path, last[0] ?
+	    " (recovered)" : "");
+	if (!ready_sent) {
+		ready_sent = 1;
+		sd_notify(0, "READY=1\nSTATUS=answering one-click requests");
+	}
+	return 1;
+}
+
+/* Settings read once at start: a reload cannot change them. */
+static void
+restart_notes(const struct config *o, const struct config *n)
+{
+	if (strcmp(o->store_path, n->store_path) != 0 ||
+	    o->addr_flags != n->addr_flags)
+		log_warnx("reload: the store settings change only at a restart");
+	if (strcmp(o->unsubd_listen, n->unsubd_listen) != 0)
+		log_warnx("reload: unsubscribe.listen changes only at a restart");
+	if (strcmp(o->unsubd_tls_cert, n->unsubd_tls_cert) != 0 ||
+	    strcmp(o->unsubd_tls_key, n->unsubd_tls_key) != 0)
+		log_warnx("reload: the TLS files are read only at a restart");
+	if (strcmp(o->unsubd_user, n->unsubd_user) != 0)
+		log_warnx("reload: unsubscribe.user changes only at a restart");
+}
+
+static void
+reload(const char *conffile)
+{
+	struct snap *n, *old;
+	char err[1024];
+
+	sd_notify(0, "RELOADING=1");
+	if (snap_load(conffile, 1, &n, err, sizeof(err)) == -1)
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    err);
+	else {
+		pthread_mutex_lock(&g_lock);
+		old = g_snap;
+		g_snap = n;
+		pthread_mutex_unlock(&g_lock);
+		restart_notes(&old->cf, &n->cf);
+		snap_put(old);
+		log_info("configuration and %u keys reloaded from %s",
+		    n->ring.nkeys, conffile);
+	}
+	sd_notify(0, "READY=1");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conffile = CONFIG_DEFAULT_PATH;
+	struct MHD_OptionItem tls_opts[4];
+	struct MHD_Daemon *d;
+	struct passwd *pw = NULL;
+	struct sigaction sa;
+	struct snap *s;
+	sigset_t sigs, old;
+	char err[1024], where[80], *tls_cert = NULL, *tls_key = NULL;
+	const union MHD_DaemonInfo *di;
+	int ch, check = 0, fg = 0, debug = 0, tls, lfd, no = 0;
+	unsigned flags;
+	time_t deadline;
+
+	while ((ch = getopt(argc, argv, "c:nfdVh")) != -1) {
+		switch (ch) {
+		case 'c': conffile = optarg; break;
+		case 'n': check = 1; break;
+		case 'f': fg = 1; break;
+		case 'd': debug = 1; fg = 1; break;
+		case 'V':
+			printf("consent-unsubd %s (libmicrohttpd %s)\n", VERSION,
+			    MHD_get_version());
+			return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (token_init() == -1) {
+		fprintf(stderr, "consent-unsubd: libsodium failed to initialise\n");
+		return 1;
+	}
+	/* -n reads the keys too, as its caller: run it as the daemon's user. */
+	if (snap_load(conffile, check, &g_snap, err, sizeof(err)) == -1) {
+		fprintf(stderr, "consent-unsubd: %s\n", err);
+		return EX_CONFIG;
+	}
+	if (check) {
+		printf("%s: configuration OK (%u keys)\n", conffile,
+		    g_snap->ring.nkeys);
+		snap_put(g_snap);
+		return 0;
+	}
+	log_init("consent-unsubd", fg, debug);
+	if (getuid() == 0 && g_snap->cf.unsubd_user[0] != '\0' &&
+	    (pw = getpwnam(g_snap->cf.unsubd_user)) == NULL)
+		fatalx("unsubscribe.user: no user \"%s\"",
+		    g_snap->cf.unsubd_user);
+	tls = g_snap->cf.unsubd_tls_cert[0] != '\0';
+	if (tls) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+			fatalx("unsubscribe.tls_cert: libmicrohttpd was built "
+			    "without TLS");
+		/* Read while still privileged: the key may be root's. */
+		if ((tls_cert = read_file(g_snap->cf.unsubd_tls_cert, err,
+		    sizeof(err))) == NULL ||
+		    (tls_key = read_file(g_snap->cf.unsubd_tls_key, err,
+		    sizeof(err))) == NULL)
+			fatalx("unsubscribe.tls_cert/tls_key: %s", err);
+	}
+	if (!fg && daemon(0, 0) == -1)
+		fatal("daemon");
+	lfd = listen_open(g_snap->cf.unsubd_listen, where, sizeof(where));
+	drop_privileges(pw);
+
+	/*
+	 * As the daemon's own user, as a reload will: the keys, then the
+	 * store, read-write.
+	 */
+	if (unsub_ring_load(&g_snap->cf, &g_snap->ring, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	(void)store_try_open(&g_snap->cf);
+
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* libmicrohttpd's thread inherits a mask without our signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	memset(tls_opts, 0, sizeof(tls_opts));
+	if (tls) {
+		tls_opts[0].option = MHD_OPTION_HTTPS_MEM_CERT;
+		tls_opts[0].ptr_value = tls_cert;
+		tls_opts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+		tls_opts[1].ptr_value = tls_key;
+		tls_opts[2].option = MHD_OPTION_HTTPS_PRIORITIES;
+		tls_opts[2].ptr_value = TLS_PRIORITIES;
+	}
+	tls_opts[tls ? 3 : 0].option = MHD_OPTION_END;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first, or unused */
+	    MHD_OPTION_LISTEN_SOCKET, lfd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    /* Behind a proxy every client has its address: no per-IP cap. */
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(tls ? CONN_PER_IP : 0),
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_ARRAY, tls_opts,
+	    MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (d == NULL)
+		fatalx("libmicrohttpd failed to start on %s", where);
+	log_info("consent-unsubd %s listening on %s%s, %u keys", VERSION,
+	    where, tls ? " (TLS)" : "", g_snap->ring.nkeys);
+
+	while (!got_stop) {
+		char buf[16];
+		fd_set rfds;
+		struct timeval tv = { 1, 0 };
+
+		FD_ZERO(&rfds);
+		FD_SET(sigpipe_fds[0], &rfds);
+		if (select(sigpipe_fds[0] + 1, &rfds, NULL, NULL, &tv) > 0)
+			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+				;
+		if (got_reload) {
+			got_reload = 0;
+			reload(conffile);
+		}
+		if (!ready_sent)
+			(void)store_try_open(&g_snap->cf);
+	}
+
+	sd_notify(0, "STOPPING=1");
+	/* No new connections; those in flight get STOP_GRACE seconds. */
+	lfd = (int)MHD_quiesce_daemon(d);
+	if (lfd >= 0)
+		close(lfd);
+	deadline = time(NULL) + STOP_GRACE;
+	while ((di = MHD_get_daemon_info(d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
+	    di->num_connections > 0 && time(NULL) < deadline)
+		usleep(50 * 1000);
+	if (di != NULL && di->num_connections > 0) {
+		log_warnx("%u connections still open after %d s: closing them",
+		    di->num_connections, STOP_GRACE);
+		no = 1;
+	}
+	MHD_stop_daemon(d);
+	log_info("stopped%s", no ? " (connections closed)" : "");
+	pthread_mutex_lock(&g_lock);
+	store_close(g_store);
+	g_store = NULL;
+	s = g_snap;
+	g_snap = NULL;
+	pthread_mutex_unlock(&g_lock);
+	snap_put(s);
+	wipe_free(tls_cert);
+	wipe_free(tls_key);
+	return 0;
+}

@@ -1,0 +1,491 @@
+/*
+ * csv.c - a streaming RFC 4180 reader: one pass over the input, no
+ * allocation per row or field.
+ *
+ * Input is read in chunks into one buffer that keeps every octet of the
+ * row being parsed, so a malformed row can be abandoned and parsing
+ * resumed at the line after its first; the buffer is bounded because a
+ * row is.  Field data goes into a second growing buffer, NUL-separated,
+ * and the pointers handed out point into it.  A reader of memory parses
+ * the caller's buffer in place.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "util.h"
+
+#define CHUNK		65536
+#define IN_EOF		(-1)	/* end of input, or a failure (c->ioerr) */
+
+struct csv {
+	FILE	*fp;			/* NULL for a reader of memory */
+	const unsigned char *in;	/* ibuf, or the caller's buffer */
+	unsigned char *ibuf;
+	size_t	icap, ilen, ipos;
+	size_t	rowstart;		/* first octet of the row in progress */
+	int	ioerr;			/* errno of a failed read or realloc */
+	int	started;		/* BOM and delimiter handled */
+	int	delim;
+
+	char	*obuf;			/* field data, NUL after each field */
+	size_t	ocap, olen;
+	size_t	*off;			/* field offsets into obuf */
+	char	**fv;			/* what csv_next() hands out */
+	size_t	fcap;
+
+	unsigned long line;		/* physical line of in[ipos] */
+};
+
+/* csv_new - a reader with no input yet; NULL if out of memory. */
+static struct csv *
+csv_new(void)
+{
+	struct csv *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->delim = ',';
+	c->line = 1;
+	return c;
+}
+
+struct csv *
+csv_open(FILE *fp)
+{
+	struct csv *c;
+
+	if ((c = csv_new()) == NULL)
+		return NULL;
+	if ((c->ibuf = malloc(CHUNK)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->icap = CHUNK;
+	c->in = c->ibuf;
+	c->fp = fp;
+	return c;
+}
+
+struct csv *
+csv_open_mem(const char *buf, size_t len)
+{
+	struct csv *c;
+
+	if ((c = csv_new()) == NULL)
+		return NULL;
+	c->in = (const unsigned char *)(buf != NULL ? buf : "");
+	c->ilen = buf != NULL ? len : 0;
+	return c;
+}
+
+void
+csv_free(struct csv *c)
+{
+	if (c == NULL)
+		return;
+	free(c->ibuf);
+	free(c->obuf);
+	free(c->off);
+	free(c->fv);
+	free(c);
+}
+
+int
+csv_set_delim(struct csv *c, int delim)
+{
+	if (delim != ',' && delim != ';' && delim != '\t' &&
+	    delim != CSV_DELIM_AUTO)
+		return -1;
+	c->delim = delim;
+	return 0;
+}
+
+int
+csv_delim(const struct csv *c)
+{
+	return c->delim;
+}
+
+/*
+ * refill - read more input behind what is buffered, keeping the row in
+ * progress (from rowstart).  Returns 1, or IN_EOF at the end of input
+ * and on failure (c->ioerr set: ENOMEM, or the read's errno).
+ */
+static int
+refill(struct csv *c)
+{
+	size_t keep, n;
+
+	if (c->fp == NULL || c->ioerr != 0)
+		return IN_EOF;
+	if (c->rowstart > 0) {
+		keep = c->ilen - c->rowstart;
+		memmove(c->ibuf, c->ibuf + c->rowstart, keep);
+		c->ipos -= c->rowstart;
+		c->ilen = keep;
+		c->rowstart = 0;
+	}
+	if (c->icap - c->ilen < CHUNK / 2) {
+		/* A long row: bounded, as rows past CSV_ROW_MAX are refused. */
+		unsigned char *p = realloc(c->ibuf, c->icap * 2);
+
+		if (p == NULL) {
+			c->ioerr = ENOMEM;
+			return IN_EOF;
+		}
+		c->ibuf = p;
+		c->in = p;
+		c->icap *= 2;
+	}
+	n = fread(c->ibuf + c->ilen, 1, c->icap - c->ilen, c->fp);
+	if (n == 0) {
+		if (ferror(c->fp))
+			c->ioerr = errno != 0 ? errno : EIO;
+		return IN_EOF;
+	}
+	c->ilen += n;
+	return 1;
+}
+
+/* get - the next input octet, or IN_EOF. */
+static inline int
+get(struct csv *c)
+{
+	int rc;
+
+	if (c->ipos < c->ilen)
+		return c->in[c->ipos++];
+	if ((rc = refill(c)) < 0)
+		return rc;
+	return c->in[c->ipos++];
+}
+
+/* peek - the next input octet without taking it. */
+static inline int
+peek(struct csv *c)
+{
+	int rc;
+
+	if (c->ipos < c->ilen)
+		return c->in[c->ipos];
+	if ((rc = refill(c)) < 0)
+		return rc;
+	return c->in[c->ipos];
+}
+
+/* start - drop a UTF-8 BOM and guess the delimiter, once. */
+static void
+start(struct csv *c)
+{
+	size_t n[3] = { 0, 0, 0 };
+	int q = 0;
+
+	c->started = 1;
+	while (c->fp != NULL && c->ilen < 4 && refill(c) != IN_EOF)
+		;
+	if (c->ilen >= 3 && memcmp(c->in, "\xef\xbb\xbf", 3) == 0)
+		c->ipos = c->rowstart = 3;
+	if (c->delim != CSV_DELIM_AUTO)
+		return;
+	/* The first line, or as much of it as the first read brought. */
+	for (size_t i = c->ipos; i < c->ilen; i++) {
+		unsigned char ch = c->in[i];
+
+		if (ch == '"')
+			q = !q;
+		else if (q)
+			continue;
+		else if (ch == '\n' || ch == '\r')
+			break;
+		else if (ch == ',')
+			n[0]++;
+		else if (ch == ';')
+			n[1]++;
+		else if (ch == '\t')
+			n[2]++;
+	}
+	c->delim = n[1] > n[0] && n[1] >= n[2] ? ';' :
+	    n[2] > n[0] && n[2] > n[1] ? '\t' : ',';
+}
+
+/* grow_out - double the field buffer; -1 if out of memory. */
+static int
+grow_out(struct csv *c)
+{
+	size_t ncap = c->ocap ? c->ocap * 2 : 4096;
+	char *p;
+
+	if ((p = realloc(c->obuf, ncap)) == NULL)
+		return -1;
+	c->obuf = p;
+	c->ocap = ncap;
+	return 0;
+}
+
+/* grow_fields - room for more fields, up to CSV_FIELDS_MAX; -1 on ENOMEM. */
+static int
+grow_fields(struct csv *c)
+{
+	size_t ncap = c->fcap ? c->fcap * 2 : 32;
+	size_t *o;
+	char **v;
+
+	if (ncap > CSV_FIELDS_MAX)
+		ncap = CSV_FIELDS_MAX;
+	if ((o = realloc(c->off, ncap * sizeof(*o))) == NULL)
+		return -1;
+	c->off = o;
+	if ((v = realloc(c->fv, ncap * sizeof(*v))) == NULL)
+		return -1;
+	c->fv = v;
+	c->fcap = ncap;
+	return 0;
+}
+
+/* seterr - a message into the caller's err, if it gave one. */
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * resync - after a bad row that started on line rowline, go on from the
+ * start of the next physical line.  The row's octets are still buffered.
+ */
+static void
+resync(struct csv *c, unsigned long rowline)
+{
+	int ch;
+
+	c->ipos = c->rowstart;
+	for (;;) {
+		if ((ch = get(c)) < 0)
+			break;
+		if (ch == '\n')
+			break;
+		if (ch == '\r') {
+			if (peek(c) == '\n')
+				c->ipos++;
+			break;
+		}
+	}
+	c->line = rowline + 1;
+	c->rowstart = c->ipos;
+}
+
+/* Which parse error, for the message. */
+enum perr {
+	E_NONE, E_UNTERMINATED, E_BARE_QUOTE, E_AFTER_QUOTE, E_FIELD_LONG,
+	E_ROW_LONG, E_FIELDS, E_NUL, E_UTF8
+};
+
+int
+csv_next(struct csv *c, char ***fields, size_t *nfields, unsigned long *line,
+    char *err, size_t errlen)
+{
+	unsigned long rowline;
+	size_t nf, fstart;
+	unsigned hi;
+	int ch, delim;
+	enum perr pe = E_NONE;
+
+	*fields = NULL;
+	*nfields = 0;
+	if (!c->started)
+		start(c);
+	delim = c->delim;
+again:
+	c->rowstart = c->ipos;
+	rowline = c->line;
+	*line = rowline;
+	if ((ch = get(c)) == IN_EOF)
+		goto eof;
+	if (ch == '\n' || ch == '\r') {
+		/* A line holding nothing is no row. */
+		if (ch == '\r' && peek(c) == '\n')
+			c->ipos++;
+		c->line++;
+		goto again;
+	}
+	c->ipos--;
+
+	nf = 0;
+	c->olen = 0;
+	hi = 0;
+	for (;;) {
+		/* One field per turn; ch ends up as what ended it. */
+		if (nf == CSV_FIELDS_MAX) {
+			pe = E_FIELDS;
+			goto bad;
+		}
+		if (nf == c->fcap && grow_fields(c) == -1)
+			goto nomem;
+		c->off[nf++] = fstart = c->olen;
+		ch = get(c);
+		if (ch == '"') {
+			for (;;) {
+				if ((ch = get(c)) < 0) {
+					pe = E_UNTERMINATED;
+					goto bad;
+				}
+				if (ch == '"') {
+					if ((ch = peek(c)) != '"') {
+						ch = get(c);
+						break;
+					}
+					c->ipos++;
+				} else if (ch == '\n')
+					c->line++;
+				else if (ch == '\r' && peek(c) != '\n')
+					c->line++;
+				else if (ch == '\0') {
+					pe = E_NUL;
+					goto bad;
+				}
+				if (c->olen - fstart >= CSV_FIELD_MAX) {
+					pe = E_FIELD_LONG;
+					goto bad;
+				}
+				if (c->olen >= CSV_ROW_MAX) {
+					pe = E_ROW_LONG;
+					goto bad;
+				}
+				if (c->olen + 1 >= c->ocap && grow_out(c) == -1)
+					goto nomem;
+				c->obuf[c->olen++] = (char)ch;
+				hi |= (unsigned)ch;
+			}
+			if (ch >= 0 && ch != delim && ch != '\n' &&
+			    ch != '\r') {
+				pe = E_AFTER_QUOTE;
+				goto bad;
+			}
+		} else {
+			while (ch >= 0 && ch != delim && ch != '\n' &&
+			    ch != '\r') {
+				if (ch == '"') {
+					pe = E_BARE_QUOTE;
+					goto bad;
+				}
+				if (ch == '\0') {
+					pe = E_NUL;
+					goto bad;
+				}
+				if (c->olen - fstart >= CSV_FIELD_MAX) {
+					pe = E_FIELD_LONG;
+					goto bad;
+				}
+				if (c->olen >= CSV_ROW_MAX) {
+					pe = E_ROW_LONG;
+					goto bad;
+				}
+				if (c->olen + 1 >= c->ocap && grow_out(c) == -1)
+					goto nomem;
+				c->obuf[c->olen++] = (char)ch;
+				hi |= (unsigned)ch;
+				ch = get(c);
+			}
+		}
+		if (c->olen + 1 > c->ocap && grow_out(c) == -1)
+			goto nomem;
+		c->obuf[c->olen++] = '\0';
+		if (ch == delim)
+			continue;
+		if (ch == '\r' && peek(c) == '\n')
+			c->ipos++;
+		if (ch == '\n' || ch == '\r')
+			c->line++;
+		break;
+	}
+	if (ch == IN_EOF && c->ioerr != 0)
+		goto eof;
+	if (hi & 0x80) {
+		/* Fields are NUL-separated: no sequence can span two. */
+		if (!util_utf8_valid(c->obuf, c->olen)) {
+			for (nf = 0; util_utf8_valid(c->obuf + c->off[nf],
+			    strlen(c->obuf + c->off[nf])); nf++)
+				;
+			nf++;
+			pe = E_UTF8;
+			goto bad;
+		}
+	}
+	for (size_t i = 0; i < nf; i++)
+		c->fv[i] = c->obuf + c->off[i];
+	c->rowstart = c->ipos;
+	*fields = c->fv;
+	*nfields = nf;
+	return 1;
+
+bad:
+	if (c->ioerr != 0)
+		goto eof;
+	switch (pe) {
+	case E_UNTERMINATED:
+		seterr(err, errlen, "field %zu: unterminated quoted field", nf);
+		break;
+	case E_BARE_QUOTE:
+		seterr(err, errlen, "field %zu: bare quote in unquoted field",
+		    nf);
+		break;
+	case E_AFTER_QUOTE:
+		seterr(err, errlen, "field %zu: text after the closing quote",
+		    nf);
+		break;
+	case E_FIELD_LONG:
+		seterr(err, errlen, "field %zu: field longer than %d octets",
+		    nf, CSV_FIELD_MAX);
+		break;
+	case E_ROW_LONG:
+		seterr(err, errlen, "row longer than %d octets", CSV_ROW_MAX);
+		break;
+	case E_FIELDS:
+		seterr(err, errlen, "more than %d fields", CSV_FIELDS_MAX);
+		break;
+	case E_NUL:
+		seterr(err, errlen, "field %zu: NUL byte in field", nf);
+		break;
+	case E_UTF8:
+		seterr(err, errlen, "field %zu: invalid UTF-8", nf);
+		break;
+	case E_NONE:
+		break;
+	}
+	resync(c, rowline);
+	if (c->ioerr != 0)
+		goto eof;
+	return -1;
+
+eof:
+	c->rowstart = c->ipos;
+	if (c->ioerr == ENOMEM) {
+		seterr(err, errlen, "out of memory");
+		return -2;
+	}
+	if (c->ioerr != 0) {
+		seterr(err, errlen, "read error: %s", strerror(c->ioerr));
+		return -2;
+	}
+	return 0;
+
+nomem:
+	seterr(err, errlen, "out of memory");
+	c->ioerr = ENOMEM;
+	return -2;
+}

@@ -1,0 +1,290 @@
+/*
+ * ctl_import.c - consentctl import: a contact export into the store, in
+ * one write transaction.  A file with any bad row changes nothing unless
+ * --skip-bad; --dry-run runs everything and commits nothing.  The whole
+ * file is read inside the transaction, so a crash leaves the store at its
+ * last commit, and a map that fills up is grown and the file read again.
+ */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "import.h"
+#include "util.h"
+
+#define MAX_REPORTED	20
+
+struct imp {
+	struct ctl *c;
+	FILE	*fp;
+	const char *fname;
+	struct import_opts io;
+	int	format;		/* as detected, for the report */
+	int	skip_bad, dry_run;
+	int	progress;	/* stderr is a terminal */
+	off_t	size;
+	/* Counters, reset at each run of the transaction. */
+	unsigned long rows, bad, changed, unchanged, consent, supp;
+	char	errs[MAX_REPORTED][320];
+	char	fatal[320];
+};
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Keep the first MAX_REPORTED reasons, count the rest. */
+static void
+bad_row(struct imp *m, const char *why)
+{
+	if (m->bad < MAX_REPORTED)
+		snprintf(m->errs[m->bad], sizeof(m->errs[0]), "%s: %s",
+		    m->fname, why);
+	m->bad++;
+}
+
+static void
+show_progress(struct imp *m, double t0, int last)
+{
+	double el = now_s() - t0, rate = el > 0 ? m->rows / el : 0;
+	off_t pos = ftello(m->fp);
+
+	fprintf(stderr, "\r%lu rows, %.0f rows/s", m->rows, rate);
+	if (!last && m->size > 0 && pos > 0 && pos < m->size)
+		fprintf(stderr, ", ETA %.0fs   ",
+		    el * (double)(m->size - pos) / (double)pos);
+	else
+		fprintf(stderr, "          ");
+	if (last)
+		fputc('\n', stderr);
+}
+
+/* Apply one row's changes to its subject; -1 on a store error. */
+static int
+apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
+{
+	struct subject s;
+	int rc, changed = 0;
+
+	subject_init(&s);
+	if (store_txn_get(t, row->key, &s) == -1)
+		return -1;
+	for (unsigned i = 0; i < row->nch; i++) {
+		const struct import_change *ch = &row->ch[i];
+
+		if (ch->kind == IMP_CONSENT) {
+			rc = record_apply_consent(&s, row->list, &ch->ev);
+			m->consent += rc == 1;
+		} else {
+			rc = record_apply_supp(&s, &ch->supp, m->io.now);
+			m->supp += rc == 1;
+		}
+		if (rc == -1) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "line %lu: %s", row->line,
+			    errno == E2BIG ? "too many lists for one address" :
+			    strerror(errno));
+			subject_clear(&s);
+			bad_row(m, why);
+			return 0;
+		}
+		changed |= rc;
+	}
+	rc = changed ? store_txn_put(t, row->key, &s) : 0;
+	subject_clear(&s);
+	if (changed)
+		m->changed++;
+	else
+		m->unchanged++;
+	return rc;
+}
+
+/* Refuse times far ahead of the clock: they would outrank every real change. */
+static int
+row_in_future(const struct imp *m, const struct import_row *row)
+{
+	for (unsigned i = 0; i < row->nch; i++) {
+		int64_t t = row->ch[i].kind == IMP_CONSENT ?
+		    row->ch[i].ev.time : row->ch[i].supp.created;
+
+		if (t > m->io.now + CTL_FUTURE_SLACK)
+			return 1;
+	}
+	return 0;
+}
+
+#define IMP_ABORT_BAD	2	/* bad rows: change nothing */
+#define IMP_ABORT_DRY	3	/* dry run: change nothing */
+#define IMP_ABORT_FATAL	4	/* unreadable file */
+
+static int
+import_fn(struct store_txn *t, void *arg)
+{
+	struct imp *m = arg;
+	struct import *im;
+	struct import_row row;
+	char err[300];
+	double t0 = now_s(), last = t0;
+	int rc;
+
+	m->rows = m->bad = m->changed = m->unchanged = m->consent = m->supp = 0;
+	m->fatal[0] = '\0';
+	if (fseeko(m->fp, 0, SEEK_SET) == -1) {
+		snprintf(m->fatal, sizeof(m->fatal), "%s: cannot rewind: %s",
+		    m->fname, strerror(errno));
+		return IMP_ABORT_FATAL;
+	}
+	clearerr(m->fp);
+	if (import_open(&im, m->fp, &m->io, err, sizeof(err)) == -1) {
+		snprintf(m->fatal, sizeof(m->fatal), "%s: %s", m->fname, err);
+		return IMP_ABORT_FATAL;
+	}
+	m->format = import_format(im);
+	while ((rc = import_next(im, &row, err, sizeof(err))) != 0) {
+		if (rc == -2) {
+			snprintf(m->fatal, sizeof(m->fatal), "%s: %s", m->fname,
+			    err);
+			import_free(im);
+			return IMP_ABORT_FATAL;
+		}
+		m->rows++;
+		if (rc == -1) {
+			bad_row(m, err);
+			continue;
+		}
+		if (row_in_future(m, &row)) {
+			snprintf(err, sizeof(err), "line %lu: timestamp is in "
+			    "the future", row.line);
+			bad_row(m, err);
+			continue;
+		}
+		if (apply_row(t, m, &row) == -1) {
+			import_free(im);
+			return -1;
+		}
+		if (m->progress && (m->rows & 4095) == 0 && now_s() - last > 0.5) {
+			last = now_s();
+			show_progress(m, t0, 0);
+		}
+	}
+	import_free(im);
+	if (m->progress && m->rows > 4096)
+		show_progress(m, t0, 1);
+	if (m->bad > 0 && !m->skip_bad)
+		return IMP_ABORT_BAD;
+	return m->dry_run ? IMP_ABORT_DRY : 0;
+}
+
+/* Standard input cannot be read twice: spool it to an unlinked file. */
+static FILE *
+spool_stdin(struct ctl *c)
+{
+	FILE *fp = tmpfile();
+	char buf[65536];
+	size_t n;
+
+	if (fp == NULL) {
+		ctl_err(c, "import: temporary file: %s", strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		if (fwrite(buf, 1, n, fp) != n)
+			break;
+	if (ferror(stdin) || ferror(fp) || fflush(fp) != 0) {
+		ctl_err(c, "import: spooling standard input: %s",
+		    strerror(errno));
+		fclose(fp);
+		return NULL;
+	}
+	return fp;
+}
+
+int
+ctl_import(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct imp m;
+	struct store *st;
+	struct stat sb;
+	char err[512];
+	int rc;
+
+	if (ctl_options(c, argc, argv, O_FORMAT | O_LIST | O_DRYRUN | O_SKIPBAD,
+	    1, 1, &o) == -1)
+		return CTL_ERR;
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	m.skip_bad = o.skip_bad;
+	m.dry_run = o.dry_run;
+	m.io.format = IMPORT_AUTO;
+	if (o.format != NULL &&
+	    (m.io.format = import_format_parse(o.format)) == -1) {
+		ctl_err(c, "import: unknown format \"%s\" (auto, csv, klaviyo, "
+		    "mailchimp)", o.format);
+		return CTL_ERR;
+	}
+	m.io.list = o.list_set ? o.list : c->cf.default_list;
+	m.io.addr_flags = c->cf.addr_flags;
+	m.io.delims = c->cf.delims;
+	m.io.now = c->now;
+	if (strcmp(o.arg, "-") == 0) {
+		m.fname = "(stdin)";
+		if ((m.fp = spool_stdin(c)) == NULL)
+			return CTL_ERR;
+	} else {
+		m.fname = o.arg;
+		if ((m.fp = fopen(o.arg, "r")) == NULL) {
+			ctl_err(c, "import: %s: %s", o.arg, strerror(errno));
+			return CTL_ERR;
+		}
+	}
+	if (fstat(fileno(m.fp), &sb) == 0)
+		m.size = sb.st_size;
+	m.progress = isatty(STDERR_FILENO);
+	if (ctl_open_store(c, 0, &st) == -1) {
+		fclose(m.fp);
+		return CTL_ERR;
+	}
+	rc = store_write(st, import_fn, &m, err, sizeof(err));
+	store_close(st);
+	fclose(m.fp);
+	if (rc == -1) {
+		ctl_err(c, "import: nothing imported: %s", err);
+		return CTL_ERR;
+	}
+	if (rc == IMP_ABORT_FATAL) {
+		ctl_err(c, "import: nothing imported: %s", m.fatal);
+		return CTL_ERR;
+	}
+	for (unsigned long i = 0; i < m.bad && i < MAX_REPORTED; i++)
+		fprintf(stderr, "%s\n", m.errs[i]);
+	if (m.bad > MAX_REPORTED)
+		fprintf(stderr, "%s: ... and %lu more bad rows\n", m.fname,
+		    m.bad - MAX_REPORTED);
+	if (rc == IMP_ABORT_BAD) {
+		ctl_err(c, "import: nothing imported: %lu of %lu rows are bad "
+		    "(fix them, or use --skip-bad to import the good rows)",
+		    m.bad, m.rows);
+		return CTL_ERR;
+	}
+	printf("%s%s (%s): %lu rows, %lu addresses %s, %lu unchanged, "
+	    "%lu consent changes, %lu suppressions%s",
+	    rc == IMP_ABORT_DRY ? "dry run, nothing written: " : "imported ",
+	    m.fname, import_format_name(m.format), m.rows - m.bad, m.changed,
+	    rc == IMP_ABORT_DRY ? "would change" : "changed", m.unchanged,
+	    m.consent, m.supp, m.bad ? "" : "\n");
+	if (m.bad)
+		printf(", %lu bad rows skipped\n", m.bad);
+	return m.bad ? CTL_PARTIAL : CTL_OK;
+}
