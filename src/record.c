@@ -78,7 +78,11 @@ subject_clear(struct subject *s)
 	if (s == NULL)
 		return;
 	free(s->lists);
-	subject_init(s);
+	/* What a reader looks at first; the rest is rewritten before use. */
+	s->lists = NULL;
+	s->nlists = 0;
+	s->has_supp = 0;
+	memset(&s->supp, 0, sizeof(s->supp));
 }
 
 int
@@ -127,8 +131,12 @@ record_list_norm(const char *in, char *out, char *err, size_t errlen)
 
 /* --- encoder ------------------------------------------------------------ */
 
+/*
+ * The writer runs twice: once without a buffer, to measure, then into a
+ * buffer of that size (LMDB's own, with MDB_RESERVE): no copy, no growth.
+ */
 struct wbuf {
-	unsigned char *p;
+	unsigned char *p;	/* NULL: measure only */
 	size_t	len, cap;
 	int	bad;
 };
@@ -136,22 +144,13 @@ struct wbuf {
 static void
 w_bytes(struct wbuf *w, const void *src, size_t n)
 {
-	if (w->bad)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		unsigned char *np;
-
-		while (cap < w->len + n)
-			cap *= 2;
-		if ((np = realloc(w->p, cap)) == NULL) {
+	if (w->p != NULL) {
+		if (w->len + n > w->cap) {
 			w->bad = 1;
 			return;
 		}
-		w->p = np;
-		w->cap = cap;
+		memcpy(w->p + w->len, src, n);
 	}
-	memcpy(w->p + w->len, src, n);
 	w->len += n;
 }
 
@@ -198,9 +197,10 @@ w_str(struct wbuf *w, const char *s, size_t max)
 }
 
 int
-record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp)
+record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
+    size_t *lenp)
 {
-	struct wbuf w = { NULL, 0, 0, 0 };
+	struct wbuf w = { buf, 0, cap, 0 };
 
 	if (s->nlists > REC_LISTS_MAX) {
 		errno = E2BIG;
@@ -241,12 +241,26 @@ record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp)
 		}
 	}
 	if (w.bad) {
-		free(w.p);
-		errno = w.p == NULL || w.cap == 0 ? ENOMEM : EINVAL;
+		errno = EINVAL;
 		return -1;
 	}
-	*bufp = w.p;
 	*lenp = w.len;
+	return 0;
+}
+
+int
+record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp)
+{
+	size_t len;
+
+	if (record_encode_into(s, NULL, 0, &len) == -1)
+		return -1;
+	if ((*bufp = malloc(len)) == NULL)
+		return -1;
+	if (record_encode_into(s, *bufp, len, lenp) == -1) {
+		free(*bufp);
+		return -1;
+	}
 	return 0;
 }
 
@@ -544,7 +558,10 @@ add_list(struct subject *s, const char *list)
 		at++;
 	memmove(&nl[at + 1], &nl[at], (s->nlists - at) * sizeof(*nl));
 	s->nlists++;
-	memset(&nl[at], 0, sizeof(*nl));
+	/* Only the header: events are written as they are pushed. */
+	nl[at].status = CS_NONE;
+	nl[at].changed = 0;
+	nl[at].nev = 0;
 	util_strlcpy(nl[at].list, list, sizeof(nl[at].list));
 	return &nl[at];
 }

@@ -119,6 +119,14 @@ void	subject_clear(struct subject *);
 int	record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp);
 
 /*
+ * record_encode_into - serialise s into buf (cap octets) and set *lenp;
+ * with buf NULL, only measure.  Returns 0, or -1 (a field out of range, or
+ * cap too small).
+ */
+int	record_encode_into(const struct subject *s, unsigned char *buf,
+	    size_t cap, size_t *lenp);
+
+/*
  * record_decode - parse a value into s (initialised by the caller; what it
  * held is freed first).  Every length and enum is checked.  Returns 0, or
  * -1 with the reason in err; a value of a newer format says so.

@@ -522,7 +522,6 @@ int
 store_txn_put(struct store_txn *t, const char *key, const struct subject *s)
 {
 	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
-	unsigned char *buf;
 	size_t len;
 	int rc;
 
@@ -530,15 +529,21 @@ store_txn_put(struct store_txn *t, const char *key, const struct subject *s)
 		snprintf(t->err, sizeof(t->err), "key of %zu octets", k.mv_size);
 		return -1;
 	}
-	if (record_encode(s, &buf, &len) == -1) {
+	if (record_encode_into(s, NULL, 0, &len) == -1) {
 		snprintf(t->err, sizeof(t->err), "encode: %s", strerror(errno));
 		return -1;
 	}
+	/* Encode straight into the page LMDB reserves: no copy. */
 	d.mv_size = len;
-	d.mv_data = buf;
-	rc = mdb_put(t->txn, dbi_for(t->st, key), &k, &d, 0);
-	free(buf);
-	return rc == 0 ? 0 : txn_fail(t, rc, "put");
+	d.mv_data = NULL;
+	rc = mdb_put(t->txn, dbi_for(t->st, key), &k, &d, MDB_RESERVE);
+	if (rc != 0)
+		return txn_fail(t, rc, "put");
+	if (record_encode_into(s, d.mv_data, len, &len) == -1) {
+		snprintf(t->err, sizeof(t->err), "encode: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
