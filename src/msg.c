@@ -289,7 +289,8 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 			}
 		} else {
 			snprintf(buf, sizeof(buf), "%u recipients; see the log for "
-			    "queue id %s", redirects, m->queue_id);
+			    "queue id %s", redirects, m->queue_id[0] ? m->queue_id :
+			    "NOQUEUE");
 			if (add_hdr(p, "X-Consent-Redirected", buf) == -1)
 				return -1;
 		}
@@ -384,8 +385,20 @@ msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
 	char rcpt[300], list[80];
 	const char *verdict, *reason, *action;
 
-	util_sanitize(r->key[0] ? r->key : r->raw, strlen(r->key[0] ? r->key :
-	    r->raw), rcpt, sizeof(rcpt));
+	if (r->key[0] != '\0')
+		util_sanitize(r->key, strlen(r->key), rcpt, sizeof(rcpt));
+	else {
+		/* As given, less the brackets the line adds back. */
+		const char *p = r->raw;
+		size_t n;
+
+		while (*p == ' ' || *p == '<')
+			p++;
+		n = strlen(p);
+		while (n > 0 && (p[n - 1] == '>' || p[n - 1] == ' '))
+			n--;
+		util_sanitize(p, n, rcpt, sizeof(rcpt));
+	}
 	util_sanitize(m->cls.list, strlen(m->cls.list), list, sizeof(list));
 	msg_rcpt_verdict(m, r, &verdict, &reason, &action);
 	snprintf(buf, len, "%s: list=%s rcpt=<%s> verdict=%s reason=%s "

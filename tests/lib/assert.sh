@@ -3,8 +3,9 @@
 
 T_PASS=0
 T_FAIL=0
-T_OUT=${T_OUT:-$(mktemp)}
-T_ERR=${T_ERR:-$(mktemp)}
+# Our own scratch files, always: t_done removes them, so never a caller's.
+T_OUT=$(mktemp)
+T_ERR=$(mktemp)
 
 t_ok() { T_PASS=$((T_PASS + 1)); }
 t_fail() {

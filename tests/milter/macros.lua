@@ -1,0 +1,85 @@
+-- macros.lua - an MTA that sends few or no macros: no {i} (queue id), no
+-- {daemon_name}, no {auth_authen}, no client macros, the null sender, no
+-- Message-ID.  The filter must decide all the same, name the message
+-- NOQUEUE in its log, and never crash.
+local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
+if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
+
+T.main(function()
+	T.case("no macros at all", function(conn)
+		-- Straight mt.mailfrom: not a single macro on this connection.
+		T.call(mt.mailfrom(conn, "<news@news.example.com>"), "mt.mailfrom")
+		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "bulk by sender: refused")
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<bounce@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.call(mt.header(conn, "Subject", "no macros, no Message-ID"), "mt.header")
+		T.eom(conn, nil)
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<gone@example.net>", true)
+		T.deleted(conn, "<bounce@example.net>", true)
+		T.deleted(conn, "<yes@example.net>", false)
+		T.ok(mt.eom_check(conn, MT_RCPTADD, "hold@example.org"), "redirects")
+		local h = mt.getheader(conn, "X-Consent-Redirected", 0)
+		T.ok(h ~= nil and h:find("^1 recipients; ") ~= nil,
+		    "adds X-Consent-Redirected without a queue id", tostring(h))
+		T.log_has("NOQUEUE: list=news rcpt=<gone@example.net> verdict=deny " ..
+		    "reason=unsubscribed action=drop stage=rcpt outcome=removed",
+		    "logs NOQUEUE for want of {i}")
+		T.audit_has('"qid":"NOQUEUE","from":',
+		    "audits NOQUEUE and no Message-ID")
+	end)
+
+	T.case("no {daemon_name}: the service rule cannot match", function(conn)
+		T.mail(conn, "<someone@elsewhere.example>", { "{auth_authen}", "" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "not bulk at RCPT")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom(conn, nil)
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no@example.net>", true, "decided by the list header: ")
+		T.deleted(conn, "<yes@example.net>", false)
+	end)
+
+	T.case("empty {auth_authen} and {daemon_name}", function(conn)
+		T.mail(conn, "<someone@elsewhere.example>", { "{auth_authen}", "",
+		    "{daemon_name}", "" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "empty macros match no rule")
+		T.headers(conn, {})
+		T.eom(conn, "M3")
+		T.accepted(conn, "end of message")
+		T.no_edits(conn, "transactional", { "<no@example.net>" })
+	end)
+
+	T.case("null sender", function(conn)
+		T.mail(conn, "<>")
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "Content-Type", "multipart/report; report-type=delivery-status" } })
+		T.eom(conn, "M4")
+		T.accepted(conn, "end of message")
+		T.no_edits(conn, "a bounce", { "<no@example.net>" })
+	end)
+
+	T.case("null sender with a list header", function(conn)
+		T.mail(conn, "<>")
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom(conn, "M5")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no@example.net>", true)
+		T.deleted(conn, "<yes@example.net>", false)
+	end)
+
+	T.case("ESMTP parameters on MAIL and RCPT", function(conn)
+		T.mail(conn, "<news@news.example.com>")
+		T.call(mt.rcptto(conn, "<gone@example.net>", "NOTIFY=NEVER",
+		    "ORCPT=rfc822;gone@example.net"), "mt.rcptto")
+		T.reply(conn, SMFIR_CONTINUE, "RCPT with parameters")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {})
+		T.eom(conn, "M6")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<gone@example.net>", true, "the address, not its parameters: ")
+	end)
+end)

@@ -1,0 +1,112 @@
+-- nonsmtp.lua - mail from sendmail(1): Postfix emulates SMTP for it, with
+-- {client_addr} 127.0.0.1 and {client_port} 0 at MAIL.  There no recipient
+-- may be refused (Postfix treats that as a configuration error): a
+-- recipient to refuse is removed at end of message instead, and a message
+-- left with nobody is discarded, not refused.
+local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
+if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
+
+T.main(function()
+	local NEWS = "<news@news.example.com>"
+	local LOCAL = { "{client_addr}", "127.0.0.1", "{client_port}", "0",
+	    "{daemon_name}", "pickup" }
+
+	T.case("non-SMTP: removed at EOM, never refused", function(conn)
+		T.mail(conn, NEWS, LOCAL)
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "never opted in: not refused")
+		T.rcpt(conn, "<Pend@Example.net>", SMFIR_CONTINUE, "pending: not refused")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n1")
+		T.eom(conn, "N1")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no@example.net>", true)
+		T.deleted(conn, "<Pend@Example.net>", true)
+		T.deleted(conn, "<yes@example.net>", false)
+		T.log_has("N1: list=news rcpt=<no@example.net> verdict=deny " ..
+		    "reason=no_consent action=drop stage=rcpt outcome=removed",
+		    "reject became drop")
+	end)
+
+	T.case("non-SMTP: nobody left, discarded", function(conn)
+		T.mail(conn, NEWS, LOCAL)
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n2")
+		T.eom_reply(conn, "N2", SMFIR_DISCARD, "discarded, not refused")
+		T.ok(not mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1"), "no 550 reply")
+	end)
+
+	T.case("non-SMTP: invalid address removed", function(conn)
+		T.mail(conn, NEWS, LOCAL)
+		T.rcpt(conn, "<no-domain>", SMFIR_CONTINUE, "invalid: not refused")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n3")
+		T.eom(conn, "N3")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no-domain>", true)
+		T.deleted(conn, "<yes@example.net>", false)
+	end)
+
+	T.case("non-SMTP: the other actions still apply", function(conn)
+		T.mail(conn, NEWS, LOCAL)
+		T.rcpt(conn, "<bounce@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<angry@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<held@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n4")
+		T.eom(conn, "N4")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<bounce@example.net>", true)
+		T.ok(mt.eom_check(conn, MT_RCPTADD, "hold@example.org"), "redirects")
+		T.header_is(conn, "X-Consent", "deny; reason=complaint; list=news; recipients=1")
+		T.ok(mt.eom_check(conn, MT_QUARANTINE), "holds the message")
+	end)
+
+	T.case("non-SMTP, classified at EOM: nobody left, discarded", function(conn)
+		T.mail(conn, "<mailer@elsewhere.example>", LOCAL)
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<pend@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } }, "n5")
+		T.eom_reply(conn, "N5", SMFIR_DISCARD, "discarded, not refused")
+	end)
+
+	T.case("non-SMTP without {client_port}", function(conn)
+		T.mail(conn, NEWS, { "{client_addr}", "127.0.0.1" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "still not refused")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n6")
+		T.eom(conn, "N6")
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no@example.net>", true)
+	end)
+
+	T.case("SMTP from localhost is SMTP", function(conn)
+		T.mail(conn, NEWS, { "{client_addr}", "127.0.0.1", "{client_port}", "52110" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "refused")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n7")
+		T.eom(conn, "N7")
+		T.accepted(conn, "end of message")
+	end)
+
+	T.case("port 0 from another address is SMTP", function(conn)
+		T.mail(conn, NEWS, { "{client_addr}", "192.0.2.7", "{client_port}", "0" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "refused")
+		T.headers(conn, {}, "n8")
+		T.eom(conn, "N8")
+		T.accepted(conn, "end of message")
+	end)
+
+	T.case("non-SMTP, then SMTP on one connection", function(conn)
+		T.mail(conn, NEWS, LOCAL)
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "message 1 (local): not refused")
+		T.headers(conn, {}, "n9")
+		T.eom_reply(conn, "N9", SMFIR_DISCARD, "message 1")
+		T.mail(conn, NEWS, { "{client_addr}", "192.0.2.8", "{client_port}", "40000" })
+		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "message 2 (SMTP): refused")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, {}, "n10")
+		T.eom(conn, "N10")
+		T.accepted(conn, "message 2")
+		T.deleted(conn, "<no@example.net>", false, "message 2: ")
+	end)
+end)
