@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ static const struct {
 	{ "export", ctl_export, "export [--format csv|jsonl]" },
 	{ "stats", ctl_stats, "stats [--json]" },
 	{ "keygen", ctl_keygen, "keygen FILE" },
-	{ "token", ctl_token, "token ADDRESS [--list L]" },
+	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
 	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
@@ -343,7 +344,9 @@ main(int argc, char **argv)
 	if (conffile != NULL) {
 		if (config_load(&c.cf, conffile, err, sizeof(err)) == -1) {
 			ctl_err(&c, "%s", err);
-			return CTL_ERR;
+			/* pipe(8) reads sysexits: defer rather than bounce. */
+			return strcmp(argv[0], "intake") == 0 ? EX_TEMPFAIL :
+			    CTL_ERR;
 		}
 	} else
 		config_defaults(&c.cf);

@@ -322,11 +322,12 @@ ctl_intake(struct ctl *c, int argc, char **argv)
 	if (c->cf.lu_nkeys == 0) {
 		ctl_err(c, "intake: no unsubscribe.keys in %s: tokens cannot be "
 		    "checked", c->cf.file[0] ? c->cf.file : "the configuration");
-		return EX_CONFIG;
+		/* Deferred, not bounced: the request waits until it is fixed. */
+		return EX_TEMPFAIL;
 	}
 	if (unsub_ring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
 		ctl_err(c, "intake: %s", err);
-		return EX_CONFIG;
+		return EX_TEMPFAIL;
 	}
 	if (read_head(stdin, &head, &headlen) == -1) {
 		ctl_err(c, "intake: cannot read the message: %s",

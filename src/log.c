@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -43,6 +44,50 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	} else
 		syslog(pri, "%s%s%s", msg, suffix ? ": " : "",
 		    suffix ? suffix : "");
+}
+
+void
+log_lines(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl;
+
+	if (log_fg) {
+		/* One write for the lot, each line with its prefix. */
+		char buf[16384];
+		size_t o = 0, il = strlen(log_ident);
+
+		while (p < end) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			nl = nl ? nl : end;
+			if (o + il + 3 + (size_t)(nl - p) > sizeof(buf)) {
+				if (o > 0 && write(STDERR_FILENO, buf, o) == -1)
+					return;
+				o = 0;
+				if (il + 3 + (size_t)(nl - p) > sizeof(buf)) {
+					log_info("%.*s", (int)(nl - p), p);
+					p = nl + 1;
+					continue;
+				}
+			}
+			memcpy(buf + o, log_ident, il);
+			o += il;
+			memcpy(buf + o, ": ", 2);
+			o += 2;
+			memcpy(buf + o, p, (size_t)(nl - p));
+			o += (size_t)(nl - p);
+			buf[o++] = '\n';
+			p = nl + 1;
+		}
+		if (o > 0 && write(STDERR_FILENO, buf, o) == -1)
+			return;
+		return;
+	}
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl : end;
+		syslog(LOG_INFO, "%.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
 }
 
 void

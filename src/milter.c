@@ -273,15 +273,26 @@ audit_decisions(struct conn *c, const char *outcome)
 static void
 finish(struct conn *c, const char *outcome)
 {
-	char line[1024];
+	char lines[8192];
+	size_t o = 0;
 
 	for (unsigned i = 0; i < c->m.nrcpt; i++) {
 		const struct msg_rcpt *r = &c->m.rcpt[i];
+		char line[1024];
+		size_t n;
 
 		if (r->state == RS_PENDING || r->state == RS_TRANSACTIONAL)
 			continue;
 		msg_format_decision(&c->m, r, outcome, line, sizeof(line));
-		log_info("%s", line);
+		/* One line per decision; written together, per message. */
+		n = strlen(line);
+		if (o + n + 1 > sizeof(lines)) {
+			log_lines(lines, o);
+			o = 0;
+		}
+		memcpy(lines + o, line, n);
+		o += n;
+		lines[o++] = '\n';
 		if (r->state == RS_TEMPFAILED)
 			atomic_fetch_add(&n_tempfail, 1);
 		else if (r->state == RS_DECIDED && r->allow)
@@ -289,6 +300,8 @@ finish(struct conn *c, const char *outcome)
 		else
 			atomic_fetch_add(&n_deny, 1);
 	}
+	if (o > 0)
+		log_lines(lines, o);
 	if (c->m.class_ == CLASS_BULK)
 		atomic_fetch_add(&n_bulk, 1);
 	else if (c->m.class_ == CLASS_TRANSACTIONAL)
