@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,23 +21,6 @@
 /* Octets accepted as written; an SMTP path is at most 256 (RFC 5321). */
 #define ADDR_INPUT_MAX	1024
 #define LABEL_MAX	63
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Locale-free: a key must not depend on LC_CTYPE. */
 static unsigned char
@@ -90,11 +72,11 @@ input_trim(const char *in, size_t inlen, const char **pp, const char **endp,
 	const char *p, *end;
 
 	if (in == NULL || inlen == 0)
-		return fail(err, errlen, "%s is empty", what);
+		return util_fail(err, errlen, "%s is empty", what);
 	/* Checked first and on all of it: these end an SMTP line. */
 	for (size_t i = 0; i < inlen; i++)
 		if (in[i] == '\r' || in[i] == '\n' || in[i] == '\0')
-			return fail(err, errlen, "%s contains a control "
+			return util_fail(err, errlen, "%s contains a control "
 			    "character (CR, LF or NUL)", what);
 	p = in;
 	end = in + inlen;
@@ -103,9 +85,9 @@ input_trim(const char *in, size_t inlen, const char **pp, const char **endp,
 	while (end > p && is_blank((unsigned char)end[-1]))
 		end--;
 	if (p == end)
-		return fail(err, errlen, "%s is empty", what);
+		return util_fail(err, errlen, "%s is empty", what);
 	if ((size_t)(end - p) > ADDR_INPUT_MAX)
-		return fail(err, errlen, "%s is longer than %d octets as "
+		return util_fail(err, errlen, "%s is longer than %d octets as "
 		    "written", what, ADDR_INPUT_MAX);
 	*pp = p;
 	*endp = end;
@@ -129,7 +111,7 @@ controls_check(const char *p, const char *end, const char *what, char *err,
 			c = (unsigned char)p[1];
 		else if (c >= 0x20 && c != 0x7f)
 			continue;
-		return fail(err, errlen, "%s contains a control character "
+		return util_fail(err, errlen, "%s contains a control character "
 		    "(0x%02x)", what, c);
 	}
 	return 0;
@@ -199,36 +181,36 @@ local_quoted(const char **pp, const char *end, int flags, char *local,
 
 	for (;;) {
 		if (p == end)
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "unterminated quoted local part");
 		c = (unsigned char)*p++;
 		if (c == '"')
 			break;
 		if (c == '\\') {
 			if (p == end)
-				return fail(err, errlen,
+				return util_fail(err, errlen,
 				    "unterminated quoted local part");
 			c = (unsigned char)*p++;
 			/* RFC 5321 quoted-pairSMTP: printable ASCII only. */
 			if (c < 0x20 || c > 0x7e)
-				return fail(err, errlen, "invalid escape "
+				return util_fail(err, errlen, "invalid escape "
 				    "0x%02x in quoted local part", c);
 		}
 		if (n == ADDR_LOCAL_MAX)
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "local part is longer than %d octets",
 			    ADDR_LOCAL_MAX);
 		content[n++] = (flags & ADDR_CASE_SENSITIVE) ? (char)c :
 		    (char)lower(c);
 	}
 	if (p == end)
-		return fail(err, errlen, "missing @");
+		return util_fail(err, errlen, "missing @");
 	if (*p != '@')
-		return fail(err, errlen, "text after the quoted local part");
+		return util_fail(err, errlen, "text after the quoted local part");
 	if (n == 0)
-		return fail(err, errlen, "empty local part");
+		return util_fail(err, errlen, "empty local part");
 	if (!util_utf8_valid(content, n))
-		return fail(err, errlen, "local part is not valid UTF-8");
+		return util_fail(err, errlen, "local part is not valid UTF-8");
 	*pp = p;
 	if (dot_atom(content, n)) {
 		memcpy(local, content, n);
@@ -243,7 +225,7 @@ local_quoted(const char **pp, const char *end, int flags, char *local,
 
 		/* Room for this octet, its escape and the closing quote. */
 		if (j + (size_t)esc + 2 > ADDR_LOCAL_MAX)
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "local part is longer than %d octets",
 			    ADDR_LOCAL_MAX);
 		if (esc)
@@ -269,30 +251,30 @@ local_atom(const char **pp, const char *end, int flags, char *local,
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '"')
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "quote inside an unquoted local part");
 		if (c != '.' && !is_atext(c))
-			return fail(err, errlen, "invalid character %s in "
+			return util_fail(err, errlen, "invalid character %s in "
 			    "local part", charname(c, cb, sizeof(cb)));
 		if (n == ADDR_LOCAL_MAX)
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "local part is longer than %d octets",
 			    ADDR_LOCAL_MAX);
 		local[n++] = (flags & ADDR_CASE_SENSITIVE) ? (char)c :
 		    (char)lower(c);
 	}
 	if (p == end)
-		return fail(err, errlen, "missing @");
+		return util_fail(err, errlen, "missing @");
 	if (n == 0)
-		return fail(err, errlen, "empty local part");
+		return util_fail(err, errlen, "empty local part");
 	if (local[0] == '.')
-		return fail(err, errlen, "local part starts with a dot");
+		return util_fail(err, errlen, "local part starts with a dot");
 	if (local[n - 1] == '.')
-		return fail(err, errlen, "local part ends with a dot");
+		return util_fail(err, errlen, "local part ends with a dot");
 	if (memmem(local, n, "..", 2) != NULL)
-		return fail(err, errlen, "local part has two dots in a row");
+		return util_fail(err, errlen, "local part has two dots in a row");
 	if (!util_utf8_valid(local, n))
-		return fail(err, errlen, "local part is not valid UTF-8");
+		return util_fail(err, errlen, "local part is not valid UTF-8");
 	*pp = p;
 	*llen = n;
 	return 0;
@@ -313,9 +295,9 @@ literal_parse(const char *p, size_t n, char *out, size_t outlen,
 	int v6, w;
 
 	if (close == NULL)
-		return fail(err, errlen, "unterminated address literal");
+		return util_fail(err, errlen, "unterminated address literal");
 	if (close != p + n - 1)
-		return fail(err, errlen, "text after the address literal");
+		return util_fail(err, errlen, "text after the address literal");
 	p++;
 	ilen = n - 2;
 	v6 = ilen >= 5 && lower((unsigned char)p[0]) == 'i' &&
@@ -325,20 +307,20 @@ literal_parse(const char *p, size_t n, char *out, size_t outlen,
 		p += 5;
 		ilen -= 5;
 	} else if (memchr(p, ':', ilen) != NULL)
-		return fail(err, errlen, "unsupported address literal "
+		return util_fail(err, errlen, "unsupported address literal "
 		    "(only IPv4 and IPv6: are known)");
 	if (ilen >= sizeof(buf))
-		return fail(err, errlen, "invalid %s address literal",
+		return util_fail(err, errlen, "invalid %s address literal",
 		    v6 ? "IPv6" : "IPv4");
 	memcpy(buf, p, ilen);
 	buf[ilen] = '\0';
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, bin) != 1 ||
 	    inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof(text)) == NULL)
-		return fail(err, errlen, "invalid %s address literal",
+		return util_fail(err, errlen, "invalid %s address literal",
 		    v6 ? "IPv6" : "IPv4");
 	w = snprintf(out, outlen, "[%s%s]", v6 ? "IPv6:" : "", text);
 	if (w < 0 || (size_t)w >= outlen)
-		return fail(err, errlen, "address literal too long");
+		return util_fail(err, errlen, "address literal too long");
 	*dlen = (size_t)w;
 	return 0;
 }
@@ -356,19 +338,19 @@ ldh_copy(const char *s, size_t n, char *out, size_t *dlen, char *err,
 	char cb[8];
 
 	if (n > ADDR_DOMAIN_MAX)
-		return fail(err, errlen, "domain is longer than %d octets",
+		return util_fail(err, errlen, "domain is longer than %d octets",
 		    ADDR_DOMAIN_MAX);
 	for (size_t i = 0; i <= n; i++) {
 		unsigned char c;
 
 		if (i == n || s[i] == '.') {
 			if (i == start)
-				return fail(err, errlen, "empty domain label");
+				return util_fail(err, errlen, "empty domain label");
 			if (i - start > LABEL_MAX)
-				return fail(err, errlen, "domain label longer "
+				return util_fail(err, errlen, "domain label longer "
 				    "than %d octets", LABEL_MAX);
 			if (s[start] == '-' || s[i - 1] == '-')
-				return fail(err, errlen, "domain label starts "
+				return util_fail(err, errlen, "domain label starts "
 				    "or ends with a hyphen");
 			if (i < n) {
 				out[i] = '.';
@@ -379,7 +361,7 @@ ldh_copy(const char *s, size_t n, char *out, size_t *dlen, char *err,
 		}
 		c = (unsigned char)s[i];
 		if (!is_alnum(c) && c != '-')
-			return fail(err, errlen, "invalid character %s in "
+			return util_fail(err, errlen, "invalid character %s in "
 			    "domain", charname(c, cb, sizeof(cb)));
 		if (c < '0' || c > '9')
 			digits = 0;
@@ -387,7 +369,7 @@ ldh_copy(const char *s, size_t n, char *out, size_t *dlen, char *err,
 	}
 	/* No TLD is numeric; "u@192.0.2.1" wants brackets. */
 	if (digits)
-		return fail(err, errlen, "top-level domain label is all digits "
+		return util_fail(err, errlen, "top-level domain label is all digits "
 		    "(write an IP address as [192.0.2.1])");
 	out[n] = '\0';
 	*dlen = n;
@@ -407,7 +389,7 @@ domain_parse(const char *p, size_t n, char *out, size_t *dlen, int *literal,
 
 	*literal = 0;
 	if (n == 0)
-		return fail(err, errlen, "empty domain");
+		return util_fail(err, errlen, "empty domain");
 	if (p[0] == '[') {
 		*literal = 1;
 		return literal_parse(p, n, out, ADDR_DOMAIN_MAX + 1, dlen, err,
@@ -416,7 +398,7 @@ domain_parse(const char *p, size_t n, char *out, size_t *dlen, int *literal,
 	if (p[n - 1] == '.')
 		n--;
 	if (n == 0)
-		return fail(err, errlen, "empty domain");
+		return util_fail(err, errlen, "empty domain");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)p[i] >= 0x80)
 			idn = 1;
@@ -424,16 +406,16 @@ domain_parse(const char *p, size_t n, char *out, size_t *dlen, int *literal,
 		return ldh_copy(p, n, out, dlen, err, errlen);
 	/* input_trim() bounds n already; this guards u[] on its own. */
 	if (n > ADDR_INPUT_MAX)
-		return fail(err, errlen, "domain is longer than %d octets",
+		return util_fail(err, errlen, "domain is longer than %d octets",
 		    ADDR_DOMAIN_MAX);
 	if (!util_utf8_valid(p, n))
-		return fail(err, errlen, "domain is not valid UTF-8");
+		return util_fail(err, errlen, "domain is not valid UTF-8");
 	memcpy(u, p, n);
 	u[n] = '\0';
 	/* No transitional fallback: one spelling, one key. */
 	rc = idn2_to_ascii_8z(u, &a, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 	if (rc != IDN2_OK)
-		return fail(err, errlen, "invalid domain: %s",
+		return util_fail(err, errlen, "invalid domain: %s",
 		    idn2_strerror(rc));
 	rc = ldh_copy(a, strlen(a), out, dlen, err, errlen);
 	idn2_free(a);
@@ -451,14 +433,14 @@ angle_strip(const char **pp, const char **endp, char *err, size_t errlen)
 
 	if (*p != '<') {
 		if (end[-1] == '>')
-			return fail(err, errlen, "unbalanced angle brackets");
+			return util_fail(err, errlen, "unbalanced angle brackets");
 		return 0;
 	}
 	if (end - p >= 2 && end[-1] != '>' &&
 	    memchr(p, '>', (size_t)(end - p)) != NULL)
-		return fail(err, errlen, "text after the closing '>'");
+		return util_fail(err, errlen, "text after the closing '>'");
 	if (end - p < 2 || end[-1] != '>')
-		return fail(err, errlen, "unbalanced angle brackets");
+		return util_fail(err, errlen, "unbalanced angle brackets");
 	p++;
 	end--;
 	while (p < end && is_blank((unsigned char)*p))
@@ -466,11 +448,11 @@ angle_strip(const char **pp, const char **endp, char *err, size_t errlen)
 	while (end > p && is_blank((unsigned char)end[-1]))
 		end--;
 	if (p == end)
-		return fail(err, errlen, "null sender <> is not a recipient");
+		return util_fail(err, errlen, "null sender <> is not a recipient");
 	if (*p == '<' && end[-1] == '>')
-		return fail(err, errlen, "nested angle brackets");
+		return util_fail(err, errlen, "nested angle brackets");
 	if (*p == '<' || end[-1] == '>')
-		return fail(err, errlen, "unbalanced angle brackets");
+		return util_fail(err, errlen, "unbalanced angle brackets");
 	*pp = p;
 	*endp = end;
 	return 0;
@@ -516,11 +498,11 @@ addr_normalize(const char *in, size_t inlen, int flags, const char *delims,
 		for (const char *q = p; q < end; q++)
 			ats += *q == '@';
 		if (ats == 1)
-			return fail(err, errlen, "empty local part");
+			return util_fail(err, errlen, "empty local part");
 		if ((p = route_skip(p, end)) == NULL)
-			return fail(err, errlen, "malformed source route");
+			return util_fail(err, errlen, "malformed source route");
 		if (p == end)
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "no mailbox after the source route");
 	}
 	if (*p == '"') {
@@ -535,7 +517,7 @@ addr_normalize(const char *in, size_t inlen, int flags, const char *delims,
 	    errlen) == -1)
 		return -1;
 	if (llen + 1 + dlen > ADDR_MAX)
-		return fail(err, errlen, "address is longer than %d octets",
+		return util_fail(err, errlen, "address is longer than %d octets",
 		    ADDR_MAX);
 
 	memcpy(out->key, local, llen);
@@ -576,16 +558,16 @@ addr_domain_normalize(const char *in, size_t inlen, char *out, size_t outlen,
 		dotted = 1;
 		p++;
 		if (p == end)
-			return fail(err, errlen, "domain is empty");
+			return util_fail(err, errlen, "domain is empty");
 		if (*p == '[')
-			return fail(err, errlen,
+			return util_fail(err, errlen,
 			    "an address literal has no subdomains");
 	}
 	if (domain_parse(p, (size_t)(end - p), dom, &dlen, &literal, err,
 	    errlen) == -1)
 		return -1;
 	if (dlen + (size_t)dotted + 1 > outlen)
-		return fail(err, errlen, "domain does not fit in %zu octets",
+		return util_fail(err, errlen, "domain does not fit in %zu octets",
 		    outlen);
 	if (dotted)
 		out[0] = '.';

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,23 +33,6 @@ struct audit {
 	unsigned char key[AUDIT_KEY_BYTES];
 	char	chain[AUDIT_HASH_HEX];	/* of the last line written */
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static void
 hex(const unsigned char *b, size_t n, char *out)
@@ -253,7 +235,7 @@ open_fd(struct audit *a, char *err, size_t errlen)
 
 	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd == -1)
-		return fail(err, errlen, "audit log %s: %s", a->path,
+		return util_fail(err, errlen, "audit log %s: %s", a->path,
 		    strerror(errno));
 	/* Read the tail through a second descriptor: ours is write-only. */
 	{
@@ -264,7 +246,7 @@ open_fd(struct audit *a, char *err, size_t errlen)
 				close(rfd);
 			close(a->fd);
 			a->fd = -1;
-			return fail(err, errlen, "audit log %s: cannot read its "
+			return util_fail(err, errlen, "audit log %s: cannot read its "
 			    "last line", a->path);
 		}
 		close(rfd);
@@ -272,13 +254,13 @@ open_fd(struct audit *a, char *err, size_t errlen)
 	if (torn && write(a->fd, "\n", 1) != 1) {
 		close(a->fd);
 		a->fd = -1;
-		return fail(err, errlen, "audit log %s: %s", a->path,
+		return util_fail(err, errlen, "audit log %s: %s", a->path,
 		    strerror(errno));
 	}
 	if (open_line(a) == -1) {
 		close(a->fd);
 		a->fd = -1;
-		return fail(err, errlen, "audit log %s: %s", a->path,
+		return util_fail(err, errlen, "audit log %s: %s", a->path,
 		    strerror(errno));
 	}
 	return 0;
@@ -292,9 +274,9 @@ audit_open(struct audit **ap, const char *path, const unsigned char *key,
 
 	*ap = NULL;
 	if (sodium_init() < 0)
-		return fail(err, errlen, "libsodium failed to initialise");
+		return util_fail(err, errlen, "libsodium failed to initialise");
 	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return fail(err, errlen, "out of memory");
+		return util_fail(err, errlen, "out of memory");
 	pthread_mutex_init(&a->lock, NULL);
 	util_strlcpy(a->path, path, sizeof(a->path));
 	memcpy(a->chain, GENESIS, AUDIT_HASH_HEX);
@@ -434,24 +416,24 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 		if (n == 0 || line[n - 1] != '\n') {
 			*bad = *nlines;
 			free(line);
-			return fail(err, errlen, "line %lu: not a whole line (no "
+			return util_fail(err, errlen, "line %lu: not a whole line (no "
 			    "newline)", *nlines);
 		}
 		line[--n] = '\0';
 		if (n == 0) {
 			*bad = *nlines;
 			free(line);
-			return fail(err, errlen, "line %lu: empty line", *nlines);
+			return util_fail(err, errlen, "line %lu: empty line", *nlines);
 		}
 		if (audit_chain_line(line, (size_t)n, *have_chain ? chain : NULL,
 		    next, &is_open, openprev) == -1) {
 			*bad = *nlines;
 			free(line);
 			if (!*have_chain)
-				return fail(err, errlen, "line %lu: the file does "
+				return util_fail(err, errlen, "line %lu: the file does "
 				    "not start with an \"open\" line, or it was "
 				    "changed", *nlines);
-			return fail(err, errlen, "line %lu: chain broken: this "
+			return util_fail(err, errlen, "line %lu: chain broken: this "
 			    "line was changed, or a line before it was removed, "
 			    "added or moved", *nlines);
 		}
@@ -460,6 +442,6 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 	}
 	free(line);
 	if (ferror(fp))
-		return fail(err, errlen, "read error: %s", strerror(errno));
+		return util_fail(err, errlen, "read error: %s", strerror(errno));
 	return 0;
 }

@@ -6,31 +6,14 @@
  * templates are checked when loaded and again here, and the expanded
  * URIs once more before they are written.  No allocation.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lu.h"
+#include "util.h"
 
 #define PREFIX_LEN	(sizeof(LU_HEADER ": ") - 1)
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* uri_char - 1 if c may stand inside <> in the header as it is. */
 static int
@@ -70,11 +53,11 @@ mailto_check(const char *p, char *err, size_t errlen)
 	const char *a = memchr(p, '@', n);
 
 	if (n == 0)
-		return fail(err, errlen, "mailto template has no address "
+		return util_fail(err, errlen, "mailto template has no address "
 		    "(\"mailto:unsubscribe@example.com\")");
 	at = a != NULL ? (size_t)(a - p) : n;
 	if (a == NULL || at == 0 || at == n - 1)
-		return fail(err, errlen, "mailto template has no address "
+		return util_fail(err, errlen, "mailto template has no address "
 		    "local@domain before any '?'");
 	return 0;
 }
@@ -87,37 +70,37 @@ lu_template_check(const char *tmpl, const char *scheme, char *err,
 
 	if (scheme == NULL || (strcmp(scheme, "https") != 0 &&
 	    strcmp(scheme, "mailto") != 0))
-		return fail(err, errlen, "unknown scheme \"%s\" (https or "
+		return util_fail(err, errlen, "unknown scheme \"%s\" (https or "
 		    "mailto)", scheme != NULL ? scheme : "(null)");
 	what = strcmp(scheme, "https") == 0 ? "URL" : "mailto";
 	if (tmpl == NULL || *tmpl == '\0')
-		return fail(err, errlen, "%s template is empty", what);
+		return util_fail(err, errlen, "%s template is empty", what);
 	if (strlen(tmpl) > LU_VALUE_MAX)
-		return fail(err, errlen, "%s template is longer than %d "
+		return util_fail(err, errlen, "%s template is longer than %d "
 		    "octets", what, LU_VALUE_MAX);
 	for (p = tmpl; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '\r' || c == '\n')
-			return fail(err, errlen, "%s template contains CR or "
+			return util_fail(err, errlen, "%s template contains CR or "
 			    "LF", what);
 		if (c == ' ' || c == '\t')
-			return fail(err, errlen, "%s template contains a blank "
+			return util_fail(err, errlen, "%s template contains a blank "
 			    "(write %%%%20)", what);
 		if (c == '<' || c == '>' || c == ',')
-			return fail(err, errlen, "%s template contains '%c', "
+			return util_fail(err, errlen, "%s template contains '%c', "
 			    "which ends a URI in the header (write %%%%%02X)",
 			    what, c, c);
 		if (!uri_char(c))
-			return fail(err, errlen, "%s template contains octet "
+			return util_fail(err, errlen, "%s template contains octet "
 			    "0x%02x: percent-encode it (%%%%%02X)", what, c, c);
 		if (c != '%')
 			continue;
 		if (p[1] == '\0')
-			return fail(err, errlen, "%s template ends with a lone "
+			return util_fail(err, errlen, "%s template ends with a lone "
 			    "'%%' (write %%%% for a percent sign)", what);
 		if (p[1] != 't' && p[1] != 'l' && p[1] != '%')
-			return fail(err, errlen, "%s template has unknown "
+			return util_fail(err, errlen, "%s template has unknown "
 			    "escape '%%%c' (%%t token, %%l list, %%%% a "
 			    "percent sign)", what,
 			    uri_char((unsigned char)p[1]) ? p[1] : '?');
@@ -126,19 +109,19 @@ lu_template_check(const char *tmpl, const char *scheme, char *err,
 
 	if (strcmp(scheme, "https") == 0) {
 		if (strncasecmp(tmpl, "http://", 7) == 0)
-			return fail(err, errlen, "URL template is http: "
+			return util_fail(err, errlen, "URL template is http: "
 			    "one-click unsubscribe (RFC 8058) needs https://");
 		if (strncasecmp(tmpl, "https://", 8) != 0)
-			return fail(err, errlen, "URL template does not start "
+			return util_fail(err, errlen, "URL template does not start "
 			    "with https://");
 		/* strchr finds the NUL too: "https://" alone has no host. */
 		if (strchr("/?#", tmpl[8]) != NULL)
-			return fail(err, errlen, "URL template has no host "
+			return util_fail(err, errlen, "URL template has no host "
 			    "after https://");
 		return 0;
 	}
 	if (strncasecmp(tmpl, "mailto:", 7) != 0)
-		return fail(err, errlen, "mailto template does not start with "
+		return util_fail(err, errlen, "mailto template does not start with "
 		    "mailto:");
 	return mailto_check(tmpl + 7, err, errlen);
 }

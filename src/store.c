@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,23 +47,6 @@ struct store_txn {
 	int	mdb_rc;		/* the LMDB error that ended fn, if any */
 	char	err[256];
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int
 store_is_domain_key(const char *key)
@@ -151,10 +133,10 @@ check_mode(const char *path, int must_exist, char *err, size_t errlen)
 	if (stat(path, &sb) == -1) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return util_fail(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	if (sb.st_mode & S_IWOTH)
-		return fail(err, errlen, "%s is world-writable: refusing to "
+		return util_fail(err, errlen, "%s is world-writable: refusing to "
 		    "use it (chmod o-w)", path);
 	return 0;
 }
@@ -196,7 +178,7 @@ store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = txn_begin(st, 0, &txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "addr", MDB_CREATE, &st->addr)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &st->domain)) != 0)
@@ -217,12 +199,12 @@ store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 			goto bad;
 	}
 	if ((rc = txn_commit(st, txn)) != 0)
-		return fail(err, errlen, "%s: commit: %s", st->dir,
+		return util_fail(err, errlen, "%s: commit: %s", st->dir,
 		    mdb_strerror(rc));
 	return 0;
 bad:
 	txn_abort(st, txn);
-	return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 }
 
 /* Open the databases of an existing store and check its meta data. */
@@ -234,18 +216,18 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
 	if (rc == MDB_NOTFOUND) {
 		txn_abort(st, txn);
-		return fail(err, errlen, "%s: not a consent store (run "
+		return util_fail(err, errlen, "%s: not a consent store (run "
 		    "'consentctl init')", st->dir);
 	}
 	if (rc == 0)
 		rc = meta_get_u32(txn, st->meta, "format", &fmt);
 	if (rc == 0 && fmt > STORE_FORMAT) {
 		txn_abort(st, txn);
-		return fail(err, errlen, "%s: store format %u is newer than "
+		return util_fail(err, errlen, "%s: store format %u is newer than "
 		    "this build reads (%d): upgrade consent-milter", st->dir,
 		    fmt, STORE_FORMAT);
 	}
@@ -253,7 +235,7 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		rc = meta_get_u32(txn, st->meta, "addr_flags", &flags);
 	if (rc == 0 && (int)flags != addr_flags) {
 		txn_abort(st, txn);
-		return fail(err, errlen, "%s: the store was created with %s "
+		return util_fail(err, errlen, "%s: the store was created with %s "
 		    "local parts but the configuration asks for %s ones; "
 		    "rebuild the store or change the configuration", st->dir,
 		    (flags & ADDR_CASE_SENSITIVE) ? "case-sensitive" :
@@ -267,13 +249,13 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		rc = mdb_dbi_open(txn, "domain", 0, &st->domain);
 	if (rc != 0) {
 		txn_abort(st, txn);
-		return fail(err, errlen, "%s: %s", st->dir,
+		return util_fail(err, errlen, "%s: %s", st->dir,
 		    rc == MDB_NOTFOUND ? "incomplete store (missing database)" :
 		    mdb_strerror(rc));
 	}
 	/* Handles opened in a read transaction stay valid once it commits. */
 	if ((rc = txn_commit(st, txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	st->addr_flags = addr_flags;
 	return 0;
 }
@@ -289,13 +271,13 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 
 	*sp = NULL;
 	if (strlen(dir) >= sizeof(st->dir))
-		return fail(err, errlen, "store path too long");
+		return util_fail(err, errlen, "store path too long");
 	if (flags & STORE_CREATE) {
 		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-			return fail(err, errlen, "%s: %s", dir, strerror(errno));
+			return util_fail(err, errlen, "%s: %s", dir, strerror(errno));
 	}
 	if (!(flags & STORE_CREATE) && access(dir, F_OK) == -1 && errno == ENOENT)
-		return fail(err, errlen, "%s: no store here (run 'consentctl "
+		return util_fail(err, errlen, "%s: no store here (run 'consentctl "
 		    "init')", dir);
 	if (check_mode(dir, 1, err, errlen) == -1)
 		return -1;
@@ -307,12 +289,12 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 		return -1;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return fail(err, errlen, "out of memory");
+		return util_fail(err, errlen, "out of memory");
 	util_strlcpy(st->dir, dir, sizeof(st->dir));
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	if (pthread_rwlock_init(&st->resize, NULL) != 0) {
 		free(st);
-		return fail(err, errlen, "pthread_rwlock_init failed");
+		return util_fail(err, errlen, "pthread_rwlock_init failed");
 	}
 	if (st->rdonly)
 		envflags |= MDB_RDONLY;
@@ -321,12 +303,12 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env,
 	    mapsize ? mapsize : DEFAULT_MAPSIZE)) != 0) {
-		fail(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		util_fail(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 		goto bad;
 	}
 	/* Group members (the milter's user) need the lock file writable. */
 	if ((rc = mdb_env_open(st->env, dir, envflags, 0660)) != 0) {
-		fail(err, errlen, "%s: %s", dir, rc == ENOENT ?
+		util_fail(err, errlen, "%s: %s", dir, rc == ENOENT ?
 		    "no store here (run 'consentctl init')" : mdb_strerror(rc));
 		goto bad;
 	}
@@ -399,10 +381,10 @@ facts_from(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *list,
 	if ((rc = get_raw(txn, dbi, key, &d)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return fail(err, errlen, "lookup: %s", mdb_strerror(rc));
+		return util_fail(err, errlen, "lookup: %s", mdb_strerror(rc));
 	if (record_peek(d.mv_data, d.mv_size, list, &has_supp, &sv,
 	    &has_consent, &cv) == -1)
-		return fail(err, errlen, "corrupt record under key %s",
+		return util_fail(err, errlen, "corrupt record under key %s",
 		    util_sanitize(key, strlen(key), safe, sizeof(safe)));
 	if (has_supp)
 		add_supp(f, &sv, where, key);
@@ -427,7 +409,7 @@ store_facts(struct store *st, const struct addr *a, const char *list,
 
 	memset(f, 0, sizeof(*f));
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	if (facts_from(txn, st->addr, a->key, list, FACT_EXACT, f, err,
 	    errlen) == -1)
 		goto bad;
@@ -436,7 +418,7 @@ store_facts(struct store *st, const struct addr *a, const char *list,
 		goto bad;
 	/* Most stores hold no domain suppression: skip the walk up. */
 	if ((rc = mdb_stat(txn, st->domain, &ms)) != 0) {
-		fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 		goto bad;
 	}
 	if (ms.ms_entries > 0) {
@@ -460,7 +442,7 @@ decode_val(const MDB_val *d, const char *key, struct subject *s, char *err,
 	char why[160], safe[128];
 
 	if (record_decode(d->mv_data, d->mv_size, s, why, sizeof(why)) == -1)
-		return fail(err, errlen, "key %s: %s",
+		return util_fail(err, errlen, "key %s: %s",
 		    util_sanitize(key, strlen(key), safe, sizeof(safe)), why);
 	return 0;
 }
@@ -474,14 +456,14 @@ store_get(struct store *st, const char *key, struct subject *s, char *err,
 	int rc;
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	rc = get_raw(txn, dbi_for(st, key), key, &d);
 	if (rc == 0)
 		rc = decode_val(&d, key, s, err, errlen) == -1 ? -1 : 1;
 	else if (rc == MDB_NOTFOUND)
 		rc = 0;
 	else
-		rc = fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		rc = util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	txn_abort(st, txn);
 	return rc;
 }
@@ -568,12 +550,12 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 	int rc;
 
 	if (st->rdonly)
-		return fail(err, errlen, "%s: store opened read-only", st->dir);
+		return util_fail(err, errlen, "%s: store opened read-only", st->dir);
 	for (int i = 0; i < MAX_RETRIES; i++) {
 		memset(&t, 0, sizeof(t));
 		t.st = st;
 		if ((rc = txn_begin(st, 0, &t.txn)) != 0)
-			return fail(err, errlen, "%s: %s", st->dir,
+			return util_fail(err, errlen, "%s: %s", st->dir,
 			    mdb_strerror(rc));
 		rc = fn(&t, arg);
 		if (t.mdb_rc == 0 && rc == 0) {
@@ -586,16 +568,16 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 			txn_abort(st, t.txn);
 		if (t.mdb_rc == MDB_MAP_FULL) {
 			if ((rc = grow_mapsize(st)) != 0)
-				return fail(err, errlen, "%s: growing the map: %s",
+				return util_fail(err, errlen, "%s: growing the map: %s",
 				    st->dir, mdb_strerror(rc));
 			continue;
 		}
 		if (t.mdb_rc != 0 || rc == -1)
-			return fail(err, errlen, "%s: %s", st->dir,
+			return util_fail(err, errlen, "%s: %s", st->dir,
 			    t.err[0] ? t.err : "write failed");
 		return rc;
 	}
-	return fail(err, errlen, "%s: map still full after %d attempts",
+	return util_fail(err, errlen, "%s: map still full after %d attempts",
 	    st->dir, MAX_RETRIES);
 }
 
@@ -612,12 +594,12 @@ scan_db(MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
 	int rc, ret = 0;
 
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
-		return fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+		return util_fail(err, errlen, "cursor: %s", mdb_strerror(rc));
 	subject_init(&s);
 	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		if (k.mv_size == 0 || k.mv_size >= sizeof(key)) {
-			ret = fail(err, errlen, "corrupt key of %zu octets",
+			ret = util_fail(err, errlen, "corrupt key of %zu octets",
 			    k.mv_size);
 			break;
 		}
@@ -629,7 +611,7 @@ scan_db(MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
 			break;
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
-		ret = fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+		ret = util_fail(err, errlen, "cursor: %s", mdb_strerror(rc));
 	subject_clear(&s);
 	mdb_cursor_close(c);
 	return ret;
@@ -643,7 +625,7 @@ store_foreach(struct store *st, int (*fn)(const char *, const struct subject *,
 	int rc;
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	rc = scan_db(txn, st->addr, fn, arg, err, errlen);
 	if (rc == 0)
 		rc = scan_db(txn, st->domain, fn, arg, err, errlen);
@@ -692,7 +674,7 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 		return -1;
 	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
 	    (rc = mdb_env_stat(st->env, &ms)) != 0)
-		return fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	ss->map_size = info.me_mapsize;
 	ss->map_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
 	ss->addr_flags = st->addr_flags;

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include <sodium.h>
 
 #include "token.h"
+#include "util.h"
 
 #define TOKEN_VERSION	1
 #define NONCE_BYTES	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -32,23 +32,6 @@
 #define B64		sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define B64_LEN(n)	((size_t)sodium_base64_ENCODED_LEN((n), B64) - 1)
 #define KEYFILE_MAX	128	/* a key file: one line of 43 */
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /*
  * b64url_text - 1 if s (n octets) is all base64url alphabet.  Checked
@@ -88,16 +71,16 @@ token_key_load(const char *path, unsigned id, struct token_key *k,
 	int fd, rc = -1;
 
 	if (id < 1 || id > 255)
-		return fail(err, errlen, "%s: key id %u is not in 1..255",
+		return util_fail(err, errlen, "%s: key id %u is not in 1..255",
 		    path, id);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return util_fail(err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) == -1) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		util_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		fail(err, errlen, "%s: not a regular file", path);
+		util_fail(err, errlen, "%s: not a regular file", path);
 		goto done;
 	}
 	/*
@@ -110,7 +93,7 @@ token_key_load(const char *path, unsigned id, struct token_key *k,
 		    (mode & 030) ? "the group" : "others";
 		what = (mode & 004) && (mode & 022) ? "read and write" :
 		    (mode & 004) ? "read" : (mode & 022) ? "write" : "execute";
-		fail(err, errlen, "%s: mode %04o lets %s %s the key "
+		util_fail(err, errlen, "%s: mode %04o lets %s %s the key "
 		    "(chmod 640 %s, and make a new key if it was read)", path,
 		    mode, who, what, path);
 		goto done;
@@ -120,13 +103,13 @@ token_key_load(const char *path, unsigned id, struct token_key *k,
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			fail(err, errlen, "%s: %s", path, strerror(errno));
+			util_fail(err, errlen, "%s: %s", path, strerror(errno));
 			goto done;
 		}
 		n += (size_t)r;
 	}
 	if (n > KEYFILE_MAX) {
-		fail(err, errlen, "%s: longer than a key file (%d octets "
+		util_fail(err, errlen, "%s: longer than a key file (%d octets "
 		    "at most)", path, KEYFILE_MAX);
 		goto done;
 	}
@@ -135,19 +118,19 @@ token_key_load(const char *path, unsigned id, struct token_key *k,
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	if (n == 0) {
-		fail(err, errlen, "%s: empty key file", path);
+		util_fail(err, errlen, "%s: empty key file", path);
 		goto done;
 	}
 	/* Decoded into a larger buffer to tell a short key from bad text. */
 	if (!b64url_text(buf, n) || sodium_base642bin(bin, sizeof(bin), buf,
 	    n, NULL, &klen, NULL, B64) != 0) {
-		fail(err, errlen, "%s: not unpadded base64url (a key file "
+		util_fail(err, errlen, "%s: not unpadded base64url (a key file "
 		    "holds one line of %zu characters)", path,
 		    B64_LEN(TOKEN_KEY_BYTES));
 		goto done;
 	}
 	if (klen != TOKEN_KEY_BYTES) {
-		fail(err, errlen, "%s: key is %zu octets, not %d", path, klen,
+		util_fail(err, errlen, "%s: key is %zu octets, not %d", path, klen,
 		    TOKEN_KEY_BYTES);
 		goto done;
 	}
@@ -173,7 +156,7 @@ token_key_write(const char *path, char *err, size_t errlen)
 	/* O_EXCL: never replace a key that signed tokens still out there. */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return util_fail(err, errlen, "%s: %s", path, strerror(errno));
 	randombytes_buf(key, sizeof(key));
 	sodium_bin2base64(text, sizeof(text) - 1, key, sizeof(key), B64);
 	n = strlen(text);
@@ -182,13 +165,13 @@ token_key_write(const char *path, char *err, size_t errlen)
 		if ((w = write(fd, text + off, n - off)) == -1) {
 			if (errno == EINTR)
 				continue;
-			fail(err, errlen, "%s: %s", path, strerror(errno));
+			util_fail(err, errlen, "%s: %s", path, strerror(errno));
 			goto done;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd) == -1) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		util_fail(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
 	rc = 0;
@@ -196,7 +179,7 @@ done:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(text, sizeof(text));
 	if (close(fd) == -1 && rc == 0)
-		rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+		rc = util_fail(err, errlen, "%s: %s", path, strerror(errno));
 	/* Half a key is worse than none: it would fail only at load. */
 	if (rc == -1)
 		unlink(path);

@@ -3,6 +3,7 @@
  * sanitising and JSON escaping.  No allocation anywhere in this file.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,6 +167,19 @@ duration_parse(const char *s, int64_t *out)
 		return -1;
 	*out = v * unit;
 	return 0;
+}
+
+int
+util_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }
 
 size_t

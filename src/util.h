@@ -27,6 +27,10 @@ char   *time_format_ms(int64_t ms, char *buf, size_t len);
 /* duration_parse - "30d", "12h", "90m", "45s", "2w" into seconds; 0 / -1. */
 int	duration_parse(const char *s, int64_t *out);
 
+/* util_fail - format a message into err (if any) and return -1. */
+int	util_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* strlcpy-like: copies at most len - 1 octets, NUL-terminates, returns strlen(src). */
 size_t	util_strlcpy(char *dst, const char *src, size_t len);
 
