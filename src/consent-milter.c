@@ -37,6 +37,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "milter.h"
 
@@ -123,18 +124,6 @@ prepare_socket(const struct config *cf, uid_t uid)
 		fatal("chown %s", path);
 	if (chmod(path, (mode_t)cf->socket_mode) == -1)
 		fatal("chmod %s", path);
-}
-
-static void
-drop_privileges(const struct passwd *pw)
-{
-	if (pw == NULL)
-		return;
-	if (setgroups(0, NULL) == -1 || initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
-		fatal("cannot become user %s", pw->pw_name);
-	if (setuid(0) == 0)
-		fatalx("privileges not dropped");
 }
 
 static void
@@ -231,7 +220,7 @@ main(int argc, char **argv)
 		fatal("daemon");
 	write_pidfile(cf->pid_file);
 	prepare_socket(cf, pw ? pw->pw_uid : (uid_t)-1);
-	drop_privileges(pw);
+	daemon_drop_privileges(pw);
 	if (milter_audit_open(cf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 

@@ -36,6 +36,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "store.h"
 #include "unsub.h"
@@ -545,18 +546,6 @@ listen_open(const char *spec, char *where, size_t wherelen)
 	return fd;
 }
 
-static void
-drop_privileges(const struct passwd *pw)
-{
-	if (pw == NULL)
-		return;
-	if (setgroups(0, NULL) == -1 || initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
-		fatal("cannot become user %s", pw->pw_name);
-	if (setuid(0) == 0)
-		fatalx("privileges not dropped");
-}
-
 /*
  * store_try_open - open the store read-write if it is not open yet; 1
  * when open.  Retried each second: until then, POSTs get 503.
@@ -699,7 +688,7 @@ main(int argc, char **argv)
 	if (!fg && daemon(0, 0) == -1)
 		fatal("daemon");
 	lfd = listen_open(g_snap->cf.unsubd_listen, where, sizeof(where));
-	drop_privileges(pw);
+	daemon_drop_privileges(pw);
 
 	/*
 	 * As the daemon's own user, as a reload will: the keys, then the

@@ -1,0 +1,674 @@
+#!/bin/sh
+# shellcheck disable=SC3043,SC2317
+# test_unsubscribe.sh - the whole unsubscribe loop through a real, private
+# Postfix: consent-milter adds the List-Unsubscribe headers, OpenDKIM signs
+# them after it, smtp-sink receives the copy, consent-unsubd takes the
+# one-click POST, and the very next message to that person is refused.
+# Every result is checked where it counts: at the sink, in the SMTP
+# replies and in the store (consentctl check).
+#
+#   1. the loop: a bulk message (envelope rule) to an opted-in recipient
+#      arrives with exactly one List-Unsubscribe (<https:...>, <mailto:...>,
+#      one token) and List-Unsubscribe-Post: List-Unsubscribe=One-Click;
+#      the token POSTed to consent-unsubd gives 200; the next message to
+#      the same person gets 550 5.7.1 at RCPT and nothing reaches the sink.
+#      Prints the time from the POST's completion to that refusal.
+#   2. existing headers (a lower-case list-unsubscribe, a folded
+#      List-Unsubscribe, a List-Unsubscribe-Post) are replaced: exactly one
+#      of each at the sink, ours
+#   3. two recipients in one message: no List-Unsubscribe at all; with
+#      unsubscribe.list_url (SIGUSR1 reload) the list-level link and no
+#      List-Unsubscribe-Post; one of two refused at RCPT: the one left gets
+#      a token of their own (POSTing it unsubscribes them, not the other)
+#   4. DKIM: OpenDKIM signing after consent-milter names List-Unsubscribe
+#      and List-Unsubscribe-Post in h=, and python3-dkim verifies the
+#      delivered copy ("skipped" when OpenDKIM is not installed)
+#   5. a GET of the link changes nothing
+#
+# Needs root.  Prints "N passed, M failed" last; exits 1 on failure.
+# BUILD (default build) names the binaries.  Under a sanitizer build the
+# daemons are stopped with SIGTERM (so LeakSanitizer runs) and their stderr
+# is checked.  PF_KEEP=1 keeps the test directory.
+set -u
+LC_ALL=C
+export LC_ALL
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$(pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+MILTER=$BUILD/consent-milter
+UNSUBD=$BUILD/consent-unsubd
+CTL=$BUILD/consentctl
+# shellcheck source=tests/lib/postfix.sh
+. "$TOP/tests/lib/postfix.sh"
+
+passed=0
+failed=0
+STOPPING=			# pids of daemons sent SIGTERM, not yet gone
+DLOGS=				# stderr files of our daemons (sanitizer check)
+URL_RE='https://unsub\.example\.test/u/'
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $1"
+}
+
+# check DESCRIPTION COMMAND... : run COMMAND, count the result.
+check() {
+	local desc="$1"
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		return 1
+	fi
+}
+
+finish() {
+	[ "$failed" -eq 0 ]
+	pf_teardown $? 2>&1
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+# --- the store, the daemons ---------------------------------------------
+
+ctl() {
+	"$CTL" -c "$CONF" "$@" >>"$PF_DIR/log/consentctl.log" 2>&1
+}
+
+# write_conf [EXTRA-UNSUBSCRIBE-LINES] : the configuration shared by
+# consent-milter, consent-unsubd and consentctl.
+write_conf() {
+	cat >"$CONF.new" <<EOF
+store: { path = "$PF_DIR/store"; };
+milter: {
+	socket = "unix:$PF_RUN/consent.sock";
+	user = "";
+	socket_group = "postfix";
+	socket_mode = "0660";
+	shutdown_timeout = 2;
+};
+classify: {
+	rules = ( { sender_domain = "news.example.com"; list = "news"; } );
+};
+unsubscribe: {
+	enable = true;
+	keys = ( { id = 1; file = "$PF_DIR/keys/1.key"; } );
+	url = "https://unsub.example.test/u/%t";
+	mailto = "mailto:unsubscribe@example.test?subject=unsubscribe%%20%t";
+	listen = "127.0.0.1:0";
+	trusted_proxies = "127.0.0.1";
+	user = "";
+	${1:-}
+};
+EOF
+	mv "$CONF.new" "$CONF"
+}
+
+# daemon_start NAME READY-ERE COMMAND... : pf_bg NAME, wait (10 s) until
+# its log has a line READY-ERE.
+daemon_start() {
+	local name="$1" ready="$2" log i=0
+	shift 2
+	log=$PF_DIR/log/$name.log
+	pf_bg "$name" "$@"
+	until grep -qE -- "$ready" "$log" 2>/dev/null; do
+		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
+			echo "  $name did not start:" >&2
+			sed 's/^/  /' "$log" >&2
+			return 1
+		fi
+		pf__sleep
+		i=$((i + 1))
+	done
+}
+
+# daemon_stop NAME : SIGTERM without waiting (libmilter takes 4-5 s to
+# exit); daemons_gone waits for all of them at the end.
+daemon_stop() {
+	local pidf="$PF_RUN/$1.pid" pid
+	[ -f "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	rm -f "$pidf"
+	kill -TERM "$pid" 2>/dev/null
+	STOPPING="$STOPPING $pid"
+}
+
+# daemons_gone : wait (15 s) for every daemon sent SIGTERM to exit.
+daemons_gone() {
+	local pid rc=0
+	for pid in $STOPPING; do
+		if ! pf__wait_gone "$pid" 15; then
+			echo "  $pid still running 15 s after SIGTERM" >&2
+			kill -KILL "$pid" 2>/dev/null
+			rc=1
+		fi
+	done
+	STOPPING=
+	return $rc
+}
+
+# sanitizers_quiet : none of our daemons reported a sanitizer finding.
+sanitizers_quiet() {
+	local f bad=0
+	for f in $DLOGS; do
+		if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+		    "$f" >&2; then
+			echo "  in $f" >&2
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# --- SMTP ----------------------------------------------------------------
+
+# smtp.py PORT FROM RCPT... <MESSAGE : one SMTP transaction, the message
+# sent verbatim (lower-case and folded header fields as they are), DATA
+# only if a recipient was accepted.  The transcript is in swaks' format,
+# for pf_send_reply; "# refused-at NS" gives the wall clock (ns, as
+# date +%s%N) at which the first 5xx reply arrived.
+write_smtp_py() {
+	cat >"$PF_DIR/smtp.py" <<'EOF'
+import socket, sys, time
+port, sender, rcpts = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+body = sys.stdin.buffer.read().replace(b"\r\n", b"\n").split(b"\n")
+if body and body[-1] == b"":
+    body.pop()
+s = socket.create_connection(("127.0.0.1", port), 30)
+f = s.makefile("rb")
+refused = None
+def reply():
+    global refused
+    while True:
+        line = f.readline().decode("latin-1").rstrip("\r\n")
+        if not line:
+            print("<** (connection closed)")
+            return "000"
+        if line[:1] == "5" and refused is None:
+            refused = time.time_ns()
+        print(("<** " if line[:1] in "45" else "<-  ") + line)
+        if len(line) < 4 or line[3] != "-":
+            return line[:3]
+def cmd(c):
+    print(" -> " + c)
+    s.sendall(c.encode("latin-1") + b"\r\n")
+    return reply()
+reply()
+cmd("EHLO client.example.org")
+if cmd("MAIL FROM:<%s>" % sender) == "250":
+    good = [r for r in rcpts if cmd("RCPT TO:<%s>" % r) == "250"]
+    if good and cmd("DATA") == "354":
+        s.sendall(b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n"
+                           for l in body) + b".\r\n")
+        reply()
+cmd("QUIT")
+if refused is not None:
+    print("# refused-at %d" % refused)
+EOF
+}
+
+# send FROM RCPT... <MESSAGE : smtp.py; transcript in PF_SEND_LOG.
+send() {
+	PF_SEND_LOG=$(mktemp "$PF_DIR/swaks/smtp.XXXXXX") || return 1
+	"$PY" "$PF_DIR/smtp.py" "$PF_PORT" "$@" >"$PF_SEND_LOG" 2>&1
+}
+
+# message TO SUBJECT [HEADER-LINE...] : a message From news@example.com
+# (the DKIM signing domain), CRLF line ends.
+message() {
+	local to="$1" subj="$2"
+	shift 2
+	printf 'From: News <news@example.com>\r\nTo: %s\r\nSubject: %s\r\n' \
+		"$to" "$subj"
+	printf 'Date: %s\r\nMessage-ID: <%s.%s@example.com>\r\n' \
+		"$(date -R)" "$$" "$(date +%s%N)"
+	for h in "$@"; do printf '%s\r\n' "$h"; done
+	printf 'MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n'
+	printf 'Hello,\r\n\r\nthis is the news.\r\n'
+}
+
+# reply_is CODE : the decisive reply of the last transaction starts with CODE.
+reply_is() {
+	local got
+	got=$(pf_send_reply "$PF_SEND_LOG")
+	case "$got" in "$1"*) return 0 ;; esac
+	echo "  expected '$1', got '$got' ($PF_SEND_LOG)" >&2
+	return 1
+}
+
+# rcpt_reply ADDR : the reply to "RCPT TO:<ADDR>" in the last transcript.
+rcpt_reply() {
+	awk -v want=" -> RCPT TO:<$1>" '
+	found && /^<[-*~]+ / { sub(/^<[-*~]+ +/, ""); print; exit }
+	$0 == want { found = 1 }' "$PF_SEND_LOG"
+}
+
+# expect_rcpt CODE ADDR... : each ADDR got a reply starting with CODE.
+expect_rcpt() {
+	local want="$1" a got rc=0
+	shift
+	for a in "$@"; do
+		got=$(rcpt_reply "$a")
+		case "$got" in
+		"$want"*) ;;
+		*) echo "  RCPT TO:<$a>: expected '$want', got '$got'" \
+			"($PF_SEND_LOG)" >&2
+		   rc=1 ;;
+		esac
+	done
+	return $rc
+}
+
+# queued : the last transaction ended its DATA with "250 ... queued as".
+queued() {
+	grep -q '^<-  250 .*queued as' "$PF_SEND_LOG" && return 0
+	echo "  not queued: $(pf_send_reply "$PF_SEND_LOG") ($PF_SEND_LOG)" >&2
+	return 1
+}
+
+# --- the sink ------------------------------------------------------------
+
+# delivered LIST : the queue drains, then the sink's recipients since the
+# last pf_sink_reset are exactly the space-separated LIST (sorted).
+delivered() {
+	local want got
+	pf_wait_queue_empty 20 || return 1
+	want=$(echo "$1" | tr ' ' '\n' | sed '/^$/d' | sort)
+	got=$(pf_sink_recipients | cut -f2 | sort)
+	[ "$got" = "$want" ] && return 0
+	echo "  expected at the sink: $(echo "$want" | tr '\n' ' ')" >&2
+	echo "  received at the sink: $(echo "$got" | tr '\n' ' ')" >&2
+	return 1
+}
+
+# one_file : the only sink file since the last reset, in SINKF.
+one_file() {
+	SINKF=$(pf_sink_files)
+	[ -n "$SINKF" ] && [ "$(echo "$SINKF" | wc -l)" -eq 1 ] && return 0
+	echo "  expected one sink file, got: $SINKF" >&2
+	return 1
+}
+
+# hdr NAME : the values of header NAME in SINKF (pf_sink_header).
+hdr() {
+	pf_sink_header "$SINKF" "$1"
+}
+
+# hdr_count NAME N : SINKF has exactly N header fields NAME (any case).
+hdr_count() {
+	local n
+	n=$(hdr "$1" | wc -l)
+	[ "$n" -eq "$2" ] && return 0
+	echo "  $1: $n fields in $SINKF, wanted $2:" >&2
+	hdr "$1" | sed 's/^/    /' >&2
+	return 1
+}
+
+# hdr_is NAME VALUE : SINKF has exactly one NAME, equal to VALUE.
+hdr_is() {
+	local got
+	got=$(hdr "$1")
+	[ "$got" = "$2" ] && return 0
+	echo "  $1: expected '$2', got '$got' ($SINKF)" >&2
+	return 1
+}
+
+# our_lu : SINKF has exactly one List-Unsubscribe, ours: the https and
+# the mailto URI with one and the same token.  The token is left in TOKEN.
+our_lu() {
+	local v
+	hdr_count List-Unsubscribe 1 || return 1
+	v=$(hdr List-Unsubscribe)
+	TOKEN=$(echo "$v" | sed -n "s|^<$URL_RE\([A-Za-z0-9_-]\{20,\}\)>.*|\1|p")
+	if [ -z "$TOKEN" ] || [ "$v" != "<https://unsub.example.test/u/$TOKEN>, <mailto:unsubscribe@example.test?subject=unsubscribe%20$TOKEN>" ]; then
+		echo "  not our List-Unsubscribe: '$v' ($SINKF)" >&2
+		return 1
+	fi
+}
+
+# sink_lacks TEXT : no sink file since the reset contains TEXT.
+sink_lacks() {
+	local f
+	f=$(pf_sink_files | tr '\n' ' ')
+	[ -n "$f" ] || return 0
+	# shellcheck disable=SC2086
+	! grep -lF -- "$1" $f >&2
+}
+
+# message_part FILE : the message as Postfix delivered it, without the
+# lines smtp-sink -d writes before it (X-Client-Addr, X-Helo-Args,
+# X-Mail-Args, X-Rcpt-Args ...), CRLF line ends.
+message_part() {
+	awk '
+	!body && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
+	{ body = 1; sub(/\r$/, ""); printf "%s\r\n", $0 }' "$1"
+}
+
+# --- DKIM ----------------------------------------------------------------
+
+# dkim_h FILE : the h= tag of FILE's DKIM-Signature, blanks removed.
+dkim_h() {
+	pf_sink_header "$1" DKIM-Signature | tr -d ' \t' | tr ';' '\n' |
+		sed -n 's/^h=//p'
+}
+
+# dkim_one : SINKF has one DKIM-Signature, d=example.com, s=sel.
+dkim_one() {
+	hdr_count DKIM-Signature 1 &&
+		hdr DKIM-Signature | tr -d ' \t' | grep -q 'd=example.com;.*s=sel;'
+}
+
+# dkim_names_lu : SINKF's DKIM-Signature h= names both headers.
+dkim_names_lu() {
+	local h
+	h=$(dkim_h "$SINKF" | tr 'A-Z' 'a-z')
+	case ":$h:" in
+	*:list-unsubscribe:*) ;;
+	*) echo "  h=$h lacks List-Unsubscribe" >&2; return 1 ;;
+	esac
+	case ":$h:" in
+	*:list-unsubscribe-post:*) ;;
+	*) echo "  h=$h lacks List-Unsubscribe-Post" >&2; return 1 ;;
+	esac
+}
+
+# dkim_verifies : python3-dkim verifies SINKF with the TXT record
+# opendkim-genkey wrote, without DNS.
+dkim_verifies() {
+	message_part "$SINKF" >"$SINKF.eml"
+	/usr/bin/python3 - "$SINKF.eml" "$DKTXT" >&2 <<'EOF'
+import sys, dkim
+raw = open(sys.argv[1], "rb").read()
+txt = open(sys.argv[2], "rb").read().strip()
+ok = dkim.verify(raw, dnsfunc=lambda name, timeout=5: txt)
+print("  dkim.verify:", ok)
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# dkim_setup : key, TXT record and configuration for OpenDKIM under
+# $PF_DIR/dkim (root-owned 0755, not under /tmp; the key readable by the
+# opendkim user only).
+dkim_setup() {
+	local d=$PF_DIR/dkim
+	mkdir -p "$d/keys" && chmod 0755 "$d" "$d/keys" || return 1
+	opendkim-genkey -b 2048 -d example.com -s sel -D "$d/keys" \
+		>>"$PF_DIR/log/opendkim-genkey.log" 2>&1 || return 1
+	chown opendkim:opendkim "$d/keys/sel.private" &&
+		chmod 0600 "$d/keys/sel.private" || return 1
+	# sel.txt: sel._domainkey IN TXT ( "v=DKIM1; h=sha256; k=rsa; " "p=..." )
+	DKTXT=$d/record.txt
+	grep -o '"[^"]*"' "$d/keys/sel.txt" | tr -d '"\n' >"$DKTXT" || return 1
+	grep -q '^v=DKIM1;.*k=rsa;.*p=[A-Za-z0-9+/=]\{300,\}$' "$DKTXT" || {
+		echo "  odd TXT record: $(cat "$DKTXT")" >&2
+		return 1
+	}
+	DKPORT=$(pf_free_port) || return 1
+	cat >"$d/opendkim.conf" <<EOF
+Mode			s
+Domain			example.com
+Selector		sel
+KeyFile			$d/keys/sel.private
+Socket			inet:$DKPORT@127.0.0.1
+UserID			opendkim
+SignHeaders		From,To,Subject,Date,Message-ID,List-Unsubscribe,List-Unsubscribe-Post
+Canonicalization	relaxed/simple
+Syslog			no
+EOF
+	opendkim -n -x "$d/opendkim.conf" >>"$PF_DIR/log/opendkim.log" 2>&1
+}
+
+# dkim_start : OpenDKIM in the foreground; wait until it listens.
+dkim_start() {
+	local log=$PF_DIR/log/opendkim.log
+	pf_bg opendkim opendkim -f -x "$PF_DIR/dkim/opendkim.conf"
+	if ! pf_wait_port "$DKPORT" 10 || ! pf__alive "$PF_BG_PID"; then
+		echo "  opendkim did not start:" >&2
+		sed 's/^/  /' "$log" >&2
+		return 1
+	fi
+}
+
+# ------------------------------------------------------------------------
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: a private Postfix needs root"
+	finish
+fi
+for b in "$MILTER" "$UNSUBD" "$CTL"; do
+	[ -x "$b" ] || { not_ok "$b is built"; finish; }
+done
+command -v curl >/dev/null 2>&1 || { not_ok "curl is installed"; finish; }
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+DKIM=1
+for p in opendkim opendkim-tools python3-dkim; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		DKIM=0
+done
+command -v opendkim >/dev/null 2>&1 && command -v opendkim-genkey \
+	>/dev/null 2>&1 && /usr/bin/python3 -c 'import dkim' 2>/dev/null || DKIM=0
+
+start=$(date +%s.%N)
+pf_cleanup_trap
+pf_at_exit 'for p in $STOPPING; do kill -KILL "$p" 2>/dev/null; done'
+dir=$(pf_tmpdir consent-unsub) || { not_ok "make a test directory"; finish; }
+check "private instance set up in $dir" pf_setup "$dir" || finish
+CONF=$PF_DIR/consent.conf
+write_smtp_py
+mkdir -p "$PF_DIR/keys" && chmod 0700 "$PF_DIR/keys"
+check "consentctl keygen makes the token key" \
+	"$CTL" -c /dev/null keygen "$PF_DIR/keys/1.key" \
+	>>"$PF_DIR/log/consentctl.log" 2>&1 || finish
+write_conf
+# seed : a store where a..f@example.com opted in to list news.
+seed() {
+	local a
+	ctl init || return 1
+	for a in a b c d e f; do
+		ctl subscribe "$a@example.com" --list news || return 1
+	done
+}
+check "store made and seeded (a..f@example.com opted in to news)" seed ||
+	finish
+check "configuration accepted by consent-milter -n" \
+	"$MILTER" -c "$CONF" -n >>"$PF_DIR/log/consentctl.log" 2>&1 || finish
+
+MILTERS="unix:$PF_RUN/consent.sock"
+if [ $DKIM = 1 ]; then
+	check "OpenDKIM key, TXT record and configuration (opendkim -n)" \
+		dkim_setup || DKIM=0
+	if [ $DKIM = 1 ]; then
+		check "OpenDKIM started (Mode s, inet:$DKPORT@127.0.0.1)" \
+			dkim_start || DKIM=0
+	fi
+	[ $DKIM = 1 ] && MILTERS="$MILTERS, inet:127.0.0.1:$DKPORT"
+else
+	echo "# DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
+fi
+check "Postfix and sink started" pf_start || finish
+DLOGS="$DLOGS $PF_DIR/log/consent-milter.log"
+check "consent-milter started" daemon_start consent-milter 'listening on' \
+	"$MILTER" -c "$CONF" -f || finish
+DLOGS="$DLOGS $PF_DIR/log/consent-unsubd.log"
+check "consent-unsubd started" daemon_start consent-unsubd 'listening on' \
+	"$UNSUBD" -c "$CONF" -f || finish
+UPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+	"$PF_DIR/log/consent-unsubd.log" | head -n 1)
+check "consent-unsubd listens on a loopback port ($UPORT)" [ -n "$UPORT" ] ||
+	finish
+UBASE=http://127.0.0.1:$UPORT
+check "Postfix uses both milters, in order: $MILTERS" \
+	pf_set_milters "$MILTERS" || finish
+
+# --- 1. the loop, 4. DKIM, 5. GET ---------------------------------------
+pf_sink_reset
+message a@example.com "news, first issue" | send news@news.example.com a@example.com
+check "1. bulk to an opted-in recipient: accepted" queued
+check "1. delivered to a@example.com" delivered a@example.com
+one_file
+check "1. exactly one List-Unsubscribe, ours: <https://...> and <mailto:...> with one token" \
+	our_lu
+check "1. List-Unsubscribe-Post: List-Unsubscribe=One-Click, exactly one" \
+	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
+A_FILE=$SINKF
+A_TOKEN=${TOKEN:-}
+
+if [ $DKIM = 1 ]; then
+	check "4. DKIM: one DKIM-Signature, by d=example.com s=sel" dkim_one
+	check "4. DKIM: h= names List-Unsubscribe and List-Unsubscribe-Post" \
+		dkim_names_lu
+	check "4. DKIM: python3-dkim verifies the delivered copy" dkim_verifies
+	check "4. DKIM: OpenDKIM logged no error" \
+		sh -c '! grep -iE "error|fail|refus|insecure|unsafe" "$1" >&2' \
+		sh "$PF_DIR/log/opendkim.log"
+else
+	echo "# 4. DKIM: skipped"
+fi
+
+# 5. A GET of the link (what a mail scanner does) changes nothing.
+code=$(curl -s -o "$PF_DIR/log/get.html" -w '%{http_code}' --max-time 10 \
+	"$UBASE/u/$A_TOKEN")
+check "5. GET of the link: 200" [ "$code" = 200 ]
+check "5. after the GET a@example.com is still allowed (consentctl check)" \
+	ctl check a@example.com --list news
+pf_sink_reset
+message a@example.com "news, after the GET" | send news@news.example.com a@example.com
+check "5. after the GET bulk to a@example.com still accepted and delivered" \
+	sh -c 'grep -q "^<-  250 .*queued as" "$1"' sh "$PF_SEND_LOG"
+check "5. ... and delivered" delivered a@example.com
+
+# 1. One-click POST, then the next message is refused.
+code=$(curl -s -o "$PF_DIR/log/post.html" -w '%{http_code}' --max-time 10 \
+	-X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+	--data-urlencode 'List-Unsubscribe=One-Click' "$UBASE/u/$A_TOKEN")
+t_post=$(date +%s%N)
+check "1. one-click POST of the token from the delivered copy: 200" \
+	[ "$code" = 200 ]
+pf_sink_reset
+message a@example.com "news, second issue" | send news@news.example.com a@example.com
+t_stop=$(sed -n 's/^# refused-at //p' "$PF_SEND_LOG")
+check "1. the next message to a@example.com: 550 5.7.1 at RCPT" \
+	expect_rcpt "550 5.7.1" a@example.com
+check "1. the refusal names the reason" \
+	expect_rcpt "550 5.7.1 Recipient may not receive bulk mail on list news (unsubscribed)" \
+	a@example.com
+check "1. nothing new at the sink" delivered ""
+if [ -n "$t_stop" ]; then
+	POST_MS=$(( (t_stop - t_post) / 1000000 ))
+	echo "time from one-click POST to the first stopped message: $POST_MS ms"
+fi
+check "1. consentctl: a@example.com denied (unsubscribed)" \
+	sh -c '"$1" -c "$2" check a@example.com --list news | grep -q "deny (unsubscribed)"' \
+	sh "$CTL" "$CONF"
+check "1. consentctl show: recorded as source one-click from 127.0.0.1" \
+	sh -c '"$1" -c "$2" show a@example.com | grep -q "unsubscribed source=one-click ip=127.0.0.1"' \
+	sh "$CTL" "$CONF"
+
+# --- 2. existing List-Unsubscribe headers --------------------------------
+pf_sink_reset
+message b@example.com "news with their headers" \
+	'list-unsubscribe: <https://theirs.example.org/u/lower>' \
+	'List-Unsubscribe: <https://theirs.example.org/u/folded>,' \
+	'	<mailto:leave@theirs.example.org>' \
+	'List-Unsubscribe-Post: List-Unsubscribe=One-Click' |
+	send news@news.example.com b@example.com
+check "2. a message with two List-Unsubscribe (one lower-case, one folded) and a List-Unsubscribe-Post: accepted" \
+	queued
+check "2. delivered to b@example.com" delivered b@example.com
+one_file
+check "2. exactly one List-Unsubscribe at the sink, ours (token present)" our_lu
+B_TOKEN=${TOKEN:-}
+check "2. exactly one List-Unsubscribe-Post, List-Unsubscribe=One-Click" \
+	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
+check "2. nothing of theirs left (no theirs.example.org anywhere)" \
+	sink_lacks theirs.example.org
+check "2. b@example.com's token is not a@example.com's" \
+	[ -n "$B_TOKEN" ] && [ "$B_TOKEN" != "$A_TOKEN" ]
+if [ $DKIM = 1 ]; then
+	check "2./4. DKIM: h= names both headers" dkim_names_lu
+	check "2./4. DKIM: the copy verifies" dkim_verifies
+fi
+
+# --- 3. several recipients -----------------------------------------------
+pf_sink_reset
+message "c@example.com, d@example.com" "news for two" |
+	send news@news.example.com c@example.com d@example.com
+check "3. two opted-in recipients, no list_url: accepted" queued
+check "3. one copy for both at the sink" delivered "c@example.com d@example.com"
+one_file
+check "3. no List-Unsubscribe at all" hdr_count List-Unsubscribe 0
+check "3. no List-Unsubscribe-Post" hdr_count List-Unsubscribe-Post 0
+check "3. no token link anywhere in the copy" sink_lacks unsub.example.test
+
+write_conf 'list_url = "https://lists.example.test/lists/%l";'
+mark=$(grep -c 'configuration reloaded' "$PF_DIR/log/consent-milter.log")
+kill -USR1 "$(cat "$PF_RUN/consent-milter.pid")"
+check "3. unsubscribe.list_url set, consent-milter reloaded (SIGUSR1)" \
+	sh -c 'i=0; while [ "$(grep -c "configuration reloaded" "$1")" -le "$2" ]; do
+		[ $i -ge 100 ] && exit 1; sleep 0.05; i=$((i + 1)); done' \
+	sh "$PF_DIR/log/consent-milter.log" "$mark"
+pf_sink_reset
+message "c@example.com, d@example.com" "news for two, list link" |
+	send news@news.example.com c@example.com d@example.com
+check "3. two recipients with list_url: accepted" queued
+check "3. one copy for both" delivered "c@example.com d@example.com"
+one_file
+check "3. the list-level link, exactly one List-Unsubscribe" \
+	hdr_is List-Unsubscribe "<https://lists.example.test/lists/news>"
+check "3. list-level link: no List-Unsubscribe-Post" \
+	hdr_count List-Unsubscribe-Post 0
+check "3. list-level link: no token link anywhere" sink_lacks unsub.example.test
+if [ $DKIM = 1 ]; then
+	check "3./4. DKIM: the list-level copy verifies" dkim_verifies
+fi
+
+# One of two refused at RCPT: the one left gets a token of its own.
+ctl unsubscribe f@example.com --list news
+pf_sink_reset
+message "e@example.com, f@example.com" "news, one refused" |
+	send news@news.example.com e@example.com f@example.com
+check "3. one of two (unsubscribed) refused at RCPT with 550 5.7.1" \
+	expect_rcpt "550 5.7.1" f@example.com
+check "3. ... the other accepted" expect_rcpt 250 e@example.com
+check "3. ... and delivered alone" delivered e@example.com
+one_file
+check "3. the one left gets a personal link (one-click), even with list_url" \
+	our_lu
+check "3. ... with List-Unsubscribe-Post" \
+	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
+E_TOKEN=${TOKEN:-}
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+	--data-urlencode 'List-Unsubscribe=One-Click' "$UBASE/u/$E_TOKEN")
+check "3. POSTing that token: 200" [ "$code" = 200 ]
+check "3. ... unsubscribes e@example.com (it was e's own token)" \
+	sh -c '"$1" -c "$2" check e@example.com --list news | grep -q "deny (unsubscribed)"' \
+	sh "$CTL" "$CONF"
+check "3. ... and nobody else: c@example.com and d@example.com still allowed" \
+	sh -c 'ctl() { "$1" -c "$2" check "$3" --list news >/dev/null; };
+		ctl "$1" "$2" c@example.com && ctl "$1" "$2" d@example.com' \
+	sh "$CTL" "$CONF"
+
+check "no milter warnings in the mail log" \
+	sh -c '! grep -iE "warning:.*milter|milter.*(error|fail)" "$1" >&2' \
+	sh "$PF_LOG"
+
+# --- stop, sanitizers ----------------------------------------------------
+daemon_stop consent-milter
+daemon_stop consent-unsubd
+[ $DKIM = 1 ] && daemon_stop opendkim
+check "every daemon exited after SIGTERM" daemons_gone
+check "no sanitizer report in consent-milter's or consent-unsubd's stderr" \
+	sanitizers_quiet
+pf_stop
+echo "# $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
+finish
