@@ -98,18 +98,6 @@ find_in_rcpt(struct find *f, const char *rcpt, const char *delims)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* out_put - append n octets to out (outlen with its NUL), truncating. */
 static void
 out_put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
@@ -153,7 +141,7 @@ ew_decode(const char *s, char *out, size_t outlen, size_t *o)
 			if (c == '_')
 				c = ' ';
 			else if (c == '=' && end - p >= 3 &&
-			    (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+			    (hi = util_hexval(p[1])) >= 0 && (lo = util_hexval(p[2])) >= 0) {
 				c = (char)(hi << 4 | lo);
 				p += 2;
 			}

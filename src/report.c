@@ -666,21 +666,6 @@ day_eq(const void *item, const void *key)
 
 /* ---- time ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* d2 - two decimal digits, or -1. */
 static int
 d2(const char *p)
@@ -742,7 +727,7 @@ rfc3339_ms(struct rep *R, const char *p, size_t n, int64_t *out)
 		if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 ||
 		    y1 * 100 + y2 < 1970 || d > mdays(y1 * 100 + y2, mo))
 			return -1;
-		day = days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d);
+		day = util_days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d);
 		memcpy(R->dkey, p, 10);
 		R->dday = day;
 	}
@@ -879,26 +864,14 @@ scan_fail(char *err, size_t errlen, const char *line, const char *at,
 }
 
 /* hexval - a hex digit's value, or -1. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* hex4 - four hex digits at p (before end) into *v; 0 / -1. */
 static int
 hex4(const char *p, const char *end, unsigned *v)
 {
 	int a, b, c, d;
 
-	if (end - p < 4 || (a = hexval(p[0])) < 0 || (b = hexval(p[1])) < 0 ||
-	    (c = hexval(p[2])) < 0 || (d = hexval(p[3])) < 0)
+	if (end - p < 4 || (a = util_hexval(p[0])) < 0 || (b = util_hexval(p[1])) < 0 ||
+	    (c = util_hexval(p[2])) < 0 || (d = util_hexval(p[3])) < 0)
 		return -1;
 	*v = (unsigned)(a << 12 | b << 8 | c << 4 | d);
 	return 0;
@@ -1443,7 +1416,7 @@ is_pseudonym(rstr s)
 	if (s.n != 34 || s.p[0] != 'h' || s.p[1] != ':')
 		return 0;
 	for (size_t i = 2; i < 34; i++)
-		if (hexval(s.p[i]) < 0)
+		if (util_hexval(s.p[i]) < 0)
 			return 0;
 	return 1;
 }

@@ -101,18 +101,6 @@ form_field(struct unsubd_form *f, const char *name, size_t nl,
 		f->all = 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * url_decode - a urlencoded name or value (n octets) into out, of which
  * at most outlen octets are written.  Returns the decoded length (more
@@ -129,8 +117,8 @@ url_decode(const char *s, size_t n, char *out, size_t outlen)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if (n - i < 3 || (hi = util_hexval(s[i + 1])) < 0 ||
+			    (lo = util_hexval(s[i + 2])) < 0)
 				return -1;
 			c = hi << 4 | lo;
 			i += 2;

@@ -11,9 +11,8 @@
 
 #include "util.h"
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t
+util_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
@@ -87,7 +86,7 @@ time_parse(const char *s, int64_t *out)
 		while (isdigit((unsigned char)*p))
 			p++;
 	}
-	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	t = util_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + se;
 	if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0')) {
 		*out = t;
@@ -111,7 +110,7 @@ time_parse(const char *s, int64_t *out)
 	*out = t - sign * (oh * 3600 + om * 60);
 	return 0;
 done:
-	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
+	*out = util_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
 	return 0;
 }
 
@@ -167,6 +166,18 @@ duration_parse(const char *s, int64_t *out)
 		return -1;
 	*out = v * unit;
 	return 0;
+}
+
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 int

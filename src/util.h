@@ -27,6 +27,12 @@ char   *time_format_ms(int64_t ms, char *buf, size_t len);
 /* duration_parse - "30d", "12h", "90m", "45s", "2w" into seconds; 0 / -1. */
 int	duration_parse(const char *s, int64_t *out);
 
+/* util_days_from_civil - days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+int64_t	util_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* util_hexval - the value of a hex digit, or -1. */
+int	util_hexval(int c);
+
 /* util_fail - format a message into err (if any) and return -1. */
 int	util_fail(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
