@@ -370,6 +370,14 @@ check_header(struct import *im, char *err, size_t errlen)
 			    im->hline);
 			return -1;
 		}
+		/* Without any of its times, a file is no Mailchimp export. */
+		if (!unsub && !clean && im->col[C_OPTIN_TIME] == -1 &&
+		    im->col[C_CONFIRM_TIME] == -1) {
+			say(err, errlen, "line %lu: no OPTIN_TIME, CONFIRM_TIME, "
+			    "UNSUB_TIME or CLEAN_TIME column: not a Mailchimp "
+			    "export", im->hline);
+			return -1;
+		}
 		im->mc_file = unsub ? MC_UNSUBSCRIBED :
 		    clean ? MC_CLEANED : MC_SUBSCRIBED;
 	}

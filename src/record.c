@@ -104,10 +104,14 @@ record_list_check(const char *name, char *err, size_t errlen)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '.' || c == '-' || c == '_')) {
-			snprintf(err, errlen, "list name may hold only a-z, 0-9, "
-			    "'.', '-' and '_' (found %s%c)",
-			    c >= 'A' && c <= 'Z' ? "uppercase " : "",
-			    c >= 0x21 && c < 0x7f ? c : '?');
+			if (c > 0x20 && c < 0x7f)
+				snprintf(err, errlen, "list name may hold only a-z, "
+				    "0-9, '.', '-' and '_' (found %s'%c')",
+				    c >= 'A' && c <= 'Z' ? "uppercase " : "", c);
+			else
+				snprintf(err, errlen, "list name may hold only a-z, "
+				    "0-9, '.', '-' and '_' (found %s)", c == ' ' ?
+				    "a space" : "a byte that is not ASCII text");
 			return -1;
 		}
 	}

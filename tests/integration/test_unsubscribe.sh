@@ -420,11 +420,15 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-# dkim_setup : key, TXT record and configuration for OpenDKIM under
-# $PF_DIR/dkim (root-owned 0755, not under /tmp; the key readable by the
-# opendkim user only).
+# dkim_setup : key, TXT record and configuration for OpenDKIM in DKDIR,
+# a root-owned 0755 directory under /run: OpenDKIM refuses a
+# configuration file or key with a world-writable directory anywhere on
+# its path, and /var/tmp (where pf_tmpdir makes PF_DIR) is one, sticky bit
+# or not.  The key is readable by the opendkim user only.
 dkim_setup() {
-	local d=$PF_DIR/dkim
+	local d
+	DKDIR=$(mktemp -d /run/consent-dkim.XXXXXX) || return 1
+	d=$DKDIR
 	mkdir -p "$d/keys" && chmod 0755 "$d" "$d/keys" || return 1
 	opendkim-genkey -b 2048 -d example.com -s sel -D "$d/keys" \
 		>>"$PF_DIR/log/opendkim-genkey.log" 2>&1 || return 1
@@ -452,10 +456,20 @@ EOF
 	opendkim -n -x "$d/opendkim.conf" >>"$PF_DIR/log/opendkim.log" 2>&1
 }
 
+# dkim_cleanup : remove DKDIR, unless the run failed or PF_KEEP=1.
+dkim_cleanup() {
+	[ -n "$DKDIR" ] && [ -d "$DKDIR" ] || return 0
+	if [ "$failed" -eq 0 ] && [ "${PF_KEEP:-0}" != 1 ]; then
+		rm -rf "$DKDIR"
+	else
+		echo "kept $DKDIR" >&2
+	fi
+}
+
 # dkim_start : OpenDKIM in the foreground; wait until it listens.
 dkim_start() {
 	local log=$PF_DIR/log/opendkim.log
-	pf_bg opendkim opendkim -f -x "$PF_DIR/dkim/opendkim.conf"
+	pf_bg opendkim opendkim -f -x "$DKDIR/opendkim.conf"
 	if ! pf_wait_port "$DKPORT" 10 || ! pf__alive "$PF_BG_PID"; then
 		echo "  opendkim did not start:" >&2
 		sed 's/^/  /' "$log" >&2
@@ -476,6 +490,7 @@ command -v curl >/dev/null 2>&1 || { not_ok "curl is installed"; finish; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 DKIM=1
+DKDIR=
 for p in opendkim opendkim-tools python3-dkim; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		DKIM=0
@@ -486,9 +501,13 @@ command -v opendkim >/dev/null 2>&1 && command -v opendkim-genkey \
 start=$(date +%s.%N)
 pf_cleanup_trap
 pf_at_exit 'for p in $STOPPING; do kill -KILL "$p" 2>/dev/null; done'
+# Last added runs first: the daemons are dead before DKDIR goes (kept
+# with PF_DIR on failure).
+pf_at_exit 'dkim_cleanup'
 dir=$(pf_tmpdir consent-unsub) || { not_ok "make a test directory"; finish; }
 check "private instance set up in $dir" pf_setup "$dir" || finish
 CONF=$PF_DIR/consent.conf
+M=$PF_DIR/message.eml
 write_smtp_py
 mkdir -p "$PF_DIR/keys" && chmod 0700 "$PF_DIR/keys"
 check "consentctl keygen makes the token key" \
@@ -537,7 +556,8 @@ check "Postfix uses both milters, in order: $MILTERS" \
 
 # --- 1. the loop, 4. DKIM, 5. GET ---------------------------------------
 pf_sink_reset
-message a@example.com "news, first issue" | send news@news.example.com a@example.com
+message a@example.com "news, first issue" >"$M"
+send news@news.example.com a@example.com <"$M"
 check "1. bulk to an opted-in recipient: accepted" queued
 check "1. delivered to a@example.com" delivered a@example.com
 one_file
@@ -565,7 +585,8 @@ check "5. GET of the link: 200" [ "$code" = 200 ]
 check "5. after the GET a@example.com is still allowed (consentctl check)" \
 	ctl check a@example.com --list news
 pf_sink_reset
-message a@example.com "news, after the GET" | send news@news.example.com a@example.com
+message a@example.com "news, after the GET" >"$M"
+send news@news.example.com a@example.com <"$M"
 check "5. after the GET bulk to a@example.com is still accepted" queued
 check "5. ... and delivered" delivered a@example.com
 
@@ -577,7 +598,8 @@ t_post=$(date +%s%N)
 check "1. one-click POST of the token from the delivered copy: 200" \
 	[ "$code" = 200 ]
 pf_sink_reset
-message a@example.com "news, second issue" | send news@news.example.com a@example.com
+message a@example.com "news, second issue" >"$M"
+send news@news.example.com a@example.com <"$M"
 t_stop=$(sed -n 's/^# refused-at //p' "$PF_SEND_LOG")
 check "1. the next message to a@example.com: 550 5.7.1 at RCPT" \
 	expect_rcpt "550 5.7.1" a@example.com
@@ -600,8 +622,8 @@ message b@example.com "news with their headers" \
 	'list-unsubscribe: <https://theirs.example.org/u/lower>' \
 	'List-Unsubscribe: <https://theirs.example.org/u/folded>,' \
 	'	<mailto:leave@theirs.example.org>' \
-	'List-Unsubscribe-Post: List-Unsubscribe=One-Click' |
-	send news@news.example.com b@example.com
+	'List-Unsubscribe-Post: List-Unsubscribe=One-Click' >"$M"
+send news@news.example.com b@example.com <"$M"
 check "2. a message with two List-Unsubscribe (one lower-case, one folded) and a List-Unsubscribe-Post: accepted" \
 	queued
 check "2. delivered to b@example.com" delivered b@example.com
@@ -621,8 +643,8 @@ fi
 
 # --- 3. several recipients -----------------------------------------------
 pf_sink_reset
-message "c@example.com, d@example.com" "news for two" |
-	send news@news.example.com c@example.com d@example.com
+message "c@example.com, d@example.com" "news for two" >"$M"
+send news@news.example.com c@example.com d@example.com <"$M"
 check "3. two opted-in recipients, no list_url: accepted" queued
 check "3. one copy for both at the sink" delivered "c@example.com d@example.com"
 one_file
@@ -637,8 +659,8 @@ check "3. unsubscribe.list_url set, consent-milter reloaded (SIGUSR1)" \
 	wait_count "$PF_DIR/log/consent-milter.log" 'configuration reloaded' \
 	"$mark"
 pf_sink_reset
-message "c@example.com, d@example.com" "news for two, list link" |
-	send news@news.example.com c@example.com d@example.com
+message "c@example.com, d@example.com" "news for two, list link" >"$M"
+send news@news.example.com c@example.com d@example.com <"$M"
 check "3. two recipients with list_url: accepted" queued
 check "3. one copy for both" delivered "c@example.com d@example.com"
 one_file
@@ -654,8 +676,8 @@ fi
 # One of two refused at RCPT: the one left gets a token of its own.
 ctl unsubscribe f@example.com --list news
 pf_sink_reset
-message "e@example.com, f@example.com" "news, one refused" |
-	send news@news.example.com e@example.com f@example.com
+message "e@example.com, f@example.com" "news, one refused" >"$M"
+send news@news.example.com e@example.com f@example.com <"$M"
 check "3. one of two (unsubscribed) refused at RCPT with 550 5.7.1" \
 	expect_rcpt "550 5.7.1" f@example.com
 check "3. ... the other accepted" expect_rcpt 250 e@example.com
