@@ -204,10 +204,12 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 	if (config_load(cf, conffile, err, sizeof(err)) == -1) {
 		fprintf(stderr, "consent-milter: %s\n", err);
+		free(cf);
 		return EX_CONFIG;
 	}
 	if (check) {
 		printf("%s: configuration OK\n", conffile);
+		free(cf);
 		return 0;
 	}
 	log_init("consent-milter", fg, debug);

@@ -20,9 +20,13 @@
 #      unsubscribe.list_url (SIGUSR1 reload) the list-level link and no
 #      List-Unsubscribe-Post; one of two refused at RCPT: the one left gets
 #      a token of their own (POSTing it unsubscribes them, not the other)
-#   4. DKIM: OpenDKIM signing after consent-milter names List-Unsubscribe
-#      and List-Unsubscribe-Post in h=, and python3-dkim verifies the
-#      delivered copy ("skipped" when OpenDKIM is not installed)
+#   4. DKIM: OpenDKIM signing after consent-milter (smtpd_milters list
+#      order) names List-Unsubscribe and List-Unsubscribe-Post in h=, and
+#      python3-dkim verifies the delivered copy without DNS, and rejects it
+#      once the link is changed ("skipped" when opendkim, opendkim-tools or
+#      python3-dkim is not installed).  OpenDKIM's key and configuration
+#      live in a directory under /run: it refuses any path with a
+#      world-writable directory in it, /var/tmp included.
 #   5. a GET of the link changes nothing
 #
 # Needs root.  Prints "N passed, M failed" last; exits 1 on failure.
@@ -81,7 +85,15 @@ finish() {
 # --- the store, the daemons ---------------------------------------------
 
 ctl() {
-	"$CTL" -c "$CONF" "$@" >>"$PF_DIR/log/consentctl.log" 2>&1
+	ctl_conf "$CONF" "$@"
+}
+
+# ctl_conf CONFIG ARGS... : consentctl with CONFIG, output to its log.
+ctl_conf() {
+	local c="$1"
+	shift
+	echo "# consentctl $*" >>"$PF_DIR/log/consentctl.log"
+	"$CTL" -c "$c" "$@" >>"$PF_DIR/log/consentctl.log" 2>&1
 }
 
 # ctl_says TEXT ARGS... : "consentctl ARGS" prints a line with TEXT.
@@ -351,6 +363,7 @@ hdr_is() {
 # the mailto URI with one and the same token.  The token is left in TOKEN.
 our_lu() {
 	local v
+	TOKEN=
 	hdr_count List-Unsubscribe 1 || return 1
 	v=$(hdr List-Unsubscribe)
 	TOKEN=$(echo "$v" | sed -n "s|^<$URL_RE\([A-Za-z0-9_-]\{20,\}\)>.*|\1|p")
@@ -358,6 +371,11 @@ our_lu() {
 		echo "  not our List-Unsubscribe: '$v' ($SINKF)" >&2
 		return 1
 	fi
+}
+
+# tokens_differ T1 T2 : two tokens, both set, not the same.
+tokens_differ() {
+	[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]
 }
 
 # sink_lacks TEXT : no sink file since the reset contains TEXT.
@@ -369,13 +387,18 @@ sink_lacks() {
 	! grep -lF -- "$1" $f >&2
 }
 
-# message_part FILE : the message as Postfix delivered it, without the
-# lines smtp-sink -d writes before it (X-Client-Addr, X-Helo-Args,
-# X-Mail-Args, X-Rcpt-Args ...), CRLF line ends.
+# message_part FILE : the message as Postfix delivered it, CRLF line
+# ends, without what smtp-sink -d writes before it: its X-Client-Addr,
+# X-Client-Proto, X-Helo-Args, X-Mail-Args, X-Rcpt-Args lines and its own
+# "Received: ... by sink... (smtp-sink) ..." header (folded).
 message_part() {
 	awk '
-	!body && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
-	{ body = 1; sub(/\r$/, ""); printf "%s\r\n", $0 }' "$1"
+	{ sub(/\r$/, "") }
+	st == 0 && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
+	st == 0 && /^Received:/ { st = 1; rcvd = $0; next }
+	st == 1 && /^[ \t]/ { rcvd = rcvd "\r\n" $0; next }
+	st == 1 { if (rcvd !~ /\(smtp-sink\)/) printf "%s\r\n", rcvd }
+	{ st = 2; printf "%s\r\n", $0 }' "$1"
 }
 
 # --- DKIM ----------------------------------------------------------------
@@ -406,17 +429,29 @@ dkim_names_lu() {
 	esac
 }
 
-# dkim_verifies : python3-dkim verifies SINKF with the TXT record
-# opendkim-genkey wrote, without DNS.
+# dkim_verifies [tampered] : python3-dkim verifies SINKF with the TXT
+# record opendkim-genkey wrote, without DNS.  With "tampered", the
+# List-Unsubscribe URL is changed first and the verification must fail
+# (the signature really covers our header).
 dkim_verifies() {
-	message_part "$SINKF" >"$SINKF.eml"
-	/usr/bin/python3 - "$SINKF.eml" "$DKTXT" >&2 <<'EOF'
+	local eml
+	eml=$(mktemp "$PF_DIR/log/dkim.XXXXXX") || return 1
+	message_part "$SINKF" >"$eml"
+	/usr/bin/python3 - "$eml" "$DKTXT" "${1:-}" >&2 <<'EOF'
 import sys, dkim
 raw = open(sys.argv[1], "rb").read()
 txt = open(sys.argv[2], "rb").read().strip()
+want = True
+if sys.argv[3] == "tampered":
+    changed = raw.replace(b"/u/", b"/x/", 1)
+    if changed == raw:
+        print("  nothing to tamper with in %s" % sys.argv[1])
+        sys.exit(1)
+    raw, want = changed, False
 ok = dkim.verify(raw, dnsfunc=lambda name, timeout=5: txt)
-print("  dkim.verify:", ok)
-sys.exit(0 if ok else 1)
+if ok != want:
+    print("  dkim.verify: %r for %s (%s)" % (ok, sys.argv[1], sys.argv[3]))
+sys.exit(0 if ok == want else 1)
 EOF
 }
 
@@ -453,13 +488,15 @@ SignHeaders		From,To,Subject,Date,Message-ID,List-Unsubscribe,List-Unsubscribe-P
 Canonicalization	relaxed/simple
 Syslog			no
 EOF
+	cp "$d/opendkim.conf" "$d/keys/sel.txt" "$PF_DIR/log/"
 	opendkim -n -x "$d/opendkim.conf" >>"$PF_DIR/log/opendkim.log" 2>&1
 }
 
-# dkim_cleanup : remove DKDIR, unless the run failed or PF_KEEP=1.
+# dkim_cleanup : remove DKDIR (a private key) unless PF_KEEP=1; its
+# configuration and TXT record stay in PF_DIR/log for a failed run.
 dkim_cleanup() {
 	[ -n "$DKDIR" ] && [ -d "$DKDIR" ] || return 0
-	if [ "$failed" -eq 0 ] && [ "${PF_KEEP:-0}" != 1 ]; then
+	if [ "${PF_KEEP:-0}" != 1 ]; then
 		rm -rf "$DKDIR"
 	else
 		echo "kept $DKDIR" >&2
@@ -501,8 +538,7 @@ command -v opendkim >/dev/null 2>&1 && command -v opendkim-genkey \
 start=$(date +%s.%N)
 pf_cleanup_trap
 pf_at_exit 'for p in $STOPPING; do kill -KILL "$p" 2>/dev/null; done'
-# Last added runs first: the daemons are dead before DKDIR goes (kept
-# with PF_DIR on failure).
+# Last added runs first: the daemons are dead before DKDIR goes.
 pf_at_exit 'dkim_cleanup'
 dir=$(pf_tmpdir consent-unsub) || { not_ok "make a test directory"; finish; }
 check "private instance set up in $dir" pf_setup "$dir" || finish
@@ -511,8 +547,7 @@ M=$PF_DIR/message.eml
 write_smtp_py
 mkdir -p "$PF_DIR/keys" && chmod 0700 "$PF_DIR/keys"
 check "consentctl keygen makes the token key" \
-	"$CTL" -c /dev/null keygen "$PF_DIR/keys/1.key" \
-	>>"$PF_DIR/log/consentctl.log" 2>&1 || finish
+	ctl_conf /dev/null keygen "$PF_DIR/keys/1.key" || finish
 write_conf
 # seed : a store where a..f@example.com opted in to list news.
 seed() {
@@ -524,8 +559,6 @@ seed() {
 }
 check "store made and seeded (a..f@example.com opted in to news)" seed ||
 	finish
-check "configuration accepted by consent-milter -n" \
-	"$MILTER" -c "$CONF" -n >>"$PF_DIR/log/consentctl.log" 2>&1 || finish
 
 MILTERS="unix:$PF_RUN/consent.sock"
 if [ $DKIM = 1 ]; then
@@ -537,7 +570,7 @@ if [ $DKIM = 1 ]; then
 	fi
 	[ $DKIM = 1 ] && MILTERS="$MILTERS, inet:127.0.0.1:$DKPORT"
 else
-	echo "# DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
+	echo "# 4. DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
 fi
 check "Postfix and sink started" pf_start || finish
 DLOGS="$DLOGS $PF_DIR/log/consent-milter.log"
@@ -560,7 +593,7 @@ message a@example.com "news, first issue" >"$M"
 send news@news.example.com a@example.com <"$M"
 check "1. bulk to an opted-in recipient: accepted" queued
 check "1. delivered to a@example.com" delivered a@example.com
-one_file
+one_file || not_ok "exactly one sink file"
 check "1. exactly one List-Unsubscribe, ours: <https://...> and <mailto:...> with one token" \
 	our_lu
 check "1. List-Unsubscribe-Post: List-Unsubscribe=One-Click, exactly one" \
@@ -572,10 +605,10 @@ if [ $DKIM = 1 ]; then
 	check "4. DKIM: h= names List-Unsubscribe and List-Unsubscribe-Post" \
 		dkim_names_lu
 	check "4. DKIM: python3-dkim verifies the delivered copy" dkim_verifies
+	check "4. DKIM: ... and fails it once the List-Unsubscribe URL is changed" \
+		dkim_verifies tampered
 	check "4. DKIM: OpenDKIM logged no error" \
 		log_lacks "$PF_DIR/log/opendkim.log" 'error|fail|refus|insecure|unsafe'
-else
-	echo "# 4. DKIM: skipped"
 fi
 
 # 5. A GET of the link (what a mail scanner does) changes nothing.
@@ -627,7 +660,7 @@ send news@news.example.com b@example.com <"$M"
 check "2. a message with two List-Unsubscribe (one lower-case, one folded) and a List-Unsubscribe-Post: accepted" \
 	queued
 check "2. delivered to b@example.com" delivered b@example.com
-one_file
+one_file || not_ok "exactly one sink file"
 check "2. exactly one List-Unsubscribe at the sink, ours (token present)" our_lu
 B_TOKEN=${TOKEN:-}
 check "2. exactly one List-Unsubscribe-Post, List-Unsubscribe=One-Click" \
@@ -635,7 +668,7 @@ check "2. exactly one List-Unsubscribe-Post, List-Unsubscribe=One-Click" \
 check "2. nothing of theirs left (no theirs.example.org anywhere)" \
 	sink_lacks theirs.example.org
 check "2. b@example.com's token is not a@example.com's" \
-	[ -n "$B_TOKEN" ] && [ "$B_TOKEN" != "$A_TOKEN" ]
+	tokens_differ "$B_TOKEN" "$A_TOKEN"
 if [ $DKIM = 1 ]; then
 	check "2./4. DKIM: h= names both headers" dkim_names_lu
 	check "2./4. DKIM: the copy verifies" dkim_verifies
@@ -647,7 +680,7 @@ message "c@example.com, d@example.com" "news for two" >"$M"
 send news@news.example.com c@example.com d@example.com <"$M"
 check "3. two opted-in recipients, no list_url: accepted" queued
 check "3. one copy for both at the sink" delivered "c@example.com d@example.com"
-one_file
+one_file || not_ok "exactly one sink file"
 check "3. no List-Unsubscribe at all" hdr_count List-Unsubscribe 0
 check "3. no List-Unsubscribe-Post" hdr_count List-Unsubscribe-Post 0
 check "3. no token link anywhere in the copy" sink_lacks unsub.example.test
@@ -663,7 +696,7 @@ message "c@example.com, d@example.com" "news for two, list link" >"$M"
 send news@news.example.com c@example.com d@example.com <"$M"
 check "3. two recipients with list_url: accepted" queued
 check "3. one copy for both" delivered "c@example.com d@example.com"
-one_file
+one_file || not_ok "exactly one sink file"
 check "3. the list-level link, exactly one List-Unsubscribe" \
 	hdr_is List-Unsubscribe "<https://lists.example.test/lists/news>"
 check "3. list-level link: no List-Unsubscribe-Post" \
@@ -682,7 +715,7 @@ check "3. one of two (unsubscribed) refused at RCPT with 550 5.7.1" \
 	expect_rcpt "550 5.7.1" f@example.com
 check "3. ... the other accepted" expect_rcpt 250 e@example.com
 check "3. ... and delivered alone" delivered e@example.com
-one_file
+one_file || not_ok "exactly one sink file"
 check "3. the one left gets a personal link (one-click), even with list_url" \
 	our_lu
 check "3. ... with List-Unsubscribe-Post" \

@@ -44,7 +44,9 @@ pf__sleep() {
 }
 
 # pf_tmpdir [PREFIX] : make and print a fresh root-owned 0755 directory
-# under /var/tmp (not world-writable /tmp: OpenDKIM refuses keys there).
+# under /var/tmp.  OpenDKIM refuses a key or configuration under any
+# directory others may write, /var/tmp too: keep those under /run
+# (mktemp -d /run/NAME.XXXXXX), as tests/integration/test_unsubscribe.sh does.
 pf_tmpdir() {
 	local d
 	d=$(mktemp -d "/var/tmp/${1:-consent-test}.XXXXXX") || return 1
