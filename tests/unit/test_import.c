@@ -451,7 +451,7 @@ test_broken_rows(void **state)
 	next_bad(im, "line 7: unknown source \"carrier-pigeon\" (form, import, "
 	    "api, one-click, mailto, admin, bounce, complaint)");
 	next_bad(im, "line 8: list \"news letter\": list name may hold only "
-	    "a-z, 0-9, '.', '-' and '_' (found ?)");
+	    "a-z, 0-9, '.', '-' and '_' (found a space)");
 	next_bad(im, "line 9: note longer than 200 octets");
 	next_bad(im, "line 10: 2 fields, but the header has 7");
 	next_bad(im, "line 11: field 1: bare quote in unquoted field");
@@ -536,7 +536,7 @@ test_header_errors(void **state)
 	open_fails("Klaviyo ID,Email Marketing Consent\n", IMPORT_AUTO, NULL,
 	    "line 1: no \"Email\" column");
 	open_fails("email\n", IMPORT_AUTO, "Bad List!", "list \"Bad List!\": "
-	    "list name may hold only a-z, 0-9, '.', '-' and '_' (found ?)");
+	    "list name may hold only a-z, 0-9, '.', '-' and '_' (found a space)");
 	open_fails("email,\"note\n", IMPORT_AUTO, NULL,
 	    "line 1: header: field 2: unterminated quoted field");
 	open_fails("email\n", 7, NULL, "unknown format 7");
