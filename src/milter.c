@@ -426,6 +426,19 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	msg_init(&c->m);
 	c->proto = f1 & want_off;
+	/*
+	 * With no envelope rule nothing is ever refused at RCPT time (the
+	 * class is only known at the end): no reply per recipient, one round
+	 * trip fewer each.  A rule added by a reload later in the session
+	 * only moves that session's decisions to the end of the message.
+	 */
+	{
+		struct runtime *r = rt_get();
+
+		if (r->cf.classify.nrules == 0)
+			c->proto |= f1 & SMFIP_NR_RCPT;
+		rt_put(r);
+	}
 	atomic_fetch_add(&sessions, 1);
 	smfi_setpriv(ctx, c);
 	*pf0 = f0 & (want_act | (f0 & SMFIF_SETSYMLIST ? SMFIF_SETSYMLIST : 0));
@@ -492,6 +505,17 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct msg_reply rep;
 	int failed;
 
+	if (c != NULL && (c->proto & SMFIP_NR_RCPT)) {
+		/* No reply may be sent: a failure holds the whole message. */
+		if (c->rt == NULL || argv == NULL || argv[0] == NULL ||
+		    (r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
+			c->m.tempfail = 1;
+			util_strlcpy(c->m.tempfail_why, "Filter state lost",
+			    sizeof(c->m.tempfail_why));
+		} else if (c->m.class_ == CLASS_TRANSACTIONAL)
+			r->state = RS_TRANSACTIONAL;
+		return SMFIS_NOREPLY;
+	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
 		return tempfail(ctx, "Filter state lost");
 	if (msg_rcpt_limit(&c->rt->cf, &c->m, &rep))
