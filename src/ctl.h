@@ -6,6 +6,7 @@
 #define CTL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "config.h"
@@ -66,6 +67,12 @@ struct ctl {
  */
 int	ctl_options(struct ctl *c, int argc, char **argv, unsigned mask,
 	    int nargs, int required, struct ctl_opts *o);
+
+/* ctl_usage - every command's usage line, to fp. */
+void	ctl_usage(FILE *fp);
+
+/* ctl_dispatch - run the command argv[0] names; its exit code. */
+int	ctl_dispatch(struct ctl *c, int argc, char **argv);
 
 /* ctl_open_store - open the configured store; prints the error; 0 / -1. */
 int	ctl_open_store(struct ctl *c, int flags, struct store **sp);
