@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "addr.h"
 #include "audit.h"
 #include "token.h"
 #include "util.h"
@@ -340,7 +341,9 @@ static int
 build(const struct audit *a, const struct audit_entry *e, char *buf, size_t cap,
     size_t *lenp)
 {
-	char tb[32], rcpt[AUDIT_PSEUDO_MAX], evt[32];
+	/* A plain address is as long as an address; a pseudonym shorter. */
+	char tb[32], rcpt[ADDR_MAX + 3 > AUDIT_PSEUDO_MAX ? ADDR_MAX + 3 :
+	    AUDIT_PSEUDO_MAX], evt[32];
 	size_t len;
 	int rc = 0;
 

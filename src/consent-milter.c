@@ -163,8 +163,8 @@ reload(const char *conffile)
 		log_warnx("reload: out of memory; keeping the old configuration");
 	else if (config_load(cf, conffile, err, sizeof(err)) == -1)
 		log_warnx("reload failed, keeping the old configuration: %s", err);
-	else if (milter_reload(cf) == -1)
-		log_warnx("reload: out of memory; keeping the old configuration");
+	else if (milter_reload(cf, err, sizeof(err)) == -1)
+		log_warnx("reload failed, keeping the old configuration: %s", err);
 	else
 		log_info("configuration reloaded from %s", conffile);
 	free(cf);

@@ -28,9 +28,13 @@
 #include "unsub.h"
 #include "util.h"
 
-/* A reference-counted configuration: a reload swaps it between messages. */
+/*
+ * A reference-counted configuration and the unsubscribe keys it names: a
+ * reload swaps them between messages.
+ */
 struct runtime {
 	struct config cf;
+	struct token_ring ring;
 	int	refs;
 };
 
@@ -42,8 +46,13 @@ static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_tried;
 
 static struct audit *g_audit;	/* set before smfi_main, fixed after */
-static struct token_ring g_ring;	/* likewise: unsubscribe keys */
+static int audit_wanted;	/* audit.file is set: no log, no bulk mail */
 static int audit_fail_closed;
+
+/* Fixed at the first load: the store's keys depend on them. */
+static char store_path[CONFIG_PATH_MAX];
+static int store_addr_flags;
+static char store_delims[8];
 
 static atomic_uint sessions;
 static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
@@ -79,19 +88,40 @@ rt_put(struct runtime *r)
 	pthread_mutex_lock(&rt_lock);
 	last = --r->refs == 0;
 	pthread_mutex_unlock(&rt_lock);
-	if (last)
+	if (last) {
+		token_wipe(&r->ring);
 		free(r);
+	}
 }
 
 int
-milter_reload(const struct config *cf)
+milter_reload(const struct config *cf, char *err, size_t errlen)
 {
 	struct runtime *r = malloc(sizeof(*r)), *old;
 
 	if (r == NULL)
-		return -1;
+		return util_fail(err, errlen, "out of memory");
 	r->cf = *cf;
 	r->refs = 1;
+	memset(&r->ring, 0, sizeof(r->ring));
+	if (store_path[0] == '\0') {
+		util_strlcpy(store_path, cf->store_path, sizeof(store_path));
+		store_addr_flags = cf->addr_flags;
+		util_strlcpy(store_delims, cf->delims, sizeof(store_delims));
+	} else if (strcmp(store_path, cf->store_path) != 0 ||
+	    store_addr_flags != cf->addr_flags ||
+	    strcmp(store_delims, cf->delims) != 0)
+		log_warnx("reload: the store section needs a restart; keeping "
+		    "%s and its address rules", store_path);
+	/* Keys to the store; the rest of the file applies from now on. */
+	util_strlcpy(r->cf.store_path, store_path, sizeof(r->cf.store_path));
+	r->cf.addr_flags = store_addr_flags;
+	r->cf.classify.addr_flags = store_addr_flags;
+	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
+	if (cf->lu_enable && unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
+		free(r);
+		return -1;
+	}
 	pthread_mutex_lock(&rt_lock);
 	old = rt_cur;
 	rt_cur = r;
@@ -110,7 +140,6 @@ int
 milter_store_open(void)
 {
 	struct store *st;
-	struct config *cf;
 	char err[512];
 	time_t now = time(NULL);
 	int first;
@@ -124,8 +153,7 @@ milter_store_open(void)
 	}
 	first = store_tried == 0;
 	store_tried = now;
-	cf = &rt_cur->cf;	/* store settings do not change on reload */
-	if (store_open(&st, cf->store_path, STORE_RDONLY, cf->addr_flags, 0,
+	if (store_open(&st, store_path, STORE_RDONLY, store_addr_flags, 0,
 	    err, sizeof(err)) == -1) {
 		pthread_mutex_unlock(&store_lock);
 		log_warnx("store unavailable, bulk mail is tempfailed: %s", err);
@@ -133,7 +161,7 @@ milter_store_open(void)
 	}
 	atomic_store(&g_store, st);
 	pthread_mutex_unlock(&store_lock);
-	log_info("store open: %s%s", cf->store_path, first ? "" : " (recovered)");
+	log_info("store open: %s%s", store_path, first ? "" : " (recovered)");
 	if (milter_ready_hook != NULL)
 		milter_ready_hook();
 	return 1;
@@ -151,7 +179,6 @@ milter_shutdown(int idle)
 		store_close(atomic_exchange(&g_store, NULL));
 		audit_close(g_audit);
 		g_audit = NULL;
-		token_wipe(&g_ring);
 	}
 }
 
@@ -213,7 +240,7 @@ audit_decisions(struct conn *c, const char *outcome)
 	int rc = 0;
 
 	if (g_audit == NULL)
-		return 0;
+		return audit_wanted ? -1 : 0;	/* closed for shutdown */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (unsigned i = 0; i < c->m.nrcpt; i++) {
 		const struct msg_rcpt *r = &c->m.rcpt[i];
@@ -380,7 +407,7 @@ unsub_plan(struct conn *c, struct msg_plan *p)
 	if (p->nremain == 0 || c->m.cls.list[0] == '\0' ||
 	    (who != NULL && who[0] == '\0'))
 		return 0;
-	n = unsub_header(cf, &g_ring, who, c->m.cls.list, (int64_t)time(NULL),
+	n = unsub_header(cf, &c->rt->ring, who, c->m.cls.list, (int64_t)time(NULL),
 	    value, sizeof(value), &one_click, err, sizeof(err));
 	if (n == -1) {
 		log_warnx("%s: no List-Unsubscribe: %s", c->m.queue_id[0] ?
@@ -520,8 +547,16 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		return tempfail(ctx, "Filter state lost");
 	if (msg_rcpt_limit(&c->rt->cf, &c->m, &rep))
 		return reply_of(ctx, &rep);
-	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL)
+	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
+		if (c->m.local) {
+			/* Never refuse one recipient here: hold the message. */
+			c->m.tempfail = 1;
+			util_strlcpy(c->m.tempfail_why, "Out of memory",
+			    sizeof(c->m.tempfail_why));
+			return SMFIS_CONTINUE;
+		}
 		return tempfail(ctx, "Out of memory");
+	}
 	if (c->m.class_ == CLASS_TRANSACTIONAL) {
 		r->state = RS_TRANSACTIONAL;
 		return SMFIS_CONTINUE;
@@ -714,10 +749,9 @@ milter_audit_open(const struct config *cf, char *err, size_t errlen)
 	int rc;
 
 	audit_fail_closed = cf->audit_fail_closed;
-	if (cf->lu_enable && unsub_ring_load(cf, &g_ring, err, errlen) == -1)
-		return -1;
 	if (cf->audit_file[0] == '\0')
 		return 0;
+	audit_wanted = 1;
 	if (cf->audit_pseudonymize && audit_key_load(cf->audit_key_file, key,
 	    err, errlen) == -1)
 		return -1;
@@ -739,10 +773,8 @@ milter_audit_reopen(void)
 int
 milter_init(const struct config *cf, char *err, size_t errlen)
 {
-	if (milter_reload(cf) == -1) {
-		snprintf(err, errlen, "out of memory");
+	if (milter_reload(cf, err, errlen) == -1)
 		return -1;
-	}
 	if (smfi_register(desc) != MI_SUCCESS) {
 		snprintf(err, errlen, "smfi_register failed");
 		return -1;

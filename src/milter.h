@@ -24,15 +24,18 @@ int	milter_init(const struct config *cf, char *err, size_t errlen);
 int	milter_store_open(void);
 
 /*
- * milter_audit_open - load the unsubscribe keys and open the audit trail
- * named in cf, if any; after the privilege drop.  0, or -1 with err.
- * milter_audit_reopen: after rotation.
+ * milter_audit_open - open the audit trail named in cf, if any; after the
+ * privilege drop.  0, or -1 with err.  milter_audit_reopen: after rotation.
  */
 int	milter_audit_open(const struct config *cf, char *err, size_t errlen);
 void	milter_audit_reopen(void);
 
-/* milter_reload - use cf (copied) from the next message on.  0 / -1. */
-int	milter_reload(const struct config *cf);
+/*
+ * milter_reload - use cf (copied) and the unsubscribe keys it names from
+ * the next message on; the store section keeps its first values (they
+ * need a restart).  0, or -1 with err (the old configuration stays).
+ */
+int	milter_reload(const struct config *cf, char *err, size_t errlen);
 
 /* milter_sessions - connections in flight. */
 unsigned milter_sessions(void);

@@ -352,19 +352,23 @@ get_raw(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *d)
 	return mdb_get(txn, dbi, &k, d);
 }
 
-/* Record a suppression fact found under key. */
-static void
+/*
+ * Record a suppression fact found under key.  -1 when there is no room
+ * left: better to fail closed than to let a later suppression go unseen.
+ */
+static int
 add_supp(struct policy_facts *f, const struct supp_view *v, int where,
     const char *key)
 {
 	struct policy_fact_supp *fs;
 
 	if (f->nsupp >= POLICY_SUPP_MAX)
-		return;
+		return -1;
 	fs = &f->supp[f->nsupp++];
 	fs->v = *v;
 	fs->where = where;
 	util_strlcpy(fs->key, key, sizeof(fs->key));
+	return 0;
 }
 
 /* Peek at the value under key in dbi and add what applies to f. */
@@ -386,8 +390,9 @@ facts_from(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *list,
 	    &has_consent, &cv) == -1)
 		return util_fail(err, errlen, "corrupt record under key %s",
 		    util_sanitize(key, strlen(key), safe, sizeof(safe)));
-	if (has_supp)
-		add_supp(f, &sv, where, key);
+	if (has_supp && add_supp(f, &sv, where, key) == -1)
+		return util_fail(err, errlen, "more than %d suppressions apply "
+		    "to one address", POLICY_SUPP_MAX);
 	if (has_consent && !f->has_consent) {
 		f->has_consent = 1;
 		f->consent_where = where;

@@ -93,13 +93,40 @@ struct rec_arg {
 	int64_t	now;
 };
 
+/*
+ * Unsubscribe s from one list, whatever its record says: dated now, or at
+ * its newest change if that is later (an equal time goes to the
+ * unsubscribe).  1 if it changed, 0 if it was unsubscribed already, -1 if
+ * the record refused it (cannot happen; fail rather than pretend).
+ */
+static int
+unsub_list(struct subject *s, const char *list, const struct rec_arg *a)
+{
+	struct list_consent *lc = record_find_list(s, list);
+	struct evidence ev;
+
+	if (lc != NULL && lc->status == CS_UNSUBSCRIBED)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.status = CS_UNSUBSCRIBED;
+	ev.source = (uint8_t)a->source;
+	ev.time = a->now;
+	if (lc != NULL && lc->changed > ev.time)
+		ev.time = lc->changed;
+	util_strlcpy(ev.ip, a->ip, sizeof(ev.ip));
+	return record_apply_consent(s, list, &ev) == 1 ? 1 : -1;
+}
+
+/*
+ * An explicit unsubscribe always ends denied: a click that changes nothing
+ * must be one that finds the person unsubscribed already.
+ */
 static int
 record_fn(struct store_txn *t, void *arg)
 {
 	struct rec_arg *a = arg;
 	struct subject s;
-	struct list_consent *lc;
-	int rc;
+	int rc = 0;
 
 	a->changed = 0;
 	subject_init(&s);
@@ -107,36 +134,53 @@ record_fn(struct store_txn *t, void *arg)
 		return -1;
 	if (a->all) {
 		struct suppression sp;
+		int64_t newest = a->now;
+		int in_force;
 
-		if (s.has_supp && s.supp.reason == SR_UNSUBSCRIBED_ALL &&
-		    (s.supp.expires == 0 || s.supp.expires > a->now))
-			goto done;	/* a repeated click */
-		memset(&sp, 0, sizeof(sp));
-		sp.reason = SR_UNSUBSCRIBED_ALL;
-		sp.source = (uint8_t)a->source;
-		sp.created = a->now;
-		snprintf(sp.note, sizeof(sp.note), "list %s%s%s", a->c->list,
-		    a->ip[0] ? ", ip " : "", a->ip);
-		rc = record_apply_supp(&s, &sp, a->now);
-	} else {
-		struct evidence ev;
+		/* In force: unexpired and newer than every opt-in it faces. */
+		for (unsigned i = 0; i < s.nlists; i++)
+			if (s.lists[i].changed > newest)
+				newest = s.lists[i].changed;
+		in_force = s.has_supp && s.supp.reason == SR_UNSUBSCRIBED_ALL &&
+		    (s.supp.expires == 0 || s.supp.expires > a->now);
+		for (unsigned i = 0; in_force && i < s.nlists; i++)
+			if (s.lists[i].status != CS_UNSUBSCRIBED &&
+			    s.lists[i].changed >= s.supp.created)
+				in_force = 0;
+		if (!in_force) {
+			memset(&sp, 0, sizeof(sp));
+			sp.reason = SR_UNSUBSCRIBED_ALL;
+			sp.source = (uint8_t)a->source;
+			sp.created = newest + (newest > a->now);
+			snprintf(sp.note, sizeof(sp.note), "list %s%s%s",
+			    a->c->list, a->ip[0] ? ", ip " : "", a->ip);
+			rc = record_apply_supp(&s, &sp, a->now);
+			/*
+			 * A stronger suppression (a hard bounce, say) keeps its
+			 * place and may expire: leave every known list too.
+			 */
+			if (rc == 0) {
+				int r = unsub_list(&s, a->c->list, a);
 
-		lc = record_find_list(&s, a->c->list);
-		if (lc != NULL && lc->status == CS_UNSUBSCRIBED)
-			goto done;	/* a repeated click */
-		memset(&ev, 0, sizeof(ev));
-		ev.status = CS_UNSUBSCRIBED;
-		ev.source = (uint8_t)a->source;
-		ev.time = a->now;
-		util_strlcpy(ev.ip, a->ip, sizeof(ev.ip));
-		rc = record_apply_consent(&s, a->c->list, &ev);
+				for (unsigned i = 0; r != -1 && i < s.nlists; i++) {
+					int r2 = unsub_list(&s, s.lists[i].list, a);
+
+					r = r2 == -1 ? -1 : (r | r2);
+				}
+				rc = r;
+			}
+		}
+	} else
+		rc = unsub_list(&s, a->c->list, a);
+	if (rc == -1) {
+		subject_clear(&s);
+		return 2;	/* abort: nothing written, the caller says why */
 	}
 	if (rc == 1 && store_txn_put(t, a->c->addr, &s) == -1) {
 		subject_clear(&s);
 		return -1;
 	}
 	a->changed = rc == 1;
-done:
 	subject_clear(&s);
 	return 0;
 }
@@ -146,8 +190,12 @@ unsub_record(struct store *st, const struct token_claims *c, int source,
     const char *ip, int all, int64_t now, char *err, size_t errlen)
 {
 	struct rec_arg a = { c, source, all, 0, ip ? ip : "", now };
+	int rc;
 
-	if (store_write(st, record_fn, &a, err, errlen) != 0)
+	if ((rc = store_write(st, record_fn, &a, err, errlen)) == 2)
+		return util_fail(err, errlen, "the record of %s refused the "
+		    "unsubscribe", c->addr);
+	if (rc != 0)
 		return -1;
 	return a.changed;
 }

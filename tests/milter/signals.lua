@@ -104,6 +104,25 @@ T.main(function()
 		T.header_is(conn, "X-Consent", "deny; reason=no_consent; list=news; recipients=1")
 	end)
 
+	T.case("a reload cannot change the store's address rules", function(conn)
+		T.sh("cp " .. T.env("MT_CONF_ORIG") .. " " .. CONF ..
+		    " && sed -i 's/store: *{/store: { case_sensitive_local = true; recipient_delimiter = \"-\";/' " ..
+		    CONF, "ask for case-sensitive local parts")
+		T.sh("grep -q case_sensitive_local " .. CONF, "the edit took")
+		T.sh("kill -USR1 " .. PID, "kill -USR1")
+		T.ok(T.wait_log("the store section needs a restart", 5),
+		    "says the store section needs a restart")
+		alive()
+		-- Keys are still made the store's way: a tagged, mixed-case
+		-- address of the subscriber still finds its record.
+		T.mail(conn, NEWS)
+		T.rcpt(conn, "<Yes+Tag@Example.NET>", SMFIR_CONTINUE, "still found")
+		T.headers(conn, {}, "s7b")
+		T.eom(conn, "S7B")
+		T.accepted(conn, "end of message")
+		T.log_has("S7B: list=news rcpt=<yes+tag@example.net> verdict=allow")
+	end)
+
 	T.case("back to the original", function(conn)
 		T.sh("cp " .. T.env("MT_CONF_ORIG") .. " " .. CONF, "restore the configuration")
 		signal("USR1", "SIGUSR1 reloads")

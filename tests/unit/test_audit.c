@@ -237,6 +237,36 @@ test_pseudonym(void **state)
 	assert_string_not_equal(a, b);
 }
 
+static void
+test_plain_long_address(void **state)
+{
+	char path[] = "/tmp/test_audit.XXXXXX", addr[300], buf[8192], want[320];
+	struct audit *a;
+	struct audit_entry e;
+	char err[256];
+	FILE *fp;
+
+	(void)state;
+	close(mkstemp(path));
+	unlink(path);
+	/* 64-octet local part, long domain: far past a pseudonym's length. */
+	memset(addr, 'x', 64);
+	strcpy(addr + 64, "@a-rather-long-subdomain.of-an-organisation.example.com");
+	if (audit_open(&a, path, NULL, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	entry(&e, 1);
+	e.rcpt = addr;
+	assert_int_equal(audit_write(a, &e, 1), 0);
+	audit_close(a);
+	fp = fopen(path, "r");
+	memset(buf, 0, sizeof(buf));
+	assert_true(fread(buf, 1, sizeof(buf) - 1, fp) > 0);
+	fclose(fp);
+	snprintf(want, sizeof(want), "\"rcpt\":\"%s\"", addr);
+	assert_non_null(strstr(buf, want));
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -246,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_rotated_series),
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_pseudonym),
+		cmocka_unit_test(test_plain_long_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
