@@ -134,10 +134,20 @@ explain_noop(const struct edit *e)
 static void
 warn_suppressed(const struct edit *e)
 {
-	if (e->after.has_supp)
+	const struct suppression *sp = &e->after.supp;
+	char tb[32];
+
+	if (!e->after.has_supp || (sp->expires != 0 && sp->expires <= e->now))
+		return;
+	if (sp->reason == SR_UNSUBSCRIBED_ALL)
+		printf("note: %s left every list at %s; a newer opt-in counts "
+		    "for its own list only\n", e->key,
+		    time_format(sp->created, tb, sizeof(tb)));
+	else
 		printf("note: %s is suppressed (%s): mail stays blocked until "
-		    "'consentctl unsuppress'\n", e->key,
-		    record_reason_name(e->after.supp.reason));
+		    "'consentctl unsuppress'%s\n", e->key,
+		    record_reason_name(sp->reason), sp->expires ?
+		    " or the suppression expires" : "");
 }
 
 static int
