@@ -35,11 +35,10 @@ MILTER=$BUILD/consent-milter
 CTL=${CONSENTCTL:-$BUILD/consentctl}
 # shellcheck source=tests/lib/postfix.sh
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/daemons.sh"
 
 passed=0
 failed=0
-STOPPING=			# pids of milters sent SIGTERM, not yet gone
-MLOGS=				# stderr files of every milter started
 
 ok() {
 	passed=$((passed + 1))
@@ -122,7 +121,7 @@ EOF
 # point Postfix (SMTP and sendmail) at its socket.
 milter_start() {
 	local log="$PF_DIR/log/$1.log" i=0
-	MLOGS="$MLOGS $log"
+	DAEMON_LOGS="$DAEMON_LOGS $log"
 	pf_bg "$1" "$MILTER" -c "$PF_DIR/$1.conf" -f
 	until grep -q 'listening on' "$log" 2>/dev/null; do
 		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
@@ -134,45 +133,6 @@ milter_start() {
 		i=$((i + 1))
 	done
 	[ -S "$PF_RUN/$1.sock" ] && pf_set_milters "unix:$PF_RUN/$1.sock"
-}
-
-# milter_stop NAME : SIGTERM, without waiting (libmilter takes 4-5 s to
-# exit); milters_gone waits for all of them at the end.  Each milter has
-# its own socket: an exiting one unlinks its socket path.
-milter_stop() {
-	local pidf="$PF_RUN/$1.pid" pid
-	[ -f "$pidf" ] || return 0
-	pid=$(cat "$pidf")
-	rm -f "$pidf"
-	kill -TERM "$pid" 2>/dev/null
-	STOPPING="$STOPPING $pid"
-}
-
-# milters_gone : wait (15 s) for every milter sent SIGTERM to exit.
-milters_gone() {
-	local pid rc=0
-	for pid in $STOPPING; do
-		if ! pf__wait_gone "$pid" 15; then
-			echo "  milter $pid still running 15 s after SIGTERM" >&2
-			kill -KILL "$pid" 2>/dev/null
-			rc=1
-		fi
-	done
-	STOPPING=
-	return $rc
-}
-
-# sanitizers_quiet : no milter reported a sanitizer finding.
-sanitizers_quiet() {
-	local f bad=0
-	for f in $MLOGS; do
-		if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
-		    "$f" >&2; then
-			echo "  in $f" >&2
-			bad=1
-		fi
-	done
-	return $bad
 }
 
 # --- messages and results ----------------------------------------------
@@ -509,7 +469,7 @@ check "live: the next message to live@example.com gets 550 5.7.1" \
 check "live: delivered once only" delivered "live@example.com"
 check "no milter warnings in the mail log so far" \
 	log_clean_since 0 'warning:.*milter'
-milter_stop main
+daemon_stop main
 
 # 11. Fail closed.
 # (a) The store is missing when the milter starts; then it appears.
@@ -547,7 +507,7 @@ check "(a) recovered: the unsubscribed one gets 550 5.7.1 at RCPT" \
 check "(a) recovered: message accepted" queued
 check "(a) recovered: the allowed recipient delivered, and the held sendmail(1) message too" \
 	delivered "in@example.com in@example.com"
-milter_stop nostore
+daemon_stop nostore
 
 # (b) The store is corrupt: garbage where data.mdb should be.
 mkdir -p "$PF_DIR/corrupt" && chmod 0750 "$PF_DIR/corrupt"
@@ -565,7 +525,7 @@ check "(b) corrupt store: transactional mail still accepted" \
 	pf_send_expect 250 --from receipts@shop.example.org --to conf@example.com
 check "(b) corrupt store: only the transactional message delivered" \
 	delivered "conf@example.com"
-milter_stop corrupt
+daemon_stop corrupt
 
 # (c) The store is unreadable by the milter's user.
 cp -a "$S" "$PF_DIR/private"
@@ -585,7 +545,7 @@ check "(c) unreadable store: only the transactional message delivered" \
 	delivered "in@example.com"
 check "(c) the filter said why (permission)" \
 	milter_log private 'store unavailable.*([Pp]ermission|EACCES)'
-milter_stop private
+daemon_stop private
 
 # (d) The milter is down: milter_default_action = tempfail.
 write_conf down "$S" ""
@@ -603,7 +563,7 @@ check "(d) milter killed: nothing delivered" expect_recipients ""
 check "(d) milter killed: the sendmail(1) message waits in the queue" \
 	[ "$(pf_queue_count)" -ge 1 ]
 
-check "every milter exited after SIGTERM" milters_gone
+check "every milter exited after SIGTERM" daemons_gone
 check "no sanitizer report in any milter's stderr" sanitizers_quiet
 pf_stop
 echo "# $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"

@@ -45,11 +45,10 @@ UNSUBD=$BUILD/consent-unsubd
 CTL=$BUILD/consentctl
 # shellcheck source=tests/lib/postfix.sh
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/daemons.sh"
 
 passed=0
 failed=0
-STOPPING=			# pids of daemons sent SIGTERM, not yet gone
-DLOGS=				# stderr files of our daemons (sanitizer check)
 URL_RE='https://unsub\.example\.test/u/'
 
 ok() {
@@ -166,44 +165,6 @@ daemon_start() {
 		pf__sleep
 		i=$((i + 1))
 	done
-}
-
-# daemon_stop NAME : SIGTERM without waiting (libmilter takes 4-5 s to
-# exit); daemons_gone waits for all of them at the end.
-daemon_stop() {
-	local pidf="$PF_RUN/$1.pid" pid
-	[ -f "$pidf" ] || return 0
-	pid=$(cat "$pidf")
-	rm -f "$pidf"
-	kill -TERM "$pid" 2>/dev/null
-	STOPPING="$STOPPING $pid"
-}
-
-# daemons_gone : wait (15 s) for every daemon sent SIGTERM to exit.
-daemons_gone() {
-	local pid rc=0
-	for pid in $STOPPING; do
-		if ! pf__wait_gone "$pid" 15; then
-			echo "  $pid still running 15 s after SIGTERM" >&2
-			kill -KILL "$pid" 2>/dev/null
-			rc=1
-		fi
-	done
-	STOPPING=
-	return $rc
-}
-
-# sanitizers_quiet : none of our daemons reported a sanitizer finding.
-sanitizers_quiet() {
-	local f bad=0
-	for f in $DLOGS; do
-		if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
-		    "$f" >&2; then
-			echo "  in $f" >&2
-			bad=1
-		fi
-	done
-	return $bad
 }
 
 # --- SMTP ----------------------------------------------------------------
@@ -573,10 +534,10 @@ else
 	echo "# 4. DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
 fi
 check "Postfix and sink started" pf_start || finish
-DLOGS="$DLOGS $PF_DIR/log/consent-milter.log"
+DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-milter.log"
 check "consent-milter started" daemon_start consent-milter 'listening on' \
 	"$MILTER" -c "$CONF" -f || finish
-DLOGS="$DLOGS $PF_DIR/log/consent-unsubd.log"
+DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-unsubd.log"
 check "consent-unsubd started" daemon_start consent-unsubd 'listening on' \
 	"$UNSUBD" -c "$CONF" -f || finish
 UPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
