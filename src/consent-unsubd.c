@@ -35,6 +35,7 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "audit.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -62,6 +63,8 @@
 struct snap {
 	struct config cf;
 	struct token_ring ring;
+	int	pseudo;			/* log the audit pseudonym, not the address */
+	unsigned char pkey[AUDIT_KEY_BYTES];
 	unsigned refs;
 };
 
@@ -122,6 +125,7 @@ snap_free(struct snap *s)
 	if (s == NULL)
 		return;
 	token_wipe(&s->ring);
+	sodium_memzero(s->pkey, sizeof(s->pkey));
 	free(s);
 }
 
@@ -195,6 +199,22 @@ snap_check(const struct config *cf, const char *path, char *err,
  * keys, into a new snapshot the caller owns (one reference).  0, or -1
  * with err.
  */
+/*
+ * snap_keys - the token keys, and the audit key if the audit trail is
+ * pseudonymised: the log then names a person the same way.
+ */
+static int
+snap_keys(struct snap *s, char *err, size_t errlen)
+{
+	if (unsub_ring_load(&s->cf, &s->ring, err, errlen) == -1)
+		return -1;
+	s->pseudo = s->cf.audit_pseudonymize;
+	if (s->pseudo && s->cf.audit_key_file[0] != '\0' &&
+	    audit_key_load(s->cf.audit_key_file, s->pkey, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 snap_load(const char *path, int keys, struct snap **sp, char *err,
     size_t errlen)
@@ -208,7 +228,7 @@ snap_load(const char *path, int keys, struct snap **sp, char *err,
 	}
 	if (config_load(&s->cf, path, err, errlen) == -1 ||
 	    snap_check(&s->cf, path, err, errlen) == -1 ||
-	    (keys && unsub_ring_load(&s->cf, &s->ring, err, errlen) == -1)) {
+	    (keys && snap_keys(s, err, errlen) == -1)) {
 		snap_free(s);
 		return -1;
 	}
@@ -259,16 +279,30 @@ content_length_over(const char *v)
 	    strtoul(v, NULL, 10) > UNSUBD_BODY_MAX;
 }
 
-static void
-log_outcome(const struct unsubd_resp *r, int method, const char *url,
-    const char *ip, const char *err)
+/* who - how the log names the recipient: as the audit trail does. */
+static const char *
+who(const struct snap *s, const char *addr, char *buf, size_t len)
 {
-	char safe[96];
+	if (!s->pseudo)
+		return addr;
+	if (s->cf.audit_key_file[0] == '\0')
+		return "a recipient";
+	audit_pseudonym(s->pkey, addr, buf);
+	(void)len;
+	return buf;
+}
+
+static void
+log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
+    const char *url, const char *ip, const char *err)
+{
+	char safe[96], pb[AUDIT_PSEUDO_MAX];
 
 	switch (r->page) {
 	case UNSUBD_P_DONE:
 	case UNSUBD_P_DONE_ALL:
-		log_info("%s %s %s%s (one-click, ip %s)", r->claims.addr,
+		log_info("%s %s %s%s (one-click, ip %s)",
+		    who(s, r->claims.addr, pb, sizeof(pb)),
 		    r->changed ? "unsubscribed from" :
 		    "already unsubscribed from",
 		    r->page == UNSUBD_P_DONE_ALL ? "all lists, via list " :
@@ -276,7 +310,8 @@ log_outcome(const struct unsubd_resp *r, int method, const char *url,
 		break;
 	case UNSUBD_P_UNAVAILABLE:
 		log_warnx("cannot record the unsubscribe of %s from %s%s "
-		    "(ip %s), answered 503: %s", r->claims.addr,
+		    "(ip %s), answered 503: %s",
+		    who(s, r->claims.addr, pb, sizeof(pb)),
 		    r->all ? "all lists, via list " : "list ", r->claims.list, ip[0] ? ip : "unknown", err);
 		break;
 	case UNSUBD_P_INVALID:
@@ -342,7 +377,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	env.record = record_cb;
 	env.arg = &rec;
 	unsubd_handle(&env, &req, &r);
-	log_outcome(&r, c->method, url, ip, rec.err);
+	log_outcome(s, &r, c->method, url, ip, rec.err);
 	n = unsubd_page(&r, s->cf.unsubd_org, page, sizeof(page));
 	snap_put(s);
 	sodium_memzero(&r.claims, sizeof(r.claims));
@@ -694,7 +729,7 @@ main(int argc, char **argv)
 	 * As the daemon's own user, as a reload will: the keys, then the
 	 * store, read-write.
 	 */
-	if (unsub_ring_load(&g_snap->cf, &g_snap->ring, err, sizeof(err)) == -1)
+	if (snap_keys(g_snap, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	(void)store_try_open(&g_snap->cf);
 

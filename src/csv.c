@@ -265,27 +265,42 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * resync - after a bad row that started on line rowline, go on from the
- * start of the next physical line.  The row's octets are still buffered.
+ * resync - after a bad row, go on from where the error was found to the
+ * end of that row: through the rest of a quoted field if the error was
+ * inside one (a quoted field may hold newlines, and what follows them is
+ * still this row), then to the end of the line.  Nothing already read is
+ * kept, so one hostile line costs no more memory than the buffer.
  */
 static void
-resync(struct csv *c, unsigned long rowline)
+resync(struct csv *c, int inquote)
 {
 	int ch;
 
-	c->ipos = c->rowstart;
 	for (;;) {
+		c->rowstart = c->ipos;
 		if ((ch = get(c)) < 0)
+			return;
+		if (inquote) {
+			if (ch == '"') {
+				if (peek(c) == '"')
+					c->ipos++;
+				else
+					inquote = 0;
+			} else if (ch == '\n' || (ch == '\r' && peek(c) != '\n'))
+				c->line++;
+			continue;
+		}
+		if (ch == '\n') {
+			c->line++;
 			break;
-		if (ch == '\n')
-			break;
+		}
 		if (ch == '\r') {
 			if (peek(c) == '\n')
 				c->ipos++;
+			c->line++;
 			break;
 		}
 	}
-	c->line = rowline + 1;
 	c->rowstart = c->ipos;
 }
 
@@ -302,7 +317,7 @@ csv_next(struct csv *c, char ***fields, size_t *nfields, unsigned long *line,
 	unsigned long rowline;
 	size_t nf, fstart;
 	unsigned hi;
-	int ch, delim;
+	int ch, delim, inq = 0;
 	enum perr pe = E_NONE;
 
 	*fields = NULL;
@@ -339,6 +354,7 @@ again:
 		c->off[nf++] = fstart = c->olen;
 		ch = get(c);
 		if (ch == '"') {
+			inq = 1;
 			for (;;) {
 				if ((ch = get(c)) < 0) {
 					pe = E_UNTERMINATED;
@@ -347,6 +363,7 @@ again:
 				if (ch == '"') {
 					if ((ch = peek(c)) != '"') {
 						ch = get(c);
+						inq = 0;
 						break;
 					}
 					c->ipos++;
@@ -467,7 +484,11 @@ bad:
 	case E_NONE:
 		break;
 	}
-	resync(c, rowline);
+	/* A whole row that failed a later check ends where it ended. */
+	if (pe != E_UTF8)
+		resync(c, inq);
+	else
+		c->rowstart = c->ipos;
 	if (c->ioerr != 0)
 		goto eof;
 	return -1;

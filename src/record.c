@@ -601,15 +601,23 @@ record_apply_consent(struct subject *s, const char *list,
 		push_event(lc, ev);
 		return 1;
 	}
-	if (ev->flags & REC_F_TIME_UNKNOWN)
-		return 0;
+	if (ev->flags & REC_F_TIME_UNKNOWN) {
+		/*
+		 * An undated opt-in only fills a gap; an undated unsubscribe
+		 * still counts, as of when it was read (the safe way).
+		 */
+		if (ev->status != CS_UNSUBSCRIBED || lc->status == CS_UNSUBSCRIBED)
+			return 0;
+		push_event(lc, ev);
+		return 1;
+	}
 	for (unsigned k = 0; k < lc->nev; k++)
 		if (lc->ev[k].time == ev->time && lc->ev[k].status == ev->status &&
 		    lc->ev[k].source == ev->source)
 			return 0;
-	/* A known time always beats a time we never knew. */
-	cur = (lc->ev[lc->nev - 1].flags & REC_F_TIME_UNKNOWN) ?
-	    INT64_MIN : lc->changed;
+	/* A known time beats a time we never knew, except an unsubscribe's. */
+	cur = (lc->ev[lc->nev - 1].flags & REC_F_TIME_UNKNOWN) &&
+	    lc->status != CS_UNSUBSCRIBED ? INT64_MIN : lc->changed;
 	if (ev->time < cur)
 		return 0;
 	if (ev->time == cur && ev->status != CS_UNSUBSCRIBED)

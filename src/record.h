@@ -147,9 +147,10 @@ int	record_peek(const void *buf, size_t len, const char *list,
  * record_apply_consent - merge one change into s for list, the safe way:
  * the newer change wins; at equal times an unsubscribe wins; a change
  * already recorded is a no-op; a later pending or single opt-in does not
- * downgrade a confirmed subscription (a newer single opt-in renews it); a
- * change flagged REC_F_TIME_UNKNOWN only fills a list that has no entry
- * yet.  Returns 1 if s changed, 0 if not,
+ * downgrade a confirmed subscription (a newer single opt-in renews it); an
+ * opt-in flagged REC_F_TIME_UNKNOWN only fills a list that has no entry
+ * yet, while such an unsubscribe applies as of its time (when it was read)
+ * and holds against older dated opt-ins.  Returns 1 if s changed, 0 if not,
  * -1 on allocation failure or too many lists.
  */
 int	record_apply_consent(struct subject *s, const char *list,

@@ -631,14 +631,22 @@ msg_index(struct rep *R, struct msg *m)
 	return 0;
 }
 
+/* Clocks of the filter and the MTA may differ this much (seconds). */
+#define JOIN_SLACK	300
+
 /*
- * dec_find - m's decision about recipient k (hash h): the latest if it
- * was decided twice.  NULL if none; *err set if out of memory.
+ * dec_find - m's decision about recipient k (hash h) that a delivery at t
+ * (seconds; INT64_MAX for any time) can rest on: the latest made before
+ * it.  Postfix reuses queue ids, so a decision made after the delivery
+ * belongs to another message.  NULL if none; *err set if out of memory.
  */
 static struct dec *
-dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h, int *err)
+dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h, int64_t t,
+    int *err)
 {
 	struct dec *best = NULL;
+	int64_t limit = t >= INT64_MAX / 1000 - JOIN_SLACK ? INT64_MAX :
+	    (t + JOIN_SLACK) * 1000;
 
 	if (m->ndec >= IDX_MIN) {
 		if (m->idx == NULL && msg_index(R, m) == -1) {
@@ -647,12 +655,14 @@ dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h, int *err)
 		}
 		for (size_t i = (size_t)h & m->idxmask; m->idx[i] != NULL;
 		    i = (i + 1) & m->idxmask)
-			if (dec_is(m->idx[i], k, h))
-				return m->idx[i];
-		return NULL;
+			if (dec_is(m->idx[i], k, h)) {
+				if (m->idx[i]->t_ms <= limit)
+					return m->idx[i];
+				break;	/* a later one: look for an earlier */
+			}
 	}
 	for (struct dec *d = m->decs; d != NULL; d = d->next)
-		if (dec_is(d, k, h) && dec_later(d, best))
+		if (dec_is(d, k, h) && d->t_ms <= limit && dec_later(d, best))
 			best = d;
 	return best;
 }
@@ -1759,7 +1769,7 @@ deliver(struct rep *R, struct msg *m, const rstr *k, const uint64_t *h,
 	int err = 0;
 
 	for (int i = 0; i < nk && d == NULL; i++)
-		d = dec_find(R, m, &k[i], h[i], &err);
+		d = dec_find(R, m, &k[i], h[i], t, &err);
 	if (err)
 		return -1;
 	if (d != NULL) {
@@ -1995,8 +2005,8 @@ pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
 	h[0] = hash_bytes(k[0].p, k[0].n);
 	h[1] = hash_bytes(k[1].p, k[1].n);
 	for (; bymsgid && c->same_msgid != NULL; c = c->same_msgid) {
-		if (dec_find(R, c, &k[0], h[0], &err) != NULL ||
-		    (nk == 2 && dec_find(R, c, &k[1], h[1], &err) != NULL))
+		if (dec_find(R, c, &k[0], h[0], pd->t, &err) != NULL ||
+		    (nk == 2 && dec_find(R, c, &k[1], h[1], pd->t, &err) != NULL))
 			break;
 		if (err)
 			return -1;
@@ -2108,8 +2118,9 @@ static void
 honour_note(struct rcpt *r, struct dec *d, int64_t when)
 {
 	for (struct unsub *u = r->unsubs; u != NULL; u = u->next) {
+		/* Decided before the unsubscribe: right then, whenever sent. */
 		if ((u->list != ALL_LISTS && u->list != d->list) ||
-		    when <= u->when ||
+		    d->t_ms / 1000 <= u->when ||
 		    ((d->flags & D_EV) && d->ev_time > u->when))
 			continue;
 		if (u->late == NULL || when > u->late_t) {

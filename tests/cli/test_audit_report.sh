@@ -635,4 +635,34 @@ print("ok")
 	fi
 fi
 
+# --- queue ids are reused: a delivery joins the decision made before it
+cat >"$W/reuse.audit" <<'EOF2'
+{"v":1,"type":"open","t":"2026-11-01T00:00:00.000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","chain":"1111111111111111111111111111111111111111111111111111111111111111"}
+{"v":1,"t":"2026-11-02T10:00:00.000Z","qid":"4B2C81A3F","msgid":"<r1@example.com>","from":"news@example.com","list":"news","class":"bulk","rcpt":"zed@example.com","verdict":"deny","reason":"no_consent","action":"tag","stage":"rcpt","outcome":"tagged","chain":"1111111111111111111111111111111111111111111111111111111111111111"}
+{"v":1,"t":"2026-11-20T10:00:00.000Z","qid":"4B2C81A3F","msgid":"<r2@example.com>","from":"news@example.com","list":"news","class":"bulk","rcpt":"zed@example.com","verdict":"allow","reason":"confirmed","action":"none","stage":"rcpt","outcome":"accepted","ev_kind":"consent","ev_value":"confirmed","ev_source":"form","ev_time":"2026-11-15T00:00:00Z","chain":"1111111111111111111111111111111111111111111111111111111111111111"}
+{"v":1,"t":"2026-11-02T10:00:00.000Z","qid":"5C3D92B4A","msgid":"<r3@example.com>","from":"news@example.com","list":"news","class":"bulk","rcpt":"amy@example.com","verdict":"allow","reason":"confirmed","action":"none","stage":"rcpt","outcome":"accepted","ev_kind":"consent","ev_value":"confirmed","ev_source":"form","ev_time":"2026-10-01T00:00:00Z","chain":"1111111111111111111111111111111111111111111111111111111111111111"}
+{"v":1,"t":"2026-11-03T10:00:00.000Z","qid":"6D4EA3C5B","msgid":"<r4@example.com>","from":"news@example.com","list":"news","class":"bulk","rcpt":"amy@example.com","verdict":"deny","reason":"unsubscribed","action":"reject","stage":"rcpt","outcome":"rejected","ev_kind":"consent","ev_value":"unsubscribed","ev_source":"one-click","ev_time":"2026-11-02T10:05:00Z","chain":"1111111111111111111111111111111111111111111111111111111111111111"}
+EOF2
+cat >"$W/reuse.log" <<'EOF2'
+Nov  2 10:00:01 mx postfix/cleanup[5]: 4B2C81A3F: message-id=<r1@example.com>
+Nov  2 10:00:02 mx postfix/smtp[7]: 4B2C81A3F: to=<zed@example.com>, relay=x[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+Nov 20 10:00:01 mx postfix/cleanup[5]: 4B2C81A3F: message-id=<r2@example.com>
+Nov 20 10:00:02 mx postfix/smtp[7]: 4B2C81A3F: to=<zed@example.com>, relay=x[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+Nov  2 10:00:01 mx postfix/cleanup[5]: 5C3D92B4A: message-id=<r3@example.com>
+Nov  5 10:00:00 mx postfix/smtp[7]: 5C3D92B4A: to=<amy@example.com>, relay=x[192.0.2.1]:25, delay=259199, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+EOF2
+t_run 1 pctl --audit "$W/reuse.audit" --maillog "$W/reuse.log" --json
+python3 - "$T_OUT" <<'EOF2' && t_ok || t_fail "a reused queue id or a retried delivery was judged wrongly"
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = [(x["kind"], x.get("qid")) for x in d["violations"]]
+# The 2 Nov delivery to zed rests on that day's deny (tagged): one violation,
+# and the 20 Nov delivery, allowed, is none.
+assert v == [("delivered-to-denied", "4B2C81A3F")], v
+# amy's message was allowed before her unsubscribe and sent on a retry
+# after it: not an unsubscribe honoured late.
+late = [t for t in d["time_to_honour"] if t.get("late")]
+assert not late, late
+EOF2
+
 t_done

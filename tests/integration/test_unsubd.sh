@@ -445,4 +445,10 @@ t_run 0 ctl check frank@example.com --list news
 t_run 0 ctl intake unsubscribe@example.com <"$W/frank.eml"
 t_run 1 ctl check frank@example.com --list news
 
+# The daemon's log names nobody in plain: the audit trail pseudonymises.
+if cat $DLOGS | grep -E 'unsubscribed from|cannot record' | grep -q '@'; then
+	t_fail "consent-unsubd logged a plain address"
+else
+	t_ok
+fi
 t_done

@@ -282,6 +282,20 @@ test_merge_time_unknown(void **state)
 	ev.flags = REC_F_TIME_UNKNOWN;
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
 	subject_clear(&s);
+
+	/* An undated unsubscribe is never dropped, and holds as of its time. */
+	ev = ev_make(CS_SUBSCRIBED, 100, SRC_FORM);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	ev = ev_make(CS_UNSUBSCRIBED, 9000, SRC_IMPORT);
+	ev.flags = REC_F_TIME_UNKNOWN;
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);	/* again */
+	ev = ev_make(CS_SUBSCRIBED, 5000, SRC_IMPORT);	/* older, dated */
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	ev = ev_make(CS_SUBSCRIBED, 9500, SRC_FORM);	/* newer: a re-opt-in */
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	subject_clear(&s);
 }
 
 static void
