@@ -360,8 +360,16 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 	struct addr a;
 	char err[512], safe[300];
 
-	if (addr_normalize(r->raw, strlen(r->raw), cf->addr_flags, cf->delims,
-	    &a, err, sizeof(err)) == -1) {
+	/*
+	 * Decide on what the MTA will deliver to: the form it is sure to
+	 * match.  A recipient without one could neither be removed nor be
+	 * known to be the address looked up: it is refused as invalid.
+	 */
+	if (r->del == NULL)
+		util_strlcpy(err, "no form the MTA is sure to match (source "
+		    "route or quoting outside RFC 5321)", sizeof(err));
+	if (r->del == NULL || addr_normalize(r->del, strlen(r->del),
+	    cf->addr_flags, cf->delims, &a, err, sizeof(err)) == -1) {
 		log_info("%s: rcpt=<%s>: %s", c->m.queue_id[0] ? c->m.queue_id :
 		    "NOQUEUE", util_sanitize(r->raw, strlen(r->raw), safe,
 		    sizeof(safe)), err);
@@ -600,8 +608,8 @@ execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
 	if (p->reply.kind != MSG_CONTINUE)
 		return reply_of(ctx, &p->reply);
 	for (unsigned i = 0; i < c->m.nrcpt; i++)
-		if (c->m.rcpt[i].remove &&
-		    smfi_delrcpt(ctx, c->m.rcpt[i].raw) != MI_SUCCESS)
+		if (c->m.rcpt[i].remove && (c->m.rcpt[i].del == NULL ||
+		    smfi_delrcpt(ctx, c->m.rcpt[i].del) != MI_SUCCESS))
 			return tempfail(ctx, "Could not remove a recipient");
 	if (p->addrcpt != NULL && smfi_addrcpt(ctx,
 	    (char *)(uintptr_t)p->addrcpt) != MI_SUCCESS)
@@ -673,6 +681,15 @@ cb_eom(SMFICTX *ctx)
 		(void)audit_decisions(c, "tempfailed");
 		finish(c, "tempfailed");
 		return tempfail(ctx, "Out of memory");
+	}
+	if (plan.unremovable >= 0) {
+		const char *raw = c->m.rcpt[plan.unremovable].raw;
+		char safe[300];
+
+		log_warnx("%s: message refused: rcpt=%s has no form the MTA "
+		    "is sure to match, so it cannot be removed with certainty",
+		    c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE",
+		    util_sanitize(raw, strlen(raw), safe, sizeof(safe)));
 	}
 	if (plan.reply.kind == MSG_CONTINUE && c->m.class_ == CLASS_BULK &&
 	    c->rt->cf.lu_enable && unsub_plan(c, &plan) == -1) {

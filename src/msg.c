@@ -8,7 +8,10 @@
  *    becomes a drop, a store failure tempfails the whole message;
  *  - a message left with no recipient is discarded, never delivered empty,
  *    or refused whole when every recipient was to be rejected;
- *  - headers never name one recipient to the others.
+ *  - headers never name one recipient to the others;
+ *  - a recipient is only removed in a form the MTA is sure to match
+ *    (mta.c); one that has none is refused, at RCPT time when the stage
+ *    allows it, else with the whole message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "mta.h"
 #include "util.h"
 
 void
@@ -30,8 +34,10 @@ msg_reset(struct msg *m)
 {
 	if (m == NULL)
 		return;
-	for (unsigned i = 0; i < m->nrcpt; i++)
+	for (unsigned i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].raw);
+		free(m->rcpt[i].del);
+	}
 	free(m->rcpt);
 	msg_init(m);
 }
@@ -40,6 +46,7 @@ struct msg_rcpt *
 msg_add_rcpt(struct msg *m, const char *raw)
 {
 	struct msg_rcpt *r;
+	char del[MTA_DELRCPT_MAX];
 
 	if (m->nrcpt == m->cap) {
 		unsigned cap = m->cap ? m->cap * 2 : 4;
@@ -55,6 +62,11 @@ msg_add_rcpt(struct msg *m, const char *raw)
 	r->reason = -1;
 	if ((r->raw = strdup(raw)) == NULL)
 		return NULL;
+	if (mta_delrcpt_arg(raw, del, sizeof(del)) == 1 &&
+	    (r->del = strdup(del)) == NULL) {
+		free(r->raw);
+		return NULL;
+	}
 	m->nrcpt++;
 	return r;
 }
@@ -119,6 +131,18 @@ msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
 	return 0;
 }
 
+/* removable - 1 if the MTA is sure to match r's removal. */
+static int
+removable(const struct msg *m, const struct msg_rcpt *r)
+{
+	/*
+	 * On the sendmail(1) path Postfix shows the filter each recipient as
+	 * rewritten (@myorigin appended, canonical maps) but removes by the
+	 * original: no form there is sure.
+	 */
+	return r->del != NULL && !m->local;
+}
+
 void
 msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
     int store_failed, struct msg_reply *rep)
@@ -155,7 +179,13 @@ msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
 	}
 	if (r->state != RS_DECIDED)
 		return;
-	if (!r->allow && r->action == ACTION_REJECT) {
+	/*
+	 * Refused now: a reject, and a drop or redirect that would need a
+	 * removal the MTA may not match (its action stays, for the log).
+	 */
+	if (!r->allow && (r->action == ACTION_REJECT || (!m->local &&
+	    !removable(m, r) && (r->action == ACTION_DROP ||
+	    r->action == ACTION_REDIRECT)))) {
 		r->state = RS_REJECTED;
 		snprintf(text, sizeof(text), "Recipient may not receive bulk "
 		    "mail on list %s (%s)", m->cls.list[0] ? m->cls.list :
@@ -208,6 +238,40 @@ msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
 	return 0;
 }
 
+/*
+ * plan_unremovable - if a recipient marked for removal cannot be removed
+ * with certainty, make p refuse the whole message (550 5.7.1, naming
+ * it) and return 1; else 0.
+ */
+static int
+plan_unremovable(const struct msg *m, struct msg_plan *p)
+{
+	const char *raw;
+	char safe[64], text[sizeof(p->reply.text) + 64];
+
+	for (unsigned i = 0; i < m->nrcpt && p->unremovable < 0; i++)
+		if (m->rcpt[i].remove && !removable(m, &m->rcpt[i]))
+			p->unremovable = (int)i;
+	if (p->unremovable < 0)
+		return 0;
+	raw = m->rcpt[p->unremovable].raw;
+	util_sanitize(raw, strlen(raw), safe, sizeof(safe));
+	for (char *q = safe; *q != '\0'; q++)
+		if (*q == '%')
+			*q = '?';	/* Sendmail reads '%' in replies */
+	if (m->local)
+		snprintf(text, sizeof(text), "Bulk mail from sendmail(1) to some "
+		    "who may not receive it: send one message per recipient "
+		    "(%s cannot be removed with certainty)", safe);
+	else
+		snprintf(text, sizeof(text), "Recipient %s cannot be removed "
+		    "from this bulk message with certainty; send it without a "
+		    "source route or unusual quoting", safe);
+	set_reply(&p->reply, MSG_REJECT, "550", "5.7.1", text);
+	p->sole = -1;
+	return 1;
+}
+
 int
 msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 {
@@ -218,6 +282,7 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->sole = -1;
+	p->unremovable = -1;
 	memset(tagged, 0, sizeof(tagged));
 	set_reply(&p->reply, MSG_CONTINUE, "", "", "");
 	if (m->class_ == CLASS_BULK && cf->classify.strip_list_header)
@@ -269,6 +334,10 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 	}
 	for (unsigned i = 0; i < m->nrcpt; i++)
 		p->nremove += m->rcpt[i].remove;
+	/* Removals matter only when the message goes on to someone. */
+	if (p->nremove > 0 && remain + redirects > 0 &&
+	    plan_unremovable(m, p) == 1)
+		return 0;
 	if (redirects > 0) {
 		p->addrcpt = cf->redirect_to;
 		remain++;

@@ -36,7 +36,9 @@ struct msg_evidence {
 };
 
 struct msg_rcpt {
-	char	*raw;		/* the RCPT argument verbatim: smfi_delrcpt needs it */
+	char	*raw;		/* the RCPT argument verbatim */
+	char	*del;		/* what smfi_delrcpt must be given, or NULL:
+				 * no form the MTA is sure to match */
 	char	key[ADDR_MAX + 1];	/* normalised, "" if invalid */
 	int	state;		/* RS_* */
 	int	allow;
@@ -91,6 +93,8 @@ struct msg_plan {
 	unsigned nhdr;
 	struct plan_hdr hdr[24];
 	unsigned nremove;	/* recipients marked remove */
+	int	unremovable;	/* a recipient to remove that cannot be: the
+				 * message is refused (index), or -1 */
 	unsigned nremain;	/* recipients the message still goes to */
 	int	sole;		/* the one original recipient left, or -1 */
 	/* List-Unsubscribe: ours to add (owned), and theirs to delete */
@@ -104,7 +108,10 @@ struct msg_plan {
 void	msg_init(struct msg *m);
 void	msg_reset(struct msg *m);
 
-/* msg_add_rcpt - append a recipient; raw is copied.  NULL if out of memory. */
+/*
+ * msg_add_rcpt - append a recipient; raw is copied, and the form in which
+ * the MTA can remove it is worked out.  NULL if out of memory.
+ */
 struct msg_rcpt *msg_add_rcpt(struct msg *m, const char *raw);
 
 /*
@@ -120,7 +127,9 @@ void	msg_decide(const struct config *cf, const struct msg *m,
  * msg_rcpt_reply - the RCPT-time answer for r once decided (or marked
  * invalid / failed): 550 5.7.1 for a rejected recipient, 451 4.3.0 when the
  * store failed, 452 4.5.3 past the recipient limits; never a refusal on
- * the non-SMTP path.  Updates r->state and m's counters.
+ * the non-SMTP path.  A denied recipient that would be removed at the
+ * end, but has no form the MTA is sure to match, is refused here instead.
+ * Updates r->state and m's counters.
  */
 void	msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
 	    int store_failed, struct msg_reply *rep);
@@ -131,8 +140,10 @@ int	msg_rcpt_limit(const struct config *cf, struct msg *m,
 
 /*
  * msg_plan - the end-of-message plan.  Marks recipients to remove; fills p
- * (free its headers with msg_plan_free).  Returns 0, or -1 if out of memory
- * (the caller tempfails).
+ * (free its headers with msg_plan_free).  A recipient to remove that the
+ * MTA cannot be sure to match refuses the whole message (550 5.7.1): a
+ * removal that cannot be confirmed must not be assumed.  Returns 0, or -1
+ * if out of memory (the caller tempfails).
  */
 int	msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p);
 

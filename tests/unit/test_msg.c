@@ -168,15 +168,70 @@ test_plan_mixed(void **state)
 	load("");
 	bulk(&m, "news");
 	rcpt(&m, "<A@x>", PR_CONFIRMED, 0);
-	rcpt(&m, "< B@x>", PR_UNSUBSCRIBED, 0);
+	rcpt(&m, "<@relay.example:B@x>", PR_UNSUBSCRIBED, 0);
 	assert_int_equal(msg_plan(&cf, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_CONTINUE);
 	assert_int_equal(p.nremove, 1);
+	assert_int_equal(p.unremovable, -1);
 	assert_false(m.rcpt[0].remove);
 	assert_true(m.rcpt[1].remove);
-	/* Removal uses the argument exactly as the MTA gave it. */
-	assert_string_equal(m.rcpt[1].raw, "< B@x>");
+	/* Removal names what Postfix recorded: no route, in <>. */
+	assert_string_equal(m.rcpt[1].del, "<B@x>");
+	assert_int_equal(p.sole, 0);
 	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
+/* A recipient to remove that the MTA may not match stops the whole plan. */
+static void
+test_plan_unremovable(void **state)
+{
+	struct msg m;
+	struct msg_plan p;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("actions: { default = \"redirect\"; unsubscribed = \"drop\"; "
+	    "redirect_to = \"hold@example.org\"; };");
+	bulk(&m, "news");
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	rcpt(&m, "< b@x>", PR_UNSUBSCRIBED, 0);
+	assert_null(m.rcpt[1].del);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_string_equal(p.reply.rcode, "550");
+	assert_string_equal(p.reply.xcode, "5.7.1");
+	assert_non_null(strstr(p.reply.text, "< b@x>"));
+	assert_int_equal(p.unremovable, 1);
+	/* Nothing else of the plan: no token for a, no redirect. */
+	assert_int_equal(p.sole, -1);
+	assert_null(p.addrcpt);
+	assert_int_equal(p.nhdr, 0);
+	assert_string_equal(msg_rcpt_outcome(&m, &m.rcpt[0], "rejected"),
+	    "rejected");
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* '%' never reaches a reply text (Sendmail expands it). */
+	bulk(&m, "news");
+	rcpt(&m, "<a%b@x >", PR_UNSUBSCRIBED, 0);
+	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_null(strchr(p.reply.text, '%'));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* At RCPT time a drop or redirect without a sure form is refused. */
+	bulk(&m, "news");
+	r = rcpt(&m, "<@[IPv6:::1]:b@x>", PR_UNSUBSCRIBED, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);
+	assert_int_equal(r->state, RS_REJECTED);
+	r = rcpt(&m, "<c d@x>", PR_NO_CONSENT, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);
+	/* ... while one with a sure form waits for its removal. */
+	r = rcpt(&m, "<@relay:b@x>", PR_UNSUBSCRIBED, 1);
+	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
 	msg_reset(&m);
 }
 
@@ -319,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_local_path_never_refuses),
 		cmocka_unit_test(test_plan_mixed),
+		cmocka_unit_test(test_plan_unremovable),
 		cmocka_unit_test(test_plan_all_rejected),
 		cmocka_unit_test(test_plan_drop_discards),
 		cmocka_unit_test(test_plan_redirect),

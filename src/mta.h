@@ -1,0 +1,29 @@
+/*
+ * mta.h - what the MTA does with the addresses we hand back to it.
+ *
+ * A milter cannot see whether smfi_delrcpt() removed anything: Postfix
+ * answers success when nothing matched.  So a removal is only ever asked
+ * for in a form the MTA is sure to match, and a recipient with no such
+ * form is refused instead.  Pure: no libmilter, no I/O.
+ */
+#ifndef MTA_H
+#define MTA_H
+
+#include <stddef.h>
+
+/* Octets of the longest argument mta_delrcpt_arg() writes, NUL included. */
+#define MTA_DELRCPT_MAX	1030
+
+/*
+ * mta_delrcpt_arg - the smfi_delrcpt() argument that Postfix's cleanup is
+ * sure to match for the recipient a client gave as raw (the RCPT argument
+ * verbatim).  Postfix records what smtpd(8) made of it (<> stripped, a
+ * source route cut off up to the first ':', then parsed and unquoted) and
+ * compares that, octet for octet, with what cleanup makes of our
+ * argument.  Returns 1 with the argument in out, or 0 when raw is outside
+ * the RFC 5321 Mailbox grammar (after the route), where the two parses
+ * could differ: such a recipient cannot be removed with certainty.
+ */
+int	mta_delrcpt_arg(const char *raw, char *out, size_t outlen);
+
+#endif

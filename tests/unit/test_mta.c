@@ -1,0 +1,134 @@
+/*
+ * test_mta.c - the removal forms: every RCPT form RFC 5321 allows gets
+ * the form Postfix's cleanup matches; anything a parser could read two
+ * ways gets none.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mta.h"
+
+static void
+sure(const char *raw, const char *want)
+{
+	char out[MTA_DELRCPT_MAX];
+
+	if (mta_delrcpt_arg(raw, out, sizeof(out)) != 1)
+		fail_msg("no form for %s", raw);
+	assert_string_equal(out, want);
+}
+
+static void
+unsure(const char *raw)
+{
+	char out[MTA_DELRCPT_MAX];
+
+	if (mta_delrcpt_arg(raw, out, sizeof(out)) != 0)
+		fail_msg("a form for %s: %s", raw, out);
+}
+
+static void
+test_plain_forms(void **state)
+{
+	(void)state;
+	sure("<erin@example.com>", "<erin@example.com>");
+	sure("erin@example.com", "<erin@example.com>");
+	sure("<Erin@Example.COM>", "<Erin@Example.COM>");
+	sure("<a.b+tag@sub.example.com>", "<a.b+tag@sub.example.com>");
+	sure("<!#$%&'*+-/=?^_`{|}~@example.com>", "<!#$%&'*+-/=?^_`{|}~@example.com>");
+	sure("<u@[192.0.2.1]>", "<u@[192.0.2.1]>");
+	sure("<u@[IPv6:2001:db8::1]>", "<u@[IPv6:2001:db8::1]>");
+	sure("<u@example.com.>", "<u@example.com.>");
+	sure("<postmaster>", "<postmaster>");
+	/* Blanks around the mailbox: both parses skip them. */
+	sure("< erin@example.com>", "<erin@example.com>");
+	sure("<erin@example.com\t >", "<erin@example.com>");
+	sure("<us%er@example.com>", "<us%er@example.com>");
+	/* SMTPUTF8 */
+	sure("<j\xc3\xb6rg@b\xc3\xbc" "cher.example>", "<j\xc3\xb6rg@b\xc3\xbc" "cher.example>");
+}
+
+static void
+test_quoted(void **state)
+{
+	(void)state;
+	sure("<\"bob\"@example.com>", "<\"bob\"@example.com>");
+	sure("<\"a b\"@example.com>", "<\"a b\"@example.com>");
+	sure("<\"a\\\"b\"@example.com>", "<\"a\\\"b\"@example.com>");
+	sure("<\"a@b\"@example.com>", "<\"a@b\"@example.com>");
+	sure("<\"a:b\"@example.com>", "<\"a:b\"@example.com>");
+	unsure("<\"\"@example.com>");
+	unsure("<\"a\"b@example.com>");
+	unsure("<\"unterminated@example.com>");
+	unsure("<\"a\\\x01\"@example.com>");
+	unsure("<\"a\tb\"@example.com>");
+}
+
+static void
+test_routes(void **state)
+{
+	(void)state;
+	/* Postfix's smtpd cuts the route; cleanup does not: we must. */
+	sure("<@relay.example:erin@example.com>", "<erin@example.com>");
+	sure("<@a,@b:bob@example.com>", "<bob@example.com>");
+	sure("<@x:\"bob\"@example.com>", "<\"bob\"@example.com>");
+	sure("<@[192.0.2.1]:bob@example.com>", "<bob@example.com>");
+	/* Cut at the first colon, as smtpd does: what is left is not a mailbox. */
+	unsure("<@[IPv6:2001:db8::1]:bob@example.com>");
+	unsure("<@a:b@c:erin@example.com>");
+	unsure("<@relay.example>");
+	unsure("<@relay.example:>");
+}
+
+static void
+test_refused(void **state)
+{
+	char out[8];
+
+	(void)state;
+	unsure("");
+	unsure("<>");
+	unsure("< @relay.example:erin@example.com>");
+	unsure("<erin @example.com>");
+	unsure("<erin(comment)@example.com>");
+	unsure("<erin@example.com> junk");
+	unsure("<<erin@example.com>>");
+	unsure("<erin@example.com");
+	unsure("erin@example.com>");
+	unsure("<a@b, c@d>");
+	unsure("<group: a@b;>");
+	unsure("<a..b@example.com>");
+	unsure("<.a@example.com>");
+	unsure("<a.@example.com>");
+	unsure("<a@@example.com>");
+	unsure("<a@exa mple.com>");
+	unsure("<a@example..com>");
+	unsure("<a@[1.2.3.4]x>");
+	unsure("<a@[1.2[3]>");
+	unsure("<a@>");
+	unsure("<@example.com>");
+	unsure("<a@b\\c>");
+	unsure("<a\xff@example.com>");	/* not UTF-8 */
+	unsure("<a\x7f@example.com>");
+	/* Too small a buffer is no form at all. */
+	assert_int_equal(mta_delrcpt_arg("<erin@example.com>", out, sizeof(out)), 0);
+	assert_int_equal(mta_delrcpt_arg(NULL, out, sizeof(out)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_forms),
+		cmocka_unit_test(test_quoted),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
