@@ -25,7 +25,10 @@ WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 VERSION	:= 0.1.0
-REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc $(WARN) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
+# The layers (see README, "Source layout"); each folder is on the include path.
+SRCDIRS	:= util core milter unsubd ctl
+INCS	:= $(SRCDIRS:%=-Isrc/%)
+REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(INCS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
 REQ_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 ifeq ($(WERROR),1)
@@ -44,10 +47,11 @@ else
 $(error SANITIZER must be address, undefined or address,undefined)
 endif
 
-# The programs; each has its main in src/NAME.c.
-MAINSRC	:= $(wildcard src/consent-milter.c src/consentctl.c src/consent-unsubd.c)
-PROGS	:= $(MAINSRC:src/%.c=%)
-LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard src/*.c))
+# The programs; each has its main in src/FOLDER/NAME.c.  Everything else
+# goes into one library that the programs, tests and fuzz targets link.
+MAINSRC	:= src/milter/consent-milter.c src/ctl/consentctl.c src/unsubd/consent-unsubd.c
+PROGS	:= $(notdir $(MAINSRC:.c=))
+LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard $(SRCDIRS:%=src/%/*.c)))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
 LIB	:= $(BUILD)/libconsent.a
 BINS	:= $(PROGS:%=$(BUILD)/%)
@@ -59,7 +63,7 @@ UNITBIN	:= $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZSRC	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN	:= $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZOBJ	:= $(LIBSRC:src/%.c=build/fuzz/obj/%.o)
-FUZZFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Isrc -g -O1 $(PKG_CFLAGS) \
+FUZZFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(INCS) -g -O1 $(PKG_CFLAGS) \
 	     -fsanitize=fuzzer-no-link,address,undefined
 FUZZTIME ?= 10
 
@@ -84,7 +88,13 @@ $(LIB): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+$(BUILD)/consent-milter: $(BUILD)/obj/milter/consent-milter.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/consent-unsubd: $(BUILD)/obj/unsubd/consent-unsubd.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/consentctl: $(BUILD)/obj/ctl/consentctl.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/tests/obj/%.o: tests/unit/%.c
@@ -159,4 +169,4 @@ install: $(BINS)
 clean:
 	rm -rf build
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/obj/*.d build/fuzz/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/obj/*.d build/fuzz/obj/*/*.d)
