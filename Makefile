@@ -25,9 +25,9 @@ WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 VERSION	:= 0.1.0
-# The layers (see README, "Source layout"); each folder is on the include path.
+# The layers (see README, "Source layout"); includes name their folder.
 SRCDIRS	:= util core milter unsubd ctl
-INCS	:= $(SRCDIRS:%=-Isrc/%)
+INCS	:= -Isrc
 REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(INCS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
 REQ_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 

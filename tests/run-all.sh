@@ -52,7 +52,7 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "unit/$(basename "$t")" "$t"
 done
-for t in tests/cli/test_*.sh tests/milter/test_*.sh tests/integration/test_*.sh; do
+for t in tests/lint/test_*.sh tests/cli/test_*.sh tests/milter/test_*.sh tests/integration/test_*.sh; do
 	[ -x "$t" ] || continue
 	run "$(basename "$(dirname "$t")")/$(basename "$t")" "$t"
 done

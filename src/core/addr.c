@@ -15,8 +15,8 @@
 
 #include <idn2.h>
 
-#include "addr.h"
-#include "util.h"
+#include "core/addr.h"
+#include "util/util.h"
 
 /* Octets accepted as written; an SMTP path is at most 256 (RFC 5321). */
 #define ADDR_INPUT_MAX	1024

@@ -18,10 +18,10 @@
 
 #include <sodium.h>
 
-#include "addr.h"
-#include "audit.h"
-#include "token.h"
-#include "util.h"
+#include "core/addr.h"
+#include "core/audit.h"
+#include "core/token.h"
+#include "util/util.h"
 
 #define CHAIN_TAG	",\"chain\":\""
 #define GENESIS		"0000000000000000000000000000000000000000000000000000000000000000"

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "classify.h"
-#include "util.h"
+#include "core/classify.h"
+#include "util/util.h"
 
 static int
 domain_matches(const char *rule, const char *domain)

@@ -6,8 +6,8 @@
 #ifndef CLASSIFY_H
 #define CLASSIFY_H
 
-#include "addr.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/record.h"
 
 #define CLASS_UNKNOWN		0	/* the envelope did not say: ask the headers */
 #define CLASS_BULK		1

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "config.h"
-#include "lu.h"
-#include "record.h"
-#include "token.h"
-#include "util.h"
+#include "core/addr.h"
+#include "core/config.h"
+#include "core/lu.h"
+#include "core/record.h"
+#include "core/token.h"
+#include "util/util.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
 

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "classify.h"
-#include "policy.h"
+#include "core/classify.h"
+#include "core/policy.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/consent-milter/consent-milter.conf"
 #define CONFIG_PATH_MAX		1024

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lu.h"
-#include "util.h"
+#include "core/lu.h"
+#include "util/util.h"
 
 #define PREFIX_LEN	(sizeof(LU_HEADER ": ") - 1)
 

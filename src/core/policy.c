@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "policy.h"
+#include "core/policy.h"
 
 static const char *reason_names[PR_MAX_] = {
 	"confirmed", "subscribed", "opt_out", "no_consent", "pending",

@@ -10,36 +10,14 @@
 
 #include <stdint.h>
 
-#include "addr.h"
-#include "record.h"
+#include "core/facts.h"
 
 #define POLICY_OPTIN	0	/* only those who opted in to the list */
 #define POLICY_OPTOUT	1	/* everyone but the unsubscribed and suppressed */
 
-#define POLICY_SUPP_MAX	8	/* suppressions kept per lookup, in lookup order */
-
 struct policy_conf {
 	int	model;			/* POLICY_OPTIN or POLICY_OPTOUT */
 	int	require_confirmed;	/* opt-in model: double opt-in required */
-};
-
-/* Where a fact was found. */
-#define FACT_EXACT	0	/* the address as given */
-#define FACT_BASE	1	/* the address without its +tag */
-#define FACT_DOMAIN	2	/* the domain or a parent domain */
-
-struct policy_fact_supp {
-	struct supp_view v;
-	int	where;			/* FACT_* */
-	char	key[ADDR_MAX + 2];	/* the key it was found under */
-};
-
-struct policy_facts {
-	int	has_consent;
-	int	consent_where;		/* FACT_EXACT or FACT_BASE */
-	struct consent_view consent;	/* for the list asked about */
-	unsigned nsupp;
-	struct policy_fact_supp supp[POLICY_SUPP_MAX];
 };
 
 enum policy_reason {

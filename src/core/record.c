@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "util.h"
+#include "core/record.h"
+#include "util/util.h"
 
 #define F_HAS_SUPP	0x01
 

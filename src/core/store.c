@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "util.h"
+#include "core/store.h"
+#include "util/util.h"
 
 #define DEFAULT_MAPSIZE	((uint64_t)1 << 30)	/* sparse: costs nothing until used */
 #define MAX_READERS	1024

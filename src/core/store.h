@@ -1,8 +1,8 @@
 /*
  * store.h - the LMDB consent store.
  *
- * Hides every LMDB detail: callers see subjects (record.h), policy facts
- * (policy.h) and 1 / 0 / -1 results.  Readers never hold a transaction
+ * Hides every LMDB detail: callers see subjects (record.h), the facts
+ * about a recipient (facts.h) and 1 / 0 / -1 results.  Readers never hold a transaction
  * across calls, so a change committed by consentctl or consent-unsubd is
  * seen by the next lookup, without a reload.  Writers run a callback in one
  * write transaction: all of it commits or none of it does, and a full map
@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "policy.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/facts.h"
+#include "core/record.h"
 
 #define STORE_FORMAT	1	/* store layout written by this build */
 

@@ -17,8 +17,8 @@
 
 #include <sodium.h>
 
-#include "token.h"
-#include "util.h"
+#include "core/token.h"
+#include "util/util.h"
 
 #define TOKEN_VERSION	1
 #define NONCE_BYTES	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/record.h"
 
 #define TOKEN_KEY_BYTES	32
 #define TOKEN_KEYS_MAX	16

@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "lu.h"
-#include "unsub.h"
-#include "util.h"
+#include "core/lu.h"
+#include "core/unsub.h"
+#include "util/util.h"
 
 int
 unsub_ring_load(const struct config *cf, struct token_ring *r, char *err,

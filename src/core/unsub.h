@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "store.h"
-#include "token.h"
+#include "core/config.h"
+#include "core/store.h"
+#include "core/token.h"
 
 /* unsub_ring_load - the keys named in cf, the first to sign.  0 / -1 + err. */
 int	unsub_ring_load(const struct config *cf, struct token_ring *r,

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "util.h"
+#include "ctl/ctl.h"
+#include "util/util.h"
 
 static const struct {
 	const char *name;

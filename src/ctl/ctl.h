@@ -8,10 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "config.h"
-#include "record.h"
-#include "store.h"
+#include "core/addr.h"
+#include "core/config.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* Exit codes, documented in consentctl(8). */
 #define CTL_OK		0	/* done; check: allowed */

@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
-#include "audit.h"
-#include "ctl.h"
-#include "util.h"
+#include "core/audit.h"
+#include "ctl/ctl.h"
+#include "util/util.h"
 
 static int
 audit_usage(struct ctl *c)

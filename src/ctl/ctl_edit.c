@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "util.h"
+#include "ctl/ctl.h"
+#include "util/util.h"
 
 int
 ctl_init(struct ctl *c, int argc, char **argv)

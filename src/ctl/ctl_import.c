@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "import.h"
-#include "util.h"
+#include "ctl/ctl.h"
+#include "ctl/import.h"
+#include "util/util.h"
 
 #define MAX_REPORTED	20
 

@@ -21,10 +21,10 @@
 
 #include <sodium.h>
 
-#include "ctl.h"
-#include "token.h"
-#include "unsub.h"
-#include "util.h"
+#include "core/token.h"
+#include "core/unsub.h"
+#include "ctl/ctl.h"
+#include "util/util.h"
 
 #define INTAKE_HEAD_MAX	(1024 * 1024)	/* octets of header read */
 #define INTAKE_DRAIN_MAX (256L * 1024 * 1024)	/* of the rest, discarded */

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "util.h"
+#include "ctl/ctl.h"
+#include "util/util.h"
 
 static void
 json_time(const char *name, int64_t t, int known)

@@ -56,11 +56,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "csv.h"
-#include "import.h"
-#include "record.h"
-#include "util.h"
+#include "core/addr.h"
+#include "core/record.h"
+#include "ctl/import.h"
+#include "util/csv.h"
+#include "util/util.h"
 
 #define SHOW_MAX	72	/* octets of a bad value quoted in a message */
 

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/record.h"
 
 enum { IMPORT_AUTO, IMPORT_CSV, IMPORT_KLAVIYO, IMPORT_MAILCHIMP };
 

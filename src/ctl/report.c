@@ -32,11 +32,11 @@
 
 #include <sodium.h>
 
-#include "addr.h"
-#include "audit.h"
-#include "ctl.h"
-#include "report.h"
-#include "util.h"
+#include "core/addr.h"
+#include "core/audit.h"
+#include "ctl/ctl.h"
+#include "ctl/report.h"
+#include "util/util.h"
 
 #define ARENA_CHUNK	(8u << 20)
 #define READ_CHUNK	(512u << 10)

@@ -36,10 +36,10 @@
 #include <libmilter/mfapi.h>
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "milter.h"
+#include "core/config.h"
+#include "milter/milter.h"
+#include "util/daemon.h"
+#include "util/log.h"
 
 static volatile sig_atomic_t got_stop, got_reload;
 static int sigpipe_fds[2] = { -1, -1 };

@@ -18,15 +18,15 @@
 #include <libmilter/mfapi.h>
 #include <sodium.h>
 
-#include "audit.h"
-#include "log.h"
-#include "milter.h"
-#include "msg.h"
-#include "lu.h"
-#include "store.h"
-#include "token.h"
-#include "unsub.h"
-#include "util.h"
+#include "core/audit.h"
+#include "core/lu.h"
+#include "core/store.h"
+#include "core/token.h"
+#include "core/unsub.h"
+#include "milter/milter.h"
+#include "milter/msg.h"
+#include "util/log.h"
+#include "util/util.h"
 
 /*
  * A reference-counted configuration and the unsubscribe keys it names: a

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "core/config.h"
 
 /*
  * milter_init - register the filter and its socket with libmilter, from cf

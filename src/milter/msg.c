@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "mta.h"
-#include "util.h"
+#include "milter/msg.h"
+#include "milter/mta.h"
+#include "util/util.h"
 
 void
 msg_init(struct msg *m)

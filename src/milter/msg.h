@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#include "classify.h"
-#include "config.h"
-#include "policy.h"
+#include "core/classify.h"
+#include "core/config.h"
+#include "core/policy.h"
 
 /* Recipient states */
 #define RS_PENDING	0	/* not decided yet: bulk class not known */

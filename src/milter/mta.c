@@ -15,8 +15,8 @@
  */
 #include <string.h>
 
-#include "mta.h"
-#include "util.h"
+#include "milter/mta.h"
+#include "util/util.h"
 
 /* RFC 5322 atext, widened to UTF-8 octets by RFC 6531. */
 static int

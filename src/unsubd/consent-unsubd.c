@@ -35,14 +35,14 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
-#include "audit.h"
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "store.h"
-#include "unsub.h"
-#include "unsubd.h"
-#include "util.h"
+#include "core/audit.h"
+#include "core/config.h"
+#include "core/store.h"
+#include "core/unsub.h"
+#include "unsubd/unsubd.h"
+#include "util/daemon.h"
+#include "util/log.h"
+#include "util/util.h"
 
 #define CONN_LIMIT	64	/* connections at once */
 #define CONN_PER_IP	8	/* per client, with our own TLS only */

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "record.h"
-#include "unsubd.h"
-#include "util.h"
+#include "core/record.h"
+#include "unsubd/unsubd.h"
+#include "util/util.h"
 
 #define FIELD_MAX	64	/* octets of a field name or value we compare */
 #define BOUNDARY_MAX	70	/* RFC 2046 5.1.1 */

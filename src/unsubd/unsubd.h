@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "token.h"
+#include "core/token.h"
 
 #define UNSUBD_BODY_MAX		4096	/* octets of a POST body */
 #define UNSUBD_URL_MAX		1024	/* octets of the path */

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "util.h"
+#include "util/csv.h"
+#include "util/util.h"
 
 #define CHUNK		65536
 #define IN_EOF		(-1)	/* end of input, or a failure (c->ioerr) */

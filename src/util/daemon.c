@@ -5,8 +5,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "log.h"
+#include "util/daemon.h"
+#include "util/log.h"
 
 void
 daemon_drop_privileges(const struct passwd *pw)

@@ -9,7 +9,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "util/log.h"
 
 static int log_fg = 1;
 static int log_dbg;

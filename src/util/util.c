@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "util/util.h"
 
 int64_t
 util_days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "addr.h"
-#include "policy.h"
-#include "store.h"
+#include "core/addr.h"
+#include "core/policy.h"
+#include "core/store.h"
 
 static double
 now(void)

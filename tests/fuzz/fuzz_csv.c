@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "import.h"
-#include "util.h"
+#include "ctl/import.h"
+#include "util/csv.h"
+#include "util/util.h"
 
 #define NOW	1767225600
 

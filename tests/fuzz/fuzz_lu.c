@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lu.h"
+#include "core/lu.h"
 
 #define PREFIX	(sizeof(LU_HEADER ": ") - 1)
 #define FIELDS	4

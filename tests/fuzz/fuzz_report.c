@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "ctl/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "token.h"
+#include "core/token.h"
 
 #define NOW	INT64_C(1700000000)
 #define B64	sodium_base64_VARIANT_URLSAFE_NO_PADDING

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unsubd.h"
+#include "unsubd/unsubd.h"
 
 #define NOW	INT64_C(1700000000)
 #define ORG	"<Ex&mple \"News\">"

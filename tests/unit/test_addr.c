@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
+#include "core/addr.h"
 
 struct ok_case {
 	const char	*in;

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
+#include "core/audit.h"
 
 static const unsigned char key[AUDIT_KEY_BYTES] = "0123456789abcdef0123456789abcde";
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
-#include "config.h"
+#include "core/classify.h"
+#include "core/config.h"
 
 static struct config cf;
 

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
-#include "config.h"
+#include "core/addr.h"
+#include "core/config.h"
 
 static void
 test_defaults(void **state)

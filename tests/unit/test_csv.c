@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "csv.h"
+#include "util/csv.h"
 
 /* A row as read: its line and its fields joined by '|', or the error. */
 struct got {

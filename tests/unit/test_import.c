@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "import.h"
-#include "record.h"
-#include "util.h"
+#include "core/record.h"
+#include "ctl/import.h"
+#include "util/util.h"
 
 #define NOW	1767225600	/* 2026-01-01, after every time in the files */
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "lu.h"
+#include "core/lu.h"
 
 #define PREFIX	(sizeof(LU_HEADER ": ") - 1)
 #define URL	"https://u.example.com/u/%t"

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "msg.h"
+#include "core/config.h"
+#include "milter/msg.h"
 
 static struct config cf;
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "mta.h"
+#include "milter/mta.h"
 
 static void
 sure(const char *raw, const char *want)

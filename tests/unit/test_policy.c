@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "core/policy.h"
 
 static const struct policy_conf optin = { POLICY_OPTIN, 0 };
 static const struct policy_conf optin_doi = { POLICY_OPTIN, 1 };

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "record.h"
+#include "core/record.h"
 
 static struct evidence
 ev_make(int status, int64_t t, int source)

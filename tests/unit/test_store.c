@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "store.h"
+#include "core/store.h"
 
 struct fixture {
 	char	dir[64];

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "token.h"
+#include "core/token.h"
 
 #define B64		sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define NOW		INT64_C(1700000000)

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "unsub.h"
+#include "core/unsub.h"
 
 #define NOW	1800000000
 

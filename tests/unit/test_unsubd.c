@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "unsubd.h"
+#include "unsubd/unsubd.h"
 
 #define NOW	INT64_C(1700000000)
 #define DAY	INT64_C(86400)
