@@ -196,13 +196,13 @@ test_plan_unremovable(void **state)
 	    "redirect_to = \"hold@example.org\"; };");
 	bulk(&m, "news");
 	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
-	rcpt(&m, "< b@x>", PR_UNSUBSCRIBED, 0);
+	rcpt(&m, "<b (x)@x>", PR_UNSUBSCRIBED, 0);
 	assert_null(m.rcpt[1].del);
 	assert_int_equal(msg_plan(&cf, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_REJECT);
 	assert_string_equal(p.reply.rcode, "550");
 	assert_string_equal(p.reply.xcode, "5.7.1");
-	assert_non_null(strstr(p.reply.text, "< b@x>"));
+	assert_non_null(strstr(p.reply.text, "<b (x)@x>"));
 	assert_int_equal(p.unremovable, 1);
 	/* Nothing else of the plan: no token for a, no redirect. */
 	assert_int_equal(p.sole, -1);
@@ -214,8 +214,11 @@ test_plan_unremovable(void **state)
 	msg_reset(&m);
 	/* '%' never reaches a reply text (Sendmail expands it). */
 	bulk(&m, "news");
-	rcpt(&m, "<a%b@x >", PR_UNSUBSCRIBED, 0);
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	rcpt(&m, "<a%b @x>", PR_UNSUBSCRIBED, 0);
 	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_non_null(strstr(p.reply.text, "a?b @x"));
 	assert_null(strchr(p.reply.text, '%'));
 	msg_plan_free(&p);
 	msg_reset(&m);
