@@ -3,7 +3,10 @@
  *
  * Lines are built in memory and appended with one write(2) on an O_APPEND
  * descriptor, under a mutex that also orders the chain, so a line is never
- * split or interleaved, even under load or at SIGKILL.
+ * split or interleaved, even under load or at SIGKILL.  A write cut short
+ * (a full disk) is cut back with ftruncate(2) to where it began, and the
+ * chain stays at the last line on disk; what could not be cut is repaired
+ * before the next line, and a gap line names what is missing (audit.h).
  */
 #include <sys/stat.h>
 
@@ -26,6 +29,9 @@
 #define CHAIN_TAG	",\"chain\":\""
 #define GENESIS		"0000000000000000000000000000000000000000000000000000000000000000"
 
+#define TORN_MARK	"~\n"	/* ends a torn line that cannot be cut off */
+#define LINE_HEAD	"{\"v\":1,"	/* how every line we write starts */
+
 struct audit {
 	pthread_mutex_t lock;
 	int	fd;
@@ -33,8 +39,24 @@ struct audit {
 	int	plain;
 	unsigned char key[AUDIT_KEY_BYTES];
 	char	chain[AUDIT_HASH_HEX];	/* of the last line written */
+	off_t	end;		/* where that line ends in the file */
+	int	broken;		/* torn bytes after end: repair() first */
+	int	no_cut;		/* and they may not be ours: keep them */
+	int	need_open;	/* the file's open line is still to come */
+	/* What the next gap line names. */
+	unsigned long lost;	/* decision lines not written */
+	int64_t	lost_first, lost_last;	/* their times */
+	int	lost_errno;
+	int	crash;		/* the file ended torn when opened */
+	off_t	torn_at;	/* where torn bytes began; -1 if none */
+	off_t	removed;	/* torn bytes cut off */
+	off_t	kept;		/* torn bytes left: the file cannot be cut */
+	char	kept_sha[AUDIT_HASH_HEX];
 };
 
+static int	field(char *, size_t, size_t *, const char *, const char *);
+
+/* hex - n octets as 2n lowercase hex digits and a NUL. */
 static void
 hex(const unsigned char *b, size_t n, char *out)
 {
@@ -47,7 +69,7 @@ hex(const unsigned char *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* next = hex SHA-256(prev || text[0..len]) */
+/* chain_next - next = hex SHA-256(prev || text[0..len]). */
 static void
 chain_next(const char *prev, const char *text, size_t len,
     char next[AUDIT_HASH_HEX])
@@ -62,6 +84,7 @@ chain_next(const char *prev, const char *text, size_t len,
 	hex(h, sizeof(h), next);
 }
 
+/* is_hex64 - s starts with 64 lowercase hex digits. */
 static int
 is_hex64(const char *s)
 {
@@ -73,13 +96,13 @@ is_hex64(const char *s)
 
 int
 audit_chain_line(const char *line, size_t len, const char *prev,
-    char next[AUDIT_HASH_HEX], int *is_open, char *openprev)
+    char next[AUDIT_HASH_HEX], int *kind, char *openprev)
 {
 	const char *tag = NULL, *p;
 	size_t taglen = strlen(CHAIN_TAG), pre;
 	char want[AUDIT_HASH_HEX];
 
-	*is_open = 0;
+	*kind = AUDIT_LINE_DECISION;
 	/* The chain is the last field: find its last occurrence. */
 	for (p = line; (p = memmem(p, len - (size_t)(p - line), CHAIN_TAG,
 	    taglen)) != NULL; p++)
@@ -90,14 +113,17 @@ audit_chain_line(const char *line, size_t len, const char *prev,
 	if (len != pre + taglen + 64 + 2 || line[len - 2] != '"' ||
 	    line[len - 1] != '}' || !is_hex64(tag + taglen))
 		return -1;
-	/* An "open" line names the chain value it continues. */
-	if (len > 20 && memmem(line, pre, "\"type\":\"open\"", 13) != NULL) {
+	if (len > 20 && memmem(line, pre, "\"type\":\"open\"", 13) != NULL)
+		*kind = AUDIT_LINE_OPEN;
+	else if (len > 20 && memmem(line, pre, "\"type\":\"gap\"", 12) != NULL)
+		*kind = AUDIT_LINE_GAP;
+	/* An open or gap line names the chain value it continues. */
+	if (*kind != AUDIT_LINE_DECISION) {
 		const char *q = memmem(line, pre, "\"prev\":\"", 8);
 
 		if (q == NULL || (size_t)(q - line) + 8 + 64 > pre ||
 		    !is_hex64(q + 8))
 			return -1;
-		*is_open = 1;
 		if (openprev != NULL) {
 			memcpy(openprev, q + 8, 64);
 			openprev[64] = '\0';
@@ -143,54 +169,185 @@ audit_key_load(const char *path, unsigned char key[AUDIT_KEY_BYTES], char *err,
 	return 0;
 }
 
-/* The chain value of the last whole line of fd's file; unchanged if none. */
-static int
-last_chain(int fd, char chain[AUDIT_HASH_HEX], int *torn)
+/* line_start - the offset after the last '\n' before off, or 0; -1 on error. */
+static off_t
+line_start(int fd, off_t off)
 {
-	char buf[AUDIT_LINE_MAX + 2];
-	off_t size = lseek(fd, 0, SEEK_END), from;
+	char buf[4096], *p;
+	off_t from;
 	ssize_t n;
-	char *end, *start;
-	const char *tag;
-	size_t tl = strlen(CHAIN_TAG);
 
-	/* An empty file (new, or just rotated) continues the chain we hold. */
-	*torn = 0;
-	if (size <= 0)
-		return 0;
-	from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
-	if ((n = pread(fd, buf, (size_t)(size - from), from)) <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (buf[n - 1] != '\n')
-		*torn = 1;	/* a partial line: never append onto it */
-	end = buf + n;
-	if (*torn) {
-		if ((end = memrchr(buf, '\n', (size_t)n)) == NULL)
-			return 0;
-		end++;
-	}
-	/* end points after the last whole line's newline. */
-	if (end - buf < 2)
-		return 0;
-	start = memrchr(buf, '\n', (size_t)(end - 1 - buf));
-	start = start ? start + 1 : buf;
-	/* Take its chain field as it is: verify checks it, not the writer. */
-	tag = memmem(start, (size_t)(end - 1 - start), CHAIN_TAG, tl);
-	if (tag != NULL && (size_t)(end - 1 - tag) >= tl + 64 &&
-	    is_hex64(tag + tl)) {
-		memcpy(chain, tag + tl, 64);
-		chain[64] = '\0';
+	while (off > 0) {
+		from = off > (off_t)sizeof(buf) ? off - (off_t)sizeof(buf) : 0;
+		if ((n = pread(fd, buf, (size_t)(off - from), from)) != off - from)
+			return -1;
+		if ((p = memrchr(buf, '\n', (size_t)n)) != NULL)
+			return from + (p - buf) + 1;
+		off = from;
 	}
 	return 0;
 }
 
-/* Append one finished line (without its chain) under the lock. */
+/*
+ * tail_scan - where the last whole line of fd's file ends and its chain
+ * value (chain unchanged if it has none).  What may follow it is torn:
+ * lines a writer ended with TORN_MARK, then a line without its newline.
+ * *cut is 0 when that line is not one we could have written (too long,
+ * or not starting as ours do): kept, never cut.
+ */
+static int
+tail_scan(int fd, off_t size, off_t *good, int *cut,
+    char chain[AUDIT_HASH_HEX])
+{
+	/* ,"chain":"<64 hex>"}\n */
+	char t[sizeof(CHAIN_TAG) - 1 + 64 + 3];
+	size_t tl = strlen(CHAIN_TAG);
+	off_t end = size;
+
+	*cut = 1;
+	if (size > 0) {
+		if (pread(fd, t, 1, size - 1) != 1)
+			return -1;
+		if (t[0] != '\n') {
+			size_t k, hl = strlen(LINE_HEAD);
+
+			if ((end = line_start(fd, size)) == -1)
+				return -1;
+			k = size - end < (off_t)hl ? (size_t)(size - end) : hl;
+			if (pread(fd, t, k, end) != (ssize_t)k)
+				return -1;
+			if (size - end > AUDIT_LINE_MAX ||
+			    memcmp(t, LINE_HEAD, k) != 0)
+				*cut = 0;
+		}
+	}
+	while (end >= 2) {
+		if (pread(fd, t, 2, end - 2) != 2)
+			return -1;
+		if (memcmp(t, TORN_MARK, 2) != 0)
+			break;
+		if ((end = line_start(fd, end - 1)) == -1)
+			return -1;
+	}
+	*good = end;
+	/* Take its chain field as it is: verify checks it, not the writer. */
+	if (end >= (off_t)sizeof(t)) {
+		if (pread(fd, t, sizeof(t), end - (off_t)sizeof(t)) !=
+		    (ssize_t)sizeof(t))
+			return -1;
+		if (memcmp(t, CHAIN_TAG, tl) == 0 && is_hex64(t + tl) &&
+		    memcmp(t + tl + 64, "\"}\n", 3) == 0) {
+			memcpy(chain, t + tl, 64);
+			chain[64] = '\0';
+		}
+	}
+	return 0;
+}
+
+/*
+ * put - write buf (whole lines) at the end of the file, all of it, or
+ * leave the file as it was; 0, or -1 with errno.
+ */
+static int
+put(struct audit *a, const char *buf, size_t len)
+{
+	struct stat st;
+	size_t done = 0;
+	ssize_t w;
+	int saved;
+
+	if (fstat(a->fd, &st) == -1)
+		return -1;
+	while (done < len) {
+		if ((w = write(a->fd, buf + done, len - done)) > 0)
+			done += (size_t)w;
+		else if (w == -1 && errno == EINTR)
+			continue;
+		else {
+			if (w == 0)
+				errno = ENOSPC;
+			break;
+		}
+	}
+	if (done == len) {
+		a->end = st.st_size + (off_t)len;
+		return 0;
+	}
+	saved = errno;
+	/* Never leave a half line for the next one to join. */
+	if (done > 0 && ftruncate(a->fd, st.st_size) == -1)
+		a->broken = 1;	/* an append-only file, say: repair() */
+	errno = saved;
+	return -1;
+}
+
+/*
+ * repair - the bytes after a->end are torn: cut them off, or, where the
+ * file cannot be cut, end them with TORN_MARK (a line ending in '~' never
+ * passes for a whole one) and hash them for the gap line.  0, or -1 with
+ * errno (still broken: tried again before the next line).
+ */
+static int
+repair(struct audit *a)
+{
+	crypto_hash_sha256_state hs;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char buf[4096];
+	struct stat st;
+	off_t off;
+	ssize_t n;
+
+	if (fstat(a->fd, &st) == -1)
+		return -1;
+	if (st.st_size <= a->end) {
+		a->broken = a->no_cut = 0;
+		return 0;
+	}
+	a->torn_at = a->end;
+	if (!a->no_cut && ftruncate(a->fd, a->end) == 0) {
+		a->removed += st.st_size - a->end;
+		a->kept = 0;
+		a->broken = 0;
+		return 0;
+	}
+	if (pread(a->fd, buf, 1, st.st_size - 1) != 1)
+		return -1;
+	if (buf[0] != '\n') {
+		/* One octet of the mark may land: the next try adds another. */
+		if ((n = write(a->fd, TORN_MARK, 2)) != 2) {
+			if (n >= 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		st.st_size += 2;
+	}
+	crypto_hash_sha256_init(&hs);
+	for (off = a->end; off < st.st_size; off += n) {
+		size_t want = st.st_size - off > (off_t)sizeof(buf) ?
+		    sizeof(buf) : (size_t)(st.st_size - off);
+
+		if ((n = pread(a->fd, buf, want, off)) <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		crypto_hash_sha256_update(&hs, (unsigned char *)buf, (size_t)n);
+	}
+	crypto_hash_sha256_final(&hs, h);
+	hex(h, sizeof(h), a->kept_sha);
+	a->kept = st.st_size - a->end;
+	a->broken = a->no_cut = 0;
+	return 0;
+}
+
+/*
+ * append - add the chain to one finished line and write it under the
+ * lock; the chain moves on only when the line is on disk whole.
+ */
 static int
 append(struct audit *a, char *line, size_t len, size_t cap)
 {
 	char next[AUDIT_HASH_HEX];
-	ssize_t w;
 	int n;
 
 	chain_next(a->chain, line, len, next);
@@ -199,70 +356,144 @@ append(struct audit *a, char *line, size_t len, size_t cap)
 		errno = E2BIG;
 		return -1;
 	}
-	len += (size_t)n;
-	w = write(a->fd, line, len);
-	if (w != (ssize_t)len) {
-		if (w >= 0) {
-			/* Never leave a half line for the next one to join. */
-			if (write(a->fd, "\n", 1) != 1) {
-				/* nothing more to do: verify will name it */
-			}
-			errno = ENOSPC;
-		}
+	if (put(a, line, len + (size_t)n) == -1)
 		return -1;
-	}
 	memcpy(a->chain, next, AUDIT_HASH_HEX);
 	return 0;
 }
 
+/* now_ms - the time now, in ms since the epoch. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* open_line - the line that starts a file and names the chain it continues. */
 static int
 open_line(struct audit *a)
 {
 	char line[256], tb[32];
-	struct timespec ts;
 	int n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	n = snprintf(line, sizeof(line), "{\"v\":1,\"type\":\"open\",\"t\":\"%s\","
-	    "\"prev\":\"%s\"", time_format_ms((int64_t)ts.tv_sec * 1000 +
-	    ts.tv_nsec / 1000000, tb, sizeof(tb)), a->chain);
-	return append(a, line, (size_t)n, sizeof(line));
+	    "\"prev\":\"%s\"", time_format_ms(now_ms(), tb, sizeof(tb)),
+	    a->chain);
+	if (append(a, line, (size_t)n, sizeof(line)) == -1)
+		return -1;
+	a->need_open = 0;
+	return 0;
 }
 
+/* gap_pending - the trail is missing something that no gap line names yet. */
 static int
-open_fd(struct audit *a, char *err, size_t errlen)
+gap_pending(const struct audit *a)
 {
-	int torn;
+	return a->lost > 0 || a->crash || a->torn_at >= 0;
+}
 
-	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+/*
+ * gap_line - name what the trail is missing: the decision lines not
+ * written, torn bytes cut off or kept.  Names prev, like an open line, so
+ * that it may start a file.  0, or -1 with errno.
+ */
+static int
+gap_line(struct audit *a)
+{
+	char line[1024], tb[32], t1[32], t2[32];
+	size_t len, cap = sizeof(line) - 80;	/* room for the chain */
+	int n;
+
+	n = snprintf(line, cap, "{\"v\":1,\"type\":\"gap\",\"t\":\"%s\","
+	    "\"prev\":\"%s\",\"lost\":%lu", time_format_ms(now_ms(), tb,
+	    sizeof(tb)), a->chain, a->lost);
+	len = (size_t)n;
+	if (a->lost > 0) {
+		len += (size_t)snprintf(line + len, cap - len, ",\"since\":\"%s\","
+		    "\"until\":\"%s\"", time_format_ms(a->lost_first, t1,
+		    sizeof(t1)), time_format_ms(a->lost_last, t2, sizeof(t2)));
+		if (field(line, cap, &len, "error", strerror(a->lost_errno)) == -1) {
+			errno = E2BIG;
+			return -1;
+		}
+	}
+	if (a->crash)
+		len += (size_t)snprintf(line + len, cap - len, ",\"crash\":true");
+	if (a->torn_at >= 0) {
+		len += (size_t)snprintf(line + len, cap - len, ",\"at\":%lld,"
+		    "\"removed\":%lld,\"kept\":%lld", (long long)a->torn_at,
+		    (long long)a->removed, (long long)a->kept);
+		if (a->kept > 0)
+			len += (size_t)snprintf(line + len, cap - len,
+			    ",\"kept_sha256\":\"%s\"", a->kept_sha);
+	}
+	if (append(a, line, len, sizeof(line)) == -1)
+		return -1;
+	a->lost = 0;
+	a->crash = 0;
+	a->torn_at = -1;
+	a->removed = a->kept = 0;
+	return 0;
+}
+
+/*
+ * prepare - before a decision line: repair a torn tail, name the gap, and
+ * start the file with its open line, each not done yet.  0, or -1 with
+ * errno.
+ */
+static int
+prepare(struct audit *a)
+{
+	if (a->broken && repair(a) == -1)
+		return -1;
+	if (gap_pending(a) && gap_line(a) == -1)
+		return -1;
+	if (a->need_open && open_line(a) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * open_fd - open the path, find the end of its last whole line, repair
+ * what follows it, then write the gap and open lines.  On a first open a
+ * failure closes the file; on a reopen the file stays open and what was
+ * not written comes before the next decision.  0, or -1 with err.
+ */
+static int
+open_fd(struct audit *a, int first, char *err, size_t errlen)
+{
+	struct stat st;
+	off_t good;
+	int e, cut;
+
+	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd == -1)
 		return util_fail(err, errlen, "audit log %s: %s", a->path,
 		    strerror(errno));
-	/* Read the tail through a second descriptor: ours is write-only. */
-	{
-		int rfd = open(a->path, O_RDONLY | O_CLOEXEC);
-
-		if (rfd == -1 || last_chain(rfd, a->chain, &torn) == -1) {
-			if (rfd != -1)
-				close(rfd);
+	if (fstat(a->fd, &st) == -1 ||
+	    tail_scan(a->fd, st.st_size, &good, &cut, a->chain) == -1) {
+		close(a->fd);
+		a->fd = -1;
+		return util_fail(err, errlen, "audit log %s: cannot read its "
+		    "last line", a->path);
+	}
+	a->end = good;
+	/* Torn bytes at open: a writer stopped mid-line. */
+	a->broken = a->crash = good < st.st_size;
+	a->no_cut = !cut;
+	a->need_open = 1;
+	if (prepare(a) == -1) {
+		e = errno;
+		if (first) {
 			close(a->fd);
 			a->fd = -1;
-			return util_fail(err, errlen, "audit log %s: cannot read its "
-			    "last line", a->path);
 		}
-		close(rfd);
-	}
-	if (torn && write(a->fd, "\n", 1) != 1) {
-		close(a->fd);
-		a->fd = -1;
-		return util_fail(err, errlen, "audit log %s: %s", a->path,
-		    strerror(errno));
-	}
-	if (open_line(a) == -1) {
-		close(a->fd);
-		a->fd = -1;
-		return util_fail(err, errlen, "audit log %s: %s", a->path,
-		    strerror(errno));
+		return util_fail(err, errlen, "audit log %s: %s%s", a->path,
+		    strerror(e), first ? "" : " (its first lines are written "
+		    "before the next decision)");
 	}
 	return 0;
 }
@@ -279,13 +510,14 @@ audit_open(struct audit **ap, const char *path, const unsigned char *key,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return util_fail(err, errlen, "out of memory");
 	pthread_mutex_init(&a->lock, NULL);
+	a->torn_at = -1;
 	util_strlcpy(a->path, path, sizeof(a->path));
 	memcpy(a->chain, GENESIS, AUDIT_HASH_HEX);
 	if (key != NULL)
 		memcpy(a->key, key, AUDIT_KEY_BYTES);
 	else
 		a->plain = 1;
-	if (open_fd(a, err, errlen) == -1) {
+	if (open_fd(a, 1, err, errlen) == -1) {
 		audit_close(a);
 		return -1;
 	}
@@ -299,9 +531,17 @@ audit_reopen(struct audit *a, char *err, size_t errlen)
 	int rc;
 
 	pthread_mutex_lock(&a->lock);
-	if (a->fd != -1)
+	if (a->fd != -1) {
+		/* Name a gap in the file it is in, if the disk lets us. */
+		if (a->broken || gap_pending(a))
+			(void)prepare(a);
 		close(a->fd);
-	rc = open_fd(a, err, errlen);
+	}
+	/* Torn bytes were the old file's; lost decisions are still lost. */
+	a->broken = a->crash = a->no_cut = 0;
+	a->torn_at = -1;
+	a->removed = a->kept = 0;
+	rc = open_fd(a, 0, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
@@ -377,74 +617,200 @@ build(const struct audit *a, const struct audit_entry *e, char *buf, size_t cap,
 	return rc;
 }
 
+/* note_lost - count a decision line not written, for the next gap line. */
+static void
+note_lost(struct audit *a, const struct audit_entry *e, int err)
+{
+	if (a->lost++ == 0 || e->time_ms < a->lost_first)
+		a->lost_first = e->time_ms;
+	if (a->lost == 1 || e->time_ms > a->lost_last)
+		a->lost_last = e->time_ms;
+	a->lost_errno = err;
+}
+
 int
 audit_write(struct audit *a, const struct audit_entry *e, size_t n)
 {
 	char line[AUDIT_LINE_MAX];
 	size_t len;
-	int rc = 0;
+	int rc = 0, saved = 0;
 
 	pthread_mutex_lock(&a->lock);
 	for (size_t i = 0; i < n; i++) {
-		if (a->fd == -1) {
+		if (a->fd == -1)
 			errno = EBADF;
-			rc = -1;
-			break;
-		}
-		if (build(a, &e[i], line, sizeof(line) - 80, &len) == -1) {
+		else if (prepare(a) == -1)
+			;	/* errno says why */
+		else if (build(a, &e[i], line, sizeof(line) - 80, &len) == -1)
 			errno = E2BIG;
-			rc = -1;
+		else if (append(a, line, len, sizeof(line)) == 0)
 			continue;
-		}
-		if (append(a, line, len, sizeof(line)) == -1)
-			rc = -1;
+		saved = errno;
+		note_lost(a, &e[i], saved);
+		rc = -1;
 	}
 	pthread_mutex_unlock(&a->lock);
+	if (rc == -1)
+		errno = saved;
 	return rc;
+}
+
+/* gap_num - the number after key (as "name":) in a gap line; 0 if none. */
+static unsigned long long
+gap_num(const char *line, size_t len, const char *key)
+{
+	const char *p = memmem(line, len, key, strlen(key));
+
+	return p == NULL ? 0 : strtoull(p + strlen(key), NULL, 10);
+}
+
+/* gap_str - the string after key (as "name":") in a gap line; "" if none. */
+static void
+gap_str(const char *line, size_t len, const char *key, char *out, size_t cap)
+{
+	const char *p = memmem(line, len, key, strlen(key)), *end = line + len;
+	size_t n = 0;
+
+	if (p != NULL)
+		for (p += strlen(key); p < end && *p != '"' && n + 1 < cap; p++)
+			out[n++] = *p;
+	out[n] = '\0';
+}
+
+/* gap_read - what a gap line (already checked by its chain) says. */
+static void
+gap_read(const char *line, size_t len, struct audit_gap *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->lost = (unsigned long)gap_num(line, len, "\"lost\":");
+	gap_str(line, len, "\"since\":\"", g->since, sizeof(g->since));
+	gap_str(line, len, "\"until\":\"", g->until, sizeof(g->until));
+	gap_str(line, len, "\"error\":\"", g->error, sizeof(g->error));
+	g->crash = memmem(line, len, "\"crash\":true", 12) != NULL;
+	g->torn = memmem(line, len, "\"at\":", 5) != NULL;
+	g->at = gap_num(line, len, "\"at\":");
+	g->removed = gap_num(line, len, "\"removed\":");
+	g->kept = gap_num(line, len, "\"kept\":");
 }
 
 int
 audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
-    unsigned long *nlines, unsigned long *bad, char *err, size_t errlen)
+    unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn, void *arg,
+    char *err, size_t errlen)
 {
-	char *line = NULL, next[AUDIT_HASH_HEX], openprev[AUDIT_HASH_HEX];
+	crypto_hash_sha256_state hs;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char *line = NULL, next[AUDIT_HASH_HEX], sha[AUDIT_HASH_HEX], want[96] = "";
+	unsigned long long off = 0, at, run_at = 0, run_bytes = 0;
+	unsigned long run = 0;		/* the first kept torn line, or 0 */
 	size_t cap = 0;
 	ssize_t n;
-	int is_open;
+	int kind, rc = -1;
 
 	*bad = 0;
 	*nlines = 0;
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		(*nlines)++;
+		at = off;
+		off += (unsigned long long)n;
 		if (n == 0 || line[n - 1] != '\n') {
 			*bad = *nlines;
-			free(line);
-			return util_fail(err, errlen, "line %lu: not a whole line (no "
-			    "newline)", *nlines);
+			util_fail(err, errlen, "line %lu (offset %llu): not a whole "
+			    "line (no newline): a write cut short, which the "
+			    "writer cuts off and names before its next line",
+			    *nlines, at);
+			goto out;
 		}
-		line[--n] = '\0';
-		if (n == 0) {
+		if (n == 1) {
 			*bad = *nlines;
-			free(line);
-			return util_fail(err, errlen, "line %lu: empty line", *nlines);
+			util_fail(err, errlen, "line %lu: empty line", *nlines);
+			goto out;
 		}
-		if (audit_chain_line(line, (size_t)n, *have_chain ? chain : NULL,
-		    next, &is_open, openprev) == -1) {
-			*bad = *nlines;
-			free(line);
-			if (!*have_chain)
-				return util_fail(err, errlen, "line %lu: the file does "
+		if (audit_chain_line(line, (size_t)n - 1, *have_chain ? chain :
+		    NULL, next, &kind, NULL) == -1) {
+			if (line[n - 2] == '~') {
+				/* Torn and kept: the next gap line must name it. */
+				if (run == 0) {
+					run = *nlines;
+					run_at = at;
+					run_bytes = 0;
+					crypto_hash_sha256_init(&hs);
+				}
+				crypto_hash_sha256_update(&hs,
+				    (unsigned char *)line, (size_t)n);
+				run_bytes += (unsigned long long)n;
+				continue;
+			}
+			*bad = run ? run : *nlines;
+			if (run)
+				util_fail(err, errlen, "line %lu (offset %llu): a "
+				    "torn line that no gap line names", run,
+				    run_at);
+			else if (!*have_chain)
+				util_fail(err, errlen, "line %lu: the file does "
 				    "not start with an \"open\" line, or it was "
 				    "changed", *nlines);
-			return util_fail(err, errlen, "line %lu: chain broken: this "
-			    "line was changed, or a line before it was removed, "
-			    "added or moved", *nlines);
+			else
+				util_fail(err, errlen, "line %lu: chain broken: "
+				    "this line was changed, or a line before it "
+				    "was removed, added or moved", *nlines);
+			goto out;
+		}
+		if (kind == AUDIT_LINE_GAP) {
+			struct audit_gap g;
+
+			gap_read(line, (size_t)n - 1, &g);
+			if (run) {
+				crypto_hash_sha256_final(&hs, h);
+				hex(h, sizeof(h), sha);
+				snprintf(want, sizeof(want), "\"kept_sha256\":\"%s\"",
+				    sha);
+			}
+			if (g.kept != run_bytes || (run && memmem(line,
+			    (size_t)n, want, strlen(want)) == NULL)) {
+				*bad = run ? run : *nlines;
+				if (run)
+					util_fail(err, errlen, "line %lu (offset "
+					    "%llu): the %llu torn bytes from here "
+					    "are not those the gap line %lu names: "
+					    "changed", run, run_at, run_bytes,
+					    *nlines);
+				else
+					util_fail(err, errlen, "line %lu: a gap line "
+					    "naming %llu torn bytes before it that "
+					    "are not there", *nlines, g.kept);
+				goto out;
+			}
+			g.line = *nlines;
+			g.offset = at;
+			g.torn_first = run;
+			g.torn_last = run ? *nlines - 1 : 0;
+			if (gapfn != NULL)
+				gapfn(arg, &g);
+			run = 0;
+			run_bytes = 0;
+		} else if (run) {
+			*bad = run;
+			util_fail(err, errlen, "line %lu (offset %llu): a torn line "
+			    "that no gap line names", run, run_at);
+			goto out;
 		}
 		memcpy(chain, next, AUDIT_HASH_HEX);
 		*have_chain = 1;
 	}
+	if (ferror(fp)) {
+		util_fail(err, errlen, "read error: %s", strerror(errno));
+		goto out;
+	}
+	if (run) {
+		*bad = run;
+		util_fail(err, errlen, "line %lu (offset %llu): torn lines at the "
+		    "end, which the writer names before its next line", run,
+		    run_at);
+		goto out;
+	}
+	rc = 0;
+out:
 	free(line);
-	if (ferror(fp))
-		return util_fail(err, errlen, "read error: %s", strerror(errno));
-	return 0;
+	return rc;
 }

@@ -24,24 +24,71 @@ audit_usage(struct ctl *c)
 	return CTL_ERR;
 }
 
+/* What verify says about the gaps of one file. */
+struct verify_gaps {
+	const char *path;
+	unsigned long n;
+};
+
+/* verify_gap - one line saying where a gap is and what it lacks. */
+static void
+verify_gap(void *arg, const struct audit_gap *g)
+{
+	struct verify_gaps *v = arg;
+	const char *sep = " ";
+
+	v->n++;
+	printf("%s: line %lu (offset %llu): gap:", v->path, g->line, g->offset);
+	if (g->lost > 0) {
+		printf("%s%lu decision line%s not written, %s to %s (%s)", sep,
+		    g->lost, g->lost == 1 ? "" : "s", g->since, g->until,
+		    g->error);
+		sep = "; ";
+	}
+	if (g->crash) {
+		printf("%sthe log ended in a torn line when it was opened (a "
+		    "writer stopped mid-line): decisions may be missing", sep);
+		sep = "; ";
+	}
+	if (g->removed > 0) {
+		printf("%s%llu torn byte%s at offset %llu cut off", sep,
+		    g->removed, g->removed == 1 ? "" : "s", g->at);
+		sep = "; ";
+	}
+	if (g->kept > 0) {
+		if (g->torn_first == g->torn_last)
+			printf("%storn line %lu", sep, g->torn_first);
+		else
+			printf("%storn lines %lu-%lu", sep, g->torn_first,
+			    g->torn_last);
+		printf(" (%llu bytes at offset %llu) kept, as the file could not "
+		    "be cut", g->kept, g->at);
+		sep = "; ";
+	}
+	if (sep[0] == ' ')
+		printf(" nothing named");
+	printf("\n");
+}
+
 /* verify: files oldest first; the chain runs across them. */
 static int
 audit_verify_cmd(struct ctl *c, int argc, char **argv)
 {
 	char chain[AUDIT_HASH_HEX], err[512];
-	unsigned long n, bad, total = 0;
+	unsigned long n, bad, total = 0, gaps = 0;
 	int have = 0;
 
 	if (argc < 1)
 		return audit_usage(c);
 	for (int i = 0; i < argc; i++) {
+		struct verify_gaps v = { argv[i], 0 };
 		FILE *fp = fopen(argv[i], "r");
 
 		if (fp == NULL) {
 			ctl_err(c, "audit verify: %s: %s", argv[i], strerror(errno));
 			return CTL_ERR;
 		}
-		if (audit_verify(fp, chain, &have, &n, &bad, err,
+		if (audit_verify(fp, chain, &have, &n, &bad, verify_gap, &v, err,
 		    sizeof(err)) == -1) {
 			fclose(fp);
 			printf("%s: BROKEN at %s\n", argv[i], err);
@@ -49,10 +96,18 @@ audit_verify_cmd(struct ctl *c, int argc, char **argv)
 		}
 		fclose(fp);
 		total += n;
-		printf("%s: %lu lines, chain intact\n", argv[i], n);
+		gaps += v.n;
+		if (v.n > 0)
+			printf("%s: %lu lines, chain intact, %lu gap%s named above\n",
+			    argv[i], n, v.n, v.n == 1 ? "" : "s");
+		else
+			printf("%s: %lu lines, chain intact\n", argv[i], n);
 	}
-	printf("verified %lu lines in %d file%s; chain head %s\n", total, argc,
-	    argc == 1 ? "" : "s", have ? chain : "(empty)");
+	printf("verified %lu lines in %d file%s", total, argc, argc == 1 ? "" :
+	    "s");
+	if (gaps > 0)
+		printf(" with %lu gap%s", gaps, gaps == 1 ? "" : "s");
+	printf("; chain head %s\n", have ? chain : "(empty)");
 	return CTL_OK;
 }
 

@@ -1648,9 +1648,21 @@ audit_load(struct rep *R, int file)
 				rc = 0;
 				break;
 			}
+			if (line[len - 1] == '~') {
+				/* Torn, kept where the file could not be cut. */
+				R->torn++;
+				ctl_err(R->c, "audit report: %s: line %lu: "
+				    "torn line ignored (audit verify checks it)",
+				    in->path, in->lines);
+				continue;
+			}
 			return fail(R, "%s: line %lu: malformed audit line: %s",
 			    in->path, in->lines, why);
 		}
+		if (f.type.n == 3 && memcmp(f.type.p, "gap", 3) == 0)
+			ctl_err(R->c, "audit report: %s: line %lu: a gap: "
+			    "decisions are missing here (audit verify says "
+			    "which)", in->path, in->lines);
 		if (audit_decision(R, &f, file, in->lines) == -1) {
 			char e2[512];
 
@@ -2628,7 +2640,7 @@ build(struct rep *R, struct out *o)
 	    0);
 	kv_add(o, "noqueue", "decisions before queueing (NOQUEUE)", C_INT,
 	    (int64_t)R->noqueue, 0);
-	kv_add(o, "torn_lines", "torn last lines ignored", C_INT,
+	kv_add(o, "torn_lines", "torn lines ignored", C_INT,
 	    (int64_t)R->torn, 0);
 	kv_add(o, "audit_first", "audit from", C_TIMEMS, R->audit_first,
 	    R->audit_first < 0);

@@ -179,6 +179,19 @@ write(W + "/clean.log", [o for o in lines(True) if o.get("type") == "open"
 write(W + "/torn.log", [o for o in lines(True) if o.get("type") == "open"
       or o.get("rcpt") == pseudo("hank@example.com")],
       torn='{"v":1,"t":"2026-11-24T00:00:00.000Z","qid":"4F0')
+# A torn line kept by a writer that could not cut it (append-only), and
+# the gap line that names it, then more decisions.
+hank = [o for o in lines(True) if o.get("type") == "open"
+        or o.get("rcpt") == pseudo("hank@example.com")]
+write(W + "/kept.log", hank[:1],
+      torn='{"v":1,"t":"2026-11-24T00:00:00.000Z","qid":"4F0~\n')
+with open(W + "/kept.log", "a") as f:
+    f.write('{"v":1,"type":"gap","t":"2026-11-24T00:00:01.000Z","prev":"'
+            + "0" * 64 + '","lost":1,"at":200,"removed":0,"kept":45,'
+            '"kept_sha256":"' + "0" * 64 + '","chain":"' + "0" * 64 + '"}\n')
+    for o in hank[1:]:
+        text = json.dumps(o, separators=(",", ":"))
+        f.write(text[:-1] + ',"chain":"' + "0" * 64 + '"}\n')
 # A malformed line in the middle.
 with open(W + "/bad.log", "w") as f:
     f.write(json.dumps(opened("2026-11-01T00:00:00.000Z")) + "\n")
@@ -536,6 +549,11 @@ t_err "escaped.log: line 1"
 # A torn last line is what a crash leaves: warned about, not an error.
 t_run 0 kctl --audit "$W/torn.log"
 t_err "torn.log: line 4: torn last line ignored"
+# A torn line kept before a gap line: skipped, and the gap pointed out.
+t_run 0 kctl --audit "$W/kept.log"
+t_err "kept.log: line 2: torn line ignored"
+t_err "kept.log: line 3: a gap: decisions are missing here"
+t_out "Summary"
 t_run 2 kctl --audit "$W/nonexistent.log"
 t_err "nonexistent.log"
 t_run 2 kctl --audit "$W/audit.log" --maillog "$W/nonexistent.maillog"
