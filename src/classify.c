@@ -80,7 +80,7 @@ classify_envelope(const struct classify_conf *cc, const struct classify_env *env
 	}
 }
 
-/* Trim spaces from both ends into out (v itself will do); 0, or -1 if too long. */
+/* trim - v without end spaces into out (or v itself); -1 if too long. */
 static int
 trim(const char *v, char *out, size_t outlen)
 {
@@ -110,7 +110,12 @@ classify_cfws(const char *v, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return -1;
-#define PUT(c)	do { if (n + 1 >= outlen) return -1; out[n++] = (c); } while (0)
+/* PUT - one octet more of out, or -1 from classify_cfws: it does not fit. */
+#define PUT(c)	do {						\
+		if (n + 1 >= outlen)				\
+			return -1;				\
+		out[n++] = (c);					\
+	} while (0)
 	for (; *v != '\0'; v++) {
 		char c = *v;
 
@@ -137,7 +142,8 @@ classify_cfws(const char *v, char *out, size_t outlen)
 			PUT(c);
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(') {
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		    c == '(') {
 			/* A comment separates words, as white space does. */
 			if (c == '(')
 				depth = 1;
@@ -210,7 +216,7 @@ classify_list_id(const char *value, char *out)
 
 	if (classify_cfws(value, buf, sizeof(buf)) == -1)
 		return -1;
-	/* "phrase <list.example.com>": the first '<' outside a quoted string. */
+	/* "phrase <list.example.com>": the first '<' outside quotes. */
 	for (p = buf; *p != '\0'; p++) {
 		if (inq && *p == '\\' && p[1] != '\0')
 			p++;
@@ -298,7 +304,7 @@ classify_headers(const struct classify_conf *cc, const struct classify_hdrs *h,
 		snprintf(r->why, sizeof(r->why), "List-Id%s",
 		    h->list_id_bad ? " (invalid list id)" : "");
 	} else if (h->precedence_bad) {
-		/* It may say bulk: bulk on no list, as for a list we cannot store. */
+		/* It may say bulk: bulk on no list, as a list we cannot store. */
 		util_strlcpy(r->why, "Precedence (unreadable)", sizeof(r->why));
 	} else if (h->precedence_bulk) {
 		util_strlcpy(r->list, cc->default_list, sizeof(r->list));

@@ -54,7 +54,7 @@ struct classify_hdrs {
 	int	list_hdr_bad;
 	int	nlist_hdr;		/* how many list headers (to strip) */
 	int	precedence_bulk;
-	int	precedence_bad;		/* a Precedence we could not read */
+	int	precedence_bad;	/* a Precedence we could not read */
 };
 
 struct classify_result {
