@@ -6,7 +6,10 @@
  * at RCPT time.  When no rule matches, the headers decide at the end of the
  * message: the configured list header, then List-Id, then Precedence.
  * A message that names a list we cannot represent gets the list "", which
- * no consent record has: it fails closed.
+ * no consent record has: it fails closed.  Every header value is read
+ * without its comments and folding (RFC 5322 CFWS), so "list (mailing
+ * list)" is a Precedence of list; one we cannot read at all fails closed
+ * the same way, whatever header it is.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,9 @@
 
 #include "core/classify.h"
 #include "util/util.h"
+
+/* Room for a header value once CFWS is gone: RFC 5322 lines hold 998. */
+#define HDR_VALUE_MAX	1024
 
 static int
 domain_matches(const char *rule, const char *domain)
@@ -74,46 +80,179 @@ classify_envelope(const struct classify_conf *cc, const struct classify_env *env
 	}
 }
 
-/* Trim blanks (and folding) from both ends into out; 0, or -1 if too long. */
+/* trim - v without end spaces into out (or v itself); -1 if too long. */
 static int
 trim(const char *v, char *out, size_t outlen)
 {
 	const char *e;
 	size_t n;
 
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+	while (*v == ' ')
 		v++;
 	e = v + strlen(v);
-	while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	    e[-1] == '\n'))
+	while (e > v && e[-1] == ' ')
 		e--;
 	n = (size_t)(e - v);
 	if (n >= outlen)
 		return -1;
-	memcpy(out, v, n);
+	memmove(out, v, n);
 	out[n] = '\0';
 	return 0;
 }
 
+/* classify_cfws - comments and folding out of a header value (classify.h). */
+int
+classify_cfws(const char *v, char *out, size_t outlen)
+{
+	size_t n = 0;
+	unsigned depth = 0;
+	int inq = 0, sep = 0;
+
+	if (outlen == 0)
+		return -1;
+/* PUT - one octet more of out, or -1 from classify_cfws: it does not fit. */
+#define PUT(c)	do {						\
+		if (n + 1 >= outlen)				\
+			return -1;				\
+		out[n++] = (c);					\
+	} while (0)
+	for (; *v != '\0'; v++) {
+		char c = *v;
+
+		if (depth > 0) {
+			if (c == '\\') {
+				if (*++v == '\0')
+					return -1;	/* a quoted pair */
+			} else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+			continue;
+		}
+		if (inq) {
+			if (c == '\r' || c == '\n')
+				continue;	/* unfolding */
+			if (c == '\\') {
+				if (v[1] == '\0')
+					return -1;
+				PUT(c);
+				c = *++v;
+			} else if (c == '"')
+				inq = 0;
+			PUT(c);
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		    c == '(') {
+			/* A comment separates words, as white space does. */
+			if (c == '(')
+				depth = 1;
+			sep = n > 0;
+			continue;
+		}
+		if (c == ')')
+			return -1;
+		if (sep)
+			PUT(' ');
+		sep = 0;
+		if (c == '"')
+			inq = 1;
+		PUT(c);
+	}
+#undef PUT
+	if (depth > 0 || inq)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* atext - 1 if c may be in an atom (RFC 5322 atext, and UTF-8 octets). */
+static int
+atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80 ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/*
+ * one_word - s (CFWS already stripped) as one atom or one quoted string,
+ * unquoted, into out; 0, or -1 if s is anything else or does not fit.
+ */
+static int
+one_word(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (*s == '"') {
+		for (s++; *s != '"'; s++) {
+			if (*s == '\\')
+				s++;
+			if (*s == '\0' || n + 1 >= outlen)
+				return -1;
+			out[n++] = *s;
+		}
+		if (s[1] != '\0')
+			return -1;
+	} else {
+		for (; *s != '\0'; s++) {
+			if (!atext((unsigned char)*s) || n + 1 >= outlen)
+				return -1;
+			out[n++] = *s;
+		}
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* classify_list_id - the list a List-Id names (classify.h). */
 int
 classify_list_id(const char *value, char *out)
 {
-	char buf[512], err[128];
-	const char *lt, *gt;
+	char buf[HDR_VALUE_MAX], id[HDR_VALUE_MAX], err[128];
+	const char *p, *gt;
+	size_t n;
+	int inq = 0;
 
-	/* "Description <list.example.com>": the id is inside the last <>. */
-	if ((lt = strrchr(value, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
-		size_t n = (size_t)(gt - lt - 1);
-
-		if (n >= sizeof(buf))
+	if (classify_cfws(value, buf, sizeof(buf)) == -1)
+		return -1;
+	/* "phrase <list.example.com>": the first '<' outside quotes. */
+	for (p = buf; *p != '\0'; p++) {
+		if (inq && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			inq = !inq;
+		else if (!inq && *p == '<')
+			break;
+	}
+	if (*p == '<') {
+		/* Only the id may follow the phrase: two ids name no list. */
+		if ((gt = strchr(p, '>')) == NULL || gt[1] != '\0')
 			return -1;
-		memcpy(buf, lt + 1, n);
-		buf[n] = '\0';
-	} else if (trim(value, buf, sizeof(buf)) == -1)
+		n = (size_t)(gt - p - 1);
+		memcpy(id, p + 1, n);
+		id[n] = '\0';
+	} else
+		memcpy(id, buf, strlen(buf) + 1);
+	if (trim(id, id, sizeof(id)) == -1 || strlen(id) > REC_LIST_MAX)
 		return -1;
-	if (trim(buf, buf, sizeof(buf)) == -1 || strlen(buf) > REC_LIST_MAX)
+	return record_list_norm(id, out, err, sizeof(err));
+}
+
+/*
+ * precedence - 1 if a Precedence value says bulk or list, 0 if it says
+ * something else (or nothing), -1 if it cannot be read: an unbalanced
+ * comment or quote, or more than one word ("bulk;", "bulk list").
+ */
+static int
+precedence(const char *value)
+{
+	char buf[HDR_VALUE_MAX], w[HDR_VALUE_MAX];
+
+	if (classify_cfws(value, buf, sizeof(buf)) == -1 ||
+	    one_word(buf, w, sizeof(w)) == -1)
 		return -1;
-	return record_list_norm(buf, out, err, sizeof(err));
+	return strcasecmp(w, "bulk") == 0 || strcasecmp(w, "list") == 0;
 }
 
 void
@@ -127,7 +266,7 @@ classify_header(const struct classify_conf *cc, struct classify_hdrs *h,
 		if (h->has_list_hdr)
 			return;		/* the first one counts */
 		h->has_list_hdr = 1;
-		if (trim(value, buf, sizeof(buf)) == -1 ||
+		if (classify_cfws(value, buf, sizeof(buf)) == -1 ||
 		    record_list_norm(buf, h->list_hdr, err, sizeof(err)) == -1)
 			h->list_hdr_bad = 1;
 	} else if (cc->use_list_id && strcasecmp(name, "List-Id") == 0) {
@@ -137,11 +276,14 @@ classify_header(const struct classify_conf *cc, struct classify_hdrs *h,
 		if (classify_list_id(value, h->list_id) == -1)
 			h->list_id_bad = 1;
 	} else if (cc->use_precedence && strcasecmp(name, "Precedence") == 0) {
-		char p[32];
-
-		if (trim(value, p, sizeof(p)) == 0 && (strcasecmp(p, "bulk") == 0 ||
-		    strcasecmp(p, "list") == 0))
+		switch (precedence(value)) {
+		case 1:
 			h->precedence_bulk = 1;
+			break;
+		case -1:
+			h->precedence_bad = 1;
+			break;
+		}
 	}
 }
 
@@ -161,6 +303,9 @@ classify_headers(const struct classify_conf *cc, const struct classify_hdrs *h,
 		    sizeof(r->list));
 		snprintf(r->why, sizeof(r->why), "List-Id%s",
 		    h->list_id_bad ? " (invalid list id)" : "");
+	} else if (h->precedence_bad) {
+		/* It may say bulk: bulk on no list, as a list we cannot store. */
+		util_strlcpy(r->why, "Precedence (unreadable)", sizeof(r->why));
 	} else if (h->precedence_bulk) {
 		util_strlcpy(r->list, cc->default_list, sizeof(r->list));
 		util_strlcpy(r->why, "Precedence", sizeof(r->why));

@@ -54,6 +54,7 @@ struct classify_hdrs {
 	int	list_hdr_bad;
 	int	nlist_hdr;		/* how many list headers (to strip) */
 	int	precedence_bulk;
+	int	precedence_bad;	/* a Precedence we could not read */
 };
 
 struct classify_result {
@@ -74,7 +75,22 @@ void	classify_header(const struct classify_conf *cc, struct classify_hdrs *h,
 void	classify_headers(const struct classify_conf *cc,
 	    const struct classify_hdrs *h, struct classify_result *r);
 
-/* classify_list_id - the list of a List-Id value (RFC 2919) into out; 0 / -1. */
+/*
+ * classify_list_id - the list of a List-Id value (RFC 2919: an optional
+ * phrase, then "<list-id>"; a bare id is taken too) into out, at least
+ * REC_LIST_MAX + 1 octets.  Returns 0, or -1 if the value names no list
+ * we can store (unreadable, two ids, a bad or long name).
+ */
 int	classify_list_id(const char *value, char *out);
+
+/*
+ * classify_cfws - a header value without its RFC 5322 CFWS, into out
+ * (outlen octets): every comment (nested, with quoted pairs) and every run
+ * of white space or folding becomes one space between words and nothing
+ * at either end; quoted strings are kept as they are, quotes included.
+ * Returns 0, or -1 for an unbalanced comment, an unterminated quoted
+ * string, or a result that does not fit.
+ */
+int	classify_cfws(const char *value, char *out, size_t outlen);
 
 #endif

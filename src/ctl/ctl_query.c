@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "util/csv.h"
 #include "util/util.h"
 
 static void
@@ -298,36 +299,22 @@ ctl_check(struct ctl *c, int argc, char **argv)
 }
 
 /* export: CSV that the generic import reads back, or JSON lines. */
-static void
-csv_field(const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
 
+/* csv_row - one export row; import undoes its formula guard. */
 static void
 csv_row(const char *key, const char *list, const char *status, int64_t t,
     int known, int source, const char *ip, const char *note)
 {
 	char tb[32];
+	const char *cell[] = { key, list, status,
+	    known ? time_format(t, tb, sizeof(tb)) : "",
+	    record_source_name(source), ip, note };
 
-	csv_field(key);
-	putchar(',');
-	csv_field(list);
-	printf(",%s,%s,%s,", status, known ? time_format(t, tb, sizeof(tb)) : "",
-	    record_source_name(source));
-	csv_field(ip);
-	putchar(',');
-	csv_field(note);
+	for (size_t i = 0; i < sizeof(cell) / sizeof(cell[0]); i++) {
+		if (i > 0)
+			putchar(',');
+		csv_put_cell(stdout, cell[i], strlen(cell[i]), 0);
+	}
 	putchar('\n');
 }
 

@@ -462,11 +462,20 @@ fail:
 
 /* --- one row ------------------------------------------------------------ */
 
-/* cell - the trimmed value of column k in this row, "" if there is none. */
+/*
+ * cell - the trimmed value of column k in this row, "" if there is none.
+ * In the generic CSV, without the '\'' that export puts before a formula
+ * (csv_unguard), so that export and import give back the same store.
+ */
 static const char *
 cell(const struct import *im, char **f, int k)
 {
-	return im->col[k] == -1 ? "" : trim(f[im->col[k]]);
+	const char *s;
+
+	if (im->col[k] == -1)
+		return "";
+	s = trim(f[im->col[k]]);
+	return im->format == IMPORT_CSV ? csv_unguard(s) : s;
 }
 
 /* get_time - 1 and *t if s is a time, 0 if empty, -1 (why) otherwise. */

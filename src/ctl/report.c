@@ -36,6 +36,7 @@
 #include "core/audit.h"
 #include "ctl/ctl.h"
 #include "ctl/report.h"
+#include "util/csv.h"
 #include "util/util.h"
 
 #define ARENA_CHUNK	(8u << 20)
@@ -3039,41 +3040,9 @@ write_json(FILE *fp, const struct out *o)
 /*
  * CSV (RFC 4180): one section per table, each with its own header row;
  * every row starts with its section name; sections are separated by an
- * empty line.  A text cell that a spreadsheet would run as a formula
- * (= + - @ first) is prefixed with a quote.
+ * empty line.  Text cells go through csv_put_cell: formulas guarded,
+ * controls and broken UTF-8 escaped.
  */
-static void
-csv_put(FILE *fp, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int valid = util_utf8_valid(s, n), quote = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	if (n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
-	    s[0] == '@' || s[0] == '\t'))
-		quote = 2;
-	if (quote)
-		fputc('"', fp);
-	if (quote == 2)
-		fputc('\'', fp);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"')
-			fputs("\"\"", fp);
-		else if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||
-		    c == 0x7f || (c >= 0x80 && !valid)) {
-			fputs("\\x", fp);
-			fputc(hex[c >> 4], fp);
-			fputc(hex[c & 15], fp);
-		} else
-			fputc(c, fp);
-	}
-	if (quote)
-		fputc('"', fp);
-}
 
 /* csv_cell - a cell as a CSV field; null is empty. */
 static void
@@ -3085,7 +3054,7 @@ csv_cell(FILE *fp, const struct col *col, const struct cell *c)
 		return;
 	switch (col->type) {
 	case C_STR:
-		csv_put(fp, c->s, c->n);
+		csv_put_cell(fp, c->s, c->n, CSV_PUT_ESCAPE);
 		break;
 	case C_INT:
 	case C_DUR:

@@ -239,4 +239,61 @@ t_run 0 "$CTL" -c "$C" -s "$W/store3" import "$W/e1.csv"
 "$CTL" -c "$C" -s "$W/store3" export >"$W/e2.csv"
 if cmp -s "$W/e1.csv" "$W/e2.csv"; then t_ok; else t_fail "export/import round trip differs"; diff "$W/e1.csv" "$W/e2.csv" | head >&2; fi
 
+# --- export guards spreadsheet formulas (OWASP CSV injection); import undoes it
+S4="$W/store4"
+ctl4() { "$CTL" -c "$C" -s "$S4" "$@"; }
+ctl4 init >/dev/null
+TAB=$(printf '\t')
+cat >"$W/formulas.csv" <<EOT
+email,list,status,timestamp,source,ip,note
+f1@example.com,news,subscribed,2024-03-01T00:00:00Z,form,192.0.2.7,"=HYPERLINK(""http://x/"",""y"")"
+f2@example.com,news,subscribed,2024-03-01T00:00:00Z,form,,@SUM(1+1)
+f3@example.com,news,subscribed,2024-03-01T00:00:00Z,form,,+1
+f4@example.com,news,subscribed,2024-03-01T00:00:00Z,form,,-2
+f5@example.com,news,subscribed,2024-03-01T00:00:00Z,form,,"${TAB}=1+1"
+f6@example.com,news,subscribed,2024-03-01T00:00:00Z,form,,'=guarded by a spreadsheet
+-f7@example.com,-minus,subscribed,2024-03-01T00:00:00Z,form,,plain
+EOT
+t_run 0 ctl4 import "$W/formulas.csv"
+t_run 0 ctl4 subscribe f8@example.com --list news --note "=cmd|' /C calc'!A0" --at 2024-03-01T00:00:00Z
+t_run 0 ctl4 subscribe f9@example.com --list news --note "'=quoted in the store" --at 2024-03-01T00:00:00Z
+t_run 0 ctl4 show f1@example.com
+t_out 'note==HYPERLINK("http://x/","y")'
+# A file's "'=" is read as a spreadsheet shows it; the tab is trimmed.
+t_run 0 ctl4 show f6@example.com
+t_out "note==guarded by a spreadsheet"
+t_run 0 ctl4 show f5@example.com
+t_out "note==1+1"
+t_run 0 ctl4 export
+Q="'"
+t_out "f1@example.com,news,subscribed,2024-03-01T00:00:00Z,form,192.0.2.7,\"$Q=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\""
+t_out ",\"$Q@SUM(1+1)\""
+t_out ",\"$Q+1\""
+t_out ",\"$Q-2\""
+t_out ",\"$Q=1+1\""
+t_out ",\"$Q=guarded by a spreadsheet\""
+t_out "\"$Q-f7@example.com\",\"$Q-minus\",subscribed,"
+t_out ",\"$Q=cmd|$Q /C calc$Q!A0\""
+t_out ",\"$Q$Q=quoted in the store\""
+# No cell, as a spreadsheet reads it, starts a formula.
+python3 -c '
+import csv, sys
+for row in csv.reader(open(sys.argv[1], newline="")):
+    for cell in row:
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (cell, row)
+' "$T_OUT" && t_ok || t_fail "export: a cell starts a formula"
+cp "$T_OUT" "$W/f1.csv"
+# export | import into a fresh store | export: the same bytes, the same notes.
+"$CTL" -c "$C" -s "$W/store5" init >/dev/null
+t_run 0 "$CTL" -c "$C" -s "$W/store5" import "$W/f1.csv"
+t_out "9 rows, 9 addresses changed"
+t_run 0 "$CTL" -c "$C" -s "$W/store5" export
+if cmp -s "$W/f1.csv" "$T_OUT"; then t_ok; else t_fail "guarded export/import round trip differs"; diff "$W/f1.csv" "$T_OUT" | head >&2; fi
+t_run 0 "$CTL" -c "$C" -s "$W/store5" show f2@example.com
+t_out "note=@SUM(1+1)"
+t_run 0 "$CTL" -c "$C" -s "$W/store5" show f9@example.com
+t_out "note='=quoted in the store"
+t_run 0 "$CTL" -c "$C" -s "$W/store5" show -- -f7@example.com
+t_out "list -minus: subscribed"
+
 t_done

@@ -5,7 +5,9 @@
  * moves on), an error always says why, and a FILE reader gives exactly
  * what a memory reader gives.  Through import_open/import_next in every
  * format: a row has a key, at most IMPORT_CHANGES_MAX changes in time
- * order with valid enums, and a bad row's message names its line.
+ * order with valid enums, and a bad row's message names its line.  The
+ * input as one cell through csv_put_cell reads back, unguarded, as itself,
+ * and never as a cell that starts a formula.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -175,9 +177,45 @@ check_import(const uint8_t *data, size_t size, int format)
 	fclose(fp);
 }
 
+/* check_write - data as one cell, written and read back. */
+static void
+check_write(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	char *buf = NULL, **f;
+	size_t len = 0, n;
+	unsigned long line;
+	struct csv *c;
+	FILE *fp;
+
+	/* What a reader can hand out: UTF-8 without NUL, within bounds. */
+	if (size > CSV_FIELD_MAX || memchr(s, '\0', size) != NULL ||
+	    !util_utf8_valid(s, size))
+		return;
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return;
+	fputs("x,", fp);	/* never a blank row, never a BOM first */
+	if (csv_put_cell(fp, s, size, 0) != 0)
+		abort();
+	fputs("\r\n", fp);
+	if (fclose(fp) != 0)
+		abort();
+	if ((c = csv_open_mem(buf, len)) == NULL)
+		abort();
+	if (csv_next(c, &f, &n, &line, NULL, 0) != 1 || n != 2 ||
+	    strlen(csv_unguard(f[1])) != size ||
+	    memcmp(csv_unguard(f[1]), s, size) != 0 ||
+	    (f[1][0] != '\0' && strchr("=+-@\t\r", f[1][0]) != NULL) ||
+	    csv_next(c, &f, &n, &line, NULL, 0) != 0)
+		abort();
+	csv_free(c);
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_write(data, size);
 	check_csv(data, size, ',');
 	check_csv(data, size, CSV_DELIM_AUTO);
 	check_import(data, size, IMPORT_AUTO);

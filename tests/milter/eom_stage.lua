@@ -154,6 +154,46 @@ T.main(function()
 		    "550 5.7.1 on the default list")
 	end)
 
+	-- Header values are read without their comments (RFC 5322 CFWS).
+	T.case("Precedence: list (mailing list)", function(conn)
+		send(conn, "E13b", { "<no@example.net>", "<yes@example.net>" },
+		    { { "Precedence", "list (mailing list)" } })
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<no@example.net>", true, "never opted in: ")
+		T.deleted(conn, "<yes@example.net>", false, "on the default list: ")
+		T.log_has("E13b: list=default rcpt=<no@example.net> verdict=deny " ..
+		    "reason=no_consent action=reject stage=eom outcome=removed")
+	end)
+
+	T.case("Precedence: (comment) bulk, folded", function(conn)
+		send(conn, "E13c", { "<no@example.net>" },
+		    { { "Precedence", "(weekly\r\n\t digest) bulk" } })
+		T.reply(conn, SMFIR_REPLYCODE, "end of message")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "No recipient may receive bulk mail on list default (no_consent)"),
+		    "550 5.7.1 on the default list")
+	end)
+
+	T.case("an unreadable Precedence fails closed", function(conn)
+		send(conn, "E13d", { "<yes@example.net>", "<no@example.net>" },
+		    { { "Precedence", "bulk (unbalanced" } })
+		T.reply(conn, SMFIR_REPLYCODE, "end of message")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "No recipient may receive bulk mail on list (invalid) (unknown_list)"),
+		    "550 5.7.1, bulk on no list")
+		T.log_has("E13d: list=- rcpt=<yes@example.net> verdict=deny " ..
+		    "reason=unknown_list")
+	end)
+
+	T.case("List-Id: the id outside comments and quotes", function(conn)
+		send(conn, "E13e", { "<yes@example.net>", "<no@example.net>" },
+		    { { "List-Id", '"News <list>" <news.example.com> (was <evil.example>)' } })
+		T.accepted(conn, "end of message")
+		T.deleted(conn, "<yes@example.net>", false, "on news.example.com: ")
+		T.deleted(conn, "<no@example.net>", true)
+		T.log_has("E13e: list=news.example.com rcpt=<yes@example.net> verdict=allow")
+	end)
+
 	T.case("the list header wins over List-Id and Precedence", function(conn)
 		send(conn, "E14", { "<conf@example.net>", "<fan@example.net>" },
 		    { { "Precedence", "bulk" }, { "List-Id", "<news.example.com>" },

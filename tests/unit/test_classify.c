@@ -1,7 +1,8 @@
 /*
  * test_classify.c - envelope rules (first match, every field, domains with
  * and without the leading dot) and the headers (list header, List-Id,
- * Precedence, invalid names failing closed).
+ * Precedence, invalid names failing closed), read without their comments
+ * and folding (RFC 5322 CFWS).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +113,131 @@ test_headers(void **state)
 }
 
 static void
+cfws(const char *in, const char *want)
+{
+	char out[64];
+
+	if (want == NULL) {
+		assert_int_equal(classify_cfws(in, out, sizeof(out)), -1);
+		return;
+	}
+	assert_int_equal(classify_cfws(in, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+static void
+test_cfws(void **state)
+{
+	char small[5];
+
+	(void)state;
+	cfws("", "");
+	cfws(" \t\r\n ", "");
+	cfws("(only a comment)", "");
+	cfws("list (mailing list)", "list");
+	cfws("a(x)b", "a b");
+	cfws("  a \r\n\t b  ", "a b");
+	cfws("a (x (y) \\( z) b", "a b");
+	cfws("\"q (not a comment)\" (a comment)", "\"q (not a comment)\"");
+	cfws("\"a\\\"(b\" c", "\"a\\\"(b\" c");
+	cfws("\"fol\r\n ded\"", "\"fol ded\"");
+	cfws("(\"a quote in a comment) x", "x");
+	cfws("a (unbalanced", NULL);
+	cfws("a (b (c)", NULL);
+	cfws("a)", NULL);
+	cfws("(a \\", NULL);
+	cfws("\"unterminated", NULL);
+	cfws("\"a\\", NULL);
+	/* The result must fit, NUL included. */
+	assert_int_equal(classify_cfws("abcd", small, sizeof(small)), 0);
+	assert_string_equal(small, "abcd");
+	assert_int_equal(classify_cfws("abcde", small, sizeof(small)), -1);
+	assert_int_equal(classify_cfws("(long comment) abcd (more)", small,
+	    sizeof(small)), 0);
+	assert_int_equal(classify_cfws("", small, 0), -1);
+}
+
+/* Comments and folding (RFC 5322 CFWS) hide no bulk marker. */
+static void
+test_headers_cfws(void **state)
+{
+	(void)state;
+	hdrs((const char *[]){ "Precedence", "list (mailing list)", NULL },
+	    CLASS_BULK, "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "(x) bulk", NULL }, CLASS_BULK,
+	    "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "bulk(x)", NULL }, CLASS_BULK,
+	    "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "\r\n\tlist\r\n (mailing\r\n\t list)\r\n",
+	    NULL }, CLASS_BULK, "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "bulk (a (nested) comment)", NULL },
+	    CLASS_BULK, "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "bulk (quoted \\) pair)", NULL },
+	    CLASS_BULK, "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "\"BULK\"", NULL }, CLASS_BULK,
+	    "default", "Precedence");
+	hdrs((const char *[]){ "Precedence", "\"b\\ulk\" (quoted pair)", NULL },
+	    CLASS_BULK, "default", "Precedence");
+	/* Still not bulk: junk, another word, a comment alone, a quoted phrase. */
+	hdrs((const char *[]){ "Precedence", "junk (auto reply)", NULL },
+	    CLASS_TRANSACTIONAL, "", NULL);
+	hdrs((const char *[]){ "Precedence", "first-class", NULL },
+	    CLASS_TRANSACTIONAL, "", NULL);
+	hdrs((const char *[]){ "Precedence", " (bulk) ", NULL },
+	    CLASS_TRANSACTIONAL, "", NULL);
+	hdrs((const char *[]){ "Precedence", "\"bulk (not a comment)\"", NULL },
+	    CLASS_TRANSACTIONAL, "", NULL);
+	/* Unreadable, it may say bulk: bulk on no list. */
+	hdrs((const char *[]){ "Precedence", "bulk (unbalanced", NULL },
+	    CLASS_BULK, "", "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "(bulk", NULL }, CLASS_BULK, "",
+	    "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "bulk)", NULL }, CLASS_BULK, "",
+	    "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "bulk (a (b)", NULL }, CLASS_BULK,
+	    "", "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "\"bulk", NULL }, CLASS_BULK, "",
+	    "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "bulk;", NULL }, CLASS_BULK, "",
+	    "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "junk bulk", NULL }, CLASS_BULK, "",
+	    "Precedence (unreadable)");
+	hdrs((const char *[]){ "Precedence", "bulk", "Precedence", "(x", NULL },
+	    CLASS_BULK, "", "Precedence (unreadable)");
+
+	/* List-Id: the <id> outside comments and quoted strings. */
+	hdrs((const char *[]){ "List-Id", "\"My <list>\" <news.example.com> "
+	    "(was <evil.example>)", NULL }, CLASS_BULK, "news.example.com",
+	    "List-Id");
+	hdrs((const char *[]){ "List-Id", "(comment <evil.example>) \"My <list>\" "
+	    "<news.example.com>", NULL }, CLASS_BULK, "news.example.com", NULL);
+	hdrs((const char *[]){ "List-Id", "\"Deals (50% off\" <deals.example.com> "
+	    "(see <evil.example>)", NULL }, CLASS_BULK, "deals.example.com", NULL);
+	hdrs((const char *[]){ "List-Id", "Our\r\n news (weekly)\r\n\t"
+	    "<News.Example.COM>\r\n (was\r\n <old.example>)", NULL }, CLASS_BULK,
+	    "news.example.com", NULL);
+	hdrs((const char *[]){ "List-Id", "news.example.com (bare, RFC 2919 "
+	    "wants <>)", NULL }, CLASS_BULK, "news.example.com", NULL);
+	/* An id we cannot be sure of names no list. */
+	hdrs((const char *[]){ "List-Id", "(x <news.example.com>", NULL },
+	    CLASS_BULK, "", "List-Id (invalid list id)");
+	hdrs((const char *[]){ "List-Id", "<news.example.com> \"<evil.example>\"",
+	    NULL }, CLASS_BULK, "", "List-Id (invalid list id)");
+	hdrs((const char *[]){ "List-Id", "<a.example> <b.example>", NULL },
+	    CLASS_BULK, "", "List-Id (invalid list id)");
+
+	/* The list header. */
+	hdrs((const char *[]){ "X-Consent-List", "news (weekly)", NULL },
+	    CLASS_BULK, "news", "X-Consent-List");
+	hdrs((const char *[]){ "X-Consent-List", "(x)\r\n\tPromo", NULL },
+	    CLASS_BULK, "promo", NULL);
+	hdrs((const char *[]){ "X-Consent-List", "news (weekly", NULL },
+	    CLASS_BULK, "", "X-Consent-List (invalid list name)");
+	hdrs((const char *[]){ "X-Consent-List", "\"news (x)\"", NULL },
+	    CLASS_BULK, "", "X-Consent-List (invalid list name)");
+}
+
+static void
 test_header_count(void **state)
 {
 	struct classify_hdrs ch;
@@ -130,6 +256,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_cfws),
+		cmocka_unit_test(test_headers_cfws),
 		cmocka_unit_test(test_header_count),
 	};
 

@@ -3,6 +3,8 @@
  * delimiters given and guessed, every malformed row refused with the line
  * it starts on and the reader going on after it, the bounds, and a file
  * read in chunks giving exactly what the same bytes give from memory.
+ * The cell writer: quoting, the formula guard, escapes for reports, and
+ * every cell read back through csv_unguard as it was written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -500,6 +502,127 @@ test_fields_stable(void **state)
 	csv_free(c);
 }
 
+/* put - csv_put_cell(s, n, flags) as a string, into buf. */
+static const char *
+put(const char *s, size_t n, int flags, char *buf, size_t len)
+{
+	FILE *fp;
+
+	memset(buf, 0, len);	/* fmemopen writes no NUL for an empty cell */
+	assert_non_null(fp = fmemopen(buf, len, "w"));
+	assert_int_equal(csv_put_cell(fp, s, n, flags), 0);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+static void
+cell_is(const char *s, const char *want)
+{
+	char buf[256];
+
+	assert_string_equal(put(s, strlen(s), 0, buf, sizeof(buf)), want);
+}
+
+static void
+test_put_cell(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	cell_is("", "");
+	cell_is("plain text", "plain text");
+	cell_is("a,b", "\"a,b\"");
+	cell_is("say \"hi\"", "\"say \"\"hi\"\"\"");
+	cell_is("two\nlines", "\"two\nlines\"");
+	cell_is("cr\r", "\"cr\r\"");
+	cell_is("in\tside", "in\tside");
+	cell_is("x=1+1", "x=1+1");
+	/* What a spreadsheet would run gets a quote in front (OWASP). */
+	cell_is("=HYPERLINK(\"http://x/\",\"y\")",
+	    "\"'=HYPERLINK(\"\"http://x/\"\",\"\"y\"\")\"");
+	cell_is("@SUM(1+1)", "\"'@SUM(1+1)\"");
+	cell_is("+1", "\"'+1\"");
+	cell_is("-2", "\"'-2\"");
+	cell_is("\tx", "\"'\tx\"");
+	cell_is("\rx", "\"'\rx\"");
+	cell_is("=", "\"'=\"");
+	/* So does one that looks guarded already, to read back as it was. */
+	cell_is("'=x", "\"''=x\"");
+	cell_is("''-x", "\"'''-x\"");
+	cell_is("'x", "'x");
+	cell_is("'", "'");
+	cell_is(" =x", " =x");
+	/* Only with CSV_PUT_ESCAPE: controls, DEL and broken UTF-8 as \xHH. */
+	assert_string_equal(put("a\001b\177\n", 5, CSV_PUT_ESCAPE, buf,
+	    sizeof(buf)), "\"a\\x01b\\x7f\n\"");
+	assert_string_equal(put("\0=", 2, CSV_PUT_ESCAPE, buf, sizeof(buf)),
+	    "\\x00=");
+	assert_string_equal(put("caf\xc3\xa9", 5, CSV_PUT_ESCAPE, buf,
+	    sizeof(buf)), "caf\xc3\xa9");
+	assert_string_equal(put("caf\xe9", 4, CSV_PUT_ESCAPE, buf, sizeof(buf)),
+	    "caf\\xe9");
+	assert_string_equal(put("a\001\xe9", 3, 0, buf, sizeof(buf)),
+	    "a\001\xe9");
+}
+
+static void
+test_unguard(void **state)
+{
+	(void)state;
+	assert_string_equal(csv_unguard("'=x"), "=x");
+	assert_string_equal(csv_unguard("'+1"), "+1");
+	assert_string_equal(csv_unguard("'-2"), "-2");
+	assert_string_equal(csv_unguard("'@x"), "@x");
+	assert_string_equal(csv_unguard("'\tx"), "\tx");
+	assert_string_equal(csv_unguard("'\rx"), "\rx");
+	assert_string_equal(csv_unguard("''=x"), "'=x");
+	/* Anything else is text as it is. */
+	assert_string_equal(csv_unguard("'x'"), "'x'");
+	assert_string_equal(csv_unguard("'"), "'");
+	assert_string_equal(csv_unguard("''"), "''");
+	assert_string_equal(csv_unguard("=x"), "=x");
+	assert_string_equal(csv_unguard("' =x"), "' =x");
+	assert_string_equal(csv_unguard(""), "");
+}
+
+/* Written with csv_put_cell, read with csv_next, unguarded: the same text. */
+static void
+test_put_read_back(void **state)
+{
+	static const char *cells[] = {
+		"", "plain", "a,b", "q\"q", "\"", "l\nf", "c\r\nr", "\r", "\t",
+		"=1+1", "+", "-2", "@", "'", "'=", "''+x", "'x", "=\"a,\nb\"",
+		" lead", "trail ", "caf\xc3\xa9", "; semi",
+	};
+	char buf[4096], **f;
+	size_t n, ncells = sizeof(cells) / sizeof(cells[0]);
+	unsigned long line;
+	struct csv *c;
+	FILE *fp;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_non_null(fp = fmemopen(buf, sizeof(buf), "w"));
+	/* One cell per row after a fixed one: no row is blank. */
+	for (size_t i = 0; i < ncells; i++) {
+		fputs("x,", fp);
+		assert_int_equal(csv_put_cell(fp, cells[i], strlen(cells[i]), 0),
+		    0);
+		fputs("\r\n", fp);
+	}
+	assert_int_equal(fclose(fp), 0);
+	c = mem(buf);
+	for (size_t i = 0; i < ncells; i++) {
+		assert_int_equal(csv_next(c, &f, &n, &line, NULL, 0), 1);
+		assert_int_equal(n, 2);
+		assert_string_equal(csv_unguard(f[1]), cells[i]);
+		/* What a spreadsheet sees never starts a formula. */
+		assert_true(f[1][0] == '\0' || strchr("=+-@\t\r", f[1][0]) == NULL);
+	}
+	assert_int_equal(csv_next(c, &f, &n, &line, NULL, 0), 0);
+	csv_free(c);
+}
+
 int
 main(void)
 {
@@ -514,6 +637,9 @@ main(void)
 		cmocka_unit_test(test_file_equals_mem),
 		cmocka_unit_test(test_read_error),
 		cmocka_unit_test(test_fields_stable),
+		cmocka_unit_test(test_put_cell),
+		cmocka_unit_test(test_unguard),
+		cmocka_unit_test(test_put_read_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * exactly the changes expected, oldest first; header and row errors name
  * the line and the reason; rows without times are flagged so that the
  * store's merge makes a re-import change nothing; an unsubscribed or
- * cleaned file never leaves anyone subscribed.
+ * cleaned file never leaves anyone subscribed; the generic CSV reads
+ * back export's formula guard.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -609,6 +610,47 @@ test_rows_misc(void **state)
 	fclose(fp);
 }
 
+/* Only the generic CSV drops the quote export puts before a formula. */
+static void
+test_formula_guard(void **state)
+{
+	struct import_opts o = opts(IMPORT_AUTO, NULL);
+	FILE *fp = str_open("email,list,status,note\n"
+	    "\"'=a@example.com\",\"'-news\",subscribed,\"'=HYPERLINK(\"\"x\"\")\"\n"
+	    "b@example.com,news,subscribed,'@SUM(1+1)\n"
+	    "c@example.com,news,subscribed,''+1\n"
+	    "d@example.com,news,subscribed,'quoted'\n"
+	    "e@example.com,news,subscribed,' -2\n");
+	struct import *im = must_open(fp, &o);
+	struct import_row r;
+
+	(void)state;
+	next_ok(im, &r, 2, "=a@example.com", 1);
+	assert_string_equal(r.list, "-news");
+	assert_string_equal(r.ch[0].ev.note, "=HYPERLINK(\"x\")");
+	next_ok(im, &r, 3, "b@example.com", 1);
+	assert_string_equal(r.ch[0].ev.note, "@SUM(1+1)");
+	next_ok(im, &r, 4, "c@example.com", 1);
+	assert_string_equal(r.ch[0].ev.note, "'+1");
+	next_ok(im, &r, 5, "d@example.com", 1);
+	assert_string_equal(r.ch[0].ev.note, "'quoted'");
+	next_ok(im, &r, 6, "e@example.com", 1);
+	assert_string_equal(r.ch[0].ev.note, "' -2");
+	next_end(im);
+	import_free(im);
+	fclose(fp);
+
+	/* Mailchimp's cells are its own: a leading quote stays. */
+	fp = str_open("Email Address,OPTIN_TIME,LEID\n"
+	    "a@example.com,2024-01-01 00:00:00,'=1\n");
+	im = must_open(fp, &o);
+	next_ok(im, &r, 2, "a@example.com", 1);
+	assert_string_equal(r.ch[0].ev.note, "mailchimp LEID '=1");
+	next_end(im);
+	import_free(im);
+	fclose(fp);
+}
+
 /* A read error part way is -2, once the rows before it are out. */
 static ssize_t
 failing_read(void *cookie, char *buf, size_t size)
@@ -749,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_forced_format),
 		cmocka_unit_test(test_rows_misc),
+		cmocka_unit_test(test_formula_guard),
 		cmocka_unit_test(test_read_error),
 		cmocka_unit_test(test_through_merge),
 	};
