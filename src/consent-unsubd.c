@@ -72,6 +72,7 @@ struct snap {
 struct conn {
 	int	method;			/* enum unsubd_method */
 	unsigned nheaders;
+	int	framing;		/* unsubd_framing_status */
 	int	over;			/* the body is past the limit */
 	int	answered;
 	size_t	len;
@@ -264,6 +265,16 @@ xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* framing_field - one header field for unsubd_framing_add. */
+static enum MHD_Result
+framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	unsubd_framing_add(cls, key, value);
+	return MHD_YES;
+}
+
 /* content_length_over - 1 if a Content-Length says more than we read. */
 static int
 content_length_over(const char *v)
@@ -322,6 +333,11 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		log_info("refused a POST without List-Unsubscribe=One-Click "
 		    "(ip %s)", ip[0] ? ip : "unknown");
 		break;
+	case UNSUBD_P_FRAMING:
+		log_info("refused with %d a request whose length is not sure: "
+		    "Content-Length fields that differ, or Transfer-Encoding "
+		    "(ip %s)", r->status, ip[0] ? ip : "unknown");
+		break;
 	default:
 		/* A token lets anyone unsubscribe its recipient: not logged. */
 		log_debug("%d for %s %s (ip %s)", r->status,
@@ -370,6 +386,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	req.bodylen = c->len;
 	req.nheaders = c->nheaders;
 	req.body_over = c->over;
+	req.framing = c->framing;
 	rec.ip = ip;
 	rec.now = (int64_t)time(NULL);
 	env.ring = &s->ring;
@@ -423,10 +440,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct conn *c = *con_cls;
+	struct unsubd_framing fr;
 	const char *cl;
 
 	(void)cls;
-	(void)version;
 	if (c == NULL) {
 		/* The headers are in; the body, if any, comes next. */
 		if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -435,6 +452,18 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		c->method = unsubd_method(method);
 		c->nheaders = (unsigned)MHD_get_connection_values(mc,
 		    MHD_HEADER_KIND, NULL, NULL);
+		/*
+		 * MHD reads the first Content-Length, and a body of unknown
+		 * length to the end for a coding it does not know: answer
+		 * both now, before any of the body.
+		 */
+		memset(&fr, 0, sizeof(fr));
+		(void)MHD_get_connection_values(mc, MHD_HEADER_KIND,
+		    framing_field, &fr);
+		c->framing = unsubd_framing_status(&fr, version != NULL &&
+		    strcmp(version, MHD_HTTP_VERSION_1_0) == 0);
+		if (c->framing != 0)
+			return respond(mc, c, url);
 		cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && content_length_over(cl)) {
