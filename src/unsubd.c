@@ -774,6 +774,16 @@ unsubd_trusted_check(const char *list, char *err, size_t errlen)
 }
 
 int
+unsubd_trusted_match(const char *peer, const char *trusted)
+{
+	struct net p;
+
+	if (peer == NULL || ip_parse(peer, &p) == -1)
+		return -1;
+	return trusted != NULL && trusted_walk(trusted, &p, NULL, 0) == 1;
+}
+
+int
 unsubd_client_ip(const char *peer, const char *trusted, const char *xff,
     char *out, size_t outlen)
 {

@@ -168,6 +168,12 @@ const char *unsubd_page_title(int page);
 int	unsubd_trusted_check(const char *list, char *err, size_t errlen);
 
 /*
+ * unsubd_trusted_match - 1 if the address peer is one of trusted (as
+ * unsubd_trusted_check accepts it), 0 if not, -1 if peer is no address.
+ */
+int	unsubd_trusted_match(const char *peer, const char *trusted);
+
+/*
  * unsubd_client_ip - the client's address for the evidence into out
  * (at least REC_IP_MAX + 1 octets): the peer's, or, when the peer is one
  * of trusted, the last entry of xff (X-Forwarded-For, may be NULL) if

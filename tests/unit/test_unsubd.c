@@ -753,6 +753,16 @@ test_client_ip(void **state)
 	    sizeof(err)), -1);
 	assert_int_equal(unsubd_trusted_check("::/129", err, sizeof(err)), -1);
 
+	/* Which peers are proxies. */
+	assert_int_equal(unsubd_trusted_match("10.1.2.3", tr), 1);
+	assert_int_equal(unsubd_trusted_match("::ffff:127.0.0.1", tr), 1);
+	assert_int_equal(unsubd_trusted_match("2001:db8:ffff::1", tr), 1);
+	assert_int_equal(unsubd_trusted_match("127.0.0.2", tr), 0);
+	assert_int_equal(unsubd_trusted_match("127.0.0.1", ""), 0);
+	assert_int_equal(unsubd_trusted_match("127.0.0.1", NULL), 0);
+	assert_int_equal(unsubd_trusted_match("localhost", tr), -1);
+	assert_int_equal(unsubd_trusted_match(NULL, tr), -1);
+
 	/* Untrusted peers: their own address, whatever they claim. */
 	assert_int_equal(unsubd_client_ip("192.0.2.7", tr, "203.0.113.9", out,
 	    sizeof(out)), 0);
