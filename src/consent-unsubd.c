@@ -58,6 +58,7 @@
 #define FD_SPARE	64	/* descriptors beyond the connections */
 #define CUT_BATCH	64	/* connections shut down per pass of the lock */
 #define REPORT_EVERY	60	/* seconds between reports of cuts and refusals */
+#define MHD_LOG_BURST	10	/* libmicrohttpd messages logged a second */
 #define CONN_MEMORY	(16 * 1024)	/* MHD's per-connection pool */
 #define SKIP_MAX	(64 * 1024)	/* of a chunked body past the limit */
 #define STOP_GRACE	3	/* seconds for requests in flight at SIGTERM */
@@ -727,13 +728,39 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 static void mhd_log(void *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * mhd_log - libmicrohttpd's messages, at most MHD_LOG_BURST a second:
+ * it writes one per connection closed, and under attack (each cut at
+ * the request deadline is one) they would flood the log.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned long shown, dropped;
+	unsigned long missed = 0;
 	char msg[512];
 	size_t n;
+	time_t now = time(NULL);
+	int show;
 
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != window) {
+		missed = dropped;
+		window = now;
+		shown = dropped = 0;
+	}
+	if ((show = shown < MHD_LOG_BURST))
+		shown++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (missed > 0)
+		log_warnx("libmicrohttpd: %lu more messages not logged", missed);
+	if (!show)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
