@@ -545,16 +545,17 @@ conns_report(int timeout, int cap)
 static unsigned
 fd_room(unsigned want)
 {
-	struct rlimit rl;
+	struct rlimit rl, up;
 	rlim_t room;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return want;
 	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
-		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
-			return want;
+		up = rl;
+		up.rlim_cur = rl.rlim_max;
+		/* A seccomp filter may forbid it: LimitNOFILE= counts then. */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
 	}
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + FD_SPARE)
 		return want;
