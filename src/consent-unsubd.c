@@ -15,7 +15,8 @@
  *
  *   SIGTERM, SIGINT  stop accepting, let requests in flight finish, exit
  *   SIGUSR1, SIGHUP  reload the configuration and the keys (the store,
- *                    listen address, TLS files and user need a restart)
+ *                    listen address, TLS files, user and max_connections
+ *                    need a restart)
  */
 #include <sys/resource.h>
 #include <sys/select.h>
