@@ -98,6 +98,9 @@ static const struct ckey keys[] = {
 	{ "unsubscribe.tls_key", K_STR, OFF(unsubd_tls_key), SZ(unsubd_tls_key), 0, 0, NULL, NULL },
 	{ "unsubscribe.user", K_STR, OFF(unsubd_user), SZ(unsubd_user), 0, 0, NULL, NULL },
 	{ "unsubscribe.organisation", K_STR, OFF(unsubd_org), SZ(unsubd_org), 1, 0, NULL, NULL },
+	{ "unsubscribe.max_connections", K_INT, OFF(unsubd_max_conns), 0, 16, 16384, NULL, NULL },
+	{ "unsubscribe.max_per_client", K_INT, OFF(unsubd_max_per_client), 0, 0, 16384, NULL, NULL },
+	{ "unsubscribe.request_timeout", K_INT, OFF(unsubd_request_timeout), 0, 1, 600, NULL, NULL },
 	{ "actions.default", K_ENUM, OFF(action_default), 0, 0, 0, action_names, NULL },
 	{ "actions.no_consent", K_ENUM, OFF(action_cfg[PR_NO_CONSENT]), 0, 0, 0, action_names, NULL },
 	{ "actions.pending", K_ENUM, OFF(action_cfg[PR_PENDING]), 0, 0, 0, action_names, NULL },
@@ -143,6 +146,9 @@ config_defaults(struct config *c)
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
 	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
 	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
+	c->unsubd_max_conns = 1024;
+	c->unsubd_max_per_client = 16;
+	c->unsubd_request_timeout = 10;
 	c->audit_pseudonymize = 1;
 	c->audit_fail_closed = 1;
 	c->action_default = ACTION_REJECT;

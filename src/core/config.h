@@ -77,6 +77,9 @@ struct config {
 	char	unsubd_tls_key[CONFIG_PATH_MAX];
 	char	unsubd_user[64];
 	char	unsubd_org[128];		/* shown on the pages */
+	int	unsubd_max_conns;		/* connections at once */
+	int	unsubd_max_per_client;		/* of one client; 0: no cap */
+	int	unsubd_request_timeout;		/* seconds for a whole request */
 
 	/* actions, per deny reason */
 	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */

@@ -1,14 +1,24 @@
 /*
  * consent-unsubd.c - the one-click unsubscribe endpoint (RFC 8058): the
  * libmicrohttpd glue around unsubd.c, configuration, privileges,
- * readiness, signals.  One internal polling thread answers every request,
- * so store writes never run side by side; this thread opens the store,
- * waits for signals and swaps the configuration.
+ * readiness, signals.  One internal polling thread (epoll, where there is
+ * one) answers every request, so store writes never run side by side;
+ * this thread opens the store, waits for signals, swaps the
+ * configuration and closes connections past the request deadline.
+ *
+ * Slow clients: libmicrohttpd's timeout is an idle one, so a client that
+ * sends an octet a second holds its connection for good.  Each connection
+ * is in a conntab from accept to close: a request not complete within
+ * unsubscribe.request_timeout of its start is shut down, and a client
+ * (not a trusted proxy, which carries many) may hold at most
+ * unsubscribe.max_per_client connections.
  *
  *   SIGTERM, SIGINT  stop accepting, let requests in flight finish, exit
  *   SIGUSR1, SIGHUP  reload the configuration and the keys (the store,
- *                    listen address, TLS files and user need a restart)
+ *                    listen address, TLS files, user and max_connections
+ *                    need a restart)
  */
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,13 +50,16 @@
 #include "core/store.h"
 #include "core/unsub.h"
 #include "unsubd/unsubd.h"
+#include "util/conntab.h"
 #include "util/daemon.h"
 #include "util/log.h"
 #include "util/util.h"
 
-#define CONN_LIMIT	64	/* connections at once */
-#define CONN_PER_IP	8	/* per client, with our own TLS only */
 #define CONN_TIMEOUT	10	/* seconds a connection may idle */
+#define FD_SPARE	64	/* descriptors beyond the connections */
+#define CUT_BATCH	64	/* connections shut down per pass of the lock */
+#define REPORT_EVERY	60	/* seconds between reports of cuts and refusals */
+#define MHD_LOG_BURST	10	/* libmicrohttpd messages logged a second */
 #define CONN_MEMORY	(16 * 1024)	/* MHD's per-connection pool */
 #define SKIP_MAX	(64 * 1024)	/* of a chunked body past the limit */
 #define STOP_GRACE	3	/* seconds for requests in flight at SIGTERM */
@@ -72,6 +85,7 @@ struct snap {
 struct conn {
 	int	method;			/* enum unsubd_method */
 	unsigned nheaders;
+	int	framing;		/* unsubd_framing_status */
 	int	over;			/* the body is past the limit */
 	int	answered;
 	size_t	len;
@@ -90,6 +104,11 @@ struct rec {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *g_snap;		/* guarded by g_lock */
 static struct store *g_store;		/* guarded by g_lock; NULL until open */
+
+/* Taken alone, never with g_lock held. */
+static pthread_mutex_t g_conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conntab g_conns;		/* guarded by g_conn_lock */
+static unsigned long g_cut, g_refused;	/* guarded by g_conn_lock */
 
 static volatile sig_atomic_t got_stop, got_reload;
 static int sigpipe_fds[2] = { -1, -1 };
@@ -264,6 +283,16 @@ xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* framing_field - one header field for unsubd_framing_add. */
+static enum MHD_Result
+framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	unsubd_framing_add(cls, key, value);
+	return MHD_YES;
+}
+
 /* content_length_over - 1 if a Content-Length says more than we read. */
 static int
 content_length_over(const char *v)
@@ -322,6 +351,11 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		log_info("refused a POST without List-Unsubscribe=One-Click "
 		    "(ip %s)", ip[0] ? ip : "unknown");
 		break;
+	case UNSUBD_P_FRAMING:
+		log_info("refused with %d a request whose length is not sure: "
+		    "Content-Length fields that differ, or Transfer-Encoding "
+		    "(ip %s)", r->status, ip[0] ? ip : "unknown");
+		break;
 	default:
 		/* A token lets anyone unsubscribe its recipient: not logged. */
 		log_debug("%d for %s %s (ip %s)", r->status,
@@ -331,6 +365,206 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		    UNSUBD_PREFIX "TOKEN" : util_sanitize(url, strlen(url), safe,
 		    sizeof(safe)), ip[0] ? ip : "unknown");
 	}
+}
+
+/* mono_ms - milliseconds of the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * client_of - the client a peer counts against, its address as text into
+ * ip and unsubscribe.max_per_client into *cap.  Returns 1 if the peer is
+ * a trusted proxy (its connections carry many clients: no cap), 0 if
+ * not, -1 if it is no IP address.
+ */
+static int
+client_of(const struct sockaddr *sa, struct conntab_key *k, char *ip,
+    size_t iplen, int *cap)
+{
+	struct store *st;
+	struct snap *s;
+	int trusted;
+
+	*cap = 0;
+	if (conntab_key(sa, k) == -1 || unsubd_sockaddr_ip(sa, ip, iplen) == -1)
+		return -1;
+	s = snap_get(&st);
+	trusted = unsubd_trusted_match(ip, s->cf.unsubd_trusted) == 1;
+	*cap = s->cf.unsubd_max_per_client;
+	snap_put(s);
+	return trusted;
+}
+
+/*
+ * on_accept - libmicrohttpd's accept policy: MHD_NO for a client that
+ * holds its cap of connections already.  It runs in the polling thread,
+ * as on_connection does, so no connection is added between the count and
+ * the connection's own entry.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct conntab_key k;
+	char ip[REC_IP_MAX + 1];
+	unsigned n;
+	int cap;
+
+	(void)cls;
+	(void)salen;
+	if (client_of(sa, &k, ip, sizeof(ip), &cap) != 0 || cap == 0)
+		return MHD_YES;
+	pthread_mutex_lock(&g_conn_lock);
+	if ((n = conntab_count(&g_conns, &k)) >= (unsigned)cap)
+		g_refused++;
+	pthread_mutex_unlock(&g_conn_lock);
+	if (n < (unsigned)cap)
+		return MHD_YES;
+	log_debug("refused a connection from %s: %u open already "
+	    "(unsubscribe.max_per_client)", ip, n);
+	return MHD_NO;
+}
+
+/*
+ * on_connection - a connection's entry in g_conns, made when it opens
+ * and freed when it closes.  libmicrohttpd closes the socket only after
+ * this callback for its closing, so a socket in g_conns is still ours.
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *fd, *ca;
+	struct conntab_ent *e = *socket_context;
+	char ip[REC_IP_MAX + 1];
+	int cap;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (e != NULL) {
+			pthread_mutex_lock(&g_conn_lock);
+			conntab_del(&g_conns, e);
+			pthread_mutex_unlock(&g_conn_lock);
+			free(e);
+			*socket_context = NULL;
+		}
+		return;
+	}
+	fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ca = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd == NULL)
+		return;
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		/* Not in g_conns, it would have no deadline: closed now. */
+		(void)shutdown(fd->connect_fd, SHUT_RDWR);
+		return;
+	}
+	e->fd = fd->connect_fd;
+	e->exempt = ca == NULL || client_of(ca->client_addr, &e->key, ip,
+	    sizeof(ip), &cap) != 0;
+	pthread_mutex_lock(&g_conn_lock);
+	conntab_add(&g_conns, e, mono_ms());
+	pthread_mutex_unlock(&g_conn_lock);
+	*socket_context = e;
+}
+
+/* conn_restart - the connection's next step (an answer, a request) starts. */
+static void
+conn_restart(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conntab_ent *e;
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (e = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&g_conn_lock);
+	conntab_touch(&g_conns, e, mono_ms());
+	pthread_mutex_unlock(&g_conn_lock);
+}
+
+/*
+ * conns_cut - shut down every connection whose request has run past
+ * timeout seconds: libmicrohttpd then reads the end of the stream and
+ * closes it.  Whatever it trickles, a client gets no more time.
+ */
+static void
+conns_cut(int timeout)
+{
+	struct conntab_ent *batch[CUT_BATCH];
+	int64_t now = mono_ms();
+	size_t n, total = 0;
+
+	pthread_mutex_lock(&g_conn_lock);
+	while ((n = conntab_expired(&g_conns, now, (int64_t)timeout * 1000,
+	    batch, CUT_BATCH)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			(void)shutdown(batch[i]->fd, SHUT_RDWR);
+		total += n;
+	}
+	g_cut += total;
+	pthread_mutex_unlock(&g_conn_lock);
+	if (total > 0)
+		log_debug("closed %zu connections with no whole request within "
+		    "%d s (unsubscribe.request_timeout)", total, timeout);
+}
+
+/* conns_report - the cuts and refusals, at most once every REPORT_EVERY s. */
+static void
+conns_report(int timeout, int cap)
+{
+	static int64_t last;
+	static int reported;
+	unsigned long cut, refused;
+	int64_t now = mono_ms();
+
+	if (reported && now - last < REPORT_EVERY * 1000)
+		return;
+	pthread_mutex_lock(&g_conn_lock);
+	cut = g_cut;
+	refused = g_refused;
+	g_cut = g_refused = 0;
+	pthread_mutex_unlock(&g_conn_lock);
+	if (cut == 0 && refused == 0)
+		return;
+	log_warnx("slow or crowding clients: %lu connections closed with no "
+	    "whole request within %d s, %lu refused over %d per client",
+	    cut, timeout, refused, cap);
+	last = now;
+	reported = 1;
+}
+
+/*
+ * fd_room - raise the soft limit on open files to the hard one; the
+ * connections it leaves room for, at most want.
+ */
+static unsigned
+fd_room(unsigned want)
+{
+	struct rlimit rl, up;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		up = rl;
+		up.rlim_cur = rl.rlim_max;
+		/* A seccomp filter may forbid it: LimitNOFILE= counts then. */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + FD_SPARE)
+		return want;
+	room = rl.rlim_cur > FD_SPARE + 16 ? rl.rlim_cur - FD_SPARE : 16;
+	log_warnx("unsubscribe.max_connections is %u, but %llu files may be "
+	    "open: %llu connections (raise LimitNOFILE)", want,
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+	return (unsigned)room;
 }
 
 /* respond - decide, log and queue the answer to one request. */
@@ -370,6 +604,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	req.bodylen = c->len;
 	req.nheaders = c->nheaders;
 	req.body_over = c->over;
+	req.framing = c->framing;
 	rec.ip = ip;
 	rec.now = (int64_t)time(NULL);
 	env.ring = &s->ring;
@@ -414,6 +649,9 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	if (ok == MHD_YES)
 		ok = MHD_queue_response(mc, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
+	/* The request is in: sending the answer has a deadline of its own. */
+	if (ok == MHD_YES)
+		conn_restart(mc);
 	return ok;
 }
 
@@ -423,10 +661,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct conn *c = *con_cls;
+	struct unsubd_framing fr;
 	const char *cl;
 
 	(void)cls;
-	(void)version;
 	if (c == NULL) {
 		/* The headers are in; the body, if any, comes next. */
 		if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -435,6 +673,18 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		c->method = unsubd_method(method);
 		c->nheaders = (unsigned)MHD_get_connection_values(mc,
 		    MHD_HEADER_KIND, NULL, NULL);
+		/*
+		 * MHD reads the first Content-Length, and a body of unknown
+		 * length to the end for a coding it does not know: answer
+		 * both now, before any of the body.
+		 */
+		memset(&fr, 0, sizeof(fr));
+		(void)MHD_get_connection_values(mc, MHD_HEADER_KIND,
+		    framing_field, &fr);
+		c->framing = unsubd_framing_status(&fr, version != NULL &&
+		    strcmp(version, MHD_HTTP_VERSION_1_0) == 0);
+		if (c->framing != 0)
+			return respond(mc, c, url);
 		cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && content_length_over(cl)) {
@@ -470,22 +720,49 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)mc;
 	(void)toe;
 	free(*con_cls);
 	*con_cls = NULL;
+	/* Keep-alive: the next request's time starts now. */
+	conn_restart(mc);
 }
 
 static void mhd_log(void *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * mhd_log - libmicrohttpd's messages, at most MHD_LOG_BURST a second:
+ * it writes one per connection closed, and under attack (each cut at
+ * the request deadline is one) they would flood the log.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned long shown, dropped;
+	unsigned long missed = 0;
 	char msg[512];
 	size_t n;
+	time_t now = time(NULL);
+	int show;
 
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != window) {
+		missed = dropped;
+		window = now;
+		shown = dropped = 0;
+	}
+	if ((show = shown < MHD_LOG_BURST))
+		shown++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (missed > 0)
+		log_warnx("libmicrohttpd: %lu more messages not logged", missed);
+	if (!show)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -565,7 +842,8 @@ listen_open(const char *spec, char *where, size_t wherelen)
 		fatal("setsockopt IPV6_V6ONLY");
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
 		fatal("unsubscribe.listen: cannot listen on %s", spec);
-	if (listen(fd, 64) == -1)
+	/* Room for clients waiting while every connection is taken. */
+	if (listen(fd, SOMAXCONN) == -1)
 		fatal("listen");
 	/* Port 0 picks a free one: say which (the tests read it). */
 	sl = sizeof(ss);
@@ -632,6 +910,9 @@ restart_notes(const struct config *o, const struct config *n)
 		log_warnx("reload: the TLS files are read only at a restart");
 	if (strcmp(o->unsubd_user, n->unsubd_user) != 0)
 		log_warnx("reload: unsubscribe.user changes only at a restart");
+	if (o->unsubd_max_conns != n->unsubd_max_conns)
+		log_warnx("reload: unsubscribe.max_connections changes only at "
+		    "a restart");
 }
 
 static void
@@ -670,7 +951,7 @@ main(int argc, char **argv)
 	char err[1024], where[80], *tls_cert = NULL, *tls_key = NULL;
 	const union MHD_DaemonInfo *di;
 	int ch, check = 0, fg = 0, debug = 0, tls, lfd, no = 0;
-	unsigned flags;
+	unsigned flags, maxconns;
 	time_t deadline;
 
 	while ((ch = getopt(argc, argv, "c:nfdVh")) != -1) {
@@ -761,25 +1042,32 @@ main(int argc, char **argv)
 		tls_opts[2].ptr_value = TLS_PRIORITIES;
 	}
 	tls_opts[tls ? 3 : 0].option = MHD_OPTION_END;
+	/* MHD_USE_AUTO picks epoll here: idle connections cost little. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	conntab_init(&g_conns);
+	maxconns = fd_room((unsigned)g_snap->cf.unsubd_max_conns);
+	/*
+	 * The per-client cap is on_accept's, not MHD's per-IP limit: that
+	 * one would also cap a trusted proxy, the peer of all its clients.
+	 */
+	d = MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first, or unused */
 	    MHD_OPTION_LISTEN_SOCKET, lfd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-	    /* Behind a proxy every client has its address: no per-IP cap. */
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(tls ? CONN_PER_IP : 0),
+	    MHD_OPTION_CONNECTION_LIMIT, maxconns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (d == NULL)
 		fatalx("libmicrohttpd failed to start on %s", where);
-	log_info("consent-unsubd %s listening on %s%s, %u keys", VERSION,
-	    where, tls ? " (TLS)" : "", g_snap->ring.nkeys);
+	log_info("consent-unsubd %s listening on %s%s, %u keys, %u "
+	    "connections", VERSION, where, tls ? " (TLS)" : "",
+	    g_snap->ring.nkeys, maxconns);
 
 	while (!got_stop) {
 		char buf[16];
@@ -797,6 +1085,10 @@ main(int argc, char **argv)
 		}
 		if (!ready_sent)
 			(void)store_try_open(&g_snap->cf);
+		/* Only this thread swaps g_snap: reading it here is safe. */
+		conns_cut(g_snap->cf.unsubd_request_timeout);
+		conns_report(g_snap->cf.unsubd_request_timeout,
+		    g_snap->cf.unsubd_max_per_client);
 	}
 
 	sd_notify(0, "STOPPING=1");

@@ -347,6 +347,104 @@ unsubd_form_parse(const char *ctype, const char *body, size_t len,
 	return rc;
 }
 
+/*
+ * cl_value - one element of a Content-Length list (n octets, blanks
+ * around it allowed) as a number into *v; -1 unless 1 to 19 digits.
+ */
+static int
+cl_value(const char *s, size_t n, uint64_t *v)
+{
+	size_t d;
+
+	while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (d = 0; d < n && s[d] >= '0' && s[d] <= '9'; d++)
+		;
+	/* Leading zeros are the same number: skip them. */
+	while (n > 1 && s[0] == '0') {
+		s++;
+		n--;
+		d--;
+	}
+	if (n == 0 || d != n || n > 19)
+		return -1;
+	*v = 0;
+	for (size_t i = 0; i < n; i++)
+		*v = *v * 10 + (uint64_t)(s[i] - '0');
+	return 0;
+}
+
+void
+unsubd_framing_add(struct unsubd_framing *f, const char *name,
+    const char *value)
+{
+	const char *p, *e;
+	size_t n;
+	uint64_t v;
+	int cl;
+
+	if (name == NULL)
+		return;
+	if (strcasecmp(name, "Content-Length") == 0)
+		cl = 1;
+	else if (strcasecmp(name, "Transfer-Encoding") == 0)
+		cl = 0;
+	else
+		return;
+	if (value == NULL)
+		value = "";
+	if (cl)
+		f->ncl++;
+	else
+		f->nte++;
+	/* Both are comma-separated lists; the loop also sees "" once. */
+	for (p = value;; p = e + 1) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if (cl) {
+			if (cl_value(p, n, &v) == -1)
+				f->cl_bad = 1;
+			else if (f->ncl == 1 && p == value)
+				f->cl = v;
+			else if (v != f->cl)
+				f->cl_bad = 1;
+		} else {
+			p += strspn(p, " \t");
+			n = (size_t)(e - p);
+			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+				n--;
+			/* Empty elements do not count (RFC 9110 5.6.1). */
+			if (n > 0) {
+				f->codings++;
+				if (field_is(p, n, "chunked"))
+					f->chunked++;
+			}
+		}
+		if (*e == '\0')
+			break;
+	}
+}
+
+int
+unsubd_framing_status(const struct unsubd_framing *f, int http10)
+{
+	if (f->cl_bad)
+		return 400;
+	if (f->nte == 0)
+		return 0;
+	/* Two ways to tell the length: a proxy may believe the other. */
+	if (f->ncl > 0 || http10 || f->codings == 0)
+		return 400;
+	if (f->codings > f->chunked)
+		return 501;
+	return f->chunked == 1 ? 0 : 400;
+}
+
 static int
 answer(struct unsubd_resp *r, int status, int page)
 {
@@ -367,6 +465,9 @@ decide(const struct unsubd_env *env, const struct unsubd_req *req,
 
 	memset(r, 0, sizeof(*r));
 	memset(&f, 0, sizeof(f));
+	/* First: the connection closes, whatever else the request says. */
+	if (req->framing != 0)
+		return answer(r, req->framing, UNSUBD_P_FRAMING);
 	if (req->pathlen > UNSUBD_URL_MAX)
 		return answer(r, 414, UNSUBD_P_TOOBIG);
 	if (req->nheaders > UNSUBD_HEADERS_MAX)
@@ -463,6 +564,9 @@ static const struct {
 	[UNSUBD_P_UNAVAILABLE] = { "Please try again later",
 	    "Your request could not be recorded just now, so nothing has "
 	    "changed yet.  Please try again in a few minutes." },
+	[UNSUBD_P_FRAMING] = { "Request not understood",
+	    "The length of this request is not clear, so it was not read.  "
+	    "To unsubscribe, open the link in the message again." },
 };
 
 const char *
@@ -667,6 +771,16 @@ int
 unsubd_trusted_check(const char *list, char *err, size_t errlen)
 {
 	return trusted_walk(list, NULL, err, errlen) == -1 ? -1 : 0;
+}
+
+int
+unsubd_trusted_match(const char *peer, const char *trusted)
+{
+	struct net p;
+
+	if (peer == NULL || ip_parse(peer, &p) == -1)
+		return -1;
+	return trusted != NULL && trusted_walk(trusted, &p, NULL, 0) == 1;
 }
 
 int

@@ -11,6 +11,9 @@
  *   POST /u/TOKEN       List-Unsubscribe=One-Click [&all=1]: 200, the
  *                       unsubscribe recorded (once, however many POSTs)
  *   any bad token       400, the same page whatever was wrong with it
+ *   an unsure length    400 or 501 before the body: Content-Length fields
+ *                       that differ, Transfer-Encoding with one, or a
+ *                       coding but chunked (request smuggling)
  *   store unwritable    503 + Retry-After, nothing claimed
  */
 #ifndef UNSUBD_H
@@ -48,6 +51,7 @@ enum unsubd_page {
 	UNSUBD_P_METHOD,	/* 405, with Allow */
 	UNSUBD_P_TOOBIG,	/* 413 body, 414 path, 431 headers */
 	UNSUBD_P_UNAVAILABLE,	/* 503, with Retry-After */
+	UNSUBD_P_FRAMING,	/* 400, 501: the body's length is not sure */
 	UNSUBD_P_MAX_
 };
 
@@ -61,6 +65,21 @@ struct unsubd_req {
 	size_t	bodylen;
 	unsigned nheaders;
 	int	body_over;		/* more than UNSUBD_BODY_MAX was sent */
+	int	framing;		/* unsubd_framing_status, 0 if sure */
+};
+
+/*
+ * What the header fields say of the body's length (RFC 9112 6): each
+ * Content-Length and Transfer-Encoding field, fed by unsubd_framing_add.
+ * Zero it first.
+ */
+struct unsubd_framing {
+	unsigned ncl;			/* Content-Length fields */
+	unsigned nte;			/* Transfer-Encoding fields */
+	int	cl_bad;			/* a value not a number, or two differ */
+	uint64_t cl;			/* the first value */
+	unsigned codings;		/* transfer codings named */
+	unsigned chunked;		/* of which "chunked" */
 };
 
 /* The fields of a one-click form. */
@@ -109,6 +128,23 @@ int	unsubd_path_token(const char *path, size_t len, const char **tok,
 int	unsubd_form_parse(const char *ctype, const char *body, size_t len,
 	    struct unsubd_form *f);
 
+/*
+ * unsubd_framing_add - note one header field: Content-Length (a list of
+ * equal numbers is one number, RFC 9110 8.6) or Transfer-Encoding; any
+ * other name is ignored.
+ */
+void	unsubd_framing_add(struct unsubd_framing *f, const char *name,
+	    const char *value);
+
+/*
+ * unsubd_framing_status - 0 if f gives the body one sure length, else
+ * the status to answer before reading it (RFC 9112 6.1, 6.3): 400 for
+ * Content-Length values that differ or are not numbers, and for a
+ * Transfer-Encoding with a Content-Length, in HTTP/1.0 (http10), with
+ * no coding or with chunked twice; 501 for a coding other than chunked.
+ */
+int	unsubd_framing_status(const struct unsubd_framing *f, int http10);
+
 /* unsubd_handle - the decision for req, recording through env; fills r. */
 void	unsubd_handle(const struct unsubd_env *env, const struct unsubd_req *req,
 	    struct unsubd_resp *r);
@@ -130,6 +166,12 @@ const char *unsubd_page_title(int page);
  * addresses and prefixes ("127.0.0.1 ::1 10.0.0.0/8"), -1 with err.
  */
 int	unsubd_trusted_check(const char *list, char *err, size_t errlen);
+
+/*
+ * unsubd_trusted_match - 1 if the address peer is one of trusted (as
+ * unsubd_trusted_check accepts it), 0 if not, -1 if peer is no address.
+ */
+int	unsubd_trusted_match(const char *peer, const char *trusted);
 
 /*
  * unsubd_client_ip - the client's address for the evidence into out

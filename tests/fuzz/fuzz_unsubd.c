@@ -7,13 +7,16 @@
  *   flags & 8    the store write fails
  *   flags & 16   the body was cut at the limit (body_over)
  *   flags & 32   more header fields than allowed
+ *   flags & 64   the framing of the Content-Type and path, as Content-Length
+ *                (or with flags & 128 Transfer-Encoding) fields, decides
  *
  * Path and body are copied to buffers of their exact size, so reading
  * one octet past either is an ASan report.  Checked: the form parser's
  * contract, the decision table's invariants (a GET or HEAD never writes,
  * a POST writes at most once and only with a valid token and a one-click
- * body, every status goes with its page), the page in every small room,
- * and the address helpers on the same text.  The seed tokens verify with
+ * body, every status goes with its page), the framing check's three
+ * answers, the page in every small room, and the address helpers on the
+ * same text.  The seed tokens verify with
  * the key and time below.
  */
 #include <netinet/in.h>
@@ -88,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct unsubd_req req;
 	struct unsubd_resp r;
 	struct unsubd_form f, g;
+	struct unsubd_framing fr;
 	struct sockaddr_storage ss;
 	struct calls k;
 	socklen_t sl;
@@ -95,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p, *ct, *b, *tok;
 	size_t off = 0, plen, blen, toklen;
 	unsigned flags;
-	int rc;
+	int rc, fst;
 
 	if (!init) {
 		if (token_init() == -1)
@@ -142,6 +146,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(&f, &g, sizeof(f)) != 0)
 		abort();
 
+	/* The framing: 0, 400 or 501, and every field counted. */
+	memset(&fr, 0, sizeof(fr));
+	unsubd_framing_add(&fr, (flags & 128) ? "Transfer-Encoding" :
+	    "Content-Length", ct);
+	unsubd_framing_add(&fr, (flags & 128) ? "transfer-encoding" :
+	    "content-length", p);
+	fst = unsubd_framing_status(&fr, (flags & 1) != 0);
+	if ((fst != 0 && fst != 400 && fst != 501) || fr.ncl + fr.nte != 2 ||
+	    fr.chunked > fr.codings || (fr.ncl > 0 && fst == 501) ||
+	    (fr.cl_bad && fst != 400))
+		abort();
+
 	/* The decision. */
 	memset(&k, 0, sizeof(k));
 	k.fail = (flags & 8) != 0;
@@ -158,7 +174,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.bodylen = blen;
 	req.nheaders = (flags & 32) ? UNSUBD_HEADERS_MAX + 1 : 4;
 	req.body_over = (flags & 16) != 0;
+	req.framing = (flags & 64) ? fst : 0;
 	unsubd_handle(&env, &req, &r);
+	if (req.framing != 0 && (r.status != req.framing ||
+	    r.page != UNSUBD_P_FRAMING || k.n != 0))
+		abort();
 	if (k.n > 1 || (k.n == 1 && (req.method != UNSUBD_POST || rc != 0 ||
 	    !f.one_click || req.body_over || k.all != f.all)))
 		abort();
@@ -176,7 +196,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 400:
 		if (k.n != 0 || (r.page != UNSUBD_P_INVALID &&
-		    r.page != UNSUBD_P_BADREQ) || r.claims.addr[0] != '\0')
+		    r.page != UNSUBD_P_BADREQ && r.page != UNSUBD_P_FRAMING) ||
+		    r.claims.addr[0] != '\0')
+			abort();
+		break;
+	case 501:
+		if (req.framing != 501)
 			abort();
 		break;
 	case 404:

@@ -31,6 +31,40 @@ test_defaults(void **state)
 	assert_string_equal(c.delims, "+");
 	assert_int_equal(c.addr_flags, 0);
 	assert_true(c.map_size == (uint64_t)1024 << 20);
+	assert_int_equal(c.unsubd_max_conns, 1024);
+	assert_int_equal(c.unsubd_max_per_client, 16);
+	assert_int_equal(c.unsubd_request_timeout, 10);
+}
+
+static void
+test_unsubd_limits(void **state)
+{
+	struct config c;
+	char err[512];
+
+	(void)state;
+	if (config_load_string(&c, "unsubscribe: { max_connections = 4096;\n"
+	    "  max_per_client = 0; request_timeout = 30; };", err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(c.unsubd_max_conns, 4096);
+	assert_int_equal(c.unsubd_max_per_client, 0);
+	assert_int_equal(c.unsubd_request_timeout, 30);
+	assert_int_equal(config_load_string(&c, "unsubscribe: {\n"
+	    "  max_connections = 8; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: unsubscribe.max_connections: 8 is "
+	    "out of range (16 to 16384)"));
+	assert_int_equal(config_load_string(&c, "unsubscribe: { "
+	    "max_per_client = -1; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unsubscribe.max_per_client: -1 is out "
+	    "of range"));
+	assert_int_equal(config_load_string(&c, "unsubscribe: { "
+	    "request_timeout = 0; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unsubscribe.request_timeout: 0 is out "
+	    "of range (1 to 600)"));
+	assert_int_equal(config_load_string(&c, "unsubscribe: { "
+	    "request_timeout = \"10s\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "must be an integer"));
 }
 
 static const char full[] =
@@ -215,6 +249,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_unsubd_limits),
 		cmocka_unit_test(test_string),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_errors),

@@ -2,8 +2,9 @@
  * test_unsubd.c - consent-unsubd's request handling without a socket:
  * the path, both RFC 8058 body encodings, bad and oversized requests, the
  * decision table (a GET changes nothing, three POSTs make one change and
- * one answer, every bad token the same answer), the pages, the client's
- * address behind a trusted proxy and the listen address.
+ * one answer, every bad token the same answer), a body's length told
+ * twice or by an unknown coding, the pages, the client's address behind
+ * a trusted proxy and the listen address.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -565,6 +566,119 @@ test_not_found_method(void **state)
 	assert_int_equal(fk.calls, 0);
 }
 
+/* framing - the status for header fields given as name, value pairs. */
+static int
+framing(int http10, ...)
+{
+	struct unsubd_framing f;
+	const char *name, *value;
+	va_list ap;
+
+	memset(&f, 0, sizeof(f));
+	va_start(ap, http10);
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		value = va_arg(ap, const char *);
+		unsubd_framing_add(&f, name, value);
+	}
+	va_end(ap);
+	return unsubd_framing_status(&f, http10);
+}
+
+static void
+test_framing(void **state)
+{
+	struct unsubd_env env = { &ring, NOW, fake_record, NULL };
+	struct unsubd_framing f;
+	struct fake fk;
+	struct unsubd_req req;
+	struct unsubd_resp r;
+	char page[UNSUBD_PAGE_MAX];
+
+	(void)state;
+	/* One length, however it is told. */
+	assert_int_equal(framing(0, NULL), 0);
+	assert_int_equal(framing(0, "Content-Length", "26", NULL), 0);
+	assert_int_equal(framing(1, "content-length", " 26 ", NULL), 0);
+	assert_int_equal(framing(0, "Content-Length", "5", "Content-Length",
+	    "5", NULL), 0);
+	assert_int_equal(framing(0, "Content-Length", "5, 5", NULL), 0);
+	assert_int_equal(framing(0, "Content-Length", "5", "Content-Length",
+	    "005,5", NULL), 0);
+	assert_int_equal(framing(0, "Transfer-Encoding", "chunked", NULL), 0);
+	assert_int_equal(framing(0, "transfer-encoding", " Chunked ", NULL), 0);
+	assert_int_equal(framing(0, "Transfer-Encoding", ", chunked,", NULL),
+	    0);
+	assert_int_equal(framing(0, "X-Length", "1", "Content-Type", "x",
+	    "Content-Length", "1", NULL), 0);
+	memset(&f, 0, sizeof(f));
+	unsubd_framing_add(&f, "Content-Length", "0026");
+	unsubd_framing_add(&f, NULL, "3");
+	assert_int_equal(f.ncl, 1);
+	assert_true(f.cl == 26);
+
+	/* Two lengths, or none that is a number: 400 (RFC 9112 6.3). */
+	assert_int_equal(framing(0, "Content-Length", "26", "Content-Length",
+	    "5", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "5", "Content-Length",
+	    "26", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "5, 6", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "5,", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", NULL, NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "+5", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "-1", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "0x10", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "5 5", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "12345678901234567890",
+	    NULL), 400);
+	assert_int_equal(framing(0, "Content-Length",
+	    "00000000000000000000000001", NULL), 0);
+
+	/* Transfer-Encoding with a length, in HTTP/1.0, or empty: 400. */
+	assert_int_equal(framing(0, "Transfer-Encoding", "chunked",
+	    "Content-Length", "5", NULL), 400);
+	assert_int_equal(framing(0, "Content-Length", "5", "Transfer-Encoding",
+	    "xchunked", NULL), 400);
+	assert_int_equal(framing(1, "Transfer-Encoding", "chunked", NULL), 400);
+	assert_int_equal(framing(0, "Transfer-Encoding", "", NULL), 400);
+	assert_int_equal(framing(0, "Transfer-Encoding", " , ", NULL), 400);
+	assert_int_equal(framing(0, "Transfer-Encoding", "chunked",
+	    "Transfer-Encoding", "chunked", NULL), 400);
+	/* A coding we do not have: 501 (RFC 9112 6.1). */
+	assert_int_equal(framing(0, "Transfer-Encoding", "xchunked", NULL),
+	    501);
+	assert_int_equal(framing(0, "Transfer-Encoding", "gzip, chunked",
+	    NULL), 501);
+	assert_int_equal(framing(0, "Transfer-Encoding", "chunked;x=1", NULL),
+	    501);
+	assert_int_equal(framing(0, "Transfer-Encoding", "identity", NULL),
+	    501);
+
+	/* The decision: first, before the path, the method or the body. */
+	memset(&fk, 0, sizeof(fk));
+	env.arg = &fk;
+	memset(&req, 0, sizeof(req));
+	req.method = UNSUBD_POST;
+	req.path = path;
+	req.pathlen = strlen(path);
+	req.body = UL;
+	req.bodylen = strlen(UL);
+	req.framing = 400;
+	unsubd_handle(&env, &req, &r);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.page, UNSUBD_P_FRAMING);
+	req.framing = 501;
+	req.path = "/elsewhere";
+	req.pathlen = strlen(req.path);
+	req.method = UNSUBD_OTHER;
+	unsubd_handle(&env, &req, &r);
+	assert_int_equal(r.status, 501);
+	assert_int_equal(r.page, UNSUBD_P_FRAMING);
+	assert_int_equal(fk.calls, 0);
+	assert_true(unsubd_page(&r, "x", page, sizeof(page)) > 0);
+	assert_non_null(strstr(page, "not clear"));
+}
+
 static void
 test_pages(void **state)
 {
@@ -638,6 +752,16 @@ test_client_ip(void **state)
 	assert_int_equal(unsubd_trusted_check("10.0.0.0/-1", err,
 	    sizeof(err)), -1);
 	assert_int_equal(unsubd_trusted_check("::/129", err, sizeof(err)), -1);
+
+	/* Which peers are proxies. */
+	assert_int_equal(unsubd_trusted_match("10.1.2.3", tr), 1);
+	assert_int_equal(unsubd_trusted_match("::ffff:127.0.0.1", tr), 1);
+	assert_int_equal(unsubd_trusted_match("2001:db8:ffff::1", tr), 1);
+	assert_int_equal(unsubd_trusted_match("127.0.0.2", tr), 0);
+	assert_int_equal(unsubd_trusted_match("127.0.0.1", ""), 0);
+	assert_int_equal(unsubd_trusted_match("127.0.0.1", NULL), 0);
+	assert_int_equal(unsubd_trusted_match("localhost", tr), -1);
+	assert_int_equal(unsubd_trusted_match(NULL, tr), -1);
 
 	/* Untrusted peers: their own address, whatever they claim. */
 	assert_int_equal(unsubd_client_ip("192.0.2.7", tr, "203.0.113.9", out,
@@ -778,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_store_fails),
 		cmocka_unit_test(test_bad_tokens_alike),
 		cmocka_unit_test(test_not_found_method),
+		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_client_ip),
 		cmocka_unit_test(test_sockaddr),
