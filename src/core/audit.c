@@ -41,6 +41,7 @@ struct audit {
 	char	chain[AUDIT_HASH_HEX];	/* of the last line written */
 	off_t	end;		/* where that line ends in the file */
 	int	broken;		/* torn bytes after end: repair() first */
+	off_t	torn_end;	/* broken: where the cut-short write stopped */
 	int	no_cut;		/* and they may not be ours: keep them */
 	int	need_open;	/* the file's open line is still to come */
 	/* What the next gap line names. */
@@ -275,8 +276,10 @@ put(struct audit *a, const char *buf, size_t len)
 	}
 	saved = errno;
 	/* Never leave a half line for the next one to join. */
-	if (done > 0 && ftruncate(a->fd, st.st_size) == -1)
+	if (done > 0 && ftruncate(a->fd, st.st_size) == -1) {
 		a->broken = 1;	/* an append-only file, say: repair() */
+		a->torn_end = st.st_size + (off_t)done;
+	}
 	errno = saved;
 	return -1;
 }
@@ -628,28 +631,98 @@ note_lost(struct audit *a, const struct audit_entry *e, int err)
 	a->lost_errno = err;
 }
 
+/*
+ * batch_build - the n decision lines, chained from a->chain, into one
+ * buffer (*bufp, the caller frees it); ends[i] and chains[i] are where
+ * line i ends and the chain after it.  0, or -1 with errno.
+ */
+static int
+batch_build(const struct audit *a, const struct audit_entry *e, size_t n,
+    char **bufp, size_t *lenp, size_t *ends, char (*chains)[AUDIT_HASH_HEX])
+{
+	char line[AUDIT_LINE_MAX], *buf, *nb;
+	const char *prev = a->chain;
+	size_t len = 0, cap = 0, l;
+	int w;
+
+	*bufp = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (build(a, &e[i], line, sizeof(line) - 80, &l) == -1) {
+			errno = E2BIG;
+			return -1;
+		}
+		chain_next(prev, line, l, chains[i]);
+		w = snprintf(line + l, sizeof(line) - l, "%s%s\"}\n", CHAIN_TAG,
+		    chains[i]);
+		if (w < 0 || (size_t)w >= sizeof(line) - l) {
+			errno = E2BIG;
+			return -1;
+		}
+		l += (size_t)w;
+		if (len + l > cap) {
+			cap = (len + l) * 2;
+			if ((nb = realloc(*bufp, cap)) == NULL)
+				return -1;
+			*bufp = nb;
+		}
+		buf = *bufp;
+		memcpy(buf + len, line, l);
+		len += l;
+		ends[i] = len;
+		prev = chains[i];
+	}
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * audit_write - the decision lines of one message, in one write(2): all
+ * of them or none, so that no line of a message the caller then
+ * tempfails says otherwise.  Only where a cut-short write cannot be cut
+ * back (an append-only file) do the whole lines that landed count.
+ */
 int
 audit_write(struct audit *a, const struct audit_entry *e, size_t n)
 {
-	char line[AUDIT_LINE_MAX];
-	size_t len;
-	int rc = 0, saved = 0;
+	char (*chains)[AUDIT_HASH_HEX] = NULL, *buf = NULL;
+	size_t *ends = NULL, len = 0, landed = 0;
+	off_t start;
+	int rc = -1, saved = 0;
 
+	if (n == 0)
+		return 0;
 	pthread_mutex_lock(&a->lock);
-	for (size_t i = 0; i < n; i++) {
-		if (a->fd == -1)
-			errno = EBADF;
-		else if (prepare(a) == -1)
-			;	/* errno says why */
-		else if (build(a, &e[i], line, sizeof(line) - 80, &len) == -1)
-			errno = E2BIG;
-		else if (append(a, line, len, sizeof(line)) == 0)
-			continue;
+	if ((ends = calloc(n, sizeof(*ends))) == NULL ||
+	    (chains = calloc(n, sizeof(*chains))) == NULL)
 		saved = errno;
-		note_lost(a, &e[i], saved);
-		rc = -1;
+	else if (a->fd == -1)
+		saved = EBADF;
+	else if (prepare(a) == -1 ||
+	    batch_build(a, e, n, &buf, &len, ends, chains) == -1)
+		saved = errno;
+	else {
+		start = a->end;
+		if (put(a, buf, len) == 0) {
+			landed = n;
+			rc = 0;
+		} else {
+			saved = errno;
+			/* Kept (not cut): its whole lines are in the trail. */
+			while (a->broken && landed < n &&
+			    start + (off_t)ends[landed] <= a->torn_end)
+				landed++;
+			if (landed > 0)
+				a->end = start + (off_t)ends[landed - 1];
+		}
+		if (landed > 0)
+			memcpy(a->chain, chains[landed - 1], AUDIT_HASH_HEX);
 	}
+	for (size_t i = landed; i < n; i++)
+		note_lost(a, &e[i], saved);
 	pthread_mutex_unlock(&a->lock);
+	free(buf);
+	free(ends);
+	free(chains);
 	if (rc == -1)
 		errno = saved;
 	return rc;

@@ -226,21 +226,33 @@ tempfail(SMFICTX *ctx, const char *why)
 }
 
 /*
- * Write one audit line per decided recipient.  Returns -1 if the audit log
- * could not take them all (the caller may then tempfail the message).
+ * audit_decisions - write one audit line per decided recipient, all in
+ * one go.  Returns -1 if the audit log could not take them (then it took
+ * none, and the caller may tempfail the message).
  */
 static int
 audit_decisions(struct conn *c, const char *outcome)
 {
 	const struct config *cf = &c->rt->cf;
-	struct audit_entry e[64];
-	char keys[64][ADDR_MAX + 1], err[256];
+	struct audit_entry *e;
+	char (*keys)[ADDR_MAX + 1], err[256];
 	struct timespec ts;
 	size_t n = 0;
 	int rc = 0;
 
 	if (g_audit == NULL)
 		return audit_wanted ? -1 : 0;	/* closed for shutdown */
+	if (c->m.nrcpt == 0)
+		return 0;
+	e = calloc(c->m.nrcpt, sizeof(*e));
+	keys = calloc(c->m.nrcpt, sizeof(*keys));
+	if (e == NULL || keys == NULL) {
+		free(e);
+		free(keys);
+		log_warn("audit log: cannot write decisions of %s",
+		    c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE");
+		return -1;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (unsigned i = 0; i < c->m.nrcpt; i++) {
 		const struct msg_rcpt *r = &c->m.rcpt[i];
@@ -283,13 +295,11 @@ audit_decisions(struct conn *c, const char *outcome)
 			x->ev_source = record_source_name(r->ev.source);
 			x->ev_time = r->ev.time;
 		}
-		if (++n == sizeof(e) / sizeof(e[0])) {
-			rc |= audit_write(g_audit, e, n);
-			n = 0;
-		}
+		n++;
 	}
-	if (n > 0)
-		rc |= audit_write(g_audit, e, n);
+	rc = audit_write(g_audit, e, n);
+	free(e);
+	free(keys);
 	if (rc != 0)
 		log_warn("audit log: cannot write decisions of %s",
 		    c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE");
