@@ -16,16 +16,13 @@
  * (which libmilter's blocking does not reach back from), and SIGTERM may
  * go either way: both end in the same graceful stop.
  */
-#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,33 +38,18 @@
 #include "util/daemon.h"
 #include "util/log.h"
 
-static volatile sig_atomic_t got_stop, got_reload;
-static int sigpipe_fds[2] = { -1, -1 };
 static int ready_sent;
+static int milter_rc;
 
+/* version - the -V line. */
 static void
-usage(void)
+version(void)
 {
-	fprintf(stderr, "usage: consent-milter [-c CONFIG] [-n] [-f] [-d] [-V]\n");
-	exit(EX_USAGE);
+	printf("consent-milter %s (libmilter %u.%u)\n", VERSION,
+	    SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION));
 }
 
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	char b = 0;
-
-	if (sig == SIGUSR1)
-		got_reload = 1;
-	else
-		got_stop = 1;
-	if (write(sigpipe_fds[1], &b, 1) == -1) {
-		/* the pipe is full: a wakeup is pending anyway */
-	}
-	errno = saved;
-}
-
+/* ready - tell systemd, once: the socket and the store are open. */
 static void
 ready(void)
 {
@@ -90,6 +72,7 @@ socket_path(const char *spec)
 	return NULL;
 }
 
+/* prepare_socket - open the milter socket, its directory, owner and mode. */
 static void
 prepare_socket(const struct config *cf, uid_t uid)
 {
@@ -126,32 +109,17 @@ prepare_socket(const struct config *cf, uid_t uid)
 		fatal("chmod %s", path);
 }
 
-static void
-write_pidfile(const char *path)
-{
-	FILE *fp;
-
-	if (path[0] == '\0')
-		return;
-	if ((fp = fopen(path, "w")) == NULL)
-		fatal("milter.pid_file: %s", path);
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
-}
-
+/* milter_thread - libmilter's loop; its end stops the daemon. */
 static void *
 milter_thread(void *arg)
 {
-	int *rc = arg;
-
-	*rc = smfi_main();
-	got_stop = 1;
-	if (write(sigpipe_fds[1], "", 1) == -1) {
-		/* the main loop also polls got_stop each second */
-	}
+	(void)arg;
+	milter_rc = smfi_main();
+	daemon_wake();
 	return NULL;
 }
 
+/* reload - the configuration again, from the next message on. */
 static void
 reload(const char *conffile)
 {
@@ -171,97 +139,83 @@ reload(const char *conffile)
 	sd_notify(0, "READY=1");
 }
 
-int
-main(int argc, char **argv)
+/*
+ * start - load and check the configuration, then (as root) the user,
+ * libmilter, the socket and the audit log; drop privileges.  Exits on any
+ * failure: nothing is served yet.  The caller owns *cfp.
+ */
+static void
+start(const struct daemon_opts *o, struct config **cfp)
 {
-	const char *conffile = CONFIG_DEFAULT_PATH;
 	struct config *cf;
 	struct passwd *pw = NULL;
-	struct sigaction sa;
-	pthread_t tid;
 	char err[1024];
-	int ch, check = 0, fg = 0, debug = 0, mrc = 0;
-	time_t deadline;
-	unsigned left;
 
-	while ((ch = getopt(argc, argv, "c:nfdVh")) != -1) {
-		switch (ch) {
-		case 'c': conffile = optarg; break;
-		case 'n': check = 1; break;
-		case 'f': fg = 1; break;
-		case 'd': debug = 1; fg = 1; break;
-		case 'V':
-			printf("consent-milter %s (libmilter %u.%u)\n", VERSION,
-			    SM_LM_VRS_MAJOR(SMFI_VERSION),
-			    SM_LM_VRS_MINOR(SMFI_VERSION));
-			return 0;
-		default: usage();
-		}
+	if ((cf = malloc(sizeof(*cf))) == NULL) {
+		fprintf(stderr, "consent-milter: out of memory\n");
+		exit(EX_OSERR);
 	}
-	if (optind != argc)
-		usage();
-	if ((cf = malloc(sizeof(*cf))) == NULL)
-		fatalx("out of memory");
-	if (config_load(cf, conffile, err, sizeof(err)) == -1) {
+	if (config_load(cf, o->conffile, err, sizeof(err)) == -1) {
 		fprintf(stderr, "consent-milter: %s\n", err);
 		free(cf);
-		return EX_CONFIG;
+		exit(EX_CONFIG);
 	}
-	if (check) {
-		printf("%s: configuration OK\n", conffile);
+	if (o->check) {
+		printf("%s: configuration OK\n", o->conffile);
 		free(cf);
-		return 0;
+		exit(0);
 	}
-	log_init("consent-milter", fg, debug);
+	log_init("consent-milter", o->fg, o->debug);
 	if (getuid() == 0 && cf->user[0] != '\0' &&
 	    (pw = getpwnam(cf->user)) == NULL)
 		fatalx("milter.user: no user \"%s\"", cf->user);
 	if (milter_init(cf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (!fg && daemon(0, 0) == -1)
+	if (!o->fg && daemon(0, 0) == -1)
 		fatal("daemon");
-	write_pidfile(cf->pid_file);
+	daemon_write_pidfile(cf->pid_file);
 	prepare_socket(cf, pw ? pw->pw_uid : (uid_t)-1);
 	daemon_drop_privileges(pw);
 	if (milter_audit_open(cf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	*cfp = cf;
+}
 
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+/*
+ * serve - run libmilter in its own thread and the signal loop here until
+ * a stop; retry the store each second until it opens.
+ */
+static void
+serve(const struct daemon_opts *o, const struct config *cf, pthread_t *tid)
+{
+	int ev;
 
+	daemon_signals(0);	/* SIGHUP ignored: libmilter would stop on it */
 	/* Ready once both the socket and the store are open. */
 	milter_ready_hook = ready;
 	(void)milter_store_open();
-	if (pthread_create(&tid, NULL, milter_thread, &mrc) != 0)
+	if (pthread_create(tid, NULL, milter_thread, NULL) != 0)
 		fatalx("cannot start the milter thread");
 	log_info("consent-milter %s listening on %s", VERSION, cf->socket);
-
-	while (!got_stop) {
-		char buf[16];
-		fd_set rfds;
-		struct timeval tv = { 1, 0 };
-
-		FD_ZERO(&rfds);
-		FD_SET(sigpipe_fds[0], &rfds);
-		if (select(sigpipe_fds[0] + 1, &rfds, NULL, NULL, &tv) > 0)
-			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
-				;
-		if (got_reload) {
-			got_reload = 0;
-			reload(conffile);
+	while (!((ev = daemon_wait(1000)) & DAEMON_STOP)) {
+		if (ev & DAEMON_RELOAD) {
+			reload(o->conffile);
 			milter_audit_reopen();
 		}
 		if (!ready_sent)
 			(void)milter_store_open();	/* retried once a second */
 	}
+}
+
+/*
+ * stop - no new connections; those in flight get shutdown_timeout
+ * seconds; then close the store and remove the socket and pid file.
+ */
+static void
+stop(const struct config *cf, pthread_t tid)
+{
+	time_t deadline;
+	unsigned left;
 
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: finishing %u sessions in flight", milter_sessions());
@@ -278,6 +232,20 @@ main(int argc, char **argv)
 		(void)unlink(socket_path(cf->socket));
 	if (cf->pid_file[0] != '\0')
 		(void)unlink(cf->pid_file);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct config *cf = NULL;
+	pthread_t tid;
+
+	daemon_options(argc, argv, "consent-milter", CONFIG_DEFAULT_PATH,
+	    version, &o);
+	start(&o, &cf);
+	serve(&o, cf, &tid);
+	stop(cf, tid);
 	free(cf);
-	return mrc == MI_SUCCESS ? 0 : 1;
+	return milter_rc == MI_SUCCESS ? 0 : 1;
 }

@@ -26,20 +26,19 @@
 #include "milter/milter.h"
 #include "milter/msg.h"
 #include "util/log.h"
+#include "util/snap.h"
 #include "util/util.h"
 
 /*
- * A reference-counted configuration and the unsubscribe keys it names: a
- * reload swaps them between messages.
+ * The configuration and the unsubscribe keys it names, a snapshot (see
+ * util/snap.h): a reload swaps them between messages.
  */
 struct runtime {
 	struct config cf;
 	struct token_ring ring;
-	int	refs;
 };
 
-static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct runtime *rt_cur;
+static struct snap_slot rt_slot = SNAP_SLOT_INIT;
 
 static struct store *_Atomic g_store;
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,44 +65,37 @@ struct conn {
 	struct msg m;
 };
 
+/* runtime_fini - wipe the keys of a snapshot about to be freed. */
+static void
+runtime_fini(void *obj)
+{
+	struct runtime *r = obj;
+
+	token_wipe(&r->ring);
+}
+
+/* rt_get - the current snapshot, held (rt_put it). */
 static struct runtime *
 rt_get(void)
 {
-	struct runtime *r;
-
-	pthread_mutex_lock(&rt_lock);
-	r = rt_cur;
-	r->refs++;
-	pthread_mutex_unlock(&rt_lock);
-	return r;
+	return snap_get(&rt_slot);
 }
 
+/* rt_put - let go of a snapshot; NULL is a no-op. */
 static void
 rt_put(struct runtime *r)
 {
-	int last;
-
-	if (r == NULL)
-		return;
-	pthread_mutex_lock(&rt_lock);
-	last = --r->refs == 0;
-	pthread_mutex_unlock(&rt_lock);
-	if (last) {
-		token_wipe(&r->ring);
-		free(r);
-	}
+	snap_release(r);
 }
 
 int
 milter_reload(const struct config *cf, char *err, size_t errlen)
 {
-	struct runtime *r = malloc(sizeof(*r)), *old;
+	struct runtime *r = snap_alloc(sizeof(*r), runtime_fini);
 
 	if (r == NULL)
 		return util_fail(err, errlen, "out of memory");
 	r->cf = *cf;
-	r->refs = 1;
-	memset(&r->ring, 0, sizeof(r->ring));
 	if (store_path[0] == '\0') {
 		util_strlcpy(store_path, cf->store_path, sizeof(store_path));
 		store_addr_flags = cf->addr_flags;
@@ -119,14 +111,10 @@ milter_reload(const struct config *cf, char *err, size_t errlen)
 	r->cf.classify.addr_flags = store_addr_flags;
 	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
 	if (cf->lu_enable && unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
-		free(r);
+		snap_release(r);
 		return -1;
 	}
-	pthread_mutex_lock(&rt_lock);
-	old = rt_cur;
-	rt_cur = r;
-	pthread_mutex_unlock(&rt_lock);
-	rt_put(old);
+	snap_set(&rt_slot, r);
 	return 0;
 }
 

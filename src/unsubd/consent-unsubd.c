@@ -19,7 +19,6 @@
  *                    need a restart)
  */
 #include <sys/resource.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -53,6 +52,7 @@
 #include "util/conntab.h"
 #include "util/daemon.h"
 #include "util/log.h"
+#include "util/snap.h"
 #include "util/util.h"
 
 #define CONN_TIMEOUT	10	/* seconds a connection may idle */
@@ -78,7 +78,6 @@ struct snap {
 	struct token_ring ring;
 	int	pseudo;			/* log the audit pseudonym, not the address */
 	unsigned char pkey[AUDIT_KEY_BYTES];
-	unsigned refs;
 };
 
 /* One request's state, from its first callback to its completion. */
@@ -101,8 +100,8 @@ struct rec {
 	char	err[512];
 };
 
+static struct snap_slot g_slot = SNAP_SLOT_INIT;	/* the current snap */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct snap *g_snap;		/* guarded by g_lock */
 static struct store *g_store;		/* guarded by g_lock; NULL until open */
 
 /* Taken alone, never with g_lock held. */
@@ -110,71 +109,36 @@ static pthread_mutex_t g_conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conntab g_conns;		/* guarded by g_conn_lock */
 static unsigned long g_cut, g_refused;	/* guarded by g_conn_lock */
 
-static volatile sig_atomic_t got_stop, got_reload;
-static int sigpipe_fds[2] = { -1, -1 };
 static int ready_sent;
 
+/* version - the -V line. */
 static void
-usage(void)
+version(void)
 {
-	fprintf(stderr, "usage: consent-unsubd [-c CONFIG] [-f] [-d] [-n] [-V]\n");
-	exit(EX_USAGE);
+	printf("consent-unsubd %s (libmicrohttpd %s)\n", VERSION,
+	    MHD_get_version());
 }
 
+/* snap_fini - wipe the keys of a snapshot about to be freed. */
 static void
-on_signal(int sig)
+snap_fini(void *obj)
 {
-	int saved = errno;
-	char b = 0;
+	struct snap *s = obj;
 
-	if (sig == SIGTERM || sig == SIGINT)
-		got_stop = 1;
-	else
-		got_reload = 1;
-	if (write(sigpipe_fds[1], &b, 1) == -1) {
-		/* the pipe is full: a wakeup is pending anyway */
-	}
-	errno = saved;
-}
-
-/* snap_free - wipe the keys and free; NULL is a no-op. */
-static void
-snap_free(struct snap *s)
-{
-	if (s == NULL)
-		return;
 	token_wipe(&s->ring);
 	sodium_memzero(s->pkey, sizeof(s->pkey));
-	free(s);
 }
 
-/* snap_get - a reference to the current snapshot, and the store. */
+/* snap_now - the current snapshot, held (snap_release it), and the store. */
 static struct snap *
-snap_get(struct store **st)
+snap_now(struct store **st)
 {
-	struct snap *s;
+	struct snap *s = snap_get(&g_slot);
 
 	pthread_mutex_lock(&g_lock);
-	s = g_snap;
-	s->refs++;
 	*st = g_store;
 	pthread_mutex_unlock(&g_lock);
 	return s;
-}
-
-/* snap_put - drop a reference; the last one frees.  NULL is a no-op. */
-static void
-snap_put(struct snap *s)
-{
-	int last;
-
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&g_lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&g_lock);
-	if (last)
-		snap_free(s);
 }
 
 /*
@@ -241,17 +205,16 @@ snap_load(const char *path, int keys, struct snap **sp, char *err,
 	struct snap *s;
 
 	*sp = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = snap_alloc(sizeof(*s), snap_fini)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (config_load(&s->cf, path, err, errlen) == -1 ||
 	    snap_check(&s->cf, path, err, errlen) == -1 ||
 	    (keys && snap_keys(s, err, errlen) == -1)) {
-		snap_free(s);
+		snap_release(s);
 		return -1;
 	}
-	s->refs = 1;
 	*sp = s;
 	return 0;
 }
@@ -394,10 +357,10 @@ client_of(const struct sockaddr *sa, struct conntab_key *k, char *ip,
 	*cap = 0;
 	if (conntab_key(sa, k) == -1 || unsubd_sockaddr_ip(sa, ip, iplen) == -1)
 		return -1;
-	s = snap_get(&st);
+	s = snap_now(&st);
 	trusted = unsubd_trusted_match(ip, s->cf.unsubd_trusted) == 1;
 	*cap = s->cf.unsubd_max_per_client;
-	snap_put(s);
+	snap_release(s);
 	return trusted;
 }
 
@@ -584,7 +547,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	int n;
 
 	memset(&rec, 0, sizeof(rec));
-	s = snap_get(&rec.st);
+	s = snap_now(&rec.st);
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || unsubd_sockaddr_ip(ci->client_addr, peer,
 	    sizeof(peer)) == -1)
@@ -614,7 +577,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	unsubd_handle(&env, &req, &r);
 	log_outcome(s, &r, c->method, url, ip, rec.err);
 	n = unsubd_page(&r, s->cf.unsubd_org, page, sizeof(page));
-	snap_put(s);
+	snap_release(s);
 	sodium_memzero(&r.claims, sizeof(r.claims));
 	c->answered = 1;
 	if (n < 0)
@@ -926,106 +889,91 @@ reload(const char *conffile)
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    err);
 	else {
-		pthread_mutex_lock(&g_lock);
-		old = g_snap;
-		g_snap = n;
-		pthread_mutex_unlock(&g_lock);
+		old = snap_get(&g_slot);
 		restart_notes(&old->cf, &n->cf);
-		snap_put(old);
+		snap_release(old);
 		log_info("configuration and %u keys reloaded from %s",
 		    n->ring.nkeys, conffile);
+		snap_set(&g_slot, n);
 	}
 	sd_notify(0, "READY=1");
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *conffile = CONFIG_DEFAULT_PATH;
-	struct MHD_OptionItem tls_opts[4];
-	struct MHD_Daemon *d;
-	struct passwd *pw = NULL;
-	struct sigaction sa;
-	struct snap *s;
-	sigset_t sigs, old;
-	char err[1024], where[80], *tls_cert = NULL, *tls_key = NULL;
-	const union MHD_DaemonInfo *di;
-	int ch, check = 0, fg = 0, debug = 0, tls, lfd, no = 0;
-	unsigned flags, maxconns;
-	time_t deadline;
+/* The TLS files, read while still privileged: the key may be root's. */
+struct tls_files {
+	char	*cert, *key;
+};
 
-	while ((ch = getopt(argc, argv, "c:nfdVh")) != -1) {
-		switch (ch) {
-		case 'c': conffile = optarg; break;
-		case 'n': check = 1; break;
-		case 'f': fg = 1; break;
-		case 'd': debug = 1; fg = 1; break;
-		case 'V':
-			printf("consent-unsubd %s (libmicrohttpd %s)\n", VERSION,
-			    MHD_get_version());
-			return 0;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+/*
+ * start - load and check the configuration (and, with -n, its keys), then
+ * as root the user, the TLS files and the listening socket; drop
+ * privileges, then load the keys and open the store as the daemon's user,
+ * as a reload will.  Exits on failure: nothing is served yet.  The
+ * snapshot goes into g_slot; returns the listening socket.
+ */
+static int
+start(const struct daemon_opts *o, struct tls_files *tf, char *where,
+    size_t wherelen)
+{
+	struct passwd *pw = NULL;
+	struct snap *s;
+	char err[1024];
+	int lfd;
+
 	if (token_init() == -1) {
 		fprintf(stderr, "consent-unsubd: libsodium failed to initialise\n");
-		return 1;
+		exit(1);
 	}
 	/* -n reads the keys too, as its caller: run it as the daemon's user. */
-	if (snap_load(conffile, check, &g_snap, err, sizeof(err)) == -1) {
+	if (snap_load(o->conffile, o->check, &s, err, sizeof(err)) == -1) {
 		fprintf(stderr, "consent-unsubd: %s\n", err);
-		return EX_CONFIG;
+		exit(EX_CONFIG);
 	}
-	if (check) {
-		printf("%s: configuration OK (%u keys)\n", conffile,
-		    g_snap->ring.nkeys);
-		snap_put(g_snap);
-		return 0;
+	if (o->check) {
+		printf("%s: configuration OK (%u keys)\n", o->conffile,
+		    s->ring.nkeys);
+		snap_release(s);
+		exit(0);
 	}
-	log_init("consent-unsubd", fg, debug);
-	if (getuid() == 0 && g_snap->cf.unsubd_user[0] != '\0' &&
-	    (pw = getpwnam(g_snap->cf.unsubd_user)) == NULL)
-		fatalx("unsubscribe.user: no user \"%s\"",
-		    g_snap->cf.unsubd_user);
-	tls = g_snap->cf.unsubd_tls_cert[0] != '\0';
-	if (tls) {
+	log_init("consent-unsubd", o->fg, o->debug);
+	if (getuid() == 0 && s->cf.unsubd_user[0] != '\0' &&
+	    (pw = getpwnam(s->cf.unsubd_user)) == NULL)
+		fatalx("unsubscribe.user: no user \"%s\"", s->cf.unsubd_user);
+	if (s->cf.unsubd_tls_cert[0] != '\0') {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
 			fatalx("unsubscribe.tls_cert: libmicrohttpd was built "
 			    "without TLS");
-		/* Read while still privileged: the key may be root's. */
-		if ((tls_cert = read_file(g_snap->cf.unsubd_tls_cert, err,
+		if ((tf->cert = read_file(s->cf.unsubd_tls_cert, err,
 		    sizeof(err))) == NULL ||
-		    (tls_key = read_file(g_snap->cf.unsubd_tls_key, err,
+		    (tf->key = read_file(s->cf.unsubd_tls_key, err,
 		    sizeof(err))) == NULL)
 			fatalx("unsubscribe.tls_cert/tls_key: %s", err);
 	}
-	if (!fg && daemon(0, 0) == -1)
+	if (!o->fg && daemon(0, 0) == -1)
 		fatal("daemon");
-	lfd = listen_open(g_snap->cf.unsubd_listen, where, sizeof(where));
+	lfd = listen_open(s->cf.unsubd_listen, where, wherelen);
 	daemon_drop_privileges(pw);
-
-	/*
-	 * As the daemon's own user, as a reload will: the keys, then the
-	 * store, read-write.
-	 */
-	if (snap_keys(g_snap, err, sizeof(err)) == -1)
+	if (snap_keys(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	(void)store_try_open(&g_snap->cf);
+	(void)store_try_open(&s->cf);
+	snap_set(&g_slot, s);
+	return lfd;
+}
 
-	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
-		fatal("pipe");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+/*
+ * http_start - libmicrohttpd on lfd, with the limits of cf.  Its thread
+ * inherits a signal mask without our signals.
+ */
+static struct MHD_Daemon *
+http_start(const struct config *cf, const struct tls_files *tf, int lfd,
+    unsigned *maxconns)
+{
+	struct MHD_OptionItem tls_opts[4];
+	struct MHD_Daemon *d;
+	sigset_t sigs, old;
+	int tls = tf->cert != NULL;
+	unsigned flags;
 
-	/* libmicrohttpd's thread inherits a mask without our signals. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -1035,9 +983,9 @@ main(int argc, char **argv)
 	memset(tls_opts, 0, sizeof(tls_opts));
 	if (tls) {
 		tls_opts[0].option = MHD_OPTION_HTTPS_MEM_CERT;
-		tls_opts[0].ptr_value = tls_cert;
+		tls_opts[0].ptr_value = tf->cert;
 		tls_opts[1].option = MHD_OPTION_HTTPS_MEM_KEY;
-		tls_opts[1].ptr_value = tls_key;
+		tls_opts[1].ptr_value = tf->key;
 		tls_opts[2].option = MHD_OPTION_HTTPS_PRIORITIES;
 		tls_opts[2].ptr_value = TLS_PRIORITIES;
 	}
@@ -1046,7 +994,7 @@ main(int argc, char **argv)
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
 	conntab_init(&g_conns);
-	maxconns = fd_room((unsigned)g_snap->cf.unsubd_max_conns);
+	*maxconns = fd_room((unsigned)cf->unsubd_max_conns);
 	/*
 	 * The per-client cap is on_accept's, not MHD's per-IP limit: that
 	 * one would also cap a trusted proxy, the peer of all its clients.
@@ -1054,7 +1002,7 @@ main(int argc, char **argv)
 	d = MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first, or unused */
 	    MHD_OPTION_LISTEN_SOCKET, lfd,
-	    MHD_OPTION_CONNECTION_LIMIT, maxconns,
+	    MHD_OPTION_CONNECTION_LIMIT, *maxconns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
@@ -1063,36 +1011,41 @@ main(int argc, char **argv)
 	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (d == NULL)
-		fatalx("libmicrohttpd failed to start on %s", where);
-	log_info("consent-unsubd %s listening on %s%s, %u keys, %u "
-	    "connections", VERSION, where, tls ? " (TLS)" : "",
-	    g_snap->ring.nkeys, maxconns);
+	return d;
+}
 
-	while (!got_stop) {
-		char buf[16];
-		fd_set rfds;
-		struct timeval tv = { 1, 0 };
+/*
+ * serve - the signal loop until a stop: reloads, the store retried until
+ * it opens, and once a second the connections past their deadline cut.
+ */
+static void
+serve(const struct daemon_opts *o)
+{
+	struct snap *s;
+	int ev;
 
-		FD_ZERO(&rfds);
-		FD_SET(sigpipe_fds[0], &rfds);
-		if (select(sigpipe_fds[0] + 1, &rfds, NULL, NULL, &tv) > 0)
-			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
-				;
-		if (got_reload) {
-			got_reload = 0;
-			reload(conffile);
-		}
+	while (!((ev = daemon_wait(1000)) & DAEMON_STOP)) {
+		if (ev & DAEMON_RELOAD)
+			reload(o->conffile);
+		s = snap_get(&g_slot);
 		if (!ready_sent)
-			(void)store_try_open(&g_snap->cf);
-		/* Only this thread swaps g_snap: reading it here is safe. */
-		conns_cut(g_snap->cf.unsubd_request_timeout);
-		conns_report(g_snap->cf.unsubd_request_timeout,
-		    g_snap->cf.unsubd_max_per_client);
+			(void)store_try_open(&s->cf);
+		conns_cut(s->cf.unsubd_request_timeout);
+		conns_report(s->cf.unsubd_request_timeout,
+		    s->cf.unsubd_max_per_client);
+		snap_release(s);
 	}
+}
+
+/* stop - no new connections; those in flight get STOP_GRACE seconds. */
+static void
+stop(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *di;
+	time_t deadline;
+	int lfd, cut = 0;
 
 	sd_notify(0, "STOPPING=1");
-	/* No new connections; those in flight get STOP_GRACE seconds. */
 	lfd = (int)MHD_quiesce_daemon(d);
 	if (lfd >= 0)
 		close(lfd);
@@ -1104,18 +1057,42 @@ main(int argc, char **argv)
 	if (di != NULL && di->num_connections > 0) {
 		log_warnx("%u connections still open after %d s: closing them",
 		    di->num_connections, STOP_GRACE);
-		no = 1;
+		cut = 1;
 	}
 	MHD_stop_daemon(d);
-	log_info("stopped%s", no ? " (connections closed)" : "");
+	log_info("stopped%s", cut ? " (connections closed)" : "");
 	pthread_mutex_lock(&g_lock);
 	store_close(g_store);
 	g_store = NULL;
-	s = g_snap;
-	g_snap = NULL;
 	pthread_mutex_unlock(&g_lock);
-	snap_put(s);
-	wipe_free(tls_cert);
-	wipe_free(tls_key);
+	snap_set(&g_slot, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct tls_files tf = { NULL, NULL };
+	struct MHD_Daemon *d;
+	struct snap *s;
+	char where[80];
+	unsigned maxconns;
+	int lfd;
+
+	daemon_options(argc, argv, "consent-unsubd", CONFIG_DEFAULT_PATH,
+	    version, &o);
+	lfd = start(&o, &tf, where, sizeof(where));
+	daemon_signals(DAEMON_HUP_RELOADS);
+	s = snap_get(&g_slot);
+	if ((d = http_start(&s->cf, &tf, lfd, &maxconns)) == NULL)
+		fatalx("libmicrohttpd failed to start on %s", where);
+	log_info("consent-unsubd %s listening on %s%s, %u keys, %u "
+	    "connections", VERSION, where, tf.cert != NULL ? " (TLS)" : "",
+	    s->ring.nkeys, maxconns);
+	snap_release(s);
+	serve(&o);
+	stop(d);
+	wipe_free(tf.cert);
+	wipe_free(tf.key);
 	return 0;
 }
