@@ -57,7 +57,7 @@ LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard $(SRCDIRS:%=src/%/*.c)))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
 LIB	:= $(BUILD)/libconsent.a
 BINS	:= $(PROGS:%=$(BUILD)/%)
-LIBS	:= $(PKG_LIBS) -lmilter -lpthread
+LIBS	:= $(PKG_LIBS) -lmilter -lpthread -lm
 
 UNITSRC	:= $(wildcard tests/unit/test_*.c)
 UNITBIN	:= $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
