@@ -24,6 +24,7 @@
 #include "core/token.h"
 #include "core/unsub.h"
 #include "milter/milter.h"
+#include "milter/mmetrics.h"
 #include "milter/msg.h"
 #include "util/log.h"
 #include "util/snap.h"
@@ -144,6 +145,7 @@ milter_store_open(void)
 	if (store_open(&st, store_path, STORE_RDONLY, store_addr_flags, 0,
 	    err, sizeof(err)) == -1) {
 		pthread_mutex_unlock(&store_lock);
+		mmetrics_store_failure();
 		log_warnx("store unavailable, bulk mail is tempfailed: %s", err);
 		return 0;
 	}
@@ -155,9 +157,28 @@ milter_store_open(void)
 	return 1;
 }
 
+/* store_now - the open store's size and last change, for the gauges. */
+static int
+store_now(uint64_t *bytes, int64_t *changed)
+{
+	struct store *st = atomic_load(&g_store);
+
+	return st != NULL ? store_info(st, bytes, changed) : -1;
+}
+
+int
+milter_metrics_start(const struct config *cf, char *err, size_t errlen)
+{
+	static const struct mmetrics_source src = { store_now, milter_sessions };
+
+	return mmetrics_start(cf->metrics_listen, cf->metrics_max_lists, &src,
+	    err, errlen);
+}
+
 void
 milter_shutdown(int idle)
 {
+	mmetrics_stop();
 	log_info("stopping: %lu bulk and %lu transactional messages; %lu "
 	    "recipients allowed, %lu denied, %lu tempfailed",
 	    atomic_load(&n_bulk), atomic_load(&n_trans), atomic_load(&n_allow),
@@ -187,6 +208,24 @@ setreply(SMFICTX *ctx, const struct msg_reply *rep)
 		log_warnx("smfi_setreply failed; the MTA uses its default text");
 }
 
+/* tempfail_cause - the metrics label of a tempfail, from its reply text. */
+static const char *
+tempfail_cause(const char *text)
+{
+	if (strncmp(text, "Consent store", 13) == 0)
+		return "store";
+	if (strncmp(text, "Audit", 5) == 0)
+		return "audit";
+	if (strncmp(text, "Out of memory", 13) == 0)
+		return "memory";
+	if (strncmp(text, "Could not", 9) == 0)
+		return "edit";
+	if (strncmp(text, "Too many", 8) == 0 || strncmp(text, "One recipient",
+	    13) == 0)
+		return "limit";
+	return "state";
+}
+
 static sfsistat
 reply_of(SMFICTX *ctx, const struct msg_reply *rep)
 {
@@ -195,6 +234,7 @@ reply_of(SMFICTX *ctx, const struct msg_reply *rep)
 		setreply(ctx, rep);
 		return SMFIS_REJECT;
 	case MSG_TEMPFAIL:
+		mmetrics_tempfail(tempfail_cause(rep->text));
 		setreply(ctx, rep);
 		return SMFIS_TEMPFAIL;
 	case MSG_DISCARD:
@@ -286,6 +326,7 @@ audit_decisions(struct conn *c, const char *outcome)
 		n++;
 	}
 	rc = audit_write(g_audit, e, n);
+	mmetrics_audit(n, rc != 0);
 	free(e);
 	free(keys);
 	if (rc != 0)
@@ -318,6 +359,12 @@ finish(struct conn *c, const char *outcome)
 		memcpy(lines + o, line, n);
 		o += n;
 		lines[o++] = '\n';
+		if (c->m.class_ == CLASS_BULK) {
+			const char *verdict, *reason, *action;
+
+			msg_rcpt_verdict(&c->m, r, &verdict, &reason, &action);
+			mmetrics_decision(verdict, reason, c->m.cls.list);
+		}
 		if (r->state == RS_TEMPFAILED)
 			atomic_fetch_add(&n_tempfail, 1);
 		else if (r->state == RS_DECIDED && r->allow)
@@ -327,10 +374,13 @@ finish(struct conn *c, const char *outcome)
 	}
 	if (o > 0)
 		log_lines(lines, o);
-	if (c->m.class_ == CLASS_BULK)
+	if (c->m.class_ == CLASS_BULK) {
 		atomic_fetch_add(&n_bulk, 1);
-	else if (c->m.class_ == CLASS_TRANSACTIONAL)
+		mmetrics_message("bulk");
+	} else if (c->m.class_ == CLASS_TRANSACTIONAL) {
 		atomic_fetch_add(&n_trans, 1);
+		mmetrics_message("transactional");
+	}
 	msg_reset(&c->m);
 	rt_put(c->rt);
 	c->rt = NULL;
@@ -356,6 +406,7 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 	struct policy_facts f;
 	struct decision d;
 	struct addr a;
+	struct timespec t0, t1;
 	char err[512], safe[300];
 
 	/*
@@ -389,11 +440,15 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 	}
 	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_facts(st, &a, c->m.cls.list, &f, err, sizeof(err)) == -1) {
 		log_warnx("store lookup failed, bulk mail is tempfailed: %s", err);
 		return -1;
 	}
 	policy_decide(&cf->policy, &f, (int64_t)time(NULL), &d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mmetrics_latency((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
 	return 0;
 }

@@ -37,6 +37,12 @@ void	milter_audit_reopen(void);
  */
 int	milter_reload(const struct config *cf, char *err, size_t errlen);
 
+/*
+ * milter_metrics_start - serve the Prometheus metrics on metrics.listen,
+ * if set; after the privilege drop.  0, or -1 with err.
+ */
+int	milter_metrics_start(const struct config *cf, char *err, size_t errlen);
+
 /* milter_sessions - connections in flight. */
 unsigned milter_sessions(void);
 
