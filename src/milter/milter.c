@@ -60,10 +60,10 @@ static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
 void (*milter_ready_hook)(void);
 
 /* Per connection; the message part is reset at end of message and abort. */
-struct conn {
+struct milter_conn {
 	struct runtime *rt;	/* held for one message */
 	unsigned long proto;	/* protocol flags agreed: which replies are off */
-	struct msg m;
+	struct msg_state m;
 };
 
 static struct runtime *
@@ -230,7 +230,7 @@ tempfail(SMFICTX *ctx, const char *why)
  * could not take them all (the caller may then tempfail the message).
  */
 static int
-audit_decisions(struct conn *c, const char *outcome)
+audit_decisions(struct milter_conn *c, const char *outcome)
 {
 	const struct config *cf = &c->rt->cf;
 	struct audit_entry e[64];
@@ -298,7 +298,7 @@ audit_decisions(struct conn *c, const char *outcome)
 
 /* End a message: log every decision, drop the state, release the config. */
 static void
-finish(struct conn *c, const char *outcome)
+finish(struct milter_conn *c, const char *outcome)
 {
 	char lines[8192];
 	size_t o = 0;
@@ -340,7 +340,7 @@ finish(struct conn *c, const char *outcome)
 
 /* A message that ends without end-of-message: audit and log what we decided. */
 static void
-finish_aborted(struct conn *c)
+finish_aborted(struct milter_conn *c)
 {
 	(void)audit_decisions(c, "aborted");
 	finish(c, "aborted");
@@ -351,7 +351,7 @@ finish_aborted(struct conn *c)
  * Returns 0, or -1 if the store failed (the caller fails closed).
  */
 static int
-decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
+decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 {
 	const struct config *cf = &c->rt->cf;
 	struct store *st;
@@ -405,7 +405,7 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
  * A header we cannot make is logged, never a reason to hold mail.
  */
 static int
-unsub_plan(struct conn *c, struct msg_plan *p)
+unsub_plan(struct milter_conn *c, struct msg_plan *p)
 {
 	const struct config *cf = &c->rt->cf;
 	char value[LU_VALUE_MAX], err[256];
@@ -445,7 +445,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN;
 	static const unsigned long want_act = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 	    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE;
-	struct conn *c;
+	struct milter_conn *c;
 
 	(void)f2;
 	(void)f3;
@@ -492,7 +492,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct classify_env env;
 	const char *port, *addr;
 	sfsistat ok;
@@ -535,7 +535,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct msg_rcpt *r;
 	struct msg_reply rep;
 	int failed;
@@ -580,7 +580,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	sfsistat ok;
 
 	if (c == NULL)
@@ -601,7 +601,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 /* Carry out the plan; any failure to act fails the message closed. */
 static sfsistat
-execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
+execute(SMFICTX *ctx, struct milter_conn *c, const struct msg_plan *p)
 {
 	const struct config *cf = &c->rt->cf;
 
@@ -645,7 +645,7 @@ execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct msg_plan plan;
 	const char *qid, *outcome;
 	sfsistat rc;
@@ -715,7 +715,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL && c->rt != NULL)
 		finish_aborted(c);
@@ -725,7 +725,7 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 
 	/* libmilter may call close without any other callback. */
 	if (c == NULL)

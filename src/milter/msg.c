@@ -23,14 +23,14 @@
 #include "util/util.h"
 
 void
-msg_init(struct msg *m)
+msg_init(struct msg_state *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->class_ = CLASS_UNKNOWN;
 }
 
 void
-msg_reset(struct msg *m)
+msg_reset(struct msg_state *m)
 {
 	if (m == NULL)
 		return;
@@ -43,7 +43,7 @@ msg_reset(struct msg *m)
 }
 
 struct msg_rcpt *
-msg_add_rcpt(struct msg *m, const char *raw)
+msg_add_rcpt(struct msg_state *m, const char *raw)
 {
 	struct msg_rcpt *r;
 	char del[MTA_DELRCPT_MAX];
@@ -72,8 +72,9 @@ msg_add_rcpt(struct msg *m, const char *raw)
 }
 
 void
-msg_decide(const struct config *cf, const struct msg *m, struct msg_rcpt *r,
-    const struct policy_facts *f, const struct decision *d, int at_rcpt)
+msg_decide(const struct config *cf, const struct msg_state *m,
+    struct msg_rcpt *r, const struct policy_facts *f, const struct decision *d,
+    int at_rcpt)
 {
 	struct msg_evidence *ev = &r->ev;
 
@@ -113,7 +114,8 @@ set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
 }
 
 int
-msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
+msg_rcpt_limit(const struct config *cf, struct msg_state *m,
+    struct msg_reply *rep)
 {
 	if (m->local || m->class_ != CLASS_BULK)
 		return 0;
@@ -133,7 +135,7 @@ msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
 
 /* removable - 1 if the MTA is sure to match r's removal. */
 static int
-removable(const struct msg *m, const struct msg_rcpt *r)
+removable(const struct msg_state *m, const struct msg_rcpt *r)
 {
 	/*
 	 * On the sendmail(1) path Postfix shows the filter each recipient as
@@ -144,7 +146,7 @@ removable(const struct msg *m, const struct msg_rcpt *r)
 }
 
 void
-msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
+msg_rcpt_reply(const struct config *cf, struct msg_state *m, struct msg_rcpt *r,
     int store_failed, struct msg_reply *rep)
 {
 	char text[200];
@@ -224,8 +226,8 @@ msg_plan_free(struct msg_plan *p)
 }
 
 int
-msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
-    const char *value, int one_click)
+msg_plan_unsub(const struct config *cf, const struct msg_state *m,
+    struct msg_plan *p, const char *value, int one_click)
 {
 	if (cf->lu_keep_existing && m->nlu > 0)
 		return 0;	/* theirs stays, and ours is not added */
@@ -244,7 +246,7 @@ msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
  * it) and return 1; else 0.
  */
 static int
-plan_unremovable(const struct msg *m, struct msg_plan *p)
+plan_unremovable(const struct msg_state *m, struct msg_plan *p)
 {
 	const char *raw;
 	char safe[64], text[sizeof(p->reply.text) + 64];
@@ -273,7 +275,7 @@ plan_unremovable(const struct msg *m, struct msg_plan *p)
 }
 
 int
-msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
+msg_plan(const struct config *cf, struct msg_state *m, struct msg_plan *p)
 {
 	unsigned remain = 0, rejects = 0, redirects = 0, invalid = 0;
 	unsigned tagged[PR_MAX_];
@@ -395,7 +397,7 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 }
 
 const char *
-msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
+msg_rcpt_outcome(const struct msg_state *m, const struct msg_rcpt *r,
     const char *msg_outcome)
 {
 	(void)m;
@@ -418,7 +420,7 @@ msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
 }
 
 void
-msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
+msg_rcpt_verdict(const struct msg_state *m, const struct msg_rcpt *r,
     const char **verdict, const char **reason, const char **action)
 {
 	(void)m;
@@ -448,7 +450,7 @@ msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
 }
 
 void
-msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
+msg_format_decision(const struct msg_state *m, const struct msg_rcpt *r,
     const char *msg_outcome, char *buf, size_t len)
 {
 	char rcpt[300], list[80];

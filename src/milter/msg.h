@@ -50,7 +50,7 @@ struct msg_rcpt {
 	struct msg_evidence ev;
 };
 
-struct msg {
+struct msg_state {
 	int	local;		/* non-SMTP (sendmail(1)): never refuse a recipient */
 	int	class_;		/* CLASS_* as known so far */
 	struct classify_result cls;
@@ -105,21 +105,21 @@ struct msg_plan {
 
 /* msg_init - an empty message; msg_reset empties it for the next one and
  * frees what it holds; msg_reset(NULL) is a no-op. */
-void	msg_init(struct msg *m);
-void	msg_reset(struct msg *m);
+void	msg_init(struct msg_state *m);
+void	msg_reset(struct msg_state *m);
 
 /*
  * msg_add_rcpt - append a recipient; raw is copied, and the form in which
  * the MTA can remove it is worked out.  NULL if out of memory.
  */
-struct msg_rcpt *msg_add_rcpt(struct msg *m, const char *raw);
+struct msg_rcpt *msg_add_rcpt(struct msg_state *m, const char *raw);
 
 /*
  * msg_decide - record the policy decision for r and the action the
  * configuration gives its reason.  On the non-SMTP path a reject becomes a
  * drop.
  */
-void	msg_decide(const struct config *cf, const struct msg *m,
+void	msg_decide(const struct config *cf, const struct msg_state *m,
 	    struct msg_rcpt *r, const struct policy_facts *f,
 	    const struct decision *d, int at_rcpt);
 
@@ -131,11 +131,11 @@ void	msg_decide(const struct config *cf, const struct msg *m,
  * end, but has no form the MTA is sure to match, is refused here instead.
  * Updates r->state and m's counters.
  */
-void	msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
-	    int store_failed, struct msg_reply *rep);
+void	msg_rcpt_reply(const struct config *cf, struct msg_state *m,
+	    struct msg_rcpt *r, int store_failed, struct msg_reply *rep);
 
 /* msg_rcpt_limit - 1 if the next bulk recipient must get 452 4.5.3 (too many). */
-int	msg_rcpt_limit(const struct config *cf, struct msg *m,
+int	msg_rcpt_limit(const struct config *cf, struct msg_state *m,
 	    struct msg_reply *rep);
 
 /*
@@ -145,14 +145,15 @@ int	msg_rcpt_limit(const struct config *cf, struct msg *m,
  * removal that cannot be confirmed must not be assumed.  Returns 0, or -1
  * if out of memory (the caller tempfails).
  */
-int	msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p);
+int	msg_plan(const struct config *cf, struct msg_state *m,
+	    struct msg_plan *p);
 
 /*
  * msg_plan_unsub - put the List-Unsubscribe value (copied) into the plan:
  * existing headers are deleted first unless unsubscribe.existing is
  * "keep" and the message has its own.  0, or -1 if out of memory.
  */
-int	msg_plan_unsub(const struct config *cf, const struct msg *m,
+int	msg_plan_unsub(const struct config *cf, const struct msg_state *m,
 	    struct msg_plan *p, const char *value, int one_click);
 void	msg_plan_free(struct msg_plan *p);
 
@@ -161,15 +162,17 @@ void	msg_plan_free(struct msg_plan *p);
  * removed, redirected, tagged, held; or msg_outcome (discarded, rejected,
  * tempfailed, aborted) when the whole message was stopped.
  */
-const char *msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
-	    const char *msg_outcome);
+const char *msg_rcpt_outcome(const struct msg_state *m,
+	    const struct msg_rcpt *r, const char *msg_outcome);
 
 /* msg_rcpt_verdict - r's verdict, reason and action as names. */
-void	msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
-	    const char **verdict, const char **reason, const char **action);
+void	msg_rcpt_verdict(const struct msg_state *m,
+	    const struct msg_rcpt *r, const char **verdict, const char **reason,
+	    const char **action);
 
 /* msg_format_decision - one log line for r (user data sanitised). */
-void	msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
-	    const char *msg_outcome, char *buf, size_t len);
+void	msg_format_decision(const struct msg_state *m,
+	    const struct msg_rcpt *r, const char *msg_outcome, char *buf,
+	    size_t len);
 
 #endif

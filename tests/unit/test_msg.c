@@ -28,7 +28,7 @@ load(const char *text)
 
 /* Add a recipient decided with reason (allowed if reason < PR_FIRST_DENY). */
 static struct msg_rcpt *
-rcpt(struct msg *m, const char *raw, int reason, int at_rcpt)
+rcpt(struct msg_state *m, const char *raw, int reason, int at_rcpt)
 {
 	struct msg_rcpt *r = msg_add_rcpt(m, raw);
 	struct policy_facts f;
@@ -46,7 +46,7 @@ rcpt(struct msg *m, const char *raw, int reason, int at_rcpt)
 }
 
 static void
-bulk(struct msg *m, const char *list)
+bulk(struct msg_state *m, const char *list)
 {
 	msg_init(m);
 	m->class_ = CLASS_BULK;
@@ -58,7 +58,7 @@ bulk(struct msg *m, const char *list)
 static void
 test_rcpt_replies(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
 
@@ -94,7 +94,7 @@ test_rcpt_replies(void **state)
 static void
 test_limits(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
 
@@ -126,7 +126,7 @@ test_limits(void **state)
 static void
 test_local_path_never_refuses(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_plan p;
 	struct msg_rcpt *r;
@@ -161,7 +161,7 @@ test_local_path_never_refuses(void **state)
 static void
 test_plan_mixed(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -186,7 +186,7 @@ test_plan_mixed(void **state)
 static void
 test_plan_unremovable(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
@@ -241,7 +241,7 @@ test_plan_unremovable(void **state)
 static void
 test_plan_all_rejected(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -269,7 +269,7 @@ test_plan_all_rejected(void **state)
 static void
 test_plan_drop_discards(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -286,7 +286,7 @@ test_plan_drop_discards(void **state)
 static void
 test_plan_redirect(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -317,7 +317,7 @@ test_plan_redirect(void **state)
 static void
 test_plan_tag_quarantine(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -342,7 +342,7 @@ test_plan_tag_quarantine(void **state)
 static void
 test_plan_strip_and_log(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 	char line[512];
 
