@@ -34,6 +34,7 @@
  */
 struct runtime {
 	struct config cf;
+	struct msg_rules rules;	/* what msg.c reads of cf */
 	struct token_ring ring;
 	int	refs;
 };
@@ -94,6 +95,19 @@ rt_put(struct runtime *r)
 	}
 }
 
+/* milter_rules - what msg.c reads of cf, copied into mr. */
+void
+milter_rules(const struct config *cf, struct msg_rules *mr)
+{
+	memset(mr, 0, sizeof(*mr));
+	memcpy(mr->action, cf->action, sizeof(mr->action));
+	mr->max_recipients = cf->max_recipients;
+	mr->one_rcpt_per_msg = cf->one_rcpt_per_msg;
+	mr->lu_keep_existing = cf->lu_keep_existing;
+	mr->strip_list_header = cf->classify.strip_list_header;
+	util_strlcpy(mr->redirect_to, cf->redirect_to, sizeof(mr->redirect_to));
+}
+
 int
 milter_reload(const struct config *cf, char *err, size_t errlen)
 {
@@ -118,6 +132,7 @@ milter_reload(const struct config *cf, char *err, size_t errlen)
 	r->cf.addr_flags = store_addr_flags;
 	r->cf.classify.addr_flags = store_addr_flags;
 	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
+	milter_rules(&r->cf, &r->rules);
 	if (cf->lu_enable && unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
 		free(r);
 		return -1;
@@ -268,9 +283,9 @@ audit_decisions(struct milter_conn *c, const char *outcome)
 		x->list = c->m.class_ == CLASS_BULK ? c->m.cls.list : NULL;
 		x->class_ = c->m.class_ == CLASS_BULK ? "bulk" : "transactional";
 		x->rcpt = rcpt;
-		msg_rcpt_verdict(&c->m, r, &x->verdict, &x->reason, &x->action);
+		msg_rcpt_verdict(r, &x->verdict, &x->reason, &x->action);
 		x->stage = r->at_rcpt ? "rcpt" : "eom";
-		x->outcome = msg_rcpt_outcome(&c->m, r, outcome);
+		x->outcome = msg_rcpt_outcome(r, outcome);
 		if (r->ev.kind == 'c') {
 			x->ev_kind = "consent";
 			x->ev_value = record_status_name(r->ev.value);
@@ -385,7 +400,7 @@ decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 		memset(&d, 0, sizeof(d));
 		d.reason = PR_UNKNOWN_LIST;
 		d.supp = -1;
-		msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+		msg_decide(&c->rt->rules, &c->m, r, &f, &d, at_rcpt);
 		return 0;
 	}
 	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
@@ -395,7 +410,7 @@ decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 		return -1;
 	}
 	policy_decide(&cf->policy, &f, (int64_t)time(NULL), &d);
-	msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+	msg_decide(&c->rt->rules, &c->m, r, &f, &d, at_rcpt);
 	return 0;
 }
 
@@ -428,7 +443,7 @@ unsub_plan(struct milter_conn *c, struct msg_plan *p)
 		    c->m.queue_id, p->nremain, c->m.cls.list);
 		return 0;
 	}
-	return msg_plan_unsub(cf, &c->m, p, value, one_click);
+	return msg_plan_unsub(&c->rt->rules, &c->m, p, value, one_click);
 }
 
 /* --- callbacks ---------------------------------------------------------- */
@@ -553,7 +568,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
 		return tempfail(ctx, "Filter state lost");
-	if (msg_rcpt_limit(&c->rt->cf, &c->m, &rep))
+	if (msg_rcpt_limit(&c->rt->rules, &c->m, &rep))
 		return reply_of(ctx, &rep);
 	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
 		if (c->m.local) {
@@ -573,7 +588,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;	/* the headers will tell */
 	failed = decide(c, r, 1) == -1;
 	r->at_rcpt = 1;
-	msg_rcpt_reply(&c->rt->cf, &c->m, r, failed, &rep);
+	msg_rcpt_reply(&c->m, r, failed, &rep);
 	return reply_of(ctx, &rep);
 }
 
@@ -676,7 +691,7 @@ cb_eom(SMFICTX *ctx)
 		for (unsigned i = 0; i < c->m.nrcpt; i++)
 			if (c->m.rcpt[i].state == RS_PENDING)
 				c->m.rcpt[i].state = RS_TEMPFAILED;
-	if (msg_plan(&c->rt->cf, &c->m, &plan) == -1) {
+	if (msg_plan(&c->rt->rules, &c->m, &plan) == -1) {
 		msg_plan_free(&plan);
 		(void)audit_decisions(c, "tempfailed");
 		finish(c, "tempfailed");
