@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static const struct {
@@ -172,7 +173,7 @@ ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
 		int64_t d;
 
 		/* A duration counts from --at; a time is taken as it is. */
-		if (duration_parse(expires, &d) == 0)
+		if (time_duration_parse(expires, &d) == 0)
 			o->expires = o->at + d;
 		else if (time_parse(expires, &o->expires) == -1) {
 			ctl_err(c, "invalid --expires \"%s\": a duration such as "

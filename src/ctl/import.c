@@ -60,6 +60,7 @@
 #include "core/record.h"
 #include "ctl/import.h"
 #include "util/csv.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define SHOW_MAX	72	/* octets of a bad value quoted in a message */

@@ -37,6 +37,8 @@
 #include "ctl/ctl.h"
 #include "ctl/report.h"
 #include "util/csv.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define ARENA_CHUNK	(8u << 20)
@@ -738,7 +740,7 @@ rfc3339_ms(struct rep *R, const char *p, size_t n, int64_t *out)
 		if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 ||
 		    y1 * 100 + y2 < 1970 || d > mdays(y1 * 100 + y2, mo))
 			return -1;
-		day = util_days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d);
+		day = time_days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d);
 		memcpy(R->dkey, p, 10);
 		R->dday = day;
 	}
@@ -2765,39 +2767,6 @@ cell_text(const struct col *col, const struct cell *c, char *buf, size_t len)
 	return r;
 }
 
-/*
- * Text: control characters and broken UTF-8 as \xHH, so one row stays one
- * line.
- */
-static size_t
-text_put(FILE *fp, const char *s, size_t n, int write)
-{
-	static const char hex[] = "0123456789abcdef";
-	int valid = util_utf8_valid(s, n);
-	size_t w = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == '\\' ||
-		    (c >= 0x80 && !valid)) {
-			if (write) {
-				fputc('\\', fp);
-				fputc('x', fp);
-				fputc(hex[c >> 4], fp);
-				fputc(hex[c & 15], fp);
-			}
-			w += 4;
-			continue;
-		}
-		if (write)
-			fputc(c, fp);
-		if ((c & 0xc0) != 0x80)
-			w++;	/* a character, not a continuation octet */
-	}
-	return w;
-}
-
 /* text_table - t as aligned columns (the brief ones), or ": none". */
 static void
 text_table(FILE *fp, const struct tab *t)
@@ -2817,7 +2786,7 @@ text_table(FILE *fp, const struct tab *t)
 		for (size_t k = 0; k < t->ncol && k < 16; k++) {
 			rstr s = cell_text(&t->cols[k],
 			    &t->cells[i * t->ncol + k], buf, sizeof(buf));
-			size_t w = text_put(fp, s.p, s.n, 0);
+			size_t w = enc_text_put(NULL, s.p, s.n);
 
 			if (w > width[k])
 				width[k] = w;
@@ -2850,7 +2819,7 @@ text_table(FILE *fp, const struct tab *t)
 				    s.p);
 				continue;
 			}
-			w = text_put(fp, s.p, s.n, 1);
+			w = enc_text_put(fp, s.p, s.n);
 			for (; k < last && w < width[k]; w++)
 				fputc(' ', fp);
 		}
@@ -2903,34 +2872,6 @@ write_text(FILE *fp, const struct out *o)
 	    o->violations == 1 ? "" : "s", o->late, o->late == 1 ? "" : "s");
 }
 
-/* JSON: like json_escape, with a length; broken UTF-8 as \u00XX per octet. */
-static void
-json_put(FILE *fp, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int valid = util_utf8_valid(s, n);
-
-	fputc('"', fp);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			fputc('\\', fp);
-			fputc(c, fp);
-		} else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !valid))
-			fprintf(fp, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
-
 /* json_cell - a cell as a JSON value. */
 static void
 json_cell(FILE *fp, const struct col *col, const struct cell *c)
@@ -2943,7 +2884,7 @@ json_cell(FILE *fp, const struct col *col, const struct cell *c)
 	}
 	switch (col->type) {
 	case C_STR:
-		json_put(fp, c->s, c->n);
+		enc_json_put(fp, c->s, c->n);
 		break;
 	case C_INT:
 	case C_DUR:
@@ -3040,7 +2981,7 @@ write_json(FILE *fp, const struct out *o)
 /*
  * CSV (RFC 4180): one section per table, each with its own header row;
  * every row starts with its section name; sections are separated by an
- * empty line.  Text cells go through csv_put_cell: formulas guarded,
+ * empty line.  Text cells go through enc_csv_put: formulas guarded,
  * controls and broken UTF-8 escaped.
  */
 
@@ -3054,7 +2995,7 @@ csv_cell(FILE *fp, const struct col *col, const struct cell *c)
 		return;
 	switch (col->type) {
 	case C_STR:
-		csv_put_cell(fp, c->s, c->n, CSV_PUT_ESCAPE);
+		enc_csv_put(fp, c->s, c->n, ENC_CSV_REPORT);
 		break;
 	case C_INT:
 	case C_DUR:
@@ -3112,36 +3053,11 @@ write_csv(FILE *fp, const struct out *o)
 	}
 }
 
-/* HTML: every user string through here; broken UTF-8 and controls as U+FFFD. */
-static void
-html_put(FILE *fp, const char *s, size_t n)
-{
-	int valid = util_utf8_valid(s, n);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '&': fputs("&amp;", fp); break;
-		case '<': fputs("&lt;", fp); break;
-		case '>': fputs("&gt;", fp); break;
-		case '"': fputs("&quot;", fp); break;
-		case '\'': fputs("&#39;", fp); break;
-		default:
-			if ((c < 0x20 && c != '\t') || c == 0x7f ||
-			    (c >= 0x80 && !valid))
-				fputs("&#xfffd;", fp);
-			else
-				fputc(c, fp);
-		}
-	}
-}
-
-/* html_str - html_put() for a C string. */
+/* html_str - a C string as HTML text. */
 static void
 html_str(FILE *fp, const char *s)
 {
-	html_put(fp, s, strlen(s));
+	enc_html_put(fp, s, strlen(s));
 }
 
 /* html_table - t as an HTML table under a heading with its row count. */
@@ -3180,7 +3096,7 @@ html_table(FILE *fp, const struct tab *t, const char *id)
 
 			fputs(col->type == C_INT || col->type == C_DUR ?
 			    "<td class=\"num\">" : "<td>", fp);
-			html_put(fp, s.p, s.n);
+			enc_html_put(fp, s.p, s.n);
 			fputs("</td>", fp);
 		}
 		fputs("</tr>\n", fp);
@@ -3226,7 +3142,7 @@ html_chart(FILE *fp, const struct tab *t)
 		int x = left + bw * (int)i;
 
 		fputs("<g><title>", fp);
-		html_put(fp, row[0].s, row[0].n);
+		enc_html_put(fp, row[0].s, row[0].n);
 		for (int k = 0; k < NV; k++)
 			fprintf(fp, "%s%" PRId64 " %s", k ? ", " : ": ",
 			    row[1 + k].v, label[k]);
@@ -3249,13 +3165,13 @@ html_chart(FILE *fp, const struct tab *t)
 
 		fprintf(fp, "<text x=\"%d\" y=\"%d\" class=\"ax\">", left,
 		    top + plot + 16);
-		html_put(fp, first->s, first->n);
+		enc_html_put(fp, first->s, first->n);
 		fputs("</text>\n", fp);
 		if (t->nrow > 1) {
 			fprintf(fp, "<text x=\"%d\" y=\"%d\" "
 			    "text-anchor=\"end\" class=\"ax\">",
 			    left + bw * (int)t->nrow, top + plot + 30);
-			html_put(fp, last->s, last->n);
+			enc_html_put(fp, last->s, last->n);
 			fputs("</text>\n", fp);
 		}
 	}

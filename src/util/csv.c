@@ -1,7 +1,7 @@
 /*
  * csv.c - a streaming RFC 4180 reader: one pass over the input, no
- * allocation per row or field.  At the end, the cell writer and its
- * formula guard, kept beside the reader that must undo the guard.
+ * allocation per row or field.  At the end, the undoing of the formula
+ * guard that enc_csv_put() writes.
  *
  * Input is read in chunks into one buffer that keeps every octet of the
  * row being parsed, so a malformed row can be abandoned and parsing
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/csv.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define CHUNK		65536
@@ -512,61 +513,9 @@ nomem:
 	return -2;
 }
 
-/* --- the writer ---------------------------------------------------------- */
-
-/*
- * formula - 1 if s (n octets) is zero or more '\'' and then an octet that
- * starts a spreadsheet formula.  The quotes count: else a cell "'=x"
- * would be written as it is and read back as "=x".
- */
-static int
-formula(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] == '\'')
-		i++;
-	return i < n && (s[i] == '=' || s[i] == '+' || s[i] == '-' ||
-	    s[i] == '@' || s[i] == '\t' || s[i] == '\r');
-}
-
-/* csv_put_cell - one field, quoted and guarded as it needs (csv.h). */
-int
-csv_put_cell(FILE *fp, const char *s, size_t n, int flags)
-{
-	static const char hex[] = "0123456789abcdef";
-	int escape = (flags & CSV_PUT_ESCAPE) != 0;
-	int valid = !escape || util_utf8_valid(s, n);
-	int guard = formula(s, n), quote = guard;
-
-	for (size_t i = 0; i < n && !quote; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	if (quote)
-		fputc('"', fp);
-	if (guard)
-		fputc('\'', fp);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"')
-			fputs("\"\"", fp);
-		else if (escape && ((c < 0x20 && c != '\n' && c != '\r' &&
-		    c != '\t') || c == 0x7f || (c >= 0x80 && !valid))) {
-			fputs("\\x", fp);
-			fputc(hex[c >> 4], fp);
-			fputc(hex[c & 15], fp);
-		} else
-			fputc(c, fp);
-	}
-	if (quote)
-		fputc('"', fp);
-	return ferror(fp) ? -1 : 0;
-}
-
 /* csv_unguard - a field without its formula guard (csv.h). */
 const char *
 csv_unguard(const char *s)
 {
-	return s[0] == '\'' && formula(s, strlen(s)) ? s + 1 : s;
+	return s[0] == '\'' && enc_csv_formula(s, strlen(s)) ? s + 1 : s;
 }
