@@ -50,7 +50,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,23 +150,6 @@ struct import {
 };
 
 static const char *format_names[] = { "auto", "csv", "klaviyo", "mailchimp" };
-
-/* say - a message into the caller's err, if it gave one. */
-static void
-say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Locale-free, like every name comparison here. */
 static int
@@ -327,7 +309,7 @@ map_columns(struct import *im, char **h, size_t n, char *err, size_t errlen)
 			    !ascii_caseeq(h[i], c->name))
 				continue;
 			if (im->col[c->col] != -1) {
-				say(err, errlen, "line %lu: columns %zu "
+				util_fail(err, errlen, "line %lu: columns %zu "
 				    "(\"%s\") and %zu (\"%s\") say the same "
 				    "thing", im->hline,
 				    (size_t)im->col[c->col] + 1,
@@ -347,7 +329,7 @@ static int
 check_header(struct import *im, char *err, size_t errlen)
 {
 	if (im->col[C_EMAIL] == -1) {
-		say(err, errlen, "line %lu: no %s", im->hline,
+		util_fail(err, errlen, "line %lu: no %s", im->hline,
 		    im->format == IMPORT_CSV ?
 		    "email column (\"email\", \"email address\" or "
 		    "\"e-mail\")" : im->format == IMPORT_KLAVIYO ?
@@ -356,7 +338,7 @@ check_header(struct import *im, char *err, size_t errlen)
 	}
 	if (im->format == IMPORT_KLAVIYO && im->col[C_KL_CONSENT] == -1 &&
 	    im->col[C_KL_SUPP] == -1) {
-		say(err, errlen, "line %lu: no \"Email Marketing Consent\" "
+		util_fail(err, errlen, "line %lu: no \"Email Marketing Consent\" "
 		    "or \"Email Suppressions\" column: nothing to import",
 		    im->hline);
 		return -1;
@@ -366,7 +348,7 @@ check_header(struct import *im, char *err, size_t errlen)
 		int clean = im->col[C_CLEAN_TIME] != -1;
 
 		if (unsub && clean) {
-			say(err, errlen, "line %lu: both UNSUB_TIME and "
+			util_fail(err, errlen, "line %lu: both UNSUB_TIME and "
 			    "CLEAN_TIME: not one of Mailchimp's export files",
 			    im->hline);
 			return -1;
@@ -374,7 +356,7 @@ check_header(struct import *im, char *err, size_t errlen)
 		/* Without any of its times, a file is no Mailchimp export. */
 		if (!unsub && !clean && im->col[C_OPTIN_TIME] == -1 &&
 		    im->col[C_CONFIRM_TIME] == -1) {
-			say(err, errlen, "line %lu: no OPTIN_TIME, CONFIRM_TIME, "
+			util_fail(err, errlen, "line %lu: no OPTIN_TIME, CONFIRM_TIME, "
 			    "UNSUB_TIME or CLEAN_TIME column: not a Mailchimp "
 			    "export", im->hline);
 			return -1;
@@ -396,23 +378,23 @@ import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 
 	*ip = NULL;
 	if (o->format < IMPORT_AUTO || o->format > IMPORT_MAILCHIMP) {
-		say(err, errlen, "unknown format %d", o->format);
+		util_fail(err, errlen, "unknown format %d", o->format);
 		return -1;
 	}
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
-		say(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	if (record_list_norm(o->list != NULL ? o->list : REC_DEFAULT_LIST,
 	    im->list, why, sizeof(why)) == -1) {
-		say(err, errlen, "list \"%s\": %s", show(o->list != NULL ?
+		util_fail(err, errlen, "list \"%s\": %s", show(o->list != NULL ?
 		    o->list : REC_DEFAULT_LIST, b, sizeof(b)), why);
 		goto fail;
 	}
 	im->addr_flags = o->addr_flags;
 	if (o->delims != NULL) {
 		if (strlen(o->delims) >= sizeof(im->delims)) {
-			say(err, errlen, "too many recipient delimiters");
+			util_fail(err, errlen, "too many recipient delimiters");
 			goto fail;
 		}
 		im->has_delims = 1;
@@ -420,21 +402,21 @@ import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 	}
 	im->now = o->now;
 	if ((im->csv = csv_open(fp)) == NULL) {
-		say(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	csv_set_delim(im->csv, CSV_DELIM_AUTO);
 	rc = csv_next(im->csv, &h, &n, &im->hline, why, sizeof(why));
 	if (rc == 0) {
-		say(err, errlen, "empty file: no header line");
+		util_fail(err, errlen, "empty file: no header line");
 		goto fail;
 	}
 	if (rc == -1) {
-		say(err, errlen, "line %lu: header: %s", im->hline, why);
+		util_fail(err, errlen, "line %lu: header: %s", im->hline, why);
 		goto fail;
 	}
 	if (rc == -2) {
-		say(err, errlen, "%s", why);
+		util_fail(err, errlen, "%s", why);
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -489,7 +471,7 @@ get_time(const char *s, const char *what, int64_t *t, char *why,
 	if (*s == '\0')
 		return 0;
 	if (time_parse(s, t) == -1) {
-		say(why, whylen, "bad %s \"%s\" (expected YYYY-MM-DD, "
+		util_fail(why, whylen, "bad %s \"%s\" (expected YYYY-MM-DD, "
 		    "\"YYYY-MM-DD HH:MM:SS\" or RFC 3339)", what,
 		    show(s, b, sizeof(b)));
 		return -1;
@@ -513,7 +495,7 @@ get_ip(const char *s, const char *what, char out[REC_IP_MAX + 1], char *why,
 	if (strlen(s) > REC_IP_MAX || inet_pton(af, s, bin) != 1 ||
 	    inet_ntop(af, bin, out, REC_IP_MAX + 1) == NULL) {
 		out[0] = '\0';
-		say(why, whylen, "bad %s \"%s\" (not an IPv4 or IPv6 address)",
+		util_fail(why, whylen, "bad %s \"%s\" (not an IPv4 or IPv6 address)",
 		    what, show(s, b, sizeof(b)));
 		return -1;
 	}
@@ -595,7 +577,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 		if (ascii_lower(s, st, sizeof(st)) == -1 ||
 		    ((status = record_status_parse(st)) <= CS_NONE &&
 		    (reason = record_reason_parse(st)) <= SR_NONE)) {
-			say(why, whylen, "unknown status \"%s\" (pending, "
+			util_fail(why, whylen, "unknown status \"%s\" (pending, "
 			    "subscribed, confirmed, unsubscribed, or a "
 			    "suppression: unsubscribed_all, hard_bounce, "
 			    "complaint, invalid, manual, soft_bounce)",
@@ -608,7 +590,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 	s = cell(im, f, C_LIST);
 	if (*s != '\0' && record_list_norm(s, row->list, lerr,
 	    sizeof(lerr)) == -1) {
-		say(why, whylen, "list \"%s\": %s", show(s, b, sizeof(b)),
+		util_fail(why, whylen, "list \"%s\": %s", show(s, b, sizeof(b)),
 		    lerr);
 		return -1;
 	}
@@ -618,7 +600,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 	s = cell(im, f, C_SOURCE);
 	if (*s != '\0' && (ascii_lower(s, src, sizeof(src)) == -1 ||
 	    (source = record_source_parse(src)) == -1)) {
-		say(why, whylen, "unknown source \"%s\" (form, import, api, "
+		util_fail(why, whylen, "unknown source \"%s\" (form, import, api, "
 		    "one-click, mailto, admin, bounce, complaint)",
 		    show(s, b, sizeof(b)));
 		return -1;
@@ -627,7 +609,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 		return -1;
 	note = cell(im, f, C_NOTE);
 	if (strlen(note) > REC_NOTE_MAX) {
-		say(why, whylen, "note longer than %d octets", REC_NOTE_MAX);
+		util_fail(why, whylen, "note longer than %d octets", REC_NOTE_MAX);
 		return -1;
 	}
 	if (status != CS_NONE) {
@@ -920,7 +902,7 @@ row_klaviyo(struct import *im, char **f, struct import_row *row, char *why,
 		status = CS_UNSUBSCRIBED;
 	else if (*s != '\0' && !ascii_caseeq(s, "NEVER_SUBSCRIBED") &&
 	    !ascii_caseeq(s, "NEVER SUBSCRIBED")) {
-		say(why, whylen, "unknown Email Marketing Consent \"%s\" "
+		util_fail(why, whylen, "unknown Email Marketing Consent \"%s\" "
 		    "(SUBSCRIBED, UNSUBSCRIBED or NEVER_SUBSCRIBED)",
 		    show(s, b, sizeof(b)));
 		return -1;
@@ -930,7 +912,7 @@ row_klaviyo(struct import *im, char **f, struct import_row *row, char *why,
 		return -1;
 	s = cell(im, f, C_KL_SUPP);
 	if (kl_supp_parse(s, &reason, &unsub, &hst, &st) == -1) {
-		say(why, whylen, "unknown Email Suppressions \"%s\" "
+		util_fail(why, whylen, "unknown Email Suppressions \"%s\" "
 		    "(HARD_BOUNCE, SPAM_COMPLAINT, INVALID_EMAIL, "
 		    "USER_SUPPRESSED or UNSUBSCRIBE)", show(s, b, sizeof(b)));
 		return -1;
@@ -1012,7 +994,7 @@ import_next(struct import *im, struct import_row *row, char *err,
 		if (rc == 0)
 			return 0;
 		if (rc == -2) {
-			say(err, errlen, "%s", why);
+			util_fail(err, errlen, "%s", why);
 			return -2;
 		}
 		if (rc == -1)
@@ -1022,18 +1004,18 @@ import_next(struct import *im, struct import_row *row, char *err,
 			break;
 	}
 	if (n != im->ncols) {
-		say(why, sizeof(why), "%zu fields, but the header has %zu", n,
+		util_fail(why, sizeof(why), "%zu fields, but the header has %zu", n,
 		    im->ncols);
 		goto bad;
 	}
 	email = cell(im, f, C_EMAIL);
 	if (*email == '\0') {
-		say(why, sizeof(why), "no address");
+		util_fail(why, sizeof(why), "no address");
 		goto bad;
 	}
 	if (addr_normalize(email, strlen(email), im->addr_flags,
 	    im->has_delims ? im->delims : NULL, &a, aerr, sizeof(aerr)) == -1) {
-		say(why, sizeof(why), "invalid address \"%s\": %s",
+		util_fail(why, sizeof(why), "invalid address \"%s\": %s",
 		    show(email, b, sizeof(b)), aerr);
 		goto bad;
 	}
@@ -1057,6 +1039,6 @@ import_next(struct import *im, struct import_row *row, char *err,
 	sort_changes(row);
 	return 1;
 bad:
-	say(err, errlen, "line %lu: %s", row->line, why);
+	util_fail(err, errlen, "line %lu: %s", row->line, why);
 	return -1;
 }

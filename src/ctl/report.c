@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,26 +420,11 @@ struct rep {
 	int	ref_year, ref_mon;
 };
 
-static int
-fail(struct rep *R, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct rep *R, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(R->err, R->errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* oom - the error for a failed allocation; always -1. */
 static int
 oom(struct rep *R)
 {
-	return fail(R, "out of memory");
+	return util_fail(R->err, R->errlen, "out of memory");
 }
 
 /* str_eq - a view equals a C string. */
@@ -1247,11 +1231,11 @@ input_open(struct rep *R, struct input *in)
 	if (strcmp(in->path, "-") == 0)
 		in->fd = STDIN_FILENO;
 	else if ((in->fd = open(in->path, O_RDONLY | O_CLOEXEC)) == -1)
-		return fail(R, "%s: %s", in->path, strerror(errno));
+		return util_fail(R->err, R->errlen, "%s: %s", in->path, strerror(errno));
 	if (fstat(in->fd, &sb) == -1)
-		return fail(R, "%s: %s", in->path, strerror(errno));
+		return util_fail(R->err, R->errlen, "%s: %s", in->path, strerror(errno));
 	if (S_ISDIR(sb.st_mode))
-		return fail(R, "%s: is a directory", in->path);
+		return util_fail(R->err, R->errlen, "%s: is a directory", in->path);
 	(void)posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
@@ -1316,7 +1300,7 @@ reader_next(struct rep *R, struct input *in, const char **line, size_t *len,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return fail(R, "%s: %s", in->path, strerror(errno));
+			return util_fail(R->err, R->errlen, "%s: %s", in->path, strerror(errno));
 		}
 		if (r == 0)
 			rd->eof = 1;
@@ -1503,9 +1487,9 @@ audit_decision(struct rep *R, struct report_audit *f, int file,
 	int col;
 
 	if (f->t.p == NULL)
-		return fail(R, "no \"t\"");
+		return util_fail(R->err, R->errlen, "no \"t\"");
 	if (rfc3339_ms(R, f->t.p, f->t.n, &t) == -1)
-		return fail(R, "\"t\" is not an RFC 3339 time");
+		return util_fail(R->err, R->errlen, "\"t\" is not an RFC 3339 time");
 	if (R->audit_first < 0 || t < R->audit_first)
 		R->audit_first = t;
 	if (t > R->audit_last)
@@ -1513,11 +1497,11 @@ audit_decision(struct rep *R, struct report_audit *f, int file,
 	if (f->type.p != NULL)
 		return 0;	/* "open", or a kind of line not reported on */
 	if (f->qid.n == 0)
-		return fail(R, "no \"qid\"");
+		return util_fail(R->err, R->errlen, "no \"qid\"");
 	if (f->rcpt.n == 0)
-		return fail(R, "no \"rcpt\"");
+		return util_fail(R->err, R->errlen, "no \"rcpt\"");
 	if (f->verdict.n == 0)
-		return fail(R, "no \"verdict\"");
+		return util_fail(R->err, R->errlen, "no \"verdict\"");
 	if ((d = dec_new(R)) == NULL)
 		return oom(R);
 	memset(d, 0, sizeof(*d));
@@ -1577,7 +1561,7 @@ audit_decision(struct rep *R, struct report_audit *f, int file,
 		int64_t ev;
 
 		if (rfc3339_ms(R, f->ev_time.p, f->ev_time.n, &ev) == -1)
-			return fail(R, "\"ev_time\" is not an RFC 3339 time");
+			return util_fail(R->err, R->errlen, "\"ev_time\" is not an RFC 3339 time");
 		d->ev_time = ev / 1000;
 		d->flags |= D_EV;
 	}
@@ -1659,7 +1643,7 @@ audit_load(struct rep *R, int file)
 				    in->path, in->lines);
 				continue;
 			}
-			return fail(R, "%s: line %lu: malformed audit line: %s",
+			return util_fail(R->err, R->errlen, "%s: line %lu: malformed audit line: %s",
 			    in->path, in->lines, why);
 		}
 		if (f.type.n == 3 && memcmp(f.type.p, "gap", 3) == 0)
@@ -1670,7 +1654,7 @@ audit_load(struct rep *R, int file)
 			char e2[512];
 
 			util_strlcpy(e2, R->err, sizeof(e2));
-			return fail(R, "%s: line %lu: %s", in->path, in->lines,
+			return util_fail(R->err, R->errlen, "%s: line %lu: %s", in->path, in->lines,
 			    e2);
 		}
 		in->records++;
@@ -1932,7 +1916,7 @@ maillog_load(struct rep *R, int file)
 	while ((rc = reader_next(R, in, &line, &len, &nl)) == 1) {
 		in->lines++;
 		if (in->lines > UINT32_MAX)
-			return fail(R, "%s: more than %u lines", in->path,
+			return util_fail(R->err, R->errlen, "%s: more than %u lines", in->path,
 			    UINT32_MAX);
 		if (maillog_line(R, line, len, file, (uint32_t)in->lines) == -1)
 			return -1;
@@ -3275,13 +3259,13 @@ key_setup(struct rep *R)
 	if (!R->maillog || !R->have_pseudo)
 		return 0;
 	if (R->c->cf.audit_key_file[0] == '\0')
-		return fail(R, "the audit log holds pseudonyms: joining it "
+		return util_fail(R->err, R->errlen, "the audit log holds pseudonyms: joining it "
 		    "with the mail log needs the key (audit.key_file)");
 	if (sodium_init() < 0)
-		return fail(R, "libsodium failed to initialise");
+		return util_fail(R->err, R->errlen, "libsodium failed to initialise");
 	if (audit_key_load(R->c->cf.audit_key_file, key, err,
 	    sizeof(err)) == -1)
-		return fail(R, "%s", err);
+		return util_fail(R->err, R->errlen, "%s", err);
 	crypto_auth_hmacsha256_init(&R->hmac, key, sizeof(key));
 	sodium_memzero(key, sizeof(key));
 	R->keyed = 1;
@@ -3384,10 +3368,10 @@ write_html_file(struct rep *R, const char *path, const struct out *o)
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
 	    (long)getpid()) >= sizeof(tmp))
-		return fail(R, "%s: path too long", path);
+		return util_fail(R->err, R->errlen, "%s: path too long", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
-		return fail(R, "%s: %s", tmp, strerror(errno));
+		return util_fail(R->err, R->errlen, "%s: %s", tmp, strerror(errno));
 	if ((fp = fdopen(fd, "w")) == NULL) {
 		close(fd);
 		unlink(tmp);
@@ -3403,13 +3387,13 @@ write_html_file(struct rep *R, const char *path, const struct out *o)
 		int e = errno;
 
 		unlink(tmp);
-		return fail(R, "%s: %s", path, strerror(e ? e : EIO));
+		return util_fail(R->err, R->errlen, "%s: %s", path, strerror(e ? e : EIO));
 	}
 	if (rename(tmp, path) == -1) {
 		int e = errno;
 
 		unlink(tmp);
-		return fail(R, "%s: %s", path, strerror(e));
+		return util_fail(R->err, R->errlen, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }

@@ -11,7 +11,6 @@
  * the caller's buffer in place.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,23 +248,6 @@ grow_fields(struct csv *c)
 	return 0;
 }
 
-/* seterr - a message into the caller's err, if it gave one. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * resync - after a bad row, go on from where the error was found to the
  * end of that row: through the rest of a quoted field if the error was
@@ -457,31 +439,31 @@ bad:
 		goto eof;
 	switch (pe) {
 	case E_UNTERMINATED:
-		seterr(err, errlen, "field %zu: unterminated quoted field", nf);
+		util_fail(err, errlen, "field %zu: unterminated quoted field", nf);
 		break;
 	case E_BARE_QUOTE:
-		seterr(err, errlen, "field %zu: bare quote in unquoted field",
+		util_fail(err, errlen, "field %zu: bare quote in unquoted field",
 		    nf);
 		break;
 	case E_AFTER_QUOTE:
-		seterr(err, errlen, "field %zu: text after the closing quote",
+		util_fail(err, errlen, "field %zu: text after the closing quote",
 		    nf);
 		break;
 	case E_FIELD_LONG:
-		seterr(err, errlen, "field %zu: field longer than %d octets",
+		util_fail(err, errlen, "field %zu: field longer than %d octets",
 		    nf, CSV_FIELD_MAX);
 		break;
 	case E_ROW_LONG:
-		seterr(err, errlen, "row longer than %d octets", CSV_ROW_MAX);
+		util_fail(err, errlen, "row longer than %d octets", CSV_ROW_MAX);
 		break;
 	case E_FIELDS:
-		seterr(err, errlen, "more than %d fields", CSV_FIELDS_MAX);
+		util_fail(err, errlen, "more than %d fields", CSV_FIELDS_MAX);
 		break;
 	case E_NUL:
-		seterr(err, errlen, "field %zu: NUL byte in field", nf);
+		util_fail(err, errlen, "field %zu: NUL byte in field", nf);
 		break;
 	case E_UTF8:
-		seterr(err, errlen, "field %zu: invalid UTF-8", nf);
+		util_fail(err, errlen, "field %zu: invalid UTF-8", nf);
 		break;
 	case E_NONE:
 		break;
@@ -498,17 +480,17 @@ bad:
 eof:
 	c->rowstart = c->ipos;
 	if (c->ioerr == ENOMEM) {
-		seterr(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		return -2;
 	}
 	if (c->ioerr != 0) {
-		seterr(err, errlen, "read error: %s", strerror(c->ioerr));
+		util_fail(err, errlen, "read error: %s", strerror(c->ioerr));
 		return -2;
 	}
 	return 0;
 
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_fail(err, errlen, "out of memory");
 	c->ioerr = ENOMEM;
 	return -2;
 }
