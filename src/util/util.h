@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A view into octets someone else owns: not NUL-terminated. */
+struct util_str {
+	const char *p;
+	size_t	n;
+};
+
 /*
  * util_fail - format a message into err (when err is not NULL and errlen
  * is not 0) and return -1: the one way a function fills its caller's
