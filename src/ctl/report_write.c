@@ -103,20 +103,16 @@ report_write_text(FILE *fp, const struct out *o)
 }
 
 
-/* json_cell - a cell as a JSON value. */
+/*
+ * scalar - a cell that is not a string: a number, a boolean, or a time
+ * between the quotes q ("\"" in JSON, "" in CSV).
+ */
 static void
-json_cell(FILE *fp, const struct col *col, const struct cell *c)
+scalar(FILE *fp, const struct col *col, const struct cell *c, const char *q)
 {
 	char buf[64];
 
-	if (c->null) {
-		fputs("null", fp);
-		return;
-	}
 	switch (col->type) {
-	case C_STR:
-		enc_json_put(fp, c->s, c->n);
-		break;
 	case C_INT:
 	case C_DUR:
 		fprintf(fp, "%" PRId64, c->v);
@@ -125,12 +121,25 @@ json_cell(FILE *fp, const struct col *col, const struct cell *c)
 		fputs(c->v ? "true" : "false", fp);
 		break;
 	case C_TIME:
-		fprintf(fp, "\"%s\"", time_format(c->v, buf, sizeof(buf)));
+		fprintf(fp, "%s%s%s", q, time_format(c->v, buf, sizeof(buf)), q);
 		break;
 	case C_TIMEMS:
-		fprintf(fp, "\"%s\"", time_format_ms(c->v, buf, sizeof(buf)));
+		fprintf(fp, "%s%s%s", q, time_format_ms(c->v, buf,
+		    sizeof(buf)), q);
 		break;
 	}
+}
+
+/* json_cell - a cell as a JSON value. */
+static void
+json_cell(FILE *fp, const struct col *col, const struct cell *c)
+{
+	if (c->null)
+		fputs("null", fp);
+	else if (col->type == C_STR)
+		enc_json_put(fp, c->s, c->n);
+	else
+		scalar(fp, col, c, "\"");
 }
 
 /*
@@ -220,28 +229,12 @@ report_write_json(FILE *fp, const struct out *o)
 static void
 csv_cell(FILE *fp, const struct col *col, const struct cell *c)
 {
-	char buf[64];
-
 	if (c->null)
 		return;
-	switch (col->type) {
-	case C_STR:
+	if (col->type == C_STR)
 		enc_csv_put(fp, c->s, c->n, ENC_CSV_REPORT);
-		break;
-	case C_INT:
-	case C_DUR:
-		fprintf(fp, "%" PRId64, c->v);
-		break;
-	case C_BOOL:
-		fputs(c->v ? "true" : "false", fp);
-		break;
-	case C_TIME:
-		fputs(time_format(c->v, buf, sizeof(buf)), fp);
-		break;
-	case C_TIMEMS:
-		fputs(time_format_ms(c->v, buf, sizeof(buf)), fp);
-		break;
-	}
+	else
+		scalar(fp, col, c, "");
 }
 
 void

@@ -61,6 +61,29 @@ sink_end(struct sink *k)
 	return k->over ? (size_t)-1 : k->len;
 }
 
+/* An encoder: s (n octets) into the sink. */
+typedef void encoder(struct sink *, const char *, size_t);
+
+/* to_buf - fn's output for s into buf (len octets); its length, or -1. */
+static size_t
+to_buf(encoder *fn, const char *s, size_t n, char *buf, size_t len)
+{
+	struct sink k = { NULL, buf, len, 0, 0 };
+
+	fn(&k, s, n);
+	return sink_end(&k);
+}
+
+/* to_file - fn's output for s to fp; 0, or -1 if fp has an error. */
+static int
+to_file(encoder *fn, FILE *fp, const char *s, size_t n)
+{
+	struct sink k = { fp, NULL, 0, 0, 0 };
+
+	fn(&k, s, n);
+	return ferror(fp) ? -1 : 0;
+}
+
 /*
  * plain - the length of the run at s (n octets) that needs no escape: up
  * to the first octet that keep() refuses, or the first octet outside
@@ -129,19 +152,13 @@ json(struct sink *k, const char *s, size_t n)
 size_t
 enc_json(const char *s, size_t n, char *buf, size_t len)
 {
-	struct sink k = { NULL, buf, len, 0, 0 };
-
-	json(&k, s, n);
-	return sink_end(&k);
+	return to_buf(json, s, n, buf, len);
 }
 
 int
 enc_json_put(FILE *fp, const char *s, size_t n)
 {
-	struct sink k = { fp, NULL, 0, 0, 0 };
-
-	json(&k, s, n);
-	return ferror(fp) ? -1 : 0;
+	return to_file(json, fp, s, n);
 }
 
 int
@@ -183,19 +200,13 @@ html(struct sink *k, const char *s, size_t n)
 size_t
 enc_html(const char *s, size_t n, char *buf, size_t len)
 {
-	struct sink k = { NULL, buf, len, 0, 0 };
-
-	html(&k, s, n);
-	return sink_end(&k);
+	return to_buf(html, s, n, buf, len);
 }
 
 int
 enc_html_put(FILE *fp, const char *s, size_t n)
 {
-	struct sink k = { fp, NULL, 0, 0, 0 };
-
-	html(&k, s, n);
-	return ferror(fp) ? -1 : 0;
+	return to_file(html, fp, s, n);
 }
 
 int

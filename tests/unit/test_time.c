@@ -30,6 +30,19 @@ parse(const char *s)
 	return t;
 }
 
+/* refuses - fn takes none of bad[0..n), and leaves its output alone. */
+static void
+refuses(int (*fn)(const char *, int64_t *), const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = -42;
+
+		if (fn(bad[i], &t) != -1 || t != -42)
+			fail_msg("\"%s\" taken", bad[i]);
+		assert_int_equal(fn(NULL, &t), -1);
+	}
+}
+
 static void
 test_parse(void **state)
 {
@@ -44,7 +57,6 @@ test_parse(void **state)
 		"2024-02-01T10:00:00 GMT", " 2024-02-01", "2024-02-01 ",
 		"+024-02-01", "2024-2-01", "2024-02-01T1:00:00Z",
 	};
-	int64_t t;
 
 	(void)state;
 	assert_int_equal(parse("2024-02-01T10:00:00Z"), T2024);
@@ -62,12 +74,7 @@ test_parse(void **state)
 	/* A leap second counts as the second before it. */
 	assert_int_equal(parse("2016-12-31T23:59:60Z"),
 	    parse("2016-12-31T23:59:59Z"));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		t = -42;
-		if (time_parse(bad[i], &t) != -1 || t != -42)
-			fail_msg("\"%s\" taken", bad[i]);
-	}
-	assert_int_equal(time_parse(NULL, &t), -1);
+	refuses(time_parse, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void
@@ -108,12 +115,7 @@ test_duration(void **state)
 	assert_int_equal(d, 30 * 86400);
 	assert_int_equal(time_duration_parse("2w", &d), 0);
 	assert_int_equal(d, 14 * 86400);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = -42;
-		if (time_duration_parse(bad[i], &d) != -1 || d != -42)
-			fail_msg("\"%s\" taken", bad[i]);
-	}
-	assert_int_equal(time_duration_parse(NULL, &d), -1);
+	refuses(time_duration_parse, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void
