@@ -16,6 +16,7 @@
 #include "ctl/report.h"
 #include "util/util.h"
 
+/* audit_usage - the usage of every audit subcommand; always CTL_ERR. */
 static int
 audit_usage(struct ctl *c)
 {

@@ -109,6 +109,7 @@ plain(const char *s, size_t n, int (*keep)(unsigned char))
 	return i;
 }
 
+/* json_keep - an ASCII octet JSON writes as itself. */
 static int
 json_keep(unsigned char c)
 {
@@ -167,6 +168,7 @@ enc_json_puts(FILE *fp, const char *s)
 	return enc_json_put(fp, s, strlen(s));
 }
 
+/* html_keep - an ASCII octet HTML writes as itself. */
 static int
 html_keep(unsigned char c)
 {
@@ -220,6 +222,7 @@ enc_csv_formula(const char *s, size_t n)
 	    s[i] == '@' || s[i] == '\t' || s[i] == '\r');
 }
 
+/* csv_keep - an ASCII octet a report's CSV cell writes as itself. */
 static int
 csv_keep(unsigned char c)
 {
@@ -282,6 +285,7 @@ enc_csv_put(FILE *fp, const char *s, size_t n, int flags)
 	return ferror(fp) ? -1 : 0;
 }
 
+/* text_keep - an ASCII octet the text form writes as itself. */
 static int
 text_keep(unsigned char c)
 {
