@@ -575,6 +575,60 @@ apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* apply_mode - an octal file mode, in quotes since libconfig has none. */
+static int
+apply_mode(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+	long m;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be an octal "
+		    "mode in quotes, such as \"0660\"");
+	v = config_setting_get_string(s);
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
+		return where(err, errlen, s, k->path, "\"%s\" is not an "
+		    "octal mode such as \"0660\"", v);
+	if (m & 02)
+		return where(err, errlen, s, k->path, "a world-writable "
+		    "socket lets anyone bypass the filter");
+	*(int *)(void *)((char *)c + k->off) = (int)m;
+	return 0;
+}
+
+/* apply_enum - one of k->enums, stored as its index. */
+static int
+apply_enum(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	int i, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be a string, "
+		    "not %s", type_name(t));
+	v = config_setting_get_string(s);
+	for (i = 0; k->enums[i] != NULL; i++)
+		if (strcmp(k->enums[i], v) == 0)
+			break;
+	if (k->enums[i] == NULL) {
+		char list[256] = "";
+
+		for (int j = 0; k->enums[j] != NULL; j++) {
+			strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
+		}
+		return where(err, errlen, s, k->path, "unknown value "
+		    "\"%s\" (expected %s)", v, list);
+	}
+	*(int *)(void *)((char *)c + k->off) = i;
+	return 0;
+}
+
+/* apply_key - the value of one known key, checked, into c. */
 static int
 apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
     char *err, size_t errlen)
@@ -621,26 +675,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		*(int *)(base + k->off) = v;
 		break;
 	}
-	case K_MODE: {
-		const char *v;
-		char *end;
-		long m;
-
-		/* A string, since libconfig has no octal: "0660". */
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be an octal "
-			    "mode in quotes, such as \"0660\"");
-		v = config_setting_get_string(s);
-		m = strtol(v, &end, 8);
-		if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
-			return where(err, errlen, s, k->path, "\"%s\" is not an "
-			    "octal mode such as \"0660\"", v);
-		if (m & 02)
-			return where(err, errlen, s, k->path, "a world-writable "
-			    "socket lets anyone bypass the filter");
-		*(int *)(base + k->off) = (int)m;
+	case K_MODE:
+		if (apply_mode(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	case K_RULES:
 		if (apply_rules(c, s, err, errlen) == -1)
 			return -1;
@@ -653,30 +691,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		if (apply_lu_lists(c, s, err, errlen) == -1)
 			return -1;
 		break;
-	case K_ENUM: {
-		const char *v;
-		int i;
-
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be a string, "
-			    "not %s", type_name(t));
-		v = config_setting_get_string(s);
-		for (i = 0; k->enums[i] != NULL; i++)
-			if (strcmp(k->enums[i], v) == 0)
-				break;
-		if (k->enums[i] == NULL) {
-			char list[256] = "";
-
-			for (int j = 0; k->enums[j] != NULL; j++) {
-				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
-			}
-			return where(err, errlen, s, k->path, "unknown value "
-			    "\"%s\" (expected %s)", v, list);
-		}
-		*(int *)(base + k->off) = i;
+	case K_ENUM:
+		if (apply_enum(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	}
 	if (k->post != NULL) {
 		char why[256];
