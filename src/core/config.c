@@ -41,6 +41,17 @@ static const char *const action_names[] = {
 	"reject", "drop", "redirect", "tag", "quarantine", NULL
 };
 
+/* config_socket_path - the path in a unix socket spec, or NULL (config.h). */
+const char *
+config_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
 const char *
 config_action_name(int a)
 {

@@ -130,17 +130,6 @@ doctor_milter_list(const char *value, struct doc_milter *m, size_t max)
 	return (int)n;
 }
 
-/* unix_path - the path of a "unix:" or "local:" spec, or NULL. */
-static const char *
-unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* inet_norm - "inet:HOST:PORT" (Postfix) or "inet:PORT@HOST" (libmilter)
  * as "HOST:PORT" into out; 0, or -1 if spec is not inet. */
 static int
@@ -181,11 +170,10 @@ int
 doctor_same_socket(const char *postfix_spec, const char *ours,
     const char *queue_dir)
 {
-	const char *a = unix_path(postfix_spec), *b = unix_path(ours);
+	const char *a = config_socket_path(postfix_spec);
+	const char *b = config_socket_path(ours);
 	char x[512], y[512];
 
-	if (b == NULL && ours[0] == '/')
-		b = ours;
 	if (a != NULL && b != NULL) {
 		resolve(a, queue_dir, x, sizeof(x));
 		resolve(b, queue_dir, y, sizeof(y));
@@ -289,12 +277,10 @@ check_socket(struct doctor *d, const char *dir, const char *queue_dir,
     const char *owner)
 {
 	const struct config *cf = doctor_cf(d);
-	const char *path = unix_path(cf->socket);
+	const char *path = config_socket_path(cf->socket);
 	char list[4096], host[1024], fix[300], *line, *save = NULL;
 	struct stat sb;
 
-	if (path == NULL && cf->socket[0] == '/')
-		path = cf->socket;
 	if (path == NULL || services(dir, "smtpd", list, sizeof(list)) == -1)
 		return;
 	for (line = strtok_r(list, "\n", &save); line != NULL;
@@ -348,7 +334,7 @@ check_lists(struct doctor *d, const char *dir, const char *queue_dir)
 		if (at == n) {
 			fmt(fix, sizeof(fix), "%s = %s%s%s", params[p],
 			    p == 1 ? "$smtpd_milters" : "unix:", p == 1 ? "" :
-			    (unix_path(cf->socket) ? unix_path(cf->socket) :
+			    (config_socket_path(cf->socket) ? config_socket_path(cf->socket) :
 			    cf->socket), p == 0 && v[0] ? ", ..." : "");
 			doctor_note(d, p == 0 ? DOC_ERROR : DOC_WARN, "postfix",
 			    fix, "%s does not name the filter's socket %s: %s",
