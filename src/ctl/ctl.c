@@ -35,6 +35,7 @@ static const struct {
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
+	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json]" },
 	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },
 	{ "audit", ctl_audit, "audit verify FILE..." },
 	/* Subcommands: their usage; ctl_audit runs them. */
