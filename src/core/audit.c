@@ -33,6 +33,7 @@
 
 #define TORN_MARK	"~\n"	/* ends a torn line that cannot be cut off */
 #define LINE_HEAD	"{\"v\":1,"	/* how every line we write starts */
+#define SEAL_HEAD	"{\"v\":1,\"type\":\"seal\","	/* and a checkpoint */
 
 struct audit {
 	pthread_mutex_t lock;
@@ -46,6 +47,9 @@ struct audit {
 	off_t	torn_end;	/* broken: where the cut-short write stopped */
 	int	no_cut;		/* and they may not be ours: keep them */
 	int	need_open;	/* the file's open line is still to come */
+	/* For checkpoints: the lines in the file up to an offset. */
+	off_t	counted_to;
+	unsigned long long nlines;
 	/* What the next gap line names. */
 	unsigned long lost;	/* decision lines not written */
 	int64_t	lost_first, lost_last;	/* their times */
@@ -116,12 +120,15 @@ audit_chain_line(const char *line, size_t len, const char *prev,
 	if (len != pre + taglen + 64 + 2 || line[len - 2] != '"' ||
 	    line[len - 1] != '}' || !is_hex64(tag + taglen))
 		return -1;
-	if (len > 20 && memmem(line, pre, "\"type\":\"open\"", 13) != NULL)
+	if (pre > strlen(SEAL_HEAD) && memcmp(line, SEAL_HEAD,
+	    strlen(SEAL_HEAD)) == 0)
+		*kind = AUDIT_LINE_SEAL;
+	else if (len > 20 && memmem(line, pre, "\"type\":\"open\"", 13) != NULL)
 		*kind = AUDIT_LINE_OPEN;
 	else if (len > 20 && memmem(line, pre, "\"type\":\"gap\"", 12) != NULL)
 		*kind = AUDIT_LINE_GAP;
 	/* An open or gap line names the chain value it continues. */
-	if (*kind != AUDIT_LINE_DECISION) {
+	if (*kind == AUDIT_LINE_OPEN || *kind == AUDIT_LINE_GAP) {
 		const char *q = memmem(line, pre, "\"prev\":\"", 8);
 
 		if (q == NULL || (size_t)(q - line) + 8 + 64 > pre ||
@@ -486,6 +493,8 @@ open_fd(struct audit *a, int first, char *err, size_t errlen)
 		    "last line", a->path);
 	}
 	a->end = good;
+	a->counted_to = 0;
+	a->nlines = 0;
 	/* Torn bytes at open: a writer stopped mid-line. */
 	a->broken = a->crash = good < st.st_size;
 	a->no_cut = !cut;
@@ -730,6 +739,112 @@ audit_write(struct audit *a, const struct audit_entry *e, size_t n)
 	return rc;
 }
 
+/*
+ * count_lines - bring a->nlines up to the lines of the file before off
+ * (the file's end, whole lines only); 0, or -1 with errno.
+ */
+static int
+count_lines(struct audit *a, off_t off)
+{
+	char buf[65536];
+	ssize_t n;
+
+	/* Cut shorter by someone else: count again from the start. */
+	if (off < a->counted_to) {
+		a->counted_to = 0;
+		a->nlines = 0;
+	}
+	while (a->counted_to < off) {
+		size_t want = off - a->counted_to > (off_t)sizeof(buf) ?
+		    sizeof(buf) : (size_t)(off - a->counted_to);
+
+		if ((n = pread(a->fd, buf, want, a->counted_to)) <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		for (const char *p = buf; (p = memchr(p, '\n',
+		    (size_t)(buf + n - p))) != NULL; p++)
+			a->nlines++;
+		a->counted_to += n;
+	}
+	return 0;
+}
+
+int
+audit_checkpoint(struct audit *a, audit_checkpoint_fn *fn, void *arg)
+{
+	char line[AUDIT_LINE_MAX];
+	struct stat st;
+	size_t len;
+	int rc = -1, saved = 0;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->fd == -1)
+		saved = EBADF;
+	else if (prepare(a) == -1 || fstat(a->fd, &st) == -1 ||
+	    count_lines(a, st.st_size) == -1)
+		saved = errno;
+	else if (fn(arg, a->nlines, a->chain, line, sizeof(line) - 80,
+	    &len) == -1)
+		saved = E2BIG;
+	else if (append(a, line, len, sizeof(line)) == -1)
+		saved = errno;
+	/* On disk before the caller erases the key that made it. */
+	else if (fdatasync(a->fd) == -1)
+		saved = errno;
+	else {
+		a->nlines++;
+		a->counted_to = a->end;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (rc == -1)
+		errno = saved;
+	return rc;
+}
+
+int
+audit_tail_seal(struct audit *a, char *out, size_t cap)
+{
+	char *buf;
+	off_t from, end;
+	ssize_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&a->lock);
+	end = a->end;
+	from = end > AUDIT_TAIL_SCAN ? end - AUDIT_TAIL_SCAN : 0;
+	if (a->fd == -1 || (buf = malloc(AUDIT_TAIL_SCAN + 1)) == NULL) {
+		pthread_mutex_unlock(&a->lock);
+		return -1;
+	}
+	n = pread(a->fd, buf, (size_t)(end - from), from);
+	pthread_mutex_unlock(&a->lock);
+	if (n != end - from)
+		rc = -1;
+	/* The last line that starts as a checkpoint, whole. */
+	for (ssize_t i = n - 1; rc == 0 && i >= 0; i--) {
+		size_t hl = strlen(SEAL_HEAD), ll;
+		const char *nl;
+
+		if (i > 0 && buf[i - 1] != '\n')
+			continue;
+		if ((size_t)(n - i) < hl || memcmp(buf + i, SEAL_HEAD, hl) != 0)
+			continue;
+		if ((nl = memchr(buf + i, '\n', (size_t)(n - i))) == NULL)
+			continue;
+		ll = (size_t)(nl - (buf + i));
+		if (ll + 1 > cap)
+			continue;
+		memcpy(out, buf + i, ll);
+		out[ll] = '\0';
+		rc = 1;
+	}
+	free(buf);
+	return rc;
+}
+
 /* gap_num - the number after key (as "name":) in a gap line; 0 if none. */
 static unsigned long long
 gap_num(const char *line, size_t len, const char *key)
@@ -852,6 +967,15 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
     unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn, void *arg,
     char *err, size_t errlen)
 {
+	return audit_verify_lines(fp, chain, have_chain, nlines, bad, gapfn,
+	    NULL, arg, err, errlen);
+}
+
+int
+audit_verify_lines(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
+    unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn,
+    audit_line_fn *linefn, void *arg, char *err, size_t errlen)
+{
 	struct torn_run r;
 	char *line = NULL, next[AUDIT_HASH_HEX];
 	unsigned long long off = 0, at;
@@ -899,6 +1023,9 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 			    "that no gap line names", r.first, r.at);
 			goto out;
 		}
+		if (linefn != NULL)
+			linefn(arg, *nlines, kind, line, (size_t)n - 1, *have_chain ?
+			    chain : NULL);
 		memcpy(chain, next, AUDIT_HASH_HEX);
 		*have_chain = 1;
 	}

@@ -89,10 +89,11 @@ void	audit_pseudonym(const unsigned char *key, const char *addr,
 int	audit_key_load(const char *path, unsigned char key[AUDIT_KEY_BYTES],
 	    char *err, size_t errlen);
 
-/* What audit_chain_line found: a decision, an "open" or a "gap" line. */
+/* What audit_chain_line found: a decision, an "open", "gap" or "seal" line. */
 #define AUDIT_LINE_DECISION	0
 #define AUDIT_LINE_OPEN		1
 #define AUDIT_LINE_GAP		2
+#define AUDIT_LINE_SEAL		3	/* a sealed checkpoint (seal.h) */
 
 /*
  * audit_chain_line - check one line against the previous chain value.
@@ -131,5 +132,45 @@ typedef void audit_gap_fn(void *arg, const struct audit_gap *g);
 int	audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 	    unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn,
 	    void *arg, char *err, size_t errlen);
+
+/*
+ * What audit_verify_lines passes on for each line whose chain checks
+ * out: its number in the file, its kind (AUDIT_LINE_*), its text (len
+ * octets, without the newline) and the chain value before it (NULL for
+ * a line that starts the series).
+ */
+typedef void audit_line_fn(void *arg, unsigned long ln, int kind,
+    const char *line, size_t len, const char *prev);
+
+/* audit_verify_lines - audit_verify, with each good line to linefn too. */
+int	audit_verify_lines(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
+	    unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn,
+	    audit_line_fn *linefn, void *arg, char *err, size_t errlen);
+
+/*
+ * A checkpoint's builder: given the lines in the file so far and the
+ * chain value of the last, it writes the line's fields (as seal_format
+ * does: no chain, no closing brace) into buf (cap octets) and sets *len.
+ * 0, or -1 if it cannot.
+ */
+typedef int audit_checkpoint_fn(void *arg, unsigned long long lines,
+    const char *head, char *buf, size_t cap, size_t *len);
+
+/*
+ * audit_checkpoint - under the log's lock, after any gap and open lines
+ * still due: count the file's lines, let fn build the checkpoint line from
+ * them and the chain head, append it chained, and fdatasync the file
+ * (every line before it with it).  0, or -1 with errno: nothing written.
+ */
+int	audit_checkpoint(struct audit *a, audit_checkpoint_fn *fn, void *arg);
+
+#define AUDIT_TAIL_SCAN	65536	/* octets audit_tail_seal looks back */
+
+/*
+ * audit_tail_seal - the last checkpoint line within the last
+ * AUDIT_TAIL_SCAN octets of the file, into out (cap octets, NUL-ended).
+ * 1 found, 0 none, -1 error.
+ */
+int	audit_tail_seal(struct audit *a, char *out, size_t cap);
 
 #endif
