@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/lu.h"
 #include "core/record.h"
+#include "core/seal.h"
 #include "core/token.h"
 #include "util/metrics.h"
 #include "util/time.h"
@@ -70,6 +71,7 @@ static int	post_lu_list_url(struct config *, char *, size_t);
 static int	post_metrics(struct config *, char *, size_t);
 static int	post_optin_url(struct config *, char *, size_t);
 static int	post_optin_lifetime(struct config *, char *, size_t);
+static int	post_seal_interval(struct config *, char *, size_t);
 static int	post_metrics_unsubd(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
@@ -101,6 +103,9 @@ static const struct ckey keys[] = {
 	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
 	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
 	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "audit.seal_key", K_STR, OFF(audit_seal_key), SZ(audit_seal_key), 0, 0, NULL, NULL },
+	{ "audit.seal_interval", K_STR, OFF(audit_seal_interval_s), SZ(audit_seal_interval_s), 1, 0, NULL, post_seal_interval },
+	{ "audit.checkpoints", K_STR, OFF(audit_checkpoints), SZ(audit_checkpoints), 0, 0, NULL, NULL },
 	{ "optin.url", K_STR, OFF(optin_url), SZ(optin_url), 0, 0, NULL, post_optin_url },
 	{ "optin.lifetime", K_STR, OFF(optin_lifetime_s), SZ(optin_lifetime_s), 1, 0, NULL, post_optin_lifetime },
 	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
@@ -176,6 +181,9 @@ config_defaults(struct config *c)
 	c->unsubd_request_timeout = 10;
 	c->audit_pseudonymize = 1;
 	c->audit_fail_closed = 1;
+	util_strlcpy(c->audit_seal_interval_s, "15m",
+	    sizeof(c->audit_seal_interval_s));
+	c->audit_seal_interval = SEAL_INTERVAL_DEFAULT;
 	c->action_default = ACTION_REJECT;
 	for (int i = 0; i < PR_MAX_; i++)
 		c->action_cfg[i] = -1;	/* unset: actions.default */
@@ -212,6 +220,17 @@ config_check(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: audit.key_file: needed to pseudonymise "
 		    "recipients (make one with 'consentctl keygen'), or set "
 		    "audit.pseudonymize = false", file);
+		return -1;
+	}
+	if (c->audit_seal_key[0] && !c->audit_file[0]) {
+		snprintf(err, errlen, "%s: audit.seal_key: seals the audit trail, "
+		    "which needs audit.file", file);
+		return -1;
+	}
+	if (c->audit_checkpoints[0] && !c->audit_seal_key[0]) {
+		snprintf(err, errlen, "%s: audit.checkpoints: copies of the "
+		    "seals, which need audit.seal_key (make it with 'consentctl "
+		    "audit keygen')", file);
 		return -1;
 	}
 	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
@@ -295,6 +314,22 @@ post_optin_url(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "has no %%t: the link needs the token");
 		return -1;
 	}
+	return 0;
+}
+
+/* post_seal_interval - the audit trail's seal epochs: 2s (tests) to 1d. */
+static int
+post_seal_interval(struct config *c, char *err, size_t errlen)
+{
+	int64_t d;
+
+	if (time_duration_parse(c->audit_seal_interval_s, &d) == -1 ||
+	    d < SEAL_INTERVAL_MIN || d > SEAL_INTERVAL_MAX) {
+		snprintf(err, errlen, "not a duration from %ds to 1d",
+		    SEAL_INTERVAL_MIN);
+		return -1;
+	}
+	c->audit_seal_interval = d;
 	return 0;
 }
 

@@ -60,6 +60,10 @@ struct config {
 	char	audit_key_file[CONFIG_PATH_MAX];
 	int	audit_pseudonymize;
 	int	audit_fail_closed;
+	char	audit_seal_key[CONFIG_PATH_MAX];	/* "" for no sealing */
+	char	audit_seal_interval_s[16];	/* as written: "15m" */
+	int64_t	audit_seal_interval;		/* derived: seconds */
+	char	audit_checkpoints[CONFIG_PATH_MAX];	/* the witness copy, or "" */
 
 	/* List-Unsubscribe headers and the one-click endpoint */
 	int	lu_enable;

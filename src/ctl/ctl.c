@@ -37,8 +37,9 @@ static const struct {
 	{ "intake", ctl_intake, "intake RECIPIENT" },
 	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json]" },
 	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },
-	{ "audit", ctl_audit, "audit verify FILE..." },
+	{ "audit", ctl_audit, "audit verify [--key VERIFIER] [--checkpoints FILE] FILE..." },
 	/* Subcommands: their usage; ctl_audit runs them. */
+	{ "audit keygen", NULL, "audit keygen SEALKEY" },
 	{ "audit find", NULL, "audit find ADDRESS [--audit FILE]..." },
 	{ "audit report", NULL, "audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };

@@ -4,34 +4,53 @@
  * the report (its run is report.c's).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/audit.h"
+#include "core/seal.h"
+#include "core/seal_verify.h"
 #include "ctl/ctl.h"
 #include "ctl/report.h"
+#include "util/time.h"
 #include "util/util.h"
 
 /* audit_usage - the usage of every audit subcommand; always CTL_ERR. */
 static int
 audit_usage(struct ctl *c)
 {
-	ctl_err(c, "usage: consentctl audit verify FILE...\n"
+	ctl_err(c, "usage: consentctl audit verify [--key VERIFIER] "
+	    "[--checkpoints FILE] FILE...\n"
+	    "       consentctl audit keygen SEALKEY\n"
 	    "       consentctl audit find ADDRESS [--audit FILE]...\n"
 	    "       consentctl audit report --audit FILE... [--maillog FILE...] "
 	    "[--json | --csv | --html FILE]");
 	return CTL_ERR;
 }
 
-/* What verify says about the gaps of one file. */
+/* What verify says about the gaps of one file, and its checkpoints' run. */
 struct verify_gaps {
 	const char *path;
 	unsigned long n;
+	struct seal_verify *sv;	/* with --key, else NULL */
 };
+
+/* verify_line - each good line to the checkpoints' run, with --key. */
+static void
+verify_line(void *arg, unsigned long ln, int kind, const char *line,
+    size_t len, const char *prev)
+{
+	struct verify_gaps *v = arg;
+
+	seal_verify_line(v->sv, ln, kind, line, len, prev);
+}
 
 /* verify_gap - one line saying where a gap is and what it lacks. */
 static void
@@ -73,44 +92,225 @@ verify_gap(void *arg, const struct audit_gap *g)
 	printf("\n");
 }
 
-/* verify: files oldest first; the chain runs across them. */
+/* What verify takes: the files, and the verifier key and witness file. */
+struct verify_args {
+	const char *key;	/* --key VERIFIER (the string, or a file) */
+	const char *witness;	/* --checkpoints FILE */
+	char	**files;
+	int	nfiles;
+};
+
+/* verify_args - parse verify's arguments into va; -1 on a misuse. */
+static int
+verify_args(struct ctl *c, int argc, char **argv, struct verify_args *va)
+{
+	memset(va, 0, sizeof(*va));
+	if ((va->files = calloc((size_t)argc + 1, sizeof(*va->files))) == NULL) {
+		ctl_err(c, "audit verify: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char **opt = NULL, *name = argv[i];
+		size_t n;
+
+		if (strncmp(name, "--key", 5) == 0 && (name[5] == '\0' ||
+		    name[5] == '='))
+			opt = &va->key, n = 5;
+		else if (strncmp(name, "--checkpoints", 13) == 0 &&
+		    (name[13] == '\0' || name[13] == '='))
+			opt = &va->witness, n = 13;
+		else if (name[0] == '-' && name[1] == '-' && name[2] != '\0') {
+			ctl_err(c, "audit verify: unknown option %s", name);
+			return -1;
+		} else {
+			va->files[va->nfiles++] = argv[i];
+			continue;
+		}
+		if (name[n] == '=')
+			*opt = name + n + 1;
+		else if (i + 1 < argc)
+			*opt = argv[++i];
+		if (*opt == NULL || **opt == '\0') {
+			ctl_err(c, "audit verify: %.*s needs a value", (int)n, name);
+			return -1;
+		}
+	}
+	if (va->nfiles == 0 || (va->witness != NULL && va->key == NULL)) {
+		if (va->nfiles > 0)
+			ctl_err(c, "audit verify: --checkpoints needs --key: a "
+			    "witness copy is checked with the verifier key");
+		return -1;
+	}
+	return 0;
+}
+
+/* seal_said - one finding of the sealed checkpoints, on its own line. */
+static void
+seal_said(void *arg, const struct seal_finding *f)
+{
+	static const char *level[] = { "note", "warning", "SEAL BROKEN" };
+
+	(void)arg;
+	if (f->line > 0)
+		printf("%s: line %lu: %s (%s): %s\n", f->file, f->line,
+		    level[f->level], f->what, f->text);
+	else
+		printf("%s%s%s (%s): %s\n", f->file, f->file[0] ? ": " : "",
+		    level[f->level], f->what, f->text);
+}
+
+/* seal_report - the checkpoints' last line; 1 if any is broken. */
+static int
+seal_report(struct seal_verify *sv, const struct verify_args *va)
+{
+	struct seal_summary sum;
+	char tb[32];
+
+	seal_verify_end(sv, &sum);
+	if (sum.seals == 0)
+		printf("checkpoints: none genuine");
+	else
+		printf("checkpoints: %lu (epochs %" PRIu64 "-%" PRIu64 ", the last "
+		    "ending %s), %lu late", sum.seals, sum.first, sum.last,
+		    time_format(sum.last_end, tb, sizeof(tb)), sum.late);
+	if (va->witness != NULL)
+		printf("; %lu matched in %s", sum.witnessed, va->witness);
+	printf("; %lu broken, %lu warning%s\n", sum.failures, sum.warnings,
+	    sum.warnings == 1 ? "" : "s");
+	return sum.failures > 0;
+}
+
+/* seal_start - the verifier run, with the witness file read; 0 / -1. */
+static int
+seal_start(struct ctl *c, const struct verify_args *va, struct seal_verify **svp)
+{
+	struct seal_verifier v;
+	char err[512];
+	FILE *fp;
+	int rc;
+
+	*svp = NULL;
+	if (va->key == NULL)
+		return 0;
+	if (seal_verifier_parse(va->key, &v, err, sizeof(err)) == -1) {
+		ctl_err(c, "audit verify: --key: %s", err);
+		return -1;
+	}
+	rc = seal_verify_new(svp, &v, c->now, seal_said, NULL);
+	sodium_memzero(&v, sizeof(v));
+	if (rc == -1) {
+		ctl_err(c, "audit verify: out of memory");
+		return -1;
+	}
+	if (va->witness == NULL)
+		return 0;
+	if ((fp = fopen(va->witness, "r")) == NULL) {
+		ctl_err(c, "audit verify: %s: %s", va->witness, strerror(errno));
+		seal_verify_free(*svp);
+		*svp = NULL;
+		return -1;
+	}
+	rc = seal_verify_witness(*svp, fp, va->witness);
+	fclose(fp);
+	return rc;
+}
+
+/*
+ * verify: files oldest first; the chain runs across them.  With --key,
+ * the checkpoints too (seal_verify.h), and with --checkpoints the
+ * witness copy against them.
+ */
 static int
 audit_verify_cmd(struct ctl *c, int argc, char **argv)
 {
+	struct verify_args va;
+	struct seal_verify *sv = NULL;
 	char chain[AUDIT_HASH_HEX], err[512];
 	unsigned long n, bad, total = 0, gaps = 0;
-	int have = 0;
+	int have = 0, rc = CTL_ERR;
 
-	if (argc < 1)
+	if (verify_args(c, argc, argv, &va) == -1) {
+		free(va.files);
 		return audit_usage(c);
-	for (int i = 0; i < argc; i++) {
-		struct verify_gaps v = { argv[i], 0 };
-		FILE *fp = fopen(argv[i], "r");
+	}
+	if (seal_start(c, &va, &sv) == -1)
+		goto out;
+	for (int i = 0; i < va.nfiles; i++) {
+		struct verify_gaps v = { va.files[i], 0, sv };
+		FILE *fp = fopen(va.files[i], "r");
 
 		if (fp == NULL) {
-			ctl_err(c, "audit verify: %s: %s", argv[i], strerror(errno));
-			return CTL_ERR;
+			ctl_err(c, "audit verify: %s: %s", va.files[i],
+			    strerror(errno));
+			goto out;
 		}
-		if (audit_verify(fp, chain, &have, &n, &bad, verify_gap, &v, err,
-		    sizeof(err)) == -1) {
+		if (sv != NULL)
+			seal_verify_file(sv, va.files[i]);
+		if (audit_verify_lines(fp, chain, &have, &n, &bad, verify_gap, sv ?
+		    verify_line : NULL, &v, err, sizeof(err)) == -1) {
 			fclose(fp);
-			printf("%s: BROKEN at %s\n", argv[i], err);
-			return CTL_NO;
+			printf("%s: BROKEN at %s\n", va.files[i], err);
+			rc = CTL_NO;
+			goto out;
 		}
 		fclose(fp);
 		total += n;
 		gaps += v.n;
 		if (v.n > 0)
 			printf("%s: %lu lines, chain intact, %lu gap%s named above\n",
-			    argv[i], n, v.n, v.n == 1 ? "" : "s");
+			    va.files[i], n, v.n, v.n == 1 ? "" : "s");
 		else
-			printf("%s: %lu lines, chain intact\n", argv[i], n);
+			printf("%s: %lu lines, chain intact\n", va.files[i], n);
 	}
-	printf("verified %lu lines in %d file%s", total, argc, argc == 1 ? "" :
-	    "s");
+	printf("verified %lu lines in %d file%s", total, va.nfiles,
+	    va.nfiles == 1 ? "" : "s");
 	if (gaps > 0)
 		printf(" with %lu gap%s", gaps, gaps == 1 ? "" : "s");
 	printf("; chain head %s\n", have ? chain : "(empty)");
+	rc = sv != NULL && seal_report(sv, &va) ? CTL_NO : CTL_OK;
+out:
+	seal_verify_free(sv);
+	free(va.files);
+	return rc;
+}
+
+/*
+ * keygen: the sealing key, for the filter (its user owns it when run as
+ * root), and the verifier printed once, for the auditor.
+ */
+static int
+audit_keygen_cmd(struct ctl *c, int argc, char **argv)
+{
+	struct seal_verifier v;
+	struct passwd *pw;
+	char err[512], text[SEAL_VERIFIER_MAX];
+	int64_t iv = c->cf.audit_seal_interval;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return audit_usage(c);
+	if (seal_key_create(argv[0], c->now, iv, &v, err, sizeof(err)) == -1) {
+		ctl_err(c, "audit keygen: %s", err);
+		return CTL_ERR;
+	}
+	/* The filter writes it (it evolves): it must own it. */
+	if (getuid() == 0 && c->cf.user[0] != '\0' &&
+	    (pw = getpwnam(c->cf.user)) != NULL &&
+	    chown(argv[0], pw->pw_uid, pw->pw_gid) == -1)
+		fprintf(stderr, "audit keygen: chown %s to %s: %s\n", argv[0],
+		    c->cf.user, strerror(errno));
+	if (seal_verifier_format(&v, text, sizeof(text)) == -1) {
+		sodium_memzero(&v, sizeof(v));
+		ctl_err(c, "audit keygen: cannot format the verifier key");
+		return CTL_ERR;
+	}
+	sodium_memzero(&v, sizeof(v));
+	printf("%s\n", text);
+	sodium_memzero(text, sizeof(text));
+	fprintf(stderr, "audit keygen: sealing key %s made (epochs of %" PRId64
+	    " s).  The line above is the verifier key, printed this once:\n"
+	    "keep it off this host (it verifies every checkpoint, and could "
+	    "forge them); give it to 'consentctl audit verify --key'.\n",
+	    argv[0], iv);
 	return CTL_OK;
 }
 
@@ -300,6 +500,8 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 		return audit_usage(c);
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify_cmd(c, argc - 2, argv + 2);
+	if (strcmp(argv[1], "keygen") == 0)
+		return audit_keygen_cmd(c, argc - 2, argv + 2);
 	if (strcmp(argv[1], "find") == 0 || strcmp(argv[1], "report") == 0) {
 		int find = argv[1][0] == 'f', rc;
 		char **av = sub_argv(argc - 1, argv + 1, find ? "audit find" :

@@ -67,6 +67,40 @@ test_unsubd_limits(void **state)
 	assert_non_null(strstr(err, "must be an integer"));
 }
 
+/* The audit trail's seals: the interval's range, and what they need. */
+static void
+test_seal_keys(void **state)
+{
+	struct config c;
+	char err[512];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.audit_seal_interval, 900);
+	assert_string_equal(c.audit_seal_key, "");
+	if (config_load_string(&c, "audit: { file = \"/l\"; pseudonymize = "
+	    "false; seal_key = \"/k\"; seal_interval = \"2s\";\n"
+	    "  checkpoints = \"/w\"; };", err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(c.audit_seal_interval, 2);
+	assert_string_equal(c.audit_seal_key, "/k");
+	assert_string_equal(c.audit_checkpoints, "/w");
+	assert_int_equal(config_load_string(&c, "audit: { seal_interval = "
+	    "\"1s\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "audit.seal_interval: not a duration from "
+	    "2s to 1d"));
+	assert_int_equal(config_load_string(&c, "audit: { seal_interval = "
+	    "\"2d\"; };", err, sizeof(err)), -1);
+	assert_int_equal(config_load_string(&c, "audit: { seal_key = \"/k\"; "
+	    "};", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "audit.seal_key: seals the audit trail, "
+	    "which needs audit.file"));
+	assert_int_equal(config_load_string(&c, "audit: { file = \"/l\"; "
+	    "pseudonymize = false; checkpoints = \"/w\"; };", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "audit.checkpoints"));
+}
+
 static const char full[] =
     "store: { path = \"/srv/store\"; map_size_mb = 64;\n"
     "  case_sensitive_local = true; recipient_delimiter = \"+-\"; };\n"
@@ -256,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_shipped_file),
 		cmocka_unit_test(test_rules_and_actions),
 		cmocka_unit_test(test_rule_errors),
+		cmocka_unit_test(test_seal_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
