@@ -5,7 +5,7 @@
  *   SIGTERM, SIGINT  stop taking connections, finish those in flight
  *                    (milter.shutdown_timeout), exit
  *   SIGUSR1          reload the configuration (from the next message on)
- *                    and reopen the audit log
+ *                    and reopen the audit log and its witness file
  *   SIGHUP           ignored
  *
  * libmilter's own signal thread stops the filter on SIGHUP.  A handler
@@ -162,6 +162,9 @@ start(const struct daemon_opts *o, struct config **cfp)
 		fatal("daemon");
 	daemon_write_pidfile(cf->pid_file);
 	prepare_socket(cf, pw ? pw->pw_uid : (uid_t)-1);
+	/* The sealing key stays open for writing after the drop. */
+	if (milter_seal_key_open(cf, err, sizeof(err)) == -1)
+		fatalx("audit.seal_key: %s", err);
 	daemon_drop_privileges(pw);
 	if (milter_audit_open(cf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -195,6 +198,7 @@ serve(const struct daemon_opts *o, const struct config *cf, pthread_t *tid)
 		}
 		if (!ready_sent)
 			(void)milter_store_open();	/* retried once a second */
+		milter_seal_tick();	/* an epoch over: its checkpoint */
 	}
 }
 

@@ -20,6 +20,7 @@
 
 #include "core/audit.h"
 #include "core/lu.h"
+#include "core/sealer.h"
 #include "core/store.h"
 #include "core/token.h"
 #include "core/unsub.h"
@@ -47,6 +48,8 @@ static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_tried;
 
 static struct audit *g_audit;	/* set before smfi_main, fixed after */
+static struct seal_keyfile *g_sealkey;	/* opened as root, until the sealer takes it */
+static struct sealer *g_sealer;	/* the main thread's only */
 static int audit_wanted;	/* audit.file is set: no log, no bulk mail */
 static int audit_fail_closed;
 
@@ -198,6 +201,8 @@ milter_shutdown(int idle)
 	    "recipients allowed, %lu denied, %lu tempfailed",
 	    atomic_load(&n_bulk), atomic_load(&n_trans), atomic_load(&n_allow),
 	    atomic_load(&n_deny), atomic_load(&n_tempfail));
+	sealer_close(g_sealer);
+	g_sealer = NULL;
 	/* A session still running may be using the store. */
 	if (idle) {
 		store_close(atomic_exchange(&g_store, NULL));
@@ -855,7 +860,58 @@ milter_audit_open(const struct config *cf, char *err, size_t errlen)
 	rc = audit_open(&g_audit, cf->audit_file, cf->audit_pseudonymize ?
 	    key : NULL, err, errlen);
 	sodium_memzero(key, sizeof(key));
+	if (rc == -1 || g_sealkey == NULL)
+		return rc;
+	rc = sealer_open(&g_sealer, g_sealkey, g_audit, cf->audit_file,
+	    cf->audit_checkpoints, err, errlen);
+	g_sealkey = NULL;	/* the sealer's now */
+	if (rc == 0) {
+		log_info("audit trail sealed every %s with %s, from epoch %llu",
+		    cf->audit_seal_interval_s, cf->audit_seal_key,
+		    (unsigned long long)sealer_epoch(g_sealer));
+		milter_seal_tick();	/* the epochs missed while down, late */
+	}
 	return rc;
+}
+
+int
+milter_seal_key_open(const struct config *cf, char *err, size_t errlen)
+{
+	const struct seal_key *k;
+
+	if (cf->audit_seal_key[0] == '\0' || cf->audit_file[0] == '\0')
+		return 0;
+	if (seal_key_open(&g_sealkey, cf->audit_seal_key, err, errlen) == -1)
+		return -1;
+	k = seal_keyfile_key(g_sealkey);
+	if (k->interval != cf->audit_seal_interval) {
+		snprintf(err, errlen, "audit.seal_interval is %s but %s was made "
+		    "for epochs of %llds: set that, or make a new key with "
+		    "'consentctl audit keygen' (and give its verifier to the "
+		    "auditor)", cf->audit_seal_interval_s, cf->audit_seal_key,
+		    (long long)k->interval);
+		seal_key_close(g_sealkey);
+		g_sealkey = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+milter_seal_tick(void)
+{
+	static time_t warned;
+	struct timespec ts;
+	char err[512];
+
+	if (g_sealer == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (sealer_tick(g_sealer, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec /
+	    1000000, err, sizeof(err)) == -1 && ts.tv_sec - warned >= 60) {
+		warned = ts.tv_sec;
+		log_warnx("%s", err);
+	}
 }
 
 void
@@ -865,6 +921,7 @@ milter_audit_reopen(void)
 
 	if (g_audit != NULL && audit_reopen(g_audit, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
+	sealer_reopen(g_sealer);
 }
 
 int

@@ -33,6 +33,19 @@ int	milter_audit_open(const struct config *cf, char *err, size_t errlen);
 void	milter_audit_reopen(void);
 
 /*
+ * milter_seal_key_open - open audit.seal_key, if set, before the privilege
+ * drop (the descriptor stays writable after it); milter_audit_open then
+ * seals the log with it.  0, or -1 with err.
+ */
+int	milter_seal_key_open(const struct config *cf, char *err, size_t errlen);
+
+/*
+ * milter_seal_tick - seal the epochs that are over (from the main loop,
+ * once a second); failures are logged, once a minute at most.
+ */
+void	milter_seal_tick(void);
+
+/*
  * milter_reload - use cf (copied) and the unsubscribe keys it names from
  * the next message on; the store section keeps its first values (they
  * need a restart).  0, or -1 with err (the old configuration stays).
