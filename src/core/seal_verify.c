@@ -291,7 +291,7 @@ on_seal(struct seal_verify *sv, unsigned long ln, const char *line,
 		sv->have_last = 1;
 	}
 	if (f.ok) {
-		if (sv->sum.seals == 1 || f.p.epoch < sv->sum.first)
+		if (sv->sum.genuine++ == 0 || f.p.epoch < sv->sum.first)
 			sv->sum.first = f.p.epoch;
 		if (f.p.through > sv->sum.last)
 			sv->sum.last = f.p.through;
@@ -447,9 +447,22 @@ seal_verify_end(struct seal_verify *sv, struct seal_summary *sum)
 		    "covers epoch %" PRIu64 ", which ended at %s: if the filter "
 		    "ran since, its log was cut after it (a witness copy tells: "
 		    "--checkpoints)", sv->last.p.through, tstr(sv->last.p.end));
-	else if (!sv->have_last && sv->started && !sv->overdue)
-		say(sv, SEAL_WARN, "unsealed", NULL, "no genuine checkpoint in "
-		    "these files: sealing is off, or nothing was sealed yet");
+	else if (!sv->have_last && sv->have_first && !sv->overdue) {
+		/* Lines from after the key was made, long enough ago. */
+		uint64_t e = seal_epoch_at(sv->v.t0, sv->v.interval, sv->first_t);
+
+		if (sv->first_t >= sv->v.t0 && sv->now > epoch_start(sv, e + 1) +
+		    grace)
+			say(sv, SEAL_FAIL, "cut", NULL, "no genuine checkpoint, "
+			    "yet the log has lines from %s, after this key was "
+			    "made and more than an epoch ago: its checkpoints "
+			    "were removed (the log rewritten or cut), or the "
+			    "filter never had this key", tstr(sv->first_t));
+		else
+			say(sv, SEAL_WARN, "unsealed", NULL, "no genuine "
+			    "checkpoint in these files: sealing is off, or "
+			    "nothing was sealed yet");
+	}
 	sv->sum.last_end = sv->have_last ? sv->last.p.end : 0;
 	*sum = sv->sum;
 }

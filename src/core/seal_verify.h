@@ -45,6 +45,7 @@ typedef void seal_finding_fn(void *arg, const struct seal_finding *f);
 /* What the run found, for the last line of the report. */
 struct seal_summary {
 	unsigned long seals;		/* checkpoints in the logs */
+	unsigned long genuine;		/* of which made by their epoch's key */
 	unsigned long late;		/* of which late */
 	uint64_t first, last;		/* epochs covered, when seals > 0 */
 	int64_t	last_end;		/* the end of the last epoch covered */

@@ -167,11 +167,12 @@ seal_report(struct seal_verify *sv, const struct verify_args *va)
 	char tb[32];
 
 	seal_verify_end(sv, &sum);
-	if (sum.seals == 0)
-		printf("checkpoints: none genuine");
+	if (sum.genuine == 0)
+		printf("checkpoints: %lu, none genuine", sum.seals);
 	else
-		printf("checkpoints: %lu (epochs %" PRIu64 "-%" PRIu64 ", the last "
-		    "ending %s), %lu late", sum.seals, sum.first, sum.last,
+		printf("checkpoints: %lu%s (epochs %" PRIu64 "-%" PRIu64 ", the "
+		    "last ending %s), %lu late", sum.seals, sum.genuine <
+		    sum.seals ? " (some not genuine)" : "", sum.first, sum.last,
 		    time_format(sum.last_end, tb, sizeof(tb)), sum.late);
 	if (va->witness != NULL)
 		printf("; %lu matched in %s", sum.witnessed, va->witness);
