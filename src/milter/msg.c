@@ -3,15 +3,17 @@
  *
  * Rules kept here, in one place:
  *  - a recipient refused at RCPT time is not in the message any more;
- *  - on the non-SMTP path (sendmail(1)) no recipient is ever refused or
- *    tempfailed (Postfix treats that as a configuration error): a reject
- *    becomes a drop, a store failure tempfails the whole message;
+ *  - on Postfix's non-SMTP path (its sendmail(1)) no recipient is ever
+ *    refused or tempfailed (Postfix treats that as a configuration error):
+ *    a reject becomes a drop, a store failure tempfails the whole message;
+ *    Sendmail's sendmail(1) submits over SMTP, and has no such path;
  *  - a message left with no recipient is discarded, never delivered empty,
  *    or refused whole when every recipient was to be rejected;
  *  - headers never name one recipient to the others;
- *  - a recipient is only removed in a form the MTA is sure to match
- *    (mta.c); one that has none is refused, at RCPT time when the stage
- *    allows it, else with the whole message.
+ *  - a recipient is only removed in a form the MTA is sure to match, by
+ *    that MTA's rule (mta.c; an MTA we do not know has none); one that
+ *    has none is refused, at RCPT time when the stage allows it, else
+ *    with the whole message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ msg_reset(struct msg_state *m)
 		return;
 	for (unsigned i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].raw);
+		free(m->rcpt[i].mbox);
 		free(m->rcpt[i].del);
 		free(m->rcpt[i].alt);
 	}
@@ -47,14 +50,16 @@ msg_reset(struct msg_state *m)
 }
 
 /*
- * msg_add_rcpt - append a copy of raw and its removable form; the
- * recipient belongs to m (valid until the next add).  NULL if out of memory.
+ * msg_add_rcpt - append a copy of raw, its mailbox and its removable form
+ * under m->mta; the recipient belongs to m (valid until the next add).
+ * NULL if out of memory.
  */
 struct msg_rcpt *
 msg_add_rcpt(struct msg_state *m, const char *raw)
 {
 	struct msg_rcpt *r;
-	char del[MTA_DELRCPT_MAX];
+	char mbox[MTA_DELRCPT_MAX];
+	const char *del = NULL;
 
 	if (m->nrcpt == m->cap) {
 		unsigned cap = m->cap ? m->cap * 2 : 4;
@@ -70,8 +75,19 @@ msg_add_rcpt(struct msg_state *m, const char *raw)
 	r->reason = -1;
 	if ((r->raw = strdup(raw)) == NULL)
 		return NULL;
-	if (mta_delrcpt_arg(raw, del, sizeof(del)) == 1 &&
-	    (r->del = strdup(del)) == NULL) {
+	if (mta_delrcpt_arg(raw, mbox, sizeof(mbox)) == 1) {
+		if ((r->mbox = strdup(mbox)) == NULL) {
+			free(r->raw);
+			return NULL;
+		}
+		/* Postfix matches the mailbox, Sendmail the argument as given. */
+		if (m->mta == MTA_POSTFIX)
+			del = mbox;
+		else if (m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw))
+			del = raw;
+	}
+	if (del != NULL && (r->del = strdup(del)) == NULL) {
+		free(r->mbox);
 		free(r->raw);
 		return NULL;
 	}
@@ -79,15 +95,39 @@ msg_add_rcpt(struct msg_state *m, const char *raw)
 	return r;
 }
 
-/* msg_rcpt_witness - check r's removal form against the MTA's {rcpt_addr}. */
+/* forget - r has no sure form (del, alt) and, with mbox, no mailbox. */
+static void
+forget(struct msg_rcpt *r, int mbox)
+{
+	free(r->del);
+	free(r->alt);
+	r->del = r->alt = NULL;
+	if (mbox) {
+		free(r->mbox);
+		r->mbox = NULL;
+	}
+}
+
+/* msg_rcpt_witness - check r against the MTA's {rcpt_addr} (see msg.h). */
 int
-msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
+msg_rcpt_witness(const struct msg_state *m, struct msg_rcpt *r,
+    const char *rcpt_addr)
 {
 	char alt[MTA_DELRCPT_MAX];
 	int ok;
 
 	/* No witness (an MTA that sends none): the parse alone decides. */
-	if (r == NULL || r->del == NULL || rcpt_addr == NULL)
+	if (r == NULL || r->mbox == NULL || rcpt_addr == NULL)
+		return 0;
+	if (m->mta == MTA_SENDMAIL) {
+		/* What its mailer delivers to: it must be whom we decide on. */
+		if (!mta_sendmail_witness_ok(r->mbox, rcpt_addr)) {
+			free(r->mbox);
+			r->mbox = NULL;
+		}
+		return 0;
+	}
+	if (m->mta != MTA_POSTFIX || r->del == NULL)
 		return 0;
 	ok = mta_rcpt_witness_ok(r->del, rcpt_addr);
 	if (ok == 1)
@@ -102,12 +142,11 @@ msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
 		free(r->alt);
 		if ((r->alt = strdup(alt)) != NULL)
 			return 0;
-		free(r->del);
-		r->del = NULL;
+		forget(r, 1);
 		return -1;
 	}
-	free(r->del);
-	r->del = NULL;
+	/* smtpd recorded someone else: neither removal nor decision holds. */
+	forget(r, 1);
 	return 0;
 }
 
@@ -181,9 +220,10 @@ static int
 removable(const struct msg_state *m, const struct msg_rcpt *r)
 {
 	/*
-	 * On the sendmail(1) path Postfix shows the filter each recipient as
-	 * rewritten (@myorigin appended, canonical maps) but removes by the
-	 * original: no form there is sure.
+	 * del is NULL for an MTA we do not know.  On its sendmail(1) path
+	 * Postfix shows the filter each recipient as rewritten (@myorigin
+	 * appended, canonical maps) but removes by the original: no form
+	 * there is sure.
 	 */
 	return r->del != NULL && !m->local;
 }
@@ -311,6 +351,10 @@ plan_unremovable(const struct msg_state *m, struct msg_plan *p)
 		snprintf(text, sizeof(text), "Bulk mail from sendmail(1) to some "
 		    "who may not receive it: send one message per recipient "
 		    "(%s cannot be removed with certainty)", safe);
+	else if (m->mta == MTA_UNKNOWN)
+		snprintf(text, sizeof(text), "Recipient %s cannot be removed "
+		    "from this bulk message with certainty (the filter does not "
+		    "know this MTA's rules)", safe);
 	else
 		snprintf(text, sizeof(text), "Recipient %s cannot be removed "
 		    "from this bulk message with certainty; send it without a "

@@ -1,7 +1,8 @@
 -- macros.lua - an MTA that sends few or no macros: no {i} (queue id), no
 -- {daemon_name}, no {auth_authen}, no client macros, the null sender, no
 -- Message-ID.  The filter must decide all the same, name the message
--- NOQUEUE in its log, and never crash.
+-- NOQUEUE in its log, and never crash.  An MTA that does not name itself
+-- (no v) gets no removal at all: its rules are not known.
 local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
 if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
 
@@ -10,24 +11,48 @@ T.main(function()
 		-- Straight mt.mailfrom: not a single macro on this connection.
 		T.call(mt.mailfrom(conn, "<news@news.example.com>"), "mt.mailfrom")
 		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "bulk by sender: refused")
-		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
-		T.rcpt(conn, "<bounce@example.net>", SMFIR_CONTINUE)
+		-- A drop or redirect needs a removal no MTA we do not know is sure
+		-- to make: refused here instead.
+		T.rcpt(conn, "<gone@example.net>", SMFIR_REPLYCODE, "unknown MTA: drop refused")
+		T.rcpt(conn, "<bounce@example.net>", SMFIR_REPLYCODE, "unknown MTA: redirect refused")
 		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
 		T.call(mt.header(conn, "Subject", "no macros, no Message-ID"), "mt.header")
 		T.eom(conn, nil)
 		T.accepted(conn, "end of message")
-		T.deleted(conn, "<gone@example.net>", true)
-		T.deleted(conn, "<bounce@example.net>", true)
-		T.deleted(conn, "<yes@example.net>", false)
-		T.ok(mt.eom_check(conn, MT_RCPTADD, "hold@example.org"), "redirects")
-		local h = mt.getheader(conn, "X-Consent-Redirected", 0)
-		T.ok(h ~= nil and h:find("^1 recipients; ") ~= nil,
-		    "adds X-Consent-Redirected without a queue id", tostring(h))
+		T.no_edits(conn, "nobody left to remove", { "<yes@example.net>" })
+		T.log_has("the MTA did not name itself as Postfix or Sendmail (macro v: " ..
+		    "not sent)", "says once that it cannot tell the MTA")
 		T.log_has("NOQUEUE: list=news rcpt=<gone@example.net> verdict=deny " ..
-		    "reason=unsubscribed action=drop stage=rcpt outcome=removed",
+		    "reason=unsubscribed action=drop stage=rcpt outcome=rejected",
 		    "logs NOQUEUE for want of {i}")
 		T.audit_has('"qid":"NOQUEUE","from":',
 		    "audits NOQUEUE and no Message-ID")
+	end)
+
+	T.case("no v, decided at the end: refused whole, never a removal", function(conn)
+		T.mail(conn, "<someone@elsewhere.example>")
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom(conn, "M0")
+		-- T.mail named Postfix: this one does.  The next case does not.
+		T.accepted(conn, "Postfix: end of message")
+		T.deleted(conn, "<gone@example.net>", true)
+		local saved = T.MTA
+		T.MTA = false
+		T.mail(conn, "<someone@elsewhere.example>")
+		T.MTA = saved
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom_reply(conn, "M0b", SMFIR_REPLYCODE, "no v: the message is refused")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "Recipient <gone@example.net> cannot be removed from this bulk " ..
+		    "message with certainty (the filter does not know this MTA's rules)"),
+		    "with 550 5.7.1 saying why")
+		T.deleted(conn, "<gone@example.net>", false)
+		T.log_has("message refused: rcpt=<gone@example.net> has no form an " ..
+		    "unknown MTA is sure to match", "logs why")
 	end)
 
 	T.case("no {daemon_name}: the service rule cannot match", function(conn)

@@ -1,7 +1,8 @@
 /*
  * test_msg.c - the per-message rules: RCPT-time replies, the non-SMTP
  * path, and every end-of-message plan (remove, discard, refuse whole,
- * redirect, tag, hold, tempfail, list header removal).
+ * redirect, tag, hold, tempfail, list header removal), under Postfix's
+ * removal rules unless a case says Sendmail's or an unknown MTA's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "core/config.h"
 #include "milter/milter.h"
 #include "milter/msg.h"
+#include "milter/mta.h"
 
 static struct config cf;
 static struct msg_rules rules;	/* what msg.c reads of cf */
@@ -52,6 +54,7 @@ static void
 bulk(struct msg_state *m, const char *list)
 {
 	msg_init(m);
+	m->mta = MTA_POSTFIX;
 	m->class_ = CLASS_BULK;
 	m->cls.class_ = CLASS_BULK;
 	strcpy(m->cls.list, list);
@@ -372,6 +375,110 @@ test_plan_strip_and_log(void **state)
 	msg_reset(&m);
 }
 
+/* Sendmail: removed by the RCPT argument as given, decided on its mailbox. */
+static void
+test_sendmail(void **state)
+{
+	struct msg_state m;
+	struct msg_plan p;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	r = rcpt(&m, "<@relay.example:B@x>", PR_UNSUBSCRIBED, 0);
+	assert_string_equal(r->mbox, "<B@x>");
+	assert_string_equal(r->del, "<@relay.example:B@x>");
+	r = rcpt(&m, "c@x", PR_NO_CONSENT, 0);
+	assert_string_equal(r->mbox, "<c@x>");
+	assert_string_equal(r->del, "c@x");
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 2);
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Its {rcpt_addr} is what it delivers to: the mailbox, or nobody. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	r = msg_add_rcpt(&m, "<@relay.example:\"b\"@X.example>");
+	assert_int_equal(msg_rcpt_witness(&m, r, "\"b\"@x.example"), 0);
+	assert_string_equal(r->mbox, "<\"b\"@X.example>");
+	r = msg_add_rcpt(&m, "<b%y@x>");
+	assert_int_equal(msg_rcpt_witness(&m, r, "b@y"), 0);
+	assert_null(r->mbox);	/* rewritten: not whom we would decide on */
+	assert_string_equal(r->del, "<b%y@x>");	/* still removable */
+	msg_reset(&m);
+	/* A comma or an 8-bit octet could be read otherwise: refused. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	r = rcpt(&m, "<\"b\xc3\xa9\"@x>", PR_UNSUBSCRIBED, 0);
+	assert_non_null(r->mbox);
+	assert_null(r->del);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_int_equal(p.unremovable, 1);
+	assert_non_null(strstr(p.reply.text, "without a source route"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Sendmail's localhost is an SMTP client like any: refused at RCPT. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	r = rcpt(&m, "<b@x>", PR_UNSUBSCRIBED, 1);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);
+	msg_reset(&m);
+}
+
+/* An MTA we do not know: nothing is removed, denied recipients are refused. */
+static void
+test_unknown_mta(void **state)
+{
+	struct msg_state m;
+	struct msg_plan p;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("actions: { default = \"drop\"; };");
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	r = rcpt(&m, "<a@x>", PR_CONFIRMED, 1);
+	assert_non_null(r->mbox);
+	assert_null(r->del);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	r = rcpt(&m, "<b@x>", PR_NO_CONSENT, 1);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);	/* a drop needs a removal */
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 0);
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Decided at the end: the message goes whole to the allowed, or not. */
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	rcpt(&m, "<b@x>", PR_NO_CONSENT, 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_non_null(strstr(p.reply.text, "does not know this MTA"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Nobody left: discarded, which needs no removal. */
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	rcpt(&m, "<b@x>", PR_NO_CONSENT, 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_DISCARD);
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
 int
 main(void)
 {
@@ -386,6 +493,8 @@ main(void)
 		cmocka_unit_test(test_plan_redirect),
 		cmocka_unit_test(test_plan_tag_quarantine),
 		cmocka_unit_test(test_plan_strip_and_log),
+		cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_unknown_mta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
