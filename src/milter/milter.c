@@ -666,10 +666,10 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
 		return tempfail(ctx, "Filter state lost");
-	if (msg_rcpt_limit(&c->rt->rules, &c->m, &rep))
+	if (msg_rcpt_limit(&c->rt->rules, &c->m, argv[0], &rep))
 		return reply_of(ctx, &rep);
 	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
-		if (c->m.local) {
+		if (!msg_rcpt_refusable(&c->m, argv[0])) {
 			/* Never refuse one recipient here: hold the message. */
 			c->m.tempfail = 1;
 			util_strlcpy(c->m.tempfail_why, "Out of memory",

@@ -13,7 +13,10 @@
  *  - a recipient is only removed in a form the MTA is sure to match, by
  *    that MTA's rule (mta.c; an MTA we do not know has none); one that
  *    has none is refused, at RCPT time when the stage allows it, else
- *    with the whole message.
+ *    with the whole message;
+ *  - a recipient is only refused at RCPT time when that keeps it out of
+ *    the message: Sendmail takes a refused one out as it removes one, so
+ *    one it could not remove waits for the end, like the rest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,12 +83,12 @@ msg_add_rcpt(struct msg_state *m, const char *raw)
 			free(r->raw);
 			return NULL;
 		}
-		/* Postfix matches the mailbox, Sendmail the argument as given. */
 		if (m->mta == MTA_POSTFIX)
-			del = mbox;
-		else if (m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw))
-			del = raw;
+			del = mbox;	/* Postfix matches the mailbox */
 	}
+	/* Sendmail the argument as given, whether or not it has a mailbox. */
+	if (m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw))
+		del = raw;
 	if (del != NULL && (r->del = strdup(del)) == NULL) {
 		free(r->mbox);
 		free(r->raw);
@@ -194,25 +197,61 @@ set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
 	util_strlcpy(rep->text, text, sizeof(rep->text));
 }
 
-/* msg_rcpt_limit - 1 with a 452 4.5.3 in rep past mr's recipient limits. */
+/*
+ * msg_rcpt_refusable - 1 if refusing the RCPT raw keeps it out of m.
+ * Postfix's smtpd never adds a refused recipient, but on its sendmail(1)
+ * path no refusal is allowed.  Sendmail adds the recipient before it asks
+ * the filter, and takes a refused one out again with removefromlist()
+ * (srvrsmtp.c), as it does a removal: a refusal is only as sure as the
+ * removal by raw, and a recipient refused otherwise is delivered all the
+ * same.  For an MTA we do not know, none is sure.
+ */
+int
+msg_rcpt_refusable(const struct msg_state *m, const char *raw)
+{
+	if (m->local)
+		return 0;
+	if (m->mta == MTA_POSTFIX)
+		return 1;
+	return m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw);
+}
+
+/* hold - the whole message waits (a 451 at its end), for why. */
+static void
+hold(struct msg_state *m, const char *why)
+{
+	if (m->tempfail)
+		return;		/* the first reason stays */
+	m->tempfail = 1;
+	util_strlcpy(m->tempfail_why, why, sizeof(m->tempfail_why));
+}
+
+/*
+ * msg_rcpt_limit - 1 with a 452 4.5.3 in rep past mr's recipient limits
+ * for the next RCPT, raw.  One that cannot be refused for sure holds the
+ * whole message instead (0).
+ */
 int
 msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
-    struct msg_reply *rep)
+    const char *raw, struct msg_reply *rep)
 {
+	const char *why;
+
 	if (m->local || m->class_ != CLASS_BULK)
 		return 0;
-	if (m->nrcpt >= (unsigned)mr->max_recipients) {
-		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "Too many "
-		    "recipients for one bulk message");
-		return 1;
+	if (m->nrcpt >= (unsigned)mr->max_recipients)
+		why = "Too many recipients for one bulk message";
+	else if (mr->one_rcpt_per_msg && m->nbulk >= 1)
+		why = "One recipient per bulk message, please: each carries "
+		    "its own unsubscribe link";
+	else
+		return 0;
+	if (!msg_rcpt_refusable(m, raw)) {
+		hold(m, why);
+		return 0;
 	}
-	if (mr->one_rcpt_per_msg && m->nbulk >= 1) {
-		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "One recipient per "
-		    "bulk message, please: each carries its own unsubscribe "
-		    "link");
-		return 1;
-	}
-	return 0;
+	set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", why);
+	return 1;
 }
 
 /* removable - 1 if the MTA is sure to match r's removal. */
@@ -234,24 +273,24 @@ msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r, int store_failed,
     struct msg_reply *rep)
 {
 	char text[200];
+	int refuse;
 
 	set_reply(rep, MSG_CONTINUE, "", "", "");
+	refuse = msg_rcpt_refusable(m, r->raw);
 	if (store_failed) {
-		if (m->local) {
+		r->state = RS_TEMPFAILED;	/* logged either way */
+		if (!refuse) {
 			/* Cannot refuse one recipient here: hold the message. */
-			m->tempfail = 1;
-			util_strlcpy(m->tempfail_why, "Consent store unavailable",
-			    sizeof(m->tempfail_why));
-			r->state = RS_TEMPFAILED;	/* logged, still in the message */
+			hold(m, "Consent store unavailable");
 			return;
 		}
-		r->state = RS_TEMPFAILED;
 		set_reply(rep, MSG_TEMPFAIL, "451", "4.3.0", "Consent store "
 		    "unavailable, try again later");
 		return;
 	}
 	if (r->state == RS_INVALID) {
-		if (m->local) {
+		if (!refuse) {
+			/* Removed at the end, or the message refused then. */
 			r->action = ACTION_DROP;
 			r->reason = -1;
 			return;
@@ -267,9 +306,11 @@ msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r, int store_failed,
 	/*
 	 * Refused now: a reject, and a drop or redirect that would need a
 	 * removal the MTA may not match (its action stays, for the log).
+	 * One that cannot be refused for sure waits for the end of the
+	 * message, which it then refuses whole unless it can be removed.
 	 */
-	if (!r->allow && (r->action == ACTION_REJECT || (!m->local &&
-	    !removable(m, r) && (r->action == ACTION_DROP ||
+	if (refuse && !r->allow && (r->action == ACTION_REJECT ||
+	    (!removable(m, r) && (r->action == ACTION_DROP ||
 	    r->action == ACTION_REDIRECT)))) {
 		r->state = RS_REJECTED;
 		snprintf(text, sizeof(text), "Recipient may not receive bulk "

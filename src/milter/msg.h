@@ -160,14 +160,28 @@ void	msg_decide(const struct msg_rules *mr, const struct msg_state *m,
  * store failed, 452 4.5.3 past the recipient limits; never a refusal on
  * the non-SMTP path.  A denied recipient that would be removed at the
  * end, but has no form the MTA is sure to match, is refused here instead.
+ * One that cannot be refused for sure (msg_rcpt_refusable) is left to the
+ * end of the message, and a store failure for it holds the whole message.
  * Updates r->state and m's counters.
  */
 void	msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r,
 	    int store_failed, struct msg_reply *rep);
 
-/* msg_rcpt_limit - 1 if the next bulk recipient must get 452 4.5.3 (too many). */
+/*
+ * msg_rcpt_refusable - 1 if refusing the RCPT raw at RCPT time is sure to
+ * keep it out of the message under m->mta (Sendmail: as sure as its
+ * removal by raw; never on Postfix's sendmail(1) path, or for an MTA we
+ * do not know).
+ */
+int	msg_rcpt_refusable(const struct msg_state *m, const char *raw);
+
+/*
+ * msg_rcpt_limit - 1 if the next bulk recipient, raw, must get 452 4.5.3
+ * (too many); one that cannot be refused for sure holds the whole message
+ * instead (m->tempfail), and 0.
+ */
 int	msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
-	    struct msg_reply *rep);
+	    const char *raw, struct msg_reply *rep);
 
 /*
  * msg_plan - the end-of-message plan.  Marks recipients to remove; fills p

@@ -2,24 +2,28 @@
 -- {daemon_name}, no {auth_authen}, no client macros, the null sender, no
 -- Message-ID.  The filter must decide all the same, name the message
 -- NOQUEUE in its log, and never crash.  An MTA that does not name itself
--- (no v) gets no removal at all: its rules are not known.
+-- (no v) gets no removal and no refusal of one recipient at all: its
+-- rules are not known; only whole messages are refused.
 local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
 if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
 
 T.main(function()
 	T.case("no macros at all", function(conn)
 		-- Straight mt.mailfrom: not a single macro on this connection.
+		-- An MTA that does not name itself: no refusal at RCPT and no
+		-- removal is known to hold, so the message is refused whole.
 		T.call(mt.mailfrom(conn, "<news@news.example.com>"), "mt.mailfrom")
-		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "bulk by sender: refused")
-		-- A drop or redirect needs a removal no MTA we do not know is sure
-		-- to make: refused here instead.
-		T.rcpt(conn, "<gone@example.net>", SMFIR_REPLYCODE, "unknown MTA: drop refused")
-		T.rcpt(conn, "<bounce@example.net>", SMFIR_REPLYCODE, "unknown MTA: redirect refused")
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "unknown MTA: not refused at RCPT")
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
 		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
 		T.call(mt.header(conn, "Subject", "no macros, no Message-ID"), "mt.header")
-		T.eom(conn, nil)
-		T.accepted(conn, "end of message")
-		T.no_edits(conn, "nobody left to remove", { "<yes@example.net>" })
+		T.eom_reply(conn, nil, SMFIR_REPLYCODE, "refused whole")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "Recipient <no@example.net> cannot be removed from this bulk " ..
+		    "message with certainty (the filter does not know this MTA's rules)"),
+		    "550 5.7.1 saying why")
+		T.deleted(conn, "<no@example.net>", false)
+		T.deleted(conn, "<gone@example.net>", false)
 		T.log_has("the MTA did not name itself as Postfix or Sendmail (macro v: " ..
 		    "not sent)", "says once that it cannot tell the MTA")
 		T.log_has("NOQUEUE: list=news rcpt=<gone@example.net> verdict=deny " ..

@@ -110,4 +110,20 @@ T.main(function()
 		T.log_has("6B1Nttqa029274: message refused: rcpt=@a.example,@b.example:" ..
 		    "gone@example.net has no form Sendmail is sure to match")
 	end)
+
+	T.case("a form it could not take out again is not refused at RCPT", function(conn)
+		-- Sendmail adds the recipient, then takes a refused one out with
+		-- removefromlist: this one would stay, and be delivered.
+		mail(conn, NEWS, "6B1Nttqa029275")
+		rcpt(conn, "<yes@example.net>", "yes@example.net", SMFIR_CONTINUE)
+		rcpt(conn, "@a.example,@b.example:no@example.net", "no@example.net",
+		    SMFIR_CONTINUE, "never opted in, unsure form: not refused at RCPT")
+		rcpt(conn, "<no@example.net>", "no@example.net", SMFIR_REPLYCODE,
+		    "the same, in a sure form: refused at RCPT")
+		T.headers(conn, {})
+		T.eom_reply(conn, nil, SMFIR_REPLYCODE, "refused whole at the end")
+		T.deleted(conn, "@a.example,@b.example:no@example.net", false)
+		T.log_has("6B1Nttqa029275: message refused: rcpt=@a.example,@b.example:" ..
+		    "no@example.net has no form Sendmail is sure to match")
+	end)
 end)

@@ -107,25 +107,25 @@ test_limits(void **state)
 	(void)state;
 	load("milter: { one_recipient_per_message = true; max_recipients = 3; };");
 	bulk(&m, "news");
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	r = rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
 	msg_rcpt_reply(&m, r, 0, &rep);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 1);
 	assert_string_equal(rep.rcode, "452");
 	assert_string_equal(rep.xcode, "4.5.3");
 	/* Not on the non-SMTP path, and not for transactional mail. */
 	m.local = 1;
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	m.local = 0;
 	m.class_ = CLASS_TRANSACTIONAL;
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	msg_reset(&m);
 	load("milter: { max_recipients = 2; };");
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	rcpt(&m, "b@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 1);
 	msg_reset(&m);
 }
 
@@ -430,10 +430,48 @@ test_sendmail(void **state)
 	r = rcpt(&m, "<b@x>", PR_UNSUBSCRIBED, 1);
 	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_REJECT);
+	/* Without a mailbox, but removable: refused at RCPT all the same. */
+	r = msg_add_rcpt(&m, "<@[IPv6:::1]:b@x>");
+	assert_null(r->mbox);
+	assert_string_equal(r->del, "<@[IPv6:::1]:b@x>");
+	r->state = RS_INVALID;
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_string_equal(rep.xcode, "5.1.3");
+	msg_reset(&m);
+	/*
+	 * Sendmail takes a refused RCPT out with removefromlist, as it
+	 * removes one: what it could not remove, it cannot refuse either.
+	 * Such a recipient waits for the end, and stops the message there.
+	 */
+	load("milter: { max_recipients = 2; };");
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	assert_int_equal(msg_rcpt_refusable(&m, "<b@x>"), 1);
+	assert_int_equal(msg_rcpt_refusable(&m, "@a,@b:b@x"), 0);
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 1);
+	r = rcpt(&m, "@a,@b:b@x", PR_NO_CONSENT, 1);
+	assert_null(r->del);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);	/* a reject, not refused */
+	assert_int_equal(r->state, RS_DECIDED);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "@c,@d:c@x", &rep), 0);
+	assert_int_equal(m.tempfail, 1);	/* past the limit: held */
+	assert_non_null(strstr(m.tempfail_why, "Too many"));
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<c@x>", &rep), 1);
+	m.tempfail = 0;
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);	/* whole */
+	assert_int_equal(p.unremovable, 1);
+	msg_plan_free(&p);
+	r = msg_add_rcpt(&m, "@e,@f:e@x");
+	msg_rcpt_reply(&m, r, 1, &rep);	/* store failed */
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	assert_int_equal(m.tempfail, 1);
+	assert_non_null(strstr(m.tempfail_why, "Consent store"));
 	msg_reset(&m);
 }
 
-/* An MTA we do not know: nothing is removed, denied recipients are refused. */
+/* An MTA we do not know: nothing removed or refused but whole messages. */
 static void
 test_unknown_mta(void **state)
 {
@@ -451,12 +489,15 @@ test_unknown_mta(void **state)
 	assert_null(r->del);
 	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_CONTINUE);
+	/* No refusal at RCPT is sure either: all waits for the end. */
+	assert_int_equal(msg_rcpt_refusable(&m, "<b@x>"), 0);
 	r = rcpt(&m, "<b@x>", PR_NO_CONSENT, 1);
 	msg_rcpt_reply(&m, r, 0, &rep);
-	assert_int_equal(rep.kind, MSG_REJECT);	/* a drop needs a removal */
+	assert_int_equal(rep.kind, MSG_CONTINUE);
 	assert_int_equal(msg_plan(&rules, &m, &p), 0);
-	assert_int_equal(p.reply.kind, MSG_CONTINUE);
-	assert_int_equal(p.nremove, 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_int_equal(p.nremove, 1);
+	assert_int_equal(p.unremovable, 1);
 	msg_plan_free(&p);
 	msg_reset(&m);
 	/* Decided at the end: the message goes whole to the allowed, or not. */
