@@ -24,7 +24,8 @@
 #   the odd RCPT forms of test_rcpt_forms.sh: a denied recipient is never
 #     delivered, at either stage; 8-bit and SMTPUTF8 mail
 #   fail closed: a corrupt store (451 4.3.0), the filter down (F=T: 451,
-#     and the MSP keeps the message queued)
+#     and the MSP keeps the message queued); and the limit the README
+#     warns of: "sendmail -Am" bypasses every filter
 #
 # Needs root.  Prints "N passed, M failed" last; exits 1 on failure.
 # BUILD (default build) names the binaries.  PF_KEEP=1 keeps the test
@@ -224,6 +225,16 @@ sink_file() {
 	pf_sink_recipients | awk -F'\t' -v a="$1" '$2 == a { print $1; exit }'
 }
 
+# wait_copy ADDR : wait (10 s) until the sink has a copy for ADDR.
+wait_copy() {
+	local i=0
+	until [ -n "$(sink_file "$1")" ]; do
+		[ $i -ge 200 ] && { echo "  no copy for $1" >&2; return 1; }
+		pf__sleep
+		i=$((i + 1))
+	done
+}
+
 # header_is ADDR NAME VALUE : ADDR's copy has header NAME equal to VALUE.
 header_is() {
 	local f got
@@ -295,6 +306,21 @@ joined() {
 		grep -q "\"qid\":\"$1\"" "$SM_DIR/main.audit"
 }
 
+# doctor_clean : consentctl doctor finds nothing to say of the Sendmail
+# wiring in the .cf this test runs (its Postfix findings do not count).
+doctor_clean() {
+	"$CTL" -c "$SM_DIR/main.conf" doctor --sendmail-cf "$SM_CF" --json \
+	    >"$SM_DIR/log/doctor.json" 2>&1
+	"$PY" - "$SM_DIR/log/doctor.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [f for f in d.get("findings", []) if f.get("area") == "sendmail"]
+for f in bad:
+    print("  doctor: " + f.get("message", "?"), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
 # ------------------------------------------------------------------------
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -330,6 +356,8 @@ t_check "sink and Sendmail started (no 60 s wait for a host name)" sm_start ||
 	t_finish pf_teardown
 t_check "consent-milter started; Sendmail restarted on its socket" \
 	milter_start main || t_finish pf_teardown
+t_check "consentctl doctor --sendmail-cf finds nothing to fix in the tested .cf" \
+	doctor_clean
 
 # 1. Envelope classification: refusals at RCPT time, Sendmail's queue id.
 pf_sink_reset
@@ -658,6 +686,12 @@ t_check "14. filter down: the sendmail(1) message waits in the MSP's queue" \
 	[ "$(find "$SM_DIR/msp" -name 'qf*' | wc -l)" -eq 1 ]
 t_check "14. Sendmail logged why" \
 	eval 'sm_since "$mark" | grep -q "Milter (consent-milter): .*error"'
+# The README's limit: mail that bypasses the MSP and SMTP meets no filter.
+message news@news.example.com never@example.com "sendmail -Am" |
+	sm_ns "$SM_BIN" -C "$SM_CF" -Am -f news@news.example.com never@example.com \
+	>>"$SM_DIR/log/msp.out" 2>&1
+t_check "14. the README's limit: sendmail -Am (no SMTP) is delivered though the filter is down" \
+	wait_copy never@example.com
 
 t_check "every filter exited after SIGTERM" daemons_gone
 t_check "no sanitizer report in any daemon's stderr" sanitizers_quiet
