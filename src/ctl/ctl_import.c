@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/change.h"
 #include "ctl/ctl.h"
 #include "ctl/import.h"
 #include "util/util.h"
@@ -32,6 +33,7 @@ struct imp {
 	unsigned long rows, bad, changed, unchanged, consent, supp;
 	char	errs[MAX_REPORTED][320];
 	char	fatal[320];
+	struct change ch;	/* the one being merged */
 };
 
 static double
@@ -69,6 +71,28 @@ show_progress(struct imp *m, double t0, int last)
 		fputc('\n', stderr);
 }
 
+/*
+ * import_change_of - row's change i as a struct change into ch (reused:
+ * only the fields change_merge reads are set), made at now.
+ */
+static void
+import_change_of(const struct import_row *row, unsigned i, int64_t now,
+    struct change *ch)
+{
+	const struct import_change *ic = &row->ch[i];
+
+	ch->made = now;
+	if (ic->kind == IMP_CONSENT) {
+		ch->kind = CHANGE_CONSENT;
+		util_strlcpy(ch->list, row->list, sizeof(ch->list));
+		ch->ev = ic->ev;
+	} else {
+		ch->kind = CHANGE_SUPPRESS;
+		ch->list[0] = '\0';
+		ch->supp = ic->supp;
+	}
+}
+
 /* Apply one row's changes to its subject; -1 on a store error. */
 static int
 apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
@@ -80,15 +104,12 @@ apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
 	if (store_txn_get(t, row->key, &s) == -1)
 		return -1;
 	for (unsigned i = 0; i < row->nch; i++) {
-		const struct import_change *ch = &row->ch[i];
-
-		if (ch->kind == IMP_CONSENT) {
-			rc = record_apply_consent(&s, row->list, &ch->ev);
+		import_change_of(row, i, m->io.now, &m->ch);
+		rc = change_merge(&s, &m->ch);
+		if (row->ch[i].kind == IMP_CONSENT)
 			m->consent += rc == 1;
-		} else {
-			rc = record_apply_supp(&s, &ch->supp, m->io.now);
+		else
 			m->supp += rc == 1;
-		}
 		if (rc == -1) {
 			char why[128];
 
