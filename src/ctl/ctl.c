@@ -34,6 +34,7 @@ static const struct {
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
+	{ "sync", ctl_sync, "sync init [--admin CONNINFO] [--replica-role R] [--writer-role W] | sync status [--json] | sync bootstrap" },
 	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

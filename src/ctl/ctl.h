@@ -118,5 +118,6 @@ int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
 int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
+int	ctl_sync(struct ctl *, int, char **);		/* ctl_sync.c */
 
 #endif
