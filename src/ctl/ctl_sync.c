@@ -8,11 +8,15 @@
  * init creates the schema and roles (as an administrator), status tells
  * how this host's replica stands, bootstrap builds it from the database.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/pgjournal.h"
+#include "core/replica.h"
 #include "ctl/ctl.h"
 #include "util/util.h"
 
@@ -220,6 +224,89 @@ sync_status(struct ctl *c, int argc, char **argv)
 	return s.stale ? CTL_NO : CTL_OK;
 }
 
+/* bootstrap_into - every journal row into a fresh store at dir. */
+static long
+bootstrap_into(struct ctl *c, const char *dir, struct store_sync *ss,
+    char *err, size_t errlen)
+{
+	struct store *st;
+	struct replica *r;
+	long n;
+
+	if (store_open(&st, dir, STORE_CREATE, c->cf.addr_flags, c->cf.map_size,
+	    err, errlen) == -1)
+		return -1;
+	if ((r = replica_new(st, &c->cf.sync, c->cf.addr_flags)) == NULL) {
+		store_close(st);
+		return util_fail(err, errlen, "out of memory");
+	}
+	n = replica_bootstrap(r, err, errlen);
+	replica_free(r);
+	if (n >= 0 && store_sync_get(st, ss, err, errlen) != 1)
+		n = -1;
+	store_close(st);
+	return n;
+}
+
+/* rm_store - remove a store directory we made (its two files). */
+static void
+rm_store(const char *dir)
+{
+	char path[CONFIG_PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+/*
+ * sync bootstrap: build the store from the journal in a new directory
+ * beside it, then rename it into place.  A store already there is left
+ * alone: the daemons have it open.
+ */
+static int
+sync_bootstrap(struct ctl *c, int argc, char **argv)
+{
+	struct sync_opts o;
+	struct store_sync ss;
+	struct timespec t0, t1;
+	char tmp[CONFIG_PATH_MAX + 32], data[CONFIG_PATH_MAX + 16], err[768];
+	long n;
+
+	if (sync_options(c, argc, argv, "", &o) == -1)
+		return CTL_ERR;
+	snprintf(data, sizeof(data), "%s/data.mdb", c->storedir);
+	if (access(data, F_OK) == 0) {
+		ctl_err(c, "sync bootstrap: a store exists at %s: to build it "
+		    "again, stop consent-milter, consent-unsubd and consent-syncd, "
+		    "move it away and run this again", c->storedir);
+		return CTL_ERR;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.bootstrap.%ld", c->storedir,
+	    (long)getpid());
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((n = bootstrap_into(c, tmp, &ss, err, sizeof(err))) == -1) {
+		rm_store(tmp);
+		ctl_err(c, "sync bootstrap: nothing changed: %s", err);
+		return CTL_ERR;
+	}
+	/* rename(2) replaces an empty directory: the one left, if any. */
+	if (rename(tmp, c->storedir) == -1) {
+		ctl_err(c, "sync bootstrap: rename %s to %s: %s", tmp,
+		    c->storedir, strerror(errno));
+		rm_store(tmp);
+		return CTL_ERR;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("bootstrapped %s from the fleet journal: %ld rows, up to xid "
+	    "%llu row %lld, in %.2f s\n", c->storedir, n,
+	    (unsigned long long)ss.xid, (long long)ss.id,
+	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return CTL_OK;
+}
+
 int
 ctl_sync(struct ctl *c, int argc, char **argv)
 {
@@ -237,6 +324,8 @@ ctl_sync(struct ctl *c, int argc, char **argv)
 		return sync_init(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "status") == 0)
 		return sync_status(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "bootstrap") == 0)
+		return sync_bootstrap(c, argc - 1, argv + 1);
 	ctl_err(c, "sync: unknown command \"%s\" (init, status, bootstrap)",
 	    argv[1]);
 	return CTL_ERR;

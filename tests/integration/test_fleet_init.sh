@@ -102,8 +102,40 @@ t_out "database: reachable, 1 rows after the cursor"
 t_run 1 ctl sync status --json
 t_out '"replica":false'
 t_out '"database":{"reachable":true,"behind":1}'
+
+# Bootstrap: not over a store that is there; then from the journal.
+t_run 2 ctl sync bootstrap
+t_err "a store exists"
+mv "$W/store" "$W/old"
+t_run 0 ctl sync bootstrap
+t_out "1 rows"
+t_run 0 ctl show a@example.com
+t_out "list news: subscribed"
+t_run 0 ctl sync status
+t_out "database: reachable, 0 rows after the cursor"
+# consent-syncd follows: a row inserted is in the store at once.
+sed -i 's/host_id = "mta1";/host_id = "mta1"; user = "";/' "$W/c.conf"
+t_run 0 "$B/consent-syncd" -n -c "$W/c.conf"
+t_out "configuration OK (host mta1)"
+"$B/consent-syncd" -c "$W/c.conf" -f -d 2>"$W/syncd.log" &
+SP=$!
+t_run 0 pg_sql_as consent_writer "INSERT INTO consent.change (kind, key, list,
+  value, event_time, source, made, origin_host, origin_id) VALUES ('consent',
+  'b@example.com', 'news', 'unsubscribed', 1800000000, 'form', 1800000000,
+  'mta9', gen_random_uuid())"
+i=0
+while [ $i -lt 50 ] && ! ctl show b@example.com >/dev/null 2>&1; do
+	sleep 0.02
+	i=$((i + 1))
+done
+t_run 0 ctl show b@example.com
+t_out "list news: unsubscribed"
+kill -TERM "$SP"
+wait "$SP"
+t_eq $? 0 "consent-syncd exit status after SIGTERM"
+t_run 0 grep -q "applied 1 journal rows" "$W/syncd.log"
 pg_stop
-t_run 1 ctl sync status --json
+t_run 0 ctl sync status --json
 t_out '"database":{"reachable":false,"error":"the fleet database:'
 # No sync section: the command says what is missing.
 printf 'store: { path = "%s/store"; };\n' "$W" >"$W/local.conf"
