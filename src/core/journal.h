@@ -78,4 +78,19 @@ int	journal_fleet(const struct journal *j);
 int	journal_submit(struct journal *j, struct change *ch, size_t n,
 	    struct journal_result *res, char *err, size_t errlen);
 
+/*
+ * journal_stream_begin, journal_stream_put, journal_stream_end - many
+ * changes (an import) into the fleet journal as one transaction: all of
+ * them if journal_stream_end() commits, none if it does not (commit 0)
+ * or anything failed.  Fleet mode only, not with JOURNAL_NO_NETWORK;
+ * nothing is merged here (consent-syncd brings the changes back).  put
+ * stamps c as journal_submit() does.  Each returns 0, or -1 with err;
+ * after a -1 only journal_stream_end(j, 0, ...) may follow.
+ */
+int	journal_stream_begin(struct journal *j, char *err, size_t errlen);
+int	journal_stream_put(struct journal *j, struct change *c, char *err,
+	    size_t errlen);
+int	journal_stream_end(struct journal *j, int commit, char *err,
+	    size_t errlen);
+
 #endif
