@@ -10,6 +10,8 @@ SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR	?=
 
 CC	?= cc
@@ -56,7 +58,7 @@ LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard $(SRCDIRS:%=src/%/*.c)))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
 LIB	:= $(BUILD)/libconsent.a
 BINS	:= $(PROGS:%=$(BUILD)/%)
-LIBS	:= $(PKG_LIBS) -lmilter -lpthread
+LIBS	:= $(PKG_LIBS) -lmilter -lpthread -lm
 
 UNITSRC	:= $(wildcard tests/unit/test_*.c)
 UNITBIN	:= $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -75,7 +77,7 @@ ALL_CFLAGS  = $(REQ_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(REQ_LDFLAGS) $(LDFLAGS)
 
 .SECONDARY:
-.PHONY: all deps test test-run unit cli milter-tests integration check \
+.PHONY: all deps test test-run unit-run unit cli milter-tests integration check deb deb-test \
 	fuzz fuzz-short bench demo install clean
 
 all: $(BINS)
@@ -105,8 +107,11 @@ $(BUILD)/tests/obj/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
+# Every unit test links the shared store fixture (tests/unit/fixture.c).
+UNITFIX	:= $(BUILD)/tests/obj/fixture.o
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(UNITFIX) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNITFIX) $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/obj/bench_%.o: tests/bench/bench_%.c
 	@mkdir -p $(@D)
@@ -123,6 +128,10 @@ deps:
 # every test (unit, CLI, miltertest, private Postfix, short fuzz).
 test: deps
 	$(MAKE) test-run
+
+# The unit tests alone (the package build runs these).
+unit-run: $(UNITBIN)
+	@set -e; for t in $(UNITBIN); do $$t; done
 
 test-run: $(BINS) $(UNITBIN)
 	@BUILD=$(BUILD) FUZZ=$(if $(SANITIZER),0,1) tests/run-all.sh
@@ -161,15 +170,33 @@ demo: deps
 
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/consent-milter
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/consent-milter \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/consent-milter $(DESTDIR)$(SBINDIR)/consent-milter
 	install -m 0755 $(BUILD)/consent-unsubd $(DESTDIR)$(SBINDIR)/consent-unsubd
 	install -m 0755 $(BUILD)/consent-syncd $(DESTDIR)$(SBINDIR)/consent-syncd
 	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in systemd/*.service; do \
+		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} || exit 1; \
+	done
+	install -m 0644 conf/consentctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/consentctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf || \
 		install -m 0640 conf/consent-milter.conf \
 		$(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf
+
+# The Debian package (debian/), built from this tree into
+# consent-milter_VERSION_ARCH.deb here, then checked with lintian.
+deb: deps
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) noautodbgsym" dpkg-buildpackage -us -uc -b
+	mv ../consent-milter_$(VERSION)_*.deb ../consent-milter_$(VERSION)_*.buildinfo \
+		../consent-milter_$(VERSION)_*.changes .
+	lintian --fail-on error consent-milter_$(VERSION)_*.deb
+
+# The Debian package installed in a fresh Debian 12 root (mmdebstrap).
+deb-test: deb
+	@tests/deb/test_deb_install.sh consent-milter_$(VERSION)_*.deb
 
 clean:
 	rm -rf build

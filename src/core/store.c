@@ -41,6 +41,7 @@ struct store {
 	int	has_outbox;
 	int	rdonly;
 	int	addr_flags;
+	unsigned stale;		/* reader slots of dead processes cleared at open */
 	char	dir[4096];
 	/* Held shared by every transaction, exclusively to adopt a new map size. */
 	pthread_rwlock_t resize;
@@ -347,7 +348,8 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 		    "no store here (run 'consentctl init')" : mdb_strerror(rc));
 		goto bad;
 	}
-	(void)mdb_reader_check(st->env, &dead);
+	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
+		st->stale = (unsigned)dead;
 	if (flags & STORE_CREATE) {
 		if (store_init_dbs(st, addr_flags, err, errlen) == -1)
 			goto bad;
@@ -952,4 +954,24 @@ store_outbox_count(struct store *st, uint64_t *n, char *err, size_t errlen)
 		return util_fail(err, errlen, "outbox: %s", mdb_strerror(rc));
 	*n = ms.ms_entries;
 	return 0;
+}
+
+int
+store_info(struct store *st, uint64_t *bytes, int64_t *changed)
+{
+	struct stat sb;
+	mdb_filehandle_t fd;
+
+	if (st == NULL || mdb_env_get_fd(st->env, &fd) != 0 ||
+	    fstat(fd, &sb) == -1)
+		return -1;
+	*bytes = (uint64_t)sb.st_size;
+	*changed = (int64_t)sb.st_mtime;
+	return 0;
+}
+
+unsigned
+store_stale_cleared(const struct store *st)
+{
+	return st != NULL ? st->stale : 0;
 }
