@@ -72,7 +72,8 @@ change_host_check(const char *s)
 	return 0;
 }
 
-/* key_check - a store key: printable ASCII or UTF-8, no blank, no control. */
+/* key_check - a store key: no control character (a quoted local part
+ * may hold blanks: "odd gone"@example.net). */
 static int
 key_check(const char *key, int want_addr, char *err, size_t errlen)
 {
@@ -81,9 +82,9 @@ key_check(const char *key, int want_addr, char *err, size_t errlen)
 	if (n == 0 || n > CHANGE_KEY_MAX)
 		return util_fail(err, errlen, "key of %zu octets", n);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)key[i] <= 0x20 || key[i] == 0x7f)
-			return util_fail(err, errlen, "key holds a blank or a "
-			    "control character");
+		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
+			return util_fail(err, errlen, "key holds a control "
+			    "character");
 	if (want_addr && store_is_domain_key(key))
 		return util_fail(err, errlen, "a consent change needs an address "
 		    "key, not a domain");

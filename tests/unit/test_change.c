@@ -308,7 +308,9 @@ test_check(void **state)
 	assert_int_equal(change_check(&c, err, sizeof(err)), -1);
 	c = consent("example.com", "news", CS_SUBSCRIBED, NOW, SRC_FORM);
 	assert_int_equal(change_check(&c, err, sizeof(err)), -1);	/* domain */
-	c = consent("a b@example.com", "news", CS_SUBSCRIBED, NOW, SRC_FORM);
+	c = consent("\"a b\"@example.com", "news", CS_SUBSCRIBED, NOW, SRC_FORM);
+	assert_int_equal(change_check(&c, err, sizeof(err)), 0);	/* quoted */
+	c = consent("a\tb@example.com", "news", CS_SUBSCRIBED, NOW, SRC_FORM);
 	assert_int_equal(change_check(&c, err, sizeof(err)), -1);
 	c = consent("a@example.com", "news", CS_MAX_, NOW, SRC_FORM);
 	assert_int_equal(change_check(&c, err, sizeof(err)), -1);
