@@ -364,7 +364,7 @@ static int
 post_sync_lag(struct config *c, char *err, size_t errlen)
 {
 	/* Gmail and Yahoo allow 2 days to honour an unsubscribe. */
-	if (sync_duration(c, c->sync.max_lag_s, 60, &c->sync.max_lag, err,
+	if (sync_duration(c, c->sync.max_lag_s, 1, &c->sync.max_lag, err,
 	    errlen) == -1)
 		return -1;
 	if (c->sync.max_lag > 2 * 86400) {

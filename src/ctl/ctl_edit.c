@@ -39,27 +39,36 @@ struct edit {
 /*
  * run_edit - submit e->ch, with the key's record before and after.  With
  * confirm, a list neither pending nor subscribed is refused (returns 1)
- * before anything is sent.  0, 1, or -1 (printed).
+ * before anything is sent.  In a fleet an opt-in needs no local store
+ * (it goes to the database): then nothing is read here.  0, 1, or -1
+ * (printed).
  */
 static int
 run_edit(struct ctl *c, struct edit *e, int confirm)
 {
 	struct journal_result res;
 	struct journal j;
-	struct store *st;
+	struct store *st = NULL;
 	const struct list_consent *lc;
 	char err[512];
 	int rc;
 
 	subject_init(&e->before);
 	subject_init(&e->after);
-	if (ctl_open_store(c, 0, &st) == -1)
-		return -1;
-	if ((rc = store_get(st, e->ch.key, &e->before, err, sizeof(err))) == -1)
+	if (store_open(&st, c->storedir, 0, c->cf.addr_flags, c->cf.map_size,
+	    err, sizeof(err)) == -1) {
+		if (!c->cf.sync.enabled || change_is_optout(&e->ch)) {
+			ctl_err(c, "%s", err);
+			return -1;
+		}
+		st = NULL;
+	}
+	if (st != NULL && (rc = store_get(st, e->ch.key, &e->before, err,
+	    sizeof(err))) == -1)
 		goto bad;
-	e->found = rc;
+	e->found = st != NULL && rc == 1;
 	lc = record_find_list(&e->before, e->ch.list);
-	if (confirm && (lc == NULL || (lc->status != CS_PENDING &&
+	if (confirm && st != NULL && (lc == NULL || (lc->status != CS_PENDING &&
 	    lc->status != CS_SUBSCRIBED))) {
 		store_close(st);
 		return 1;	/* nothing to confirm */
@@ -74,7 +83,8 @@ run_edit(struct ctl *c, struct edit *e, int confirm)
 	if (res.where == JOURNAL_QUEUED)
 		fprintf(stderr, "%s: in force on this host; queued for the fleet "
 		    "database (%s): consent-syncd sends it\n", c->prog, res.why);
-	if (store_get(st, e->ch.key, &e->after, err, sizeof(err)) == -1)
+	if (st != NULL && store_get(st, e->ch.key, &e->after, err,
+	    sizeof(err)) == -1)
 		goto bad;
 	store_close(st);
 	return 0;
