@@ -156,6 +156,7 @@ pgj_pos_cmp(const struct pgj_pos *a, const struct pgj_pos *b)
 
 /* --- the schema --------------------------------------------------------- */
 
+/* The table and the rest; %s: the values, then the sources (names_in). */
 static const char schema_sql[] =
 "CREATE SCHEMA IF NOT EXISTS consent;\n"
 "REVOKE ALL ON SCHEMA consent FROM PUBLIC;\n"
@@ -172,10 +173,10 @@ static const char schema_sql[] =
 "    'unsuppress')),\n"
 "  key text NOT NULL CHECK (octet_length(key) BETWEEN 1 AND 254),\n"
 "  list text NOT NULL DEFAULT '' CHECK (list ~ '^[a-z0-9._-]{0,64}$'),\n"
-"  value text NOT NULL DEFAULT '' CHECK (value ~ '^[a-z_]{0,32}$'),\n"
+"  value text NOT NULL DEFAULT '' CHECK (value IN (%s)),\n"
 "  event_time bigint NOT NULL DEFAULT 0,\n"
 "  time_known boolean NOT NULL DEFAULT true,\n"
-"  source text NOT NULL DEFAULT 'unknown' CHECK (source ~ '^[a-z-]{1,32}$'),\n"
+"  source text NOT NULL DEFAULT 'unknown' CHECK (source IN (%s)),\n"
 "  ip text NOT NULL DEFAULT '' CHECK (octet_length(ip) <= 45),\n"
 "  note text NOT NULL DEFAULT '' CHECK (octet_length(note) <= 200),\n"
 "  ref text NOT NULL DEFAULT '' CHECK (octet_length(ref) <= 250),\n"
@@ -195,7 +196,7 @@ static const char schema_sql[] =
 "  origin_host, origin_id FROM consent.change;\n"
 "CREATE OR REPLACE FUNCTION consent.refuse() RETURNS trigger\n"
 "  LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION\n"
-"  'consent.%: the record of changes is append-only (% refused)',\n"
+"  'consent.%%: the record of changes is append-only (%% refused)',\n"
 "  TG_TABLE_NAME, TG_OP; END $f$;\n"
 "CREATE OR REPLACE FUNCTION consent.wake() RETURNS trigger\n"
 "  LANGUAGE plpgsql AS $f$ BEGIN PERFORM pg_notify('consent_change', '');\n"
@@ -220,6 +221,26 @@ role_ok(const char *s)
 	if (n == 0 || n > PGJ_ROLE_MAX || (s[0] >= '0' && s[0] <= '9'))
 		return 0;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/*
+ * names_in - record.c's names of statuses and reasons (with ''), or of
+ * sources, as an SQL IN list into buf: cheaper per row than a regular
+ * expression, and never out of step with the record.
+ */
+static void
+names_in(char *buf, size_t len, int sources)
+{
+	size_t o = (size_t)snprintf(buf, len, "%s", sources ? "" : "''");
+
+	for (int i = sources ? 0 : 1; sources ? i < SRC_MAX_ : i < CS_MAX_ +
+	    SR_MAX_ - 1; i++) {
+		const char *n = sources ? record_source_name(i) : i < CS_MAX_ ?
+		    record_status_name(i) : record_reason_name(i - CS_MAX_ + 1);
+
+		o += (size_t)snprintf(buf + o, len - o, "%s'%s'", o ? ", " : "",
+		    n);
+	}
 }
 
 /* grants_sql - the roles and what each may do, into buf. */
@@ -247,7 +268,9 @@ int
 pgj_init(struct pgjournal *pg, const char *replica_role,
     const char *writer_role, int addr_flags, char *err, size_t errlen)
 {
-	char grants[2048], fleet[256];
+	char grants[2048], fleet[256], values[512], sources[512], *schema;
+	size_t len;
+	int rc;
 
 	if (!role_ok(replica_role) || !role_ok(writer_role))
 		return util_fail(err, errlen, "role names are lowercase letters, "
@@ -259,10 +282,20 @@ pgj_init(struct pgjournal *pg, const char *replica_role,
 	snprintf(fleet, sizeof(fleet), "INSERT INTO consent.fleet (format, "
 	    "case_sensitive_local) VALUES (%d, %s) ON CONFLICT DO NOTHING;\n",
 	    PGJ_FORMAT, (addr_flags & ADDR_CASE_SENSITIVE) ? "true" : "false");
-	if (exec_ok(pg, "BEGIN", PGRES_COMMAND_OK, "begin", err, errlen) == -1)
+	names_in(values, sizeof(values), 0);
+	names_in(sources, sizeof(sources), 1);
+	len = sizeof(schema_sql) + strlen(values) + strlen(sources);
+	if ((schema = malloc(len)) == NULL)
+		return util_fail(err, errlen, "out of memory");
+	snprintf(schema, len, schema_sql, values, sources);
+	if (exec_ok(pg, "BEGIN", PGRES_COMMAND_OK, "begin", err, errlen) == -1) {
+		free(schema);
 		return -1;
-	if (exec_ok(pg, schema_sql, PGRES_COMMAND_OK, "creating the schema", err,
-	    errlen) == -1 || exec_ok(pg, fleet, PGRES_COMMAND_OK, "the fleet's "
+	}
+	rc = exec_ok(pg, schema, PGRES_COMMAND_OK, "creating the schema", err,
+	    errlen);
+	free(schema);
+	if (rc == -1 || exec_ok(pg, fleet, PGRES_COMMAND_OK, "the fleet's "
 	    "settings", err, errlen) == -1 || exec_ok(pg, grants,
 	    PGRES_COMMAND_OK, "the roles", err, errlen) == -1) {
 		(void)exec_ok(pg, "ROLLBACK", PGRES_COMMAND_OK, "rollback", NULL, 0);
