@@ -20,6 +20,7 @@
 #include "core/record.h"
 #include "core/token.h"
 #include "util/metrics.h"
+#include "util/time.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
@@ -40,6 +41,17 @@ static const char *const existing_names[] = { "replace", "keep", NULL };
 static const char *const action_names[] = {
 	"reject", "drop", "redirect", "tag", "quarantine", NULL
 };
+
+/* config_socket_path - the path in a unix socket spec, or NULL (config.h). */
+const char *
+config_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
 
 const char *
 config_action_name(int a)
@@ -272,7 +284,7 @@ post_lifetime(struct config *c, char *err, size_t errlen)
 {
 	int64_t d;
 
-	if (duration_parse(c->lu_lifetime_s, &d) == -1) {
+	if (time_duration_parse(c->lu_lifetime_s, &d) == -1) {
 		snprintf(err, errlen, "not a duration such as 90d");
 		return -1;
 	}
@@ -351,7 +363,7 @@ sync_duration(struct config *c, const char *s, int64_t min, int64_t *out,
 	int64_t d;
 
 	c->sync.seen = 1;
-	if (duration_parse(s, &d) == -1 || d < min) {
+	if (time_duration_parse(s, &d) == -1 || d < min) {
 		snprintf(err, errlen, "not a duration of at least %llds, such as "
 		    "24h or 10s", (long long)min);
 		return -1;
@@ -690,6 +702,60 @@ apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* apply_mode - an octal file mode, in quotes since libconfig has none. */
+static int
+apply_mode(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+	long m;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be an octal "
+		    "mode in quotes, such as \"0660\"");
+	v = config_setting_get_string(s);
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
+		return where(err, errlen, s, k->path, "\"%s\" is not an "
+		    "octal mode such as \"0660\"", v);
+	if (m & 02)
+		return where(err, errlen, s, k->path, "a world-writable "
+		    "socket lets anyone bypass the filter");
+	*(int *)(void *)((char *)c + k->off) = (int)m;
+	return 0;
+}
+
+/* apply_enum - one of k->enums, stored as its index. */
+static int
+apply_enum(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	int i, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be a string, "
+		    "not %s", type_name(t));
+	v = config_setting_get_string(s);
+	for (i = 0; k->enums[i] != NULL; i++)
+		if (strcmp(k->enums[i], v) == 0)
+			break;
+	if (k->enums[i] == NULL) {
+		char list[256] = "";
+
+		for (int j = 0; k->enums[j] != NULL; j++) {
+			strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
+		}
+		return where(err, errlen, s, k->path, "unknown value "
+		    "\"%s\" (expected %s)", v, list);
+	}
+	*(int *)(void *)((char *)c + k->off) = i;
+	return 0;
+}
+
+/* apply_key - the value of one known key, checked, into c. */
 static int
 apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
     char *err, size_t errlen)
@@ -736,26 +802,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		*(int *)(base + k->off) = v;
 		break;
 	}
-	case K_MODE: {
-		const char *v;
-		char *end;
-		long m;
-
-		/* A string, since libconfig has no octal: "0660". */
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be an octal "
-			    "mode in quotes, such as \"0660\"");
-		v = config_setting_get_string(s);
-		m = strtol(v, &end, 8);
-		if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
-			return where(err, errlen, s, k->path, "\"%s\" is not an "
-			    "octal mode such as \"0660\"", v);
-		if (m & 02)
-			return where(err, errlen, s, k->path, "a world-writable "
-			    "socket lets anyone bypass the filter");
-		*(int *)(base + k->off) = (int)m;
+	case K_MODE:
+		if (apply_mode(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	case K_RULES:
 		if (apply_rules(c, s, err, errlen) == -1)
 			return -1;
@@ -768,30 +818,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		if (apply_lu_lists(c, s, err, errlen) == -1)
 			return -1;
 		break;
-	case K_ENUM: {
-		const char *v;
-		int i;
-
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be a string, "
-			    "not %s", type_name(t));
-		v = config_setting_get_string(s);
-		for (i = 0; k->enums[i] != NULL; i++)
-			if (strcmp(k->enums[i], v) == 0)
-				break;
-		if (k->enums[i] == NULL) {
-			char list[256] = "";
-
-			for (int j = 0; k->enums[j] != NULL; j++) {
-				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
-			}
-			return where(err, errlen, s, k->path, "unknown value "
-			    "\"%s\" (expected %s)", v, list);
-		}
-		*(int *)(base + k->off) = i;
+	case K_ENUM:
+		if (apply_enum(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	}
 	if (k->post != NULL) {
 		char why[256];

@@ -123,6 +123,13 @@ struct config {
 
 const char *config_action_name(int);
 
+/*
+ * config_socket_path - the path of a milter socket spec ("unix:PATH",
+ * "local:PATH", or a bare absolute path), pointing into spec; NULL for
+ * an inet socket.
+ */
+const char *config_socket_path(const char *spec);
+
 /* config_defaults - fill c with the built-in defaults. */
 void	config_defaults(struct config *c);
 

@@ -9,6 +9,7 @@
 
 #include "core/journal.h"
 #include "ctl/ctl.h"
+#include "util/time.h"
 #include "util/util.h"
 
 int

@@ -18,6 +18,8 @@
 #include "core/pgjournal.h"
 #include "core/replica.h"
 #include "ctl/ctl.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 /* sync options, beyond the command's own */
@@ -118,7 +120,7 @@ status_json(const struct ctl *c, const struct status *s)
 	char tb[32];
 
 	printf("{\"host\":");
-	json_puts(stdout, c->cf.sync.host_id);
+	enc_json_puts(stdout, c->cf.sync.host_id);
 	printf(",\"replica\":%s,\"cursor\":{\"xid\":%llu,\"id\":%lld},"
 	    "\"synced\":", s->replica ? "true" : "false",
 	    (unsigned long long)s->ss.xid, (long long)s->ss.id);
@@ -137,7 +139,7 @@ status_json(const struct ctl *c, const struct status *s)
 	if (s->ss.error[0] != '\0') {
 		printf("{\"time\":\"%s\",\"message\":",
 		    time_format(s->ss.error_time, tb, sizeof(tb)));
-		json_puts(stdout, s->ss.error);
+		enc_json_puts(stdout, s->ss.error);
 		printf("}");
 	} else
 		printf("null");
@@ -146,7 +148,7 @@ status_json(const struct ctl *c, const struct status *s)
 		printf("\"behind\":%lld}}\n", (long long)s->behind);
 	else {
 		printf("\"error\":");
-		json_puts(stdout, s->db_err);
+		enc_json_puts(stdout, s->db_err);
 		printf("}}\n");
 	}
 }
