@@ -334,12 +334,46 @@ host_id_ok(const char *s)
 	    "0123456789._-") == n;
 }
 
+/*
+ * has_password - 1 if a libpq connection string carries a password: a
+ * password= keyword, or a URI's user:password@.
+ */
+static int
+has_password(const char *ci)
+{
+	const char *p, *at, *slash;
+
+	for (p = ci; (p = strcasestr(p, "password")) != NULL; p += 8) {
+		const char *q = p + 8;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '=' && (p == ci || p[-1] == ' ' || p[-1] == '\t'))
+			return 1;
+	}
+	if (strncmp(ci, "postgresql://", 13) == 0 ||
+	    strncmp(ci, "postgres://", 11) == 0) {
+		p = strstr(ci, "://") + 3;
+		at = strchr(p, '@');
+		slash = strchr(p, '/');
+		if (at != NULL && (slash == NULL || at < slash) &&
+		    memchr(p, ':', (size_t)(at - p)) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 post_sync(struct config *c, char *err, size_t errlen)
 {
-	(void)err;
-	(void)errlen;
 	c->sync.seen = 1;
+	if (has_password(c->sync.conninfo) ||
+	    has_password(c->sync.writer_conninfo)) {
+		snprintf(err, errlen, "no password in the configuration: put it "
+		    "in the user's ~/.pgpass (PGPASSFILE) or use a service file "
+		    "(service=...), or peer or certificate authentication");
+		return -1;
+	}
 	return 0;
 }
 

@@ -77,6 +77,8 @@ exec_ok(struct pgjournal *pg, const char *sql, ExecStatusType want,
 
 /* --- connections -------------------------------------------------------- */
 
+static int	remote_ok(struct pgjournal *, char *, size_t);
+
 /* quiet - the server's notices ("already exists, skipping"): not ours. */
 static void
 quiet(void *arg, const char *msg)
@@ -111,6 +113,10 @@ pgj_connect(struct pgjournal **pp, const char *conninfo, const char *appname,
 		pgj_close(pg);
 		return -1;
 	}
+	if (remote_ok(pg, err, errlen) == -1) {
+		pgj_close(pg);
+		return -1;
+	}
 	/* Our own clock and formats, whatever the role's defaults. */
 	if (exec_ok(pg, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
 	    "SET search_path = pg_catalog", PGRES_COMMAND_OK, "session set-up",
@@ -119,6 +125,38 @@ pgj_connect(struct pgjournal **pp, const char *conninfo, const char *appname,
 		return -1;
 	}
 	*pp = pg;
+	return 0;
+}
+
+/*
+ * remote_ok - a database reached over the network must be on TLS with
+ * the server's name checked (sslmode=verify-full): the journal is the
+ * legal record, and its rows decide who gets mail.  A unix socket or the
+ * loopback address needs nothing.  0, or -1 with err.
+ */
+static int
+remote_ok(struct pgjournal *pg, char *err, size_t errlen)
+{
+	const char *host = PQhost(pg->conn), *mode = NULL;
+	PQconninfoOption *opts, *o;
+	int ok;
+
+	if (host == NULL || host[0] == '/' || host[0] == '@' ||
+	    strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	    strcmp(host, "::1") == 0)
+		return 0;
+	if ((opts = PQconninfo(pg->conn)) == NULL)
+		return util_fail(err, errlen, "out of memory");
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "sslmode") == 0)
+			mode = o->val;
+	ok = mode != NULL && strcmp(mode, "verify-full") == 0 &&
+	    PQsslInUse(pg->conn);
+	PQconninfoFree(opts);
+	if (!ok)
+		return util_fail(err, errlen, "the fleet database at %s is "
+		    "reached over the network without sslmode=verify-full: set "
+		    "it in the connection string or the service file", host);
 	return 0;
 }
 
@@ -260,8 +298,11 @@ grants_sql(char *buf, size_t len, const char *rr, const char *wr)
 	    "GRANT SELECT ON consent.fleet TO %s;\n"
 	    /* ON CONFLICT reads the arbiter's columns: those and no more. */
 	    "GRANT SELECT (origin_host, origin_id) ON consent.change TO %s;\n"
-	    "GRANT INSERT (%s) ON consent.change TO %s;\n",
-	    rr, wr, rr, wr, rr, wr, wr, cols, wr);
+	    "GRANT INSERT (%s) ON consent.change TO %s;\n"
+	    /* An open transaction holds every replica's horizon back. */
+	    "ALTER ROLE %s SET idle_in_transaction_session_timeout = '60s';\n"
+	    "ALTER ROLE %s SET idle_in_transaction_session_timeout = '60s';\n",
+	    rr, wr, rr, wr, rr, wr, wr, cols, wr, rr, wr);
 }
 
 int

@@ -73,6 +73,18 @@ test_sync(void **state)
 	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\"; "
 	    "password = \"x\"; };", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "sync.password: unknown key"));
+	/* ...and no password inside a connection string either. */
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"host=db "
+	    "password = x\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sync.conninfo: no password"));
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\"; "
+	    "writer_conninfo = \"postgresql://w:secret@db/consent\"; };", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no password"));
+	if (config_load_string(&c, "sync: { conninfo = \"postgresql://r@db/"
+	    "consent?sslmode=verify-full&passfile=/etc/pgpass\"; };", err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
 }
 
 static void
