@@ -37,12 +37,19 @@ struct edit {
 	struct subject before, after;	/* as this host's store has it */
 };
 
+static void
+edit_clear(struct edit *e)
+{
+	subject_clear(&e->before);
+	subject_clear(&e->after);
+}
+
 /*
  * run_edit - submit e->ch, with the key's record before and after.  With
  * confirm, a list neither pending nor subscribed is refused (returns 1)
  * before anything is sent.  In a fleet an opt-in needs no local store
- * (it goes to the database): then nothing is read here.  0, 1, or -1
- * (printed).
+ * (it goes to the database): then nothing is read here.  0 or 1 (the
+ * caller edit_clear()s e), or -1 (printed, e cleared).
  */
 static int
 run_edit(struct ctl *c, struct edit *e, int confirm)
@@ -92,14 +99,8 @@ run_edit(struct ctl *c, struct edit *e, int confirm)
 bad:
 	store_close(st);
 	ctl_err(c, "%s", err);
+	edit_clear(e);
 	return -1;
-}
-
-static void
-edit_clear(struct edit *e)
-{
-	subject_clear(&e->before);
-	subject_clear(&e->after);
 }
 
 /* Why a consent change was not applied, from the record as it stands. */

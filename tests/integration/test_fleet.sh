@@ -284,4 +284,11 @@ for n in 1 2 3; do
 done
 kill -TERM "$UP"
 wait "$UP"
+# Under a sanitizer build: no report from any daemon or writer.
+if grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+    "$W"/*.log "$W"/*.err 2>/dev/null; then
+	t_fail "a sanitizer report (above)"
+else
+	t_ok
+fi
 t_done

@@ -169,5 +169,15 @@ pf_send_expect "451 4.3.0" --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "not a replica: bulk mail tempfailed"
 t_run 0 grep -q "the store is not a replica of the fleet journal" \
     "$PF_DIR/log/milterB2.log"
+pf_kill_bg milterB2 TERM
+pf_kill_bg syncdA TERM
+pf_kill_bg syncdB2 TERM
+pf_kill_bg unsubdA TERM
+if grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+    "$PF_DIR"/log/*.log 2>/dev/null; then
+	t_fail "a sanitizer report (above)"
+else
+	t_ok
+fi
 pf_teardown "$T_FAIL"
 t_done
