@@ -74,6 +74,8 @@ static int	post_sync_host(struct config *, char *, size_t);
 static int	post_sync_lag(struct config *, char *, size_t);
 static int	post_sync_poll(struct config *, char *, size_t);
 static int	post_metrics(struct config *, char *, size_t);
+static int	post_optin_url(struct config *, char *, size_t);
+static int	post_optin_lifetime(struct config *, char *, size_t);
 static int	post_metrics_unsubd(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
@@ -105,6 +107,8 @@ static const struct ckey keys[] = {
 	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
 	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
 	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "optin.url", K_STR, OFF(optin_url), SZ(optin_url), 0, 0, NULL, post_optin_url },
+	{ "optin.lifetime", K_STR, OFF(optin_lifetime_s), SZ(optin_lifetime_s), 1, 0, NULL, post_optin_lifetime },
 	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
 	{ "metrics.unsubd_listen", K_STR, OFF(metrics_unsubd_listen), SZ(metrics_unsubd_listen), 0, 0, NULL, post_metrics_unsubd },
 	{ "metrics.max_lists", K_INT, OFF(metrics_max_lists), 0, 1, 10000, NULL, NULL },
@@ -176,6 +180,8 @@ config_defaults(struct config *c)
 	c->lu_lifetime = 90 * 86400;
 	util_strlcpy(c->unsubd_listen, "127.0.0.1:8025", sizeof(c->unsubd_listen));
 	c->metrics_max_lists = 50;
+	util_strlcpy(c->optin_lifetime_s, "7d", sizeof(c->optin_lifetime_s));
+	c->optin_lifetime = 7 * 86400;
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
 	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
 	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
@@ -377,6 +383,21 @@ post_sync(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* post_optin_url - the confirmation link: https, with the token (%t). */
+static int
+post_optin_url(struct config *c, char *err, size_t errlen)
+{
+	if (c->optin_url[0] == '\0')
+		return 0;
+	if (check_tmpl(c->optin_url, "https", err, errlen) == -1)
+		return -1;
+	if (strstr(c->optin_url, "%t") == NULL) {
+		snprintf(err, errlen, "has no %%t: the link needs the token");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 post_sync_host(struct config *c, char *err, size_t errlen)
 {
@@ -425,6 +446,21 @@ static int
 post_sync_poll(struct config *c, char *err, size_t errlen)
 {
 	return sync_duration(c, c->sync.poll_s, 1, &c->sync.poll, err, errlen);
+}
+
+/* post_optin_lifetime - how long a confirmation link works: 1h to 90d. */
+static int
+post_optin_lifetime(struct config *c, char *err, size_t errlen)
+{
+	int64_t d;
+
+	if (time_duration_parse(c->optin_lifetime_s, &d) == -1 || d < 3600 ||
+	    d > 90 * 86400) {
+		snprintf(err, errlen, "not a duration from 1h to 90d");
+		return -1;
+	}
+	c->optin_lifetime = d;
+	return 0;
 }
 
 /* post_metrics - a listener address metrics_listen() takes, or "". */

@@ -100,6 +100,11 @@ struct config {
 	int	unsubd_max_per_client;		/* of one client; 0: no cap */
 	int	unsubd_request_timeout;		/* seconds for a whole request */
 
+	/* Double opt-in confirmation links (consentctl optin, consent-unsubd) */
+	char	optin_url[CONFIG_URL_MAX];	/* "https://example.com/c/%t" */
+	char	optin_lifetime_s[16];		/* as written: "7d" */
+	int64_t	optin_lifetime;			/* derived: seconds */
+
 	/* Prometheus metrics: off unless a listener is set */
 	char	metrics_listen[128];		/* consent-milter's, host:port */
 	char	metrics_unsubd_listen[128];	/* consent-unsubd's */

@@ -45,6 +45,7 @@
 
 #include "core/audit.h"
 #include "core/config.h"
+#include "core/optin.h"
 #include "core/store.h"
 #include "core/unsub.h"
 #include "unsubd/guard.h"
@@ -232,6 +233,19 @@ record_cb(void *arg, const struct token_claims *c, int all)
 	return rc;
 }
 
+/* confirm_cb - a valid confirmation click: confirmed, with its address. */
+static int
+confirm_cb(void *arg, const struct token_claims *c)
+{
+	struct rec *r = arg;
+
+	if (r->st == NULL) {
+		snprintf(r->err, sizeof(r->err), "the store is not open");
+		return -1;
+	}
+	return optin_confirm(r->st, c, r->ip, r->now, r->err, sizeof(r->err));
+}
+
 /* The last X-Forwarded-For field: a proxy appends to the last one. */
 static enum MHD_Result
 xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -307,8 +321,21 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		    r->all ? "all lists, via list " : "list ", r->claims.list, ip[0] ? ip : "unknown", err);
 		break;
 	case UNSUBD_P_INVALID:
-		log_info("refused an invalid or expired token (ip %s)",
+	case UNSUBD_P_OPTIN_INVALID:
+		log_info("refused an invalid or expired %stoken (ip %s)",
+		    r->page == UNSUBD_P_OPTIN_INVALID ? "confirmation " : "",
 		    ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_OPTIN_DONE:
+		log_info("%s %s list %s (double opt-in click, ip %s)",
+		    who(s, r->claims.addr, pb, sizeof(pb)), r->changed ?
+		    "confirmed on" : "already confirmed on", r->claims.list,
+		    ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_OPTIN_REFUSED:
+		log_info("%s: confirmation on list %s refused: nothing pending, "
+		    "or unsubscribed since (ip %s)", who(s, r->claims.addr, pb,
+		    sizeof(pb)), r->claims.list, ip[0] ? ip : "unknown");
 		break;
 	case UNSUBD_P_BADREQ:
 		log_info("refused a POST without List-Unsubscribe=One-Click "
@@ -325,8 +352,10 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		    method == UNSUBD_GET ? "GET" : method == UNSUBD_HEAD ?
 		    "HEAD" : method == UNSUBD_POST ? "POST" : "another method",
 		    strncmp(url, UNSUBD_PREFIX, sizeof(UNSUBD_PREFIX) - 1) == 0 ?
-		    UNSUBD_PREFIX "TOKEN" : util_sanitize(url, strlen(url), safe,
-		    sizeof(safe)), ip[0] ? ip : "unknown");
+		    UNSUBD_PREFIX "TOKEN" : strncmp(url, UNSUBD_CONFIRM_PREFIX,
+		    sizeof(UNSUBD_CONFIRM_PREFIX) - 1) == 0 ?
+		    UNSUBD_CONFIRM_PREFIX "TOKEN" : util_sanitize(url,
+		    strlen(url), safe, sizeof(safe)), ip[0] ? ip : "unknown");
 	}
 }
 
@@ -376,6 +405,9 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	env.now = rec.now;
 	env.record = record_cb;
 	env.arg = &rec;
+	/* /c/ is served once confirmation links are made at all. */
+	env.confirm = s->cf.optin_url[0] != '\0' ? confirm_cb : NULL;
+	env.confirm_lifetime = s->cf.optin_lifetime;
 	unsubd_handle(&env, &req, &r);
 	log_outcome(s, &r, c->method, url, ip, rec.err);
 	umetrics_request(c->method, r.page, r.changed);
