@@ -5,7 +5,8 @@
  * Binary form, version 1, integers big-endian, strings as u8 length and
  * octets (no NUL):
  *
- *   u8 version  u8 kind  str key  str list  i64 made  str origin  id[16]
+ *   u8 version  u8 kind  u8 flags  str key  str list  i64 made  str origin
+ *   id[16]
  *   consent, confirm:  u8 status u8 source u8 flags i64 time str ip str note
  *   suppress:          u8 reason u8 source u8 flags i64 created i64 expires
  *                      str ref str note
@@ -143,6 +144,8 @@ change_check(const struct change *c, char *err, size_t errlen)
 		return -1;
 	if (c->origin[0] != '\0' && change_host_check(c->origin) == -1)
 		return util_fail(err, errlen, "bad origin host id");
+	if (c->flags & ~CHANGE_F_FORWARDED)
+		return util_fail(err, errlen, "change flags %#x", (unsigned)c->flags);
 	switch (c->kind) {
 	case CHANGE_CONSENT:
 	case CHANGE_CONFIRM:
@@ -333,6 +336,7 @@ change_encode(const struct change *c, unsigned char *buf, size_t cap,
 	}
 	w_u8(&w, ENC_VERSION);
 	w_u8(&w, (unsigned)c->kind);
+	w_u8(&w, (unsigned)c->flags);
 	w_str(&w, c->key);
 	w_str(&w, c->list);
 	w_i64(&w, c->made);
@@ -422,6 +426,7 @@ change_decode(const void *buf, size_t len, struct change *c, char *err,
 		    ENC_VERSION, v > ENC_VERSION ? " (written by a newer build)" :
 		    "");
 	c->kind = (int)r_u8(&r);
+	c->flags = (int)r_u8(&r);
 	r_str(&r, c->key, sizeof(c->key));
 	r_str(&r, c->list, sizeof(c->list));
 	c->made = r_i64(&r);

@@ -46,8 +46,13 @@ enum change_kind {
 	CHANGE_MAX_
 };
 
+/* change flags: this host's own, never sent to the journal */
+#define CHANGE_F_FORWARDED 0x01	/* in the outbox, not merged here: it takes
+				   effect when the journal gives it back */
+
 struct change {
 	int	kind;				/* enum change_kind */
+	int	flags;				/* CHANGE_F_* */
 	char	key[CHANGE_KEY_MAX + 1];	/* address key, or domain key */
 	char	list[REC_LIST_MAX + 1];		/* consent and confirm; else "" */
 	struct evidence ev;			/* consent and confirm */

@@ -72,7 +72,10 @@ apply_fn(struct store_txn *t, void *arg)
 		return 2;
 	}
 	for (size_t i = 0; i < a->n; i++) {
-		if ((rc = change_apply(t, &a->ch[i], a->err, sizeof(a->err))) == -1)
+		if (a->ch[i].flags & CHANGE_F_FORWARDED)
+			rc = 0;		/* merged when the journal has it */
+		else if ((rc = change_apply(t, &a->ch[i], a->err,
+		    sizeof(a->err))) == -1)
 			return 2;
 		a->applied += (unsigned)rc;
 		if (!a->outbox)
@@ -157,7 +160,7 @@ fleet_send(struct journal *j, const struct change *ch, size_t n, char *err,
  * the database if we may; anything else to the database or nowhere.
  */
 static int
-submit_fleet(struct journal *j, const struct change *ch, size_t n,
+submit_fleet(struct journal *j, struct change *ch, size_t n,
     struct journal_result *res, char *err, size_t errlen)
 {
 	char why[512];
@@ -176,9 +179,21 @@ submit_fleet(struct journal *j, const struct change *ch, size_t n,
 			res->where = JOURNAL_SENT;
 		return 0;
 	}
-	if (j->flags & JOURNAL_NO_NETWORK)
-		return util_fail(err, errlen, "an opt-in needs the fleet database, "
-		    "and this program never waits on it");
+	if (j->flags & JOURNAL_NO_NETWORK) {
+		/*
+		 * A daemon that never waits on the network (a confirmation
+		 * click): consent-syncd forwards it, and it takes effect here
+		 * and everywhere once the journal, the record, has it.
+		 */
+		for (size_t i = 0; i < n; i++)
+			ch[i].flags |= CHANGE_F_FORWARDED;
+		if (write_store(j, ch, n, 1, &res->applied, err, errlen) == -1)
+			return -1;
+		res->where = JOURNAL_QUEUED;
+		util_strlcpy(res->why, "an opt-in takes effect once the fleet "
+		    "journal has it; consent-syncd sends it", sizeof(res->why));
+		return 0;
+	}
 	if (fleet_send(j, ch, n, why, sizeof(why)) == -1)
 		return util_fail(err, errlen, "not recorded (an opt-in needs the "
 		    "fleet database): %s", why);

@@ -17,7 +17,10 @@
  *     left in the outbox).  Never lost, never waiting on the network.
  *   - Anything else (opt-ins, confirmations, unsuppress): inserted into
  *     the database in one transaction, or an error when it cannot be
- *     reached.  The local store learns it from consent-syncd.
+ *     reached.  The local store learns it from consent-syncd.  With
+ *     JOURNAL_NO_NETWORK (a confirmation click at consent-unsubd) it goes
+ *     into the outbox unmerged (CHANGE_F_FORWARDED): consent-syncd sends
+ *     it, and it takes effect when the journal gives it back.
  *
  *   struct journal j;
  *   journal_init(&j, st, &cf->sync, 0);

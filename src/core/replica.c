@@ -299,7 +299,8 @@ refold(struct store_txn *t, struct replica *r, const struct hist *h)
 	for (size_t i = 0; i < h->n && rc != -1; i++)
 		rc = change_merge(&s, &h->ch[i]);
 	for (size_t i = 0; i < r->nob && rc != -1; i++)
-		if (!r->ob[i].echoed && strcmp(r->ob[i].c.key, h->key) == 0)
+		if (!r->ob[i].echoed && !(r->ob[i].c.flags & CHANGE_F_FORWARDED) &&
+		    strcmp(r->ob[i].c.key, h->key) == 0)
 			rc = change_merge(&s, &r->ob[i].c);
 	if (rc == -1)
 		util_fail(r->err, sizeof(r->err), "%s: its history does not merge",

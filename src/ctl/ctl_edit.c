@@ -91,7 +91,12 @@ run_edit(struct ctl *c, struct edit *e, int confirm)
 	if (res.where == JOURNAL_QUEUED)
 		fprintf(stderr, "%s: in force on this host; queued for the fleet "
 		    "database (%s): consent-syncd sends it\n", c->prog, res.why);
-	if (st != NULL && store_get(st, e->ch.key, &e->after, err,
+	if (res.where == JOURNAL_SENT && res.applied == 0) {
+		/* Not here yet: the record as it will be when it comes back. */
+		e->after = e->before;
+		subject_init(&e->before);
+		(void)change_merge(&e->after, &e->ch);
+	} else if (st != NULL && store_get(st, e->ch.key, &e->after, err,
 	    sizeof(err)) == -1)
 		goto bad;
 	store_close(st);

@@ -238,12 +238,18 @@ static int
 confirm_cb(void *arg, const struct token_claims *c)
 {
 	struct rec *r = arg;
+	struct journal j;
+	int rc;
 
 	if (r->st == NULL) {
 		snprintf(r->err, sizeof(r->err), "the store is not open");
 		return -1;
 	}
-	return optin_confirm(r->st, c, r->ip, r->now, r->err, sizeof(r->err));
+	/* In a fleet, forwarded by consent-syncd: never waits on the network. */
+	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
+	rc = optin_confirm(&j, c, r->ip, r->now, r->err, sizeof(r->err));
+	journal_fini(&j);
+	return rc;
 }
 
 /* The last X-Forwarded-For field: a proxy appends to the last one. */

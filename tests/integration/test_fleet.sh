@@ -11,7 +11,8 @@
 #     so), opt-outs never do
 #   - the database down while consent-unsubd takes one-click POSTs (and
 #     intake a mailto): each is in force on its host at once and waits in
-#     the outbox; opt-ins are
+#     the outbox; a double opt-in click waits there unmerged, in force once
+#     the journal has it; opt-ins are
 #     refused with a clear error; when the database is back, every host
 #     has them
 #   - at the end every replica's "consentctl export --format jsonl" is
@@ -75,6 +76,7 @@ unsubscribe: {
 	listen = "127.0.0.1:0";
 	user = "";
 };
+optin: { url = "https://u.example.com/c/%t"; };
 EOF
 }
 conf 1 500
@@ -224,6 +226,13 @@ while [ $i -lt 100 ] && [ -z "$PORT" ]; do
 	i=$((i + 1))
 done
 [ -n "$PORT" ] && t_ok || t_fail "consent-unsubd did not start"
+# A double opt-in signup on host 1 (the database is up), seen on host 3.
+t_run 0 h 1 optin d1@example.com --list news
+LINK=$(cat "$T_OUT")
+case "$LINK" in https://u.example.com/c/*) t_ok ;; *) t_fail "no link: $LINK" ;; esac
+caught_up && t_ok || t_fail "hosts caught up after the signup"
+t_run 0 h 3 show d1@example.com
+t_out "list news: pending"
 pg_stop
 for i in 1 2 3 4 5; do
 	tok=$(h 3 token "b$i@example.com" --list news)
@@ -239,8 +248,14 @@ printf 'From: b9@example.com\nSubject: unsubscribe %s\n\nplease\n' "$tok" \
     >"$W/mailto.eml"
 t_run 0 h 3 intake unsubscribe@example.com <"$W/mailto.eml"
 t_out "b9@example.com unsubscribed from list news (mailto)"
+# The confirmation click: taken, forwarded, in force once the journal has it.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -d 'confirm=yes' \
+    "http://127.0.0.1:$PORT/c/${LINK#https://u.example.com/c/}")
+t_eq "$code" 200 "confirmation POST with the database down"
+t_run 0 h 3 show d1@example.com
+t_out "list news: pending"
 t_run 0 h 3 sync status	# within max_lag: not stale
-t_out "outbox:   6 changes waiting"
+t_out "outbox:   7 changes waiting"
 t_out "database: the fleet database:"
 t_run 0 h 2 show b1@example.com	# host 2 cannot know yet
 t_out "list news: subscribed"
@@ -260,6 +275,11 @@ for n in 1 2; do
 done
 t_run 0 h 2 show b1@example.com
 t_out "source=one-click"
+for n in 1 2 3; do
+	t_run 0 h $n show d1@example.com
+	t_out "list news: confirmed"
+done
+t_out "source=double-opt-in ip=127.0.0.1 note=confirmation link"
 t_run 0 h 3 sync status
 t_out "outbox:   0 changes waiting"
 t_out "error:    none"
@@ -267,7 +287,7 @@ t_out "error:    none"
 # --- every replica is the journal
 t_run 0 "$CTL" -c "$W/h1.conf" -s "$W/fresh" sync bootstrap
 "$CTL" -c "$W/h1.conf" -s "$W/fresh" export --format jsonl >"$W/fresh.jsonl"
-t_eq "$(wc -l <"$W/fresh.jsonl")" 20360 "addresses in a fresh bootstrap"
+t_eq "$(wc -l <"$W/fresh.jsonl")" 20361 "addresses in a fresh bootstrap"
 for n in 1 2 3; do
 	h $n export --format jsonl >"$W/e$n.jsonl"
 	if cmp -s "$W/fresh.jsonl" "$W/e$n.jsonl"; then t_ok; else
@@ -278,7 +298,7 @@ done
 # Consent by the journal's rule (the newest change; an unsubscribe wins
 # a tie), as a query computes it, against host 3's export.
 pg_sql "SELECT DISTINCT ON (key, list) key || ',' || list || ',' || value
-    FROM consent.change WHERE kind = 'consent'
+    FROM consent.change WHERE kind IN ('consent', 'confirm')
     ORDER BY key, list, event_time DESC, (value = 'unsubscribed') DESC" |
     sort >"$W/sql.csv"
 h 3 export | awk -F, 'NR > 1 && $2 != "" { print $1 "," $2 "," $3 }' |

@@ -350,6 +350,7 @@ roundtrip(const struct change *c)
 	assert_int_equal(change_encode(c, buf, sizeof(buf), &len), 0);
 	assert_int_equal(change_decode(buf, len, &d, err, sizeof(err)), 0);
 	assert_int_equal(d.kind, c->kind);
+	assert_int_equal(d.flags, c->flags);
 	assert_string_equal(d.key, c->key);
 	assert_string_equal(d.list, c->list);
 	assert_int_equal(d.made, c->made);
@@ -382,6 +383,7 @@ test_codec_roundtrip(void **state)
 	roundtrip(&c);
 	c.kind = CHANGE_CONFIRM;
 	c.ev.flags = REC_F_TIME_UNKNOWN;
+	c.flags = CHANGE_F_FORWARDED;
 	roundtrip(&c);
 	c = suppress(".example.org", SR_HARD_BOUNCE, NOW, NOW + 86400);
 	memset(c.supp.ref, 'r', REC_REF_MAX);
@@ -410,7 +412,10 @@ test_codec_refusals(void **state)
 	buf[1] = CHANGE_MAX_;
 	assert_int_equal(change_decode(buf, len, &d, err, sizeof(err)), -1);
 	buf[1] = CHANGE_CONSENT;
-	buf[3] = '\0';
+	buf[2] = 0x80;		/* a flag no build knows */
+	assert_int_equal(change_decode(buf, len, &d, err, sizeof(err)), -1);
+	buf[2] = 0;
+	buf[4] = '\0';		/* a NUL inside the key */
 	assert_int_equal(change_decode(buf, len, &d, err, sizeof(err)), -1);
 	/* A change that fails its checks is never encoded. */
 	c.ev.status = 0;
