@@ -144,7 +144,7 @@ change_check(const struct change *c, char *err, size_t errlen)
 		return -1;
 	if (c->origin[0] != '\0' && change_host_check(c->origin) == -1)
 		return util_fail(err, errlen, "bad origin host id");
-	if (c->flags & ~CHANGE_F_FORWARDED)
+	if (c->flags & ~(CHANGE_F_FORWARDED | CHANGE_F_AFTER_ERASURE))
 		return util_fail(err, errlen, "change flags %#x", (unsigned)c->flags);
 	switch (c->kind) {
 	case CHANGE_CONSENT:
@@ -196,6 +196,35 @@ change_merge(struct subject *s, const struct change *c)
 	}
 }
 
+/*
+ * erased_gate - may c be applied to its key?  1 yes (an erasure lifted
+ * by a deliberate signup, or none); 0 the key was erased and c changes
+ * nothing; -1 with err (an opt-in refused, or a store error).
+ */
+static int
+erased_gate(struct store_txn *t, const struct change *c, char *err,
+    size_t errlen)
+{
+	int rc, optin = c->kind == CHANGE_CONSENT &&
+	    c->ev.status != CS_UNSUBSCRIBED;
+
+	if (store_is_domain_key(c->key))
+		return 1;
+	if ((rc = store_txn_erased(t, c->key, NULL)) == -1)
+		return util_fail(err, errlen, "%s", store_txn_error(t));
+	if (rc == 0)
+		return 1;
+	if (!optin)
+		return 0;
+	if (!(c->flags & CHANGE_F_AFTER_ERASURE))
+		return util_fail(err, errlen, "%s was erased at the person's "
+		    "request: nothing of it is stored again, unless they signed "
+		    "up again (then say so: --after-erasure)", c->key);
+	if (store_txn_erase_unmark(t, c->key) == -1)
+		return util_fail(err, errlen, "%s", store_txn_error(t));
+	return 1;
+}
+
 int
 change_apply(struct store_txn *t, const struct change *c, char *err,
     size_t errlen)
@@ -203,6 +232,8 @@ change_apply(struct store_txn *t, const struct change *c, char *err,
 	struct subject s;
 	int rc;
 
+	if ((rc = erased_gate(t, c, err, errlen)) != 1)
+		return rc;
 	subject_init(&s);
 	if (store_txn_get(t, c->key, &s) == -1)
 		return util_fail(err, errlen, "%s", store_txn_error(t));

@@ -49,6 +49,9 @@ enum change_kind {
 /* change flags: this host's own, never sent to the journal */
 #define CHANGE_F_FORWARDED 0x01	/* in the outbox, not merged here: it takes
 				   effect when the journal gives it back */
+#define CHANGE_F_AFTER_ERASURE 0x02	/* an opt-in of someone erased, who
+				   signed up again: deliberately (see
+				   change_apply) */
 
 struct change {
 	int	kind;				/* enum change_kind */
@@ -87,8 +90,12 @@ int	change_merge(struct subject *s, const struct change *c);
 /*
  * change_apply - change_merge() on the value under c->key inside a
  * store_write() transaction, and write it back (a key left with nothing
- * is deleted).  Returns 1 if the store changed, 0 if not, -1 with the
- * reason in err (a store error, or what change_merge refused).
+ * is deleted).  An erased address (store.h) takes nothing: an opt-in is
+ * refused unless flagged CHANGE_F_AFTER_ERASURE (which lifts the
+ * erasure), anything else changes nothing (the person is unmailable
+ * already, and no record of them may come back).  Returns 1 if the
+ * store changed, 0 if not, -1 with the reason in err (a store error, an
+ * erased address's opt-in, or what change_merge refused).
  */
 int	change_apply(struct store_txn *t, const struct change *c, char *err,
 	    size_t errlen);

@@ -146,6 +146,7 @@ static const struct ckey keys[] = {
 	{ "actions.manual", K_ENUM, OFF(action_cfg[PR_MANUAL]), 0, 0, 0, action_names, NULL },
 	{ "actions.soft_bounce", K_ENUM, OFF(action_cfg[PR_SOFT_BOUNCE]), 0, 0, 0, action_names, NULL },
 	{ "actions.unknown_list", K_ENUM, OFF(action_cfg[PR_UNKNOWN_LIST]), 0, 0, 0, action_names, NULL },
+	{ "actions.erased", K_ENUM, OFF(action_cfg[PR_ERASED]), 0, 0, 0, action_names, NULL },
 	{ "actions.redirect_to", K_STR, OFF(redirect_to), SZ(redirect_to), 0, 0, NULL, post_redirect },
 	{ "sync.conninfo", K_STR, OFF(sync.conninfo), SZ(sync.conninfo), 1, 0, NULL, post_sync },
 	{ "sync.writer_conninfo", K_STR, OFF(sync.writer_conninfo), SZ(sync.writer_conninfo), 1, 0, NULL, post_sync },

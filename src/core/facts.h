@@ -29,6 +29,10 @@ struct policy_facts {
 	struct consent_view consent;	/* for the list asked about */
 	unsigned nsupp;
 	struct policy_fact_supp supp[POLICY_SUPP_MAX];
+	/* Erased (a keyed hash of the address or its untagged form is held). */
+	int	erased;
+	int	erased_where;		/* FACT_EXACT or FACT_BASE */
+	int64_t	erased_at;
 };
 
 #endif

@@ -10,7 +10,7 @@ static const char *reason_names[PR_MAX_] = {
 	"confirmed", "subscribed", "opt_out", "no_consent", "pending",
 	"unconfirmed",
 	"unsubscribed", "unsubscribed_all", "hard_bounce", "complaint",
-	"invalid", "manual", "soft_bounce", "unknown_list"
+	"invalid", "manual", "soft_bounce", "unknown_list", "erased"
 };
 
 const char *
@@ -55,6 +55,12 @@ policy_decide(const struct policy_conf *pc, const struct policy_facts *f,
 
 	d->supp = -1;
 	d->consent = 0;
+	/* Erased: nothing of the person is left to weigh, and none may be. */
+	if (f->erased) {
+		d->allow = 0;
+		d->reason = PR_ERASED;
+		return;
+	}
 	for (unsigned i = 0; i < f->nsupp && i < POLICY_SUPP_MAX; i++) {
 		const struct supp_view *s = &f->supp[i].v;
 

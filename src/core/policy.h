@@ -37,6 +37,7 @@ enum policy_reason {
 	PR_MANUAL,
 	PR_SOFT_BOUNCE,
 	PR_UNKNOWN_LIST,	/* the message names a list we cannot store */
+	PR_ERASED,		/* erased at the person's request: never again */
 	PR_MAX_
 };
 #define PR_FIRST_DENY	PR_NO_CONSENT
@@ -50,9 +51,9 @@ struct decision {
 
 /*
  * policy_decide - the verdict for a bulk message on one list.
- * Suppressions come first (expired ones, relative to now, are ignored); an
- * unsubscribe from all lists gives way only to a newer opt-in to this list.
- * Then consent, under the configured model.
+ * An erasure comes first, then suppressions (expired ones, relative to
+ * now, are ignored); an unsubscribe from all lists gives way only to a
+ * newer opt-in to this list.  Then consent, under the configured model.
  */
 void	policy_decide(const struct policy_conf *pc, const struct policy_facts *f,
 	    int64_t now, struct decision *d);

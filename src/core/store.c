@@ -9,6 +9,10 @@
  *   outbox  u64 sequence (big-endian) -> an opt-out not yet given back by
  *           the fleet journal (opaque here); created when first opened
  *           for writing, absent from stores no writer has opened since
+ *   erased  keyed hash of an erased address (BLAKE2b-256 under meta's
+ *           "erase_key", never exported) -> when it was erased: the person
+ *           stays unmailable, and nothing else of theirs is kept; created
+ *           with its key when first opened for writing, as the outbox
  *
  * Every LMDB detail stays in this file.  Read transactions live only inside
  * one call, so readers see each commit on their next lookup.  Recovery is
@@ -22,11 +26,14 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "core/store.h"
 #include "util/util.h"
@@ -39,6 +46,12 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	meta, addr, domain, outbox;
 	int	has_outbox;
+	/* Erasures: the database and its key, once this process has them. */
+	MDB_dbi	erased;
+	atomic_int has_erased;
+	unsigned char erase_key[STORE_ERASE_KEY_BYTES];
+	pthread_mutex_t adopt;		/* one mdb_dbi_open at a time */
+	atomic_long adopt_tried;
 	int	rdonly;
 	int	addr_flags;
 	unsigned stale;		/* reader slots of dead processes cleared at open */
@@ -235,6 +248,105 @@ create_outbox(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+static int	erased_adopt(struct store *, char *, size_t);
+
+#define ERASE_KEY	"erase_key"
+#define ERASED_VERSION	1
+#define ERASED_LEN	9	/* version, created (8, big-endian) */
+
+/*
+ * erased_open - the erased database and its key in txn, if the store has
+ * them: 0 (st->has_erased says which), or an LMDB error.
+ */
+static int
+erased_open(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = { sizeof(ERASE_KEY) - 1, (void *)(uintptr_t)ERASE_KEY }, d;
+	int rc = mdb_dbi_open(txn, "erased", 0, &st->erased);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = mdb_get(txn, st->meta, &k, &d)) == MDB_NOTFOUND)
+		return 0;	/* half made: as if none */
+	if (rc != 0)
+		return rc;
+	if (d.mv_size != STORE_ERASE_KEY_BYTES)
+		return MDB_CORRUPTED;
+	memcpy(st->erase_key, d.mv_data, STORE_ERASE_KEY_BYTES);
+	atomic_store(&st->has_erased, 1);
+	return 0;
+}
+
+/* create_erased - the erased database and a new key, in a store without. */
+static int
+create_erased(struct store *st, char *err, size_t errlen)
+{
+	unsigned char key[STORE_ERASE_KEY_BYTES];
+	MDB_val k = { sizeof(ERASE_KEY) - 1, (void *)(uintptr_t)ERASE_KEY },
+	    d = { sizeof(key), key };
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	randombytes_buf(key, sizeof(key));
+	if ((rc = mdb_dbi_open(txn, "erased", MDB_CREATE, &st->erased)) != 0 ||
+	    (rc = mdb_put(txn, st->meta, &k, &d, MDB_NOOVERWRITE)) != 0) {
+		txn_abort(st, txn);
+		sodium_memzero(key, sizeof(key));
+		/* Another writer made it first: take theirs. */
+		if (rc == MDB_KEYEXIST)
+			return erased_adopt(st, err, errlen);
+		return util_fail(err, errlen, "%s: erased: %s", st->dir,
+		    mdb_strerror(rc));
+	}
+	if ((rc = txn_commit(st, txn)) != 0) {
+		sodium_memzero(key, sizeof(key));
+		return util_fail(err, errlen, "%s: erased: %s", st->dir,
+		    mdb_strerror(rc));
+	}
+	memcpy(st->erase_key, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	atomic_store(&st->has_erased, 1);
+	return 0;
+}
+
+/*
+ * erased_adopt - a reader opened before the store had the erased
+ * database takes it when a writer has made it: tried at most once a
+ * second, one thread at a time.  0, or -1 with err.
+ */
+static int
+erased_adopt(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	time_t now = time(NULL);
+	int rc = 0;
+
+	if (atomic_load(&st->has_erased) || (long)now == atomic_load(&st->adopt_tried))
+		return 0;
+	pthread_mutex_lock(&st->adopt);
+	if (atomic_load(&st->has_erased) ||
+	    (long)now == atomic_load(&st->adopt_tried)) {
+		pthread_mutex_unlock(&st->adopt);
+		return 0;
+	}
+	atomic_store(&st->adopt_tried, (long)now);
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) == 0) {
+		if ((rc = erased_open(st, txn)) == 0)
+			rc = txn_commit(st, txn);
+		else
+			txn_abort(st, txn);
+	}
+	pthread_mutex_unlock(&st->adopt);
+	if (rc != 0)
+		return util_fail(err, errlen, "%s: erased: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
+}
+
 /* Open the databases of an existing store and check its meta data. */
 static int
 store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
@@ -281,6 +393,8 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
+	if (rc == 0)
+		rc = erased_open(st, txn);
 	if (rc != 0) {
 		txn_abort(st, txn);
 		return util_fail(err, errlen, "%s: %s", st->dir,
@@ -291,8 +405,11 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	if ((rc = txn_commit(st, txn)) != 0)
 		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	st->addr_flags = addr_flags;
-	if (!st->has_outbox && !st->rdonly)
-		return create_outbox(st, err, errlen);
+	if (!st->has_outbox && !st->rdonly &&
+	    create_outbox(st, err, errlen) == -1)
+		return -1;
+	if (!atomic_load(&st->has_erased) && !st->rdonly)
+		return create_erased(st, err, errlen);
 	return 0;
 }
 
@@ -332,6 +449,7 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 		free(st);
 		return util_fail(err, errlen, "pthread_rwlock_init failed");
 	}
+	pthread_mutex_init(&st->adopt, NULL);
 	if (st->rdonly)
 		envflags |= MDB_RDONLY;
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
@@ -377,6 +495,8 @@ store_close(struct store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	sodium_memzero(st->erase_key, sizeof(st->erase_key));
+	pthread_mutex_destroy(&st->adopt);
 	pthread_rwlock_destroy(&st->resize);
 	free(st);
 }
@@ -440,6 +560,67 @@ facts_from(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *list,
 	return 0;
 }
 
+/* erase_hash - key's keyed hash under the store's erase key. */
+static void
+erase_hash(const struct store *st, const char *key,
+    unsigned char h[crypto_generichash_BYTES])
+{
+	crypto_generichash(h, crypto_generichash_BYTES,
+	    (const unsigned char *)key, strlen(key), st->erase_key,
+	    STORE_ERASE_KEY_BYTES);
+}
+
+/* erased_get - when key was erased (*when), in txn: 0, MDB_NOTFOUND, or an error. */
+static int
+erased_get(const struct store *st, MDB_txn *txn, const char *key,
+    int64_t *when)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	MDB_val k = { sizeof(h), h }, d;
+	int rc;
+
+	erase_hash(st, key, h);
+	if ((rc = mdb_get(txn, st->erased, &k, &d)) != 0)
+		return rc;
+	if (d.mv_size != ERASED_LEN ||
+	    ((const unsigned char *)d.mv_data)[0] != ERASED_VERSION)
+		return MDB_CORRUPTED;
+	*when = 0;
+	for (int i = 1; i < ERASED_LEN; i++)
+		*when = (int64_t)((uint64_t)*when << 8 |
+		    ((const unsigned char *)d.mv_data)[i]);
+	return 0;
+}
+
+/*
+ * erased_facts - whether the address, or its untagged form, was erased:
+ * one lookup more per decision, none while nobody was ever erased.
+ */
+static int
+erased_facts(const struct store *st, MDB_txn *txn, const struct addr *a,
+    struct policy_facts *f, char *err, size_t errlen)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_stat(txn, st->erased, &ms)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if (ms.ms_entries == 0)
+		return 0;
+	rc = erased_get(st, txn, a->key, &f->erased_at);
+	f->erased_where = FACT_EXACT;
+	if (rc == MDB_NOTFOUND && strcmp(a->base, a->key) != 0) {
+		rc = erased_get(st, txn, a->base, &f->erased_at);
+		f->erased_where = FACT_BASE;
+	}
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return util_fail(err, errlen, "erased: %s", mdb_strerror(rc));
+	f->erased = 1;
+	return 0;
+}
+
 int
 store_facts(struct store *st, const struct addr *a, const char *list,
     struct policy_facts *f, char *err, size_t errlen)
@@ -449,9 +630,14 @@ store_facts(struct store *st, const struct addr *a, const char *list,
 	char buf[ADDR_DOMAIN_MAX + 2];
 	const char *keys[ADDR_KEYS_MAX];
 	size_t nkeys;
-	int rc;
+	int rc, erased;
 
 	memset(f, 0, sizeof(*f));
+	/* Read before the transaction: a handle adopted later is not its. */
+	if (!(erased = atomic_load(&st->has_erased))) {
+		(void)erased_adopt(st, NULL, 0);
+		erased = atomic_load(&st->has_erased);
+	}
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	if (facts_from(txn, st->addr, a->key, list, FACT_EXACT, f, err,
@@ -459,6 +645,8 @@ store_facts(struct store *st, const struct addr *a, const char *list,
 		goto bad;
 	if (strcmp(a->base, a->key) != 0 && facts_from(txn, st->addr, a->base,
 	    list, FACT_BASE, f, err, errlen) == -1)
+		goto bad;
+	if (erased && erased_facts(st, txn, a, f, err, errlen) == -1)
 		goto bad;
 	/* Most stores hold no domain suppression: skip the walk up. */
 	if ((rc = mdb_stat(txn, st->domain, &ms)) != 0) {
@@ -722,7 +910,7 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 	ss->map_size = info.me_mapsize;
 	ss->map_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
 	ss->addr_flags = st->addr_flags;
-	return 0;
+	return store_erased_count(st, &ss->erased, err, errlen);
 }
 
 /* --- a replica's sync state and outbox ---------------------------------- */
@@ -974,4 +1162,134 @@ unsigned
 store_stale_cleared(const struct store *st)
 {
 	return st != NULL ? st->stale : 0;
+}
+
+/* --- erasures ----------------------------------------------------------- */
+
+int
+store_txn_erased(struct store_txn *t, const char *key, int64_t *when)
+{
+	int64_t w;
+	int rc;
+
+	if (!atomic_load(&t->st->has_erased))
+		return 0;
+	if ((rc = erased_get(t->st, t->txn, key, &w)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return txn_fail(t, rc, "erased");
+	if (when != NULL)
+		*when = w;
+	return 1;
+}
+
+int
+store_txn_erase_mark(struct store_txn *t, const char *key, int64_t when)
+{
+	unsigned char h[crypto_generichash_BYTES], b[ERASED_LEN];
+	MDB_val k = { sizeof(h), h }, d = { sizeof(b), b };
+	int rc;
+
+	if (!atomic_load(&t->st->has_erased)) {
+		snprintf(t->err, sizeof(t->err), "the store has no erased "
+		    "database (opened read-only?)");
+		return -1;
+	}
+	b[0] = ERASED_VERSION;
+	put_be64(b + 1, (uint64_t)when);
+	erase_hash(t->st, key, h);
+	/* Erased twice: the first time stands. */
+	rc = mdb_put(t->txn, t->st->erased, &k, &d, MDB_NOOVERWRITE);
+	if (rc != 0 && rc != MDB_KEYEXIST)
+		return txn_fail(t, rc, "erased");
+	return 0;
+}
+
+int
+store_txn_erase_unmark(struct store_txn *t, const char *key)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	MDB_val k = { sizeof(h), h };
+	int rc;
+
+	if (!atomic_load(&t->st->has_erased))
+		return 0;
+	erase_hash(t->st, key, h);
+	rc = mdb_del(t->txn, t->st->erased, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : txn_fail(t, rc, "erased");
+}
+
+int
+store_erased(struct store *st, const char *key, int64_t *when, char *err,
+    size_t errlen)
+{
+	MDB_txn *txn;
+	int rc, erased;
+
+	if (!(erased = atomic_load(&st->has_erased))) {
+		(void)erased_adopt(st, NULL, 0);
+		if (!(erased = atomic_load(&st->has_erased)))
+			return 0;
+	}
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = erased_get(st, txn, key, when);
+	txn_abort(st, txn);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return util_fail(err, errlen, "%s: erased: %s", st->dir,
+		    mdb_strerror(rc));
+	return 1;
+}
+
+int
+store_erased_count(struct store *st, uint64_t *n, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc;
+
+	*n = 0;
+	if (!atomic_load(&st->has_erased))
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = mdb_stat(txn, st->erased, &ms);
+	txn_abort(st, txn);
+	if (rc != 0)
+		return util_fail(err, errlen, "erased: %s", mdb_strerror(rc));
+	*n = ms.ms_entries;
+	return 0;
+}
+
+int
+store_txn_keys_from(struct store_txn *t, const char *prefix,
+    int (*fn)(const char *key, void *arg), void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k = { strlen(prefix), (void *)(uintptr_t)prefix }, d;
+	char key[512];
+	int rc, ret = 0;
+
+	if (k.mv_size == 0 || k.mv_size > 511)
+		return 0;
+	if ((rc = mdb_cursor_open(t->txn, t->st->addr, &c)) != 0)
+		return txn_fail(t, rc, "cursor");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < strlen(prefix) || k.mv_size >= sizeof(key) ||
+		    memcmp(k.mv_data, prefix, strlen(prefix)) != 0)
+			break;
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if ((ret = fn(key, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		return txn_fail(t, rc, "cursor");
+	return ret;
 }

@@ -33,6 +33,7 @@ struct store_stats {
 	uint64_t consents[CS_MAX_];	/* list entries by status */
 	uint64_t supps[SR_MAX_];	/* suppressions by reason (address and domain) */
 	uint64_t expired;	/* suppressions past their expiry */
+	uint64_t erased;	/* addresses erased, kept as keyed hashes */
 	uint64_t map_size;	/* bytes */
 	uint64_t map_used;	/* bytes in use */
 	int	addr_flags;	/* ADDR_* flags the store was created with */
@@ -107,6 +108,41 @@ int	store_info(struct store *st, uint64_t *bytes, int64_t *changed);
 
 /* store_stale_cleared - reader slots of dead processes store_open cleared. */
 unsigned store_stale_cleared(const struct store *st);
+
+/*
+ * Erasures (GDPR Art. 17): an erased address is kept only as a keyed hash
+ * (BLAKE2b-256 under a random key in the store's meta database, which no
+ * export writes), with the time of its erasure, so that the person stays
+ * unmailable and nothing that names them is kept.  store_facts() sets
+ * f->erased for such an address (or its untagged form).
+ */
+#define STORE_ERASE_KEY_BYTES	32
+
+/* store_erased - 1 and *when if key was erased, 0 if not, -1 with err. */
+int	store_erased(struct store *st, const char *key, int64_t *when,
+	    char *err, size_t errlen);
+
+/* store_erased_count - how many addresses were erased; 0, or -1 with err. */
+int	store_erased_count(struct store *st, uint64_t *n, char *err,
+	    size_t errlen);
+
+/*
+ * Inside store_write(): store_txn_erased is store_erased (1 / 0 / -1);
+ * store_txn_erase_mark keeps key's hash as erased at when (an earlier
+ * erasure stands), 0 / -1; store_txn_erase_unmark forgets it (the person
+ * signed up again, deliberately), 1 forgotten, 0 none, -1.
+ */
+int	store_txn_erased(struct store_txn *t, const char *key, int64_t *when);
+int	store_txn_erase_mark(struct store_txn *t, const char *key, int64_t when);
+int	store_txn_erase_unmark(struct store_txn *t, const char *key);
+
+/*
+ * store_txn_keys_from - fn for each address key that starts with prefix,
+ * in key order, until it returns non-zero (returned).  0, fn's value, or
+ * -1.  fn must not change the store: collect the keys, then change them.
+ */
+int	store_txn_keys_from(struct store_txn *t, const char *prefix,
+	    int (*fn)(const char *key, void *arg), void *arg);
 
 /* store_is_domain_key - 1 if key names a domain (no '@'). */
 int	store_is_domain_key(const char *key);

@@ -345,7 +345,12 @@ audit_decisions(struct milter_conn *c, const char *outcome)
 			x->ev_value = record_reason_name(r->ev.value);
 			x->ev_key = r->ev.key;
 		}
-		if (r->ev.kind != 0) {
+		if (r->ev.kind == 'e') {
+			/* Nothing of the record is left: only when. */
+			x->ev_kind = "erasure";
+			x->ev_value = "erased";
+			x->ev_time = r->ev.time;
+		} else if (r->ev.kind != 0) {
 			x->ev_source = record_source_name(r->ev.source);
 			x->ev_time = r->ev.time;
 		}

@@ -183,6 +183,9 @@ msg_decide(const struct msg_rules *mr, const struct msg_state *m,
 		ev->value = f->consent.status;
 		ev->source = f->consent.source;
 		ev->time = f->consent.changed;
+	} else if (d->reason == PR_ERASED) {
+		ev->kind = 'e';
+		ev->time = f->erased_at;
 	}
 }
 

@@ -39,7 +39,7 @@ struct msg_rules {
 
 /* The record a decision rests on, copied for the log and the audit trail. */
 struct msg_evidence {
-	int	kind;		/* 0 none, 'c' consent, 's' suppression */
+	int	kind;		/* 0 none, 'c' consent, 's' suppression, 'e' erased */
 	int	value;		/* consent status or suppression reason */
 	int	source;
 	int64_t	time;

@@ -601,6 +601,61 @@ test_optouts_early_decide_the_same(void **state)
 	}
 }
 
+static int
+mark_fn(struct store_txn *t, void *arg)
+{
+	return store_txn_erase_mark(t, arg, NOW) == -1 ? -1 : 0;
+}
+
+/*
+ * An erased address takes nothing back: an opt-in is refused unless it
+ * says the person signed up again (which lifts the erasure); opt-outs and
+ * confirmations change nothing, and no record of them comes back.
+ */
+static void
+test_erased_gate(void **state)
+{
+	struct store *st;
+	struct journal j;
+	struct journal_result res;
+	struct subject s;
+	struct change ch;
+	char dir[64], err[256];
+	int64_t when;
+
+	(void)state;
+	mkstore(dir, &st);
+	if (store_write(st, mark_fn, "e@example.com", err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	journal_init(&j, st, NULL, 0);
+	subject_init(&s);
+	ch = consent("e@example.com", "news", CS_SUBSCRIBED, NOW, SRC_FORM);
+	assert_int_equal(journal_submit(&j, &ch, 1, &res, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "was erased"));
+	ch = consent("e@example.com", "news", CS_PENDING, NOW, SRC_FORM);
+	assert_int_equal(journal_submit(&j, &ch, 1, &res, err, sizeof(err)), -1);
+	ch = consent("e@example.com", "news", CS_UNSUBSCRIBED, NOW, SRC_ONECLICK);
+	assert_int_equal(journal_submit(&j, &ch, 1, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.applied, 0);
+	ch = suppress("e@example.com", SR_HARD_BOUNCE, NOW, 0);
+	assert_int_equal(journal_submit(&j, &ch, 1, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.applied, 0);
+	assert_int_equal(store_get(st, "e@example.com", &s, err, sizeof(err)), 0);
+	assert_int_equal(store_erased(st, "e@example.com", &when, err,
+	    sizeof(err)), 1);
+	/* Signed up again, and said so. */
+	ch = consent("e@example.com", "news", CS_SUBSCRIBED, NOW + 1, SRC_FORM);
+	ch.flags |= CHANGE_F_AFTER_ERASURE;
+	assert_int_equal(journal_submit(&j, &ch, 1, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.applied, 1);
+	assert_int_equal(store_erased(st, "e@example.com", &when, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_get(st, "e@example.com", &s, err, sizeof(err)), 1);
+	subject_clear(&s);
+	journal_fini(&j);
+	rmstore(dir, st);
+}
+
 /* Local mode: journal_submit merges into the store, all or none. */
 static void
 test_journal_local(void **state)
@@ -651,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_order_matters),
 		cmocka_unit_test(test_optouts_early_decide_the_same),
 		cmocka_unit_test(test_journal_local),
+		cmocka_unit_test(test_erased_gate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

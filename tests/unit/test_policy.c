@@ -147,6 +147,26 @@ test_unsubscribed_all(void **state)
 	expect(&optin, &f, 1000, 0, PR_COMPLAINT);
 }
 
+/* Erased comes before everything, whatever else is known. */
+static void
+test_erased_first(void **state)
+{
+	struct policy_facts f = consent(CS_CONFIRMED, 50);
+	struct decision d;
+
+	(void)state;
+	f.erased = 1;
+	f.erased_at = 40;
+	expect(&optin, &f, 100, 0, PR_ERASED);
+	expect(&optout, &f, 100, 0, PR_ERASED);
+	add_supp(&f, SR_HARD_BOUNCE, 10, 0, FACT_EXACT);
+	policy_decide(&optin, &f, 100, &d);
+	assert_int_equal(d.reason, PR_ERASED);
+	assert_int_equal(d.supp, -1);
+	assert_int_equal(d.consent, 0);
+	assert_string_equal(policy_reason_name(PR_ERASED), "erased");
+}
+
 static void
 test_reason_names(void **state)
 {
@@ -167,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_expired_ignored),
 		cmocka_unit_test(test_unsubscribed_all),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_erased_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

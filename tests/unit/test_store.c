@@ -422,6 +422,147 @@ outbox_fn(uint64_t seq, const void *rec, size_t len, void *arg)
 	return 0;
 }
 
+/* An erasure's marks, in one write. */
+struct erase_arg {
+	const char *key;
+	int	unmark;
+	int64_t	when;
+	int	was;
+};
+
+static int
+erase_fn(struct store_txn *t, void *arg)
+{
+	struct erase_arg *e = arg;
+
+	e->was = store_txn_erased(t, e->key, NULL);
+	if (e->unmark)
+		return store_txn_erase_unmark(t, e->key) == -1 ? -1 : 0;
+	if (store_txn_del(t, e->key) == -1)
+		return -1;
+	return store_txn_erase_mark(t, e->key, e->when);
+}
+
+static void
+mark(struct store *st, const char *key, int unmark, int64_t when)
+{
+	struct erase_arg e = { key, unmark, when, 0 };
+	char err[256];
+
+	if (store_write(st, erase_fn, &e, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/*
+ * Erased: the record goes, the keyed hash stays, and the facts say so
+ * for the address and its tagged forms; export's walk never sees it.
+ */
+static void
+test_erased(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct policy_facts f;
+	struct store_stats ss;
+	struct addr a;
+	int64_t when = 0;
+	uint64_t n;
+	int keys = 0;
+	char err[256];
+
+	put(fx->st, "erin@example.com", "news", CS_SUBSCRIBED, 0, 1000);
+	norm("erin+tag@example.com", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_false(f.erased);
+	mark(fx->st, "erin@example.com", 0, 5000);
+	assert_int_equal(store_erased(fx->st, "erin@example.com", &when, err,
+	    sizeof(err)), 1);
+	assert_int_equal(when, 5000);
+	assert_int_equal(store_erased(fx->st, "other@example.com", &when, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_true(f.erased);
+	assert_int_equal(f.erased_where, FACT_BASE);
+	assert_int_equal(f.erased_at, 5000);
+	assert_false(f.has_consent);
+	/* Erased again: the first time stands. */
+	mark(fx->st, "erin@example.com", 0, 9000);
+	assert_int_equal(store_erased(fx->st, "erin@example.com", &when, err,
+	    sizeof(err)), 1);
+	assert_int_equal(when, 5000);
+	assert_int_equal(store_erased_count(fx->st, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_stats(fx->st, 0, &ss, err, sizeof(err)), 0);
+	assert_int_equal(ss.erased, 1);
+	assert_int_equal(ss.addresses, 0);
+	assert_int_equal(store_foreach(fx->st, count_fn, &keys, err,
+	    sizeof(err)), 0);
+	assert_int_equal(keys, 0);
+	/* Signed up again, deliberately: the mark goes. */
+	mark(fx->st, "erin@example.com", 1, 0);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_false(f.erased);
+}
+
+/*
+ * A reader opened on a store made before erasures (no erased database,
+ * no key) adopts them once a writer has made them.
+ */
+static void
+test_erased_adopted(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store *rd, *wr;
+	struct policy_facts f;
+	struct addr a;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi, meta;
+	MDB_val k = { 9, (void *)"erase_key" };
+	char err[256];
+	pid_t pid;
+	int status;
+
+	store_close(fx->st);
+	fx->st = NULL;
+	/* As an older build left it. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0660), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "erased", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_del(txn, meta, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(&rd, fx->dir, STORE_RDONLY, 0, 0, err,
+	    sizeof(err)), 0);
+	norm("fay@example.com", &a);
+	assert_int_equal(store_facts(rd, &a, "news", &f, err, sizeof(err)), 0);
+	assert_false(f.erased);
+	/*
+	 * A writer (another process: never one environment twice in one)
+	 * opens it: the database and key are made; fay is erased.
+	 */
+	if ((pid = fork()) == 0) {
+		if (store_open(&wr, fx->dir, 0, 0, 0, err, sizeof(err)) == -1)
+			_exit(1);
+		mark(wr, "fay@example.com", 0, 7000);
+		store_close(wr);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The reader tries again at most once a second. */
+	sleep(1);
+	if (store_facts(rd, &a, "news", &f, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_true(f.erased);
+	assert_int_equal(f.erased_at, 7000);
+	store_close(rd);
+}
+
 static void
 test_sync_state_and_outbox(void **state)
 {
@@ -482,6 +623,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_value_fails_closed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erased, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erased_adopted, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sync_state_and_outbox, setup,
 		    teardown),
 	};
