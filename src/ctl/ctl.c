@@ -22,7 +22,7 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "init", ctl_init, "init" },
-	{ "subscribe", ctl_subscribe, "subscribe ADDRESS [--list L] [--pending | --confirmed] [--source S] [--ip IP] [--at TIME] [--note TEXT]" },
+	{ "subscribe", ctl_subscribe, "subscribe ADDRESS [--list L] [--pending | --confirmed] [--source S] [--ip IP] [--at TIME] [--note TEXT] [--after-erasure]" },
 	{ "confirm", ctl_confirm, "confirm ADDRESS [--list L] [--ip IP] [--at TIME] [--note TEXT]" },
 	{ "unsubscribe", ctl_unsubscribe, "unsubscribe ADDRESS [--list L | --all] [--source S] [--ip IP] [--at TIME] [--note TEXT]" },
 	{ "suppress", ctl_suppress, "suppress ADDRESS|DOMAIN --reason REASON [--expires DURATION|TIME] [--source S] [--ref REF] [--note TEXT] [--at TIME]" },
@@ -36,10 +36,12 @@ static const struct {
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
 	{ "sync", ctl_sync, "sync init [--admin CONNINFO] [--replica-role R] [--writer-role W] | sync status [--json] | sync bootstrap" },
-	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json]" },
+	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json] [--after-erasure]" },
 	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },
+	{ "subject", ctl_subject, "subject export ADDRESS [--audit FILE]..." },
 	{ "audit", ctl_audit, "audit verify [--key VERIFIER] [--checkpoints FILE] FILE..." },
 	/* Subcommands: their usage; ctl_audit runs them. */
+	{ "subject erase", NULL, "subject erase ADDRESS" },
 	{ "audit keygen", NULL, "audit keygen SEALKEY" },
 	{ "audit find", NULL, "audit find ADDRESS [--audit FILE]..." },
 	{ "audit report", NULL, "audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
@@ -97,6 +99,7 @@ static const struct option longopts[] = {
 	{ "sendmail-cf", required_argument, NULL, 'M' },
 	{ "status", required_argument, NULL, 's' },
 	{ "older-than", required_argument, NULL, 'o' },
+	{ "after-erasure", no_argument, NULL, 'E' },
 	{ NULL, 0, NULL, 0 }
 };
 /* Each option's bit in the mask, and what its value is called. */
@@ -111,7 +114,7 @@ static const struct {
 	{ O_FORMAT, "FORMAT" }, { O_DRYRUN, NULL }, { O_SKIPBAD, NULL },
 	{ O_AUDIT, "FILE" }, { O_MAILLOG, "FILE" }, { O_CSV, NULL },
 	{ O_HTML, "FILE" }, { O_POSTFIX, "DIR" }, { O_SENDMAIL, "FILE" },
-	{ O_STATUS, "STATUS" }, { O_OLDER, "DURATION" },
+	{ O_STATUS, "STATUS" }, { O_OLDER, "DURATION" }, { O_AFTER_ERASURE, NULL },
 };
 
 /* opt_index - the longopts index of the option whose val is ch, or -1. */
@@ -139,6 +142,7 @@ opt_value(struct ctl *c, int ch, const char *arg, struct ctl_opts *o,
 		o->list_set = 1;
 		break;
 	case 'P': o->pending = 1; break;
+	case 'E': o->after_erasure = 1; break;
 	case 'C': o->confirmed = 1; break;
 	case 'A': o->all = 1; break;
 	case 'j': o->json = 1; break;

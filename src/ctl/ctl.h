@@ -51,11 +51,13 @@ struct ctl_file {
 #define O_SENDMAIL	0x100000	/* --sendmail-cf FILE */
 #define O_STATUS	0x200000	/* --status STATUS[,STATUS] */
 #define O_OLDER		0x400000	/* --older-than DURATION */
+#define O_AFTER_ERASURE	0x800000	/* --after-erasure: signed up again */
 
 struct ctl_opts {
 	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
 	int	list_set;
 	int	pending, confirmed, all, json, dry_run, skip_bad;
+	int	after_erasure;		/* an erased person signed up again */
 	int	source;			/* --source, else -1 */
 	char	ip[REC_IP_MAX + 1];
 	int64_t	at;			/* --at, else now */
@@ -165,6 +167,16 @@ int	ctl_optin(struct ctl *, int, char **);	/* ctl_optin.c */
 int	ctl_record_pending(struct ctl *c, const struct ctl_opts *o, FILE *fp,
 	    char key[ADDR_MAX + 1], int *status);
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
+int	ctl_subject(struct ctl *, int, char **);	/* ctl_subject.c */
+
+/*
+ * ctl_audit_needles - what names a in an audit line: the plain rcpt field
+ * into plain, and the keyed pseudonym's into needle ("" when recipients
+ * are not pseudonymised); the pseudonym itself into pseudo (AUDIT_PSEUDO_MAX
+ * octets) unless NULL.  Prints the error; 0 / -1.  (ctl_audit.c)
+ */
+int	ctl_audit_needles(struct ctl *c, const struct addr *a, char *plain,
+	    size_t plen, char *needle, size_t nlen, char *pseudo);
 int	ctl_sync(struct ctl *, int, char **);		/* ctl_sync.c */
 
 #endif

@@ -332,25 +332,28 @@ sub_argv(int argc, char **argv, const char *name)
 	return av;
 }
 
-/* find_needles - the rcpt fields that name a: plain, and keyed; 0 / -1. */
-static int
-find_needles(struct ctl *c, const struct addr *a, char *plain, size_t plen,
-    char *needle, size_t nlen)
+int
+ctl_audit_needles(struct ctl *c, const struct addr *a, char *plain,
+    size_t plen, char *needle, size_t nlen, char *pseudo)
 {
 	unsigned char key[AUDIT_KEY_BYTES];
-	char pseudo[AUDIT_PSEUDO_MAX], err[512];
+	char p[AUDIT_PSEUDO_MAX], err[512];
 
 	snprintf(plain, plen, "\"rcpt\":\"%s\"", a->key);
 	needle[0] = '\0';
+	if (pseudo != NULL)
+		pseudo[0] = '\0';
 	if (!c->cf.audit_pseudonymize || c->cf.audit_key_file[0] == '\0')
 		return 0;
 	if (audit_key_load(c->cf.audit_key_file, key, err, sizeof(err)) == -1) {
-		ctl_err(c, "audit find: %s", err);
+		ctl_err(c, "%s", err);
 		return -1;
 	}
-	audit_pseudonym(key, a->key, pseudo);
+	audit_pseudonym(key, a->key, p);
 	sodium_memzero(key, sizeof(key));
-	snprintf(needle, nlen, "\"rcpt\":\"%s\"", pseudo);
+	snprintf(needle, nlen, "\"rcpt\":\"%s\"", p);
+	if (pseudo != NULL)
+		util_strlcpy(pseudo, p, AUDIT_PSEUDO_MAX);
 	return 0;
 }
 
@@ -433,8 +436,8 @@ audit_find_cmd(struct ctl *c, int argc, char **argv)
 		}
 		o.files[o.nfiles++].path = c->cf.audit_file;
 	}
-	if (find_needles(c, &a, plain, sizeof(plain), needle,
-	    sizeof(needle)) == -1)
+	if (ctl_audit_needles(c, &a, plain, sizeof(plain), needle,
+	    sizeof(needle), NULL) == -1)
 		goto out;
 	for (size_t i = 0; i < o.nfiles; i++) {
 		if ((n = find_in(c, o.files[i].path, plain, needle)) == -1)

@@ -188,6 +188,8 @@ consent_change(struct ctl *c, const struct ctl_opts *o, const char *addrarg,
 	e.ch.ev.source = (uint8_t)(o->source > 0 ? o->source : default_source);
 	util_strlcpy(e.ch.ev.ip, o->ip, sizeof(e.ch.ev.ip));
 	util_strlcpy(e.ch.ev.note, o->note, sizeof(e.ch.ev.note));
+	if (o->after_erasure)
+		e.ch.flags |= CHANGE_F_AFTER_ERASURE;
 	if ((rc = run_edit(c, &e, kind == CHANGE_CONFIRM)) == -1)
 		return CTL_ERR;
 	if (rc == 1) {
@@ -228,7 +230,7 @@ ctl_subscribe(struct ctl *c, int argc, char **argv)
 	int status;
 
 	if (ctl_options(c, argc, argv, O_LIST | O_PENDING | O_CONFIRMED |
-	    O_SOURCE | O_IP | O_AT | O_NOTE, 1, 1, &o) == -1)
+	    O_SOURCE | O_IP | O_AT | O_NOTE | O_AFTER_ERASURE, 1, 1, &o) == -1)
 		return CTL_ERR;
 	status = o.pending ? CS_PENDING : o.confirmed ? CS_CONFIRMED :
 	    CS_SUBSCRIBED;

@@ -32,6 +32,8 @@ struct imp {
 	off_t	size;
 	/* Counters, reset at each run of the transaction. */
 	unsigned long rows, bad, changed, unchanged, consent, supp;
+	unsigned long erased;	/* rows of erased addresses, not imported */
+	unsigned long erased_line;	/* the first of them */
 	char	errs[MAX_REPORTED][320];
 	char	fatal[320];
 	struct change ch;	/* the one being merged */
@@ -101,6 +103,12 @@ apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
 	struct subject s;
 	int rc, changed = 0;
 
+	/* Erased: nothing of it comes back, whatever the row says. */
+	if ((rc = store_txn_erased(t, row->key, NULL)) != 0) {
+		if (rc == 1 && m->erased++ == 0)
+			m->erased_line = row->line;
+		return rc == 1 ? 0 : -1;
+	}
 	subject_init(&s);
 	if (store_txn_get(t, row->key, &s) == -1)
 		return -1;
@@ -167,6 +175,7 @@ read_rows(struct imp *m, int (*row_fn)(struct imp *, const struct import_row *,
 	int rc;
 
 	m->rows = m->bad = m->changed = m->unchanged = m->consent = m->supp = 0;
+	m->erased = m->erased_line = 0;
 	m->fatal[0] = '\0';
 	if (fseeko(m->fp, 0, SEEK_SET) == -1) {
 		snprintf(m->fatal, sizeof(m->fatal), "%s: cannot rewind: %s",
@@ -349,6 +358,12 @@ import_report(struct ctl *c, struct imp *m, int rc, int fleet)
 		    m->supp, m->bad ? "" : "\n");
 	if (m->bad)
 		printf(", %lu bad rows skipped\n", m->bad);
+	if (m->erased)
+		fprintf(stderr, "%s: %lu row%s (the first on line %lu) of "
+		    "addresses erased at the person's request: not imported, "
+		    "they stay unmailable (a person who signed up again: "
+		    "consentctl subscribe --after-erasure)\n", m->fname,
+		    m->erased, m->erased == 1 ? "" : "s", m->erased_line);
 	return m->bad ? CTL_PARTIAL : CTL_OK;
 }
 

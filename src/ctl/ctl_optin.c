@@ -51,7 +51,7 @@ ctl_optin(struct ctl *c, int argc, char **argv)
 	int status, rc;
 
 	if (ctl_options(c, argc, argv, O_LIST | O_SOURCE | O_IP | O_NOTE |
-	    O_AT | O_JSON, 1, 1, &o) == -1)
+	    O_AT | O_JSON | O_AFTER_ERASURE, 1, 1, &o) == -1)
 		return CTL_ERR;
 	if (c->cf.optin_url[0] == '\0' || c->cf.lu_nkeys == 0) {
 		ctl_err(c, "optin: needs optin.url and unsubscribe.keys in the "

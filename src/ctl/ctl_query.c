@@ -139,10 +139,11 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	struct addr a;
 	struct subject s;
 	struct showkey keys[2 + ADDR_KEYS_MAX];
-	char dom[ADDR_DOMAIN_MAX + 2], buf[ADDR_DOMAIN_MAX + 2], err[512];
+	char dom[ADDR_DOMAIN_MAX + 2], buf[ADDR_DOMAIN_MAX + 2], err[512], tb[32];
 	const char *dkeys[ADDR_KEYS_MAX];
 	size_t nkeys = 0, nd;
-	int found = 0, rc = CTL_OK;
+	int64_t when = 0;
+	int found = 0, rc = CTL_OK, erased = 0;
 
 	if (ctl_options(c, argc, argv, O_JSON, 1, 1, &o) == -1)
 		return CTL_ERR;
@@ -166,13 +167,28 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
 		return CTL_ERR;
 	subject_init(&s);
+	/* An erased address: only when, nothing else is kept. */
+	if (!store_is_domain_key(keys[0].key) && (erased = store_erased(st,
+	    keys[0].key, &when, err, sizeof(err))) == -1) {
+		ctl_err(c, "%s", err);
+		store_close(st);
+		return CTL_ERR;
+	}
 	if (o.json) {
 		printf("{\"query\":");
 		enc_json_puts(stdout, o.arg);
 		printf(",\"key\":");
 		enc_json_puts(stdout, keys[0].key);
+		printf(",\"erased\":");
+		if (erased)
+			printf("\"%s\"", time_format(when, tb, sizeof(tb)));
+		else
+			printf("null");
 		printf(",\"records\":[");
-	}
+	} else if (erased)
+		printf("%s: erased at the person's request at %s: only a keyed "
+		    "hash of the address is kept\n", keys[0].key,
+		    time_format(when, tb, sizeof(tb)));
 	for (size_t i = 0; i < nkeys; i++) {
 		int r = store_get(st, keys[i].key, &s, err, sizeof(err));
 
@@ -201,11 +217,11 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	}
 	if (o.json)
 		printf("]}\n");
-	else if (!found && rc == CTL_OK)
+	else if (!found && rc == CTL_OK && !erased)
 		printf("%s: nothing stored\n", keys[0].key);
 	subject_clear(&s);
 	store_close(st);
-	if (rc == CTL_OK && !found)
+	if (rc == CTL_OK && !found && !erased)
 		rc = CTL_NO;
 	return rc;
 }
@@ -278,12 +294,22 @@ ctl_check(struct ctl *c, int argc, char **argv)
 		    d.allow ? "allow" : "deny", policy_reason_name(d.reason),
 		    c->cf.policy.model == POLICY_OPTOUT ? "opt-out" : "opt-in",
 		    c->cf.policy.require_confirmed ? "true" : "false");
-		check_record_json(&f, &d, ckey);
+		if (d.reason == PR_ERASED)
+			printf("{\"kind\":\"erasure\",\"key\":\"%s\",\"erased\":"
+			    "\"%s\"}", f.erased_where == FACT_BASE ? "untagged" :
+			    "address", time_format(f.erased_at, tb, sizeof(tb)));
+		else
+			check_record_json(&f, &d, ckey);
 		printf("}\n");
 	} else {
 		printf("%s list=%s: %s (%s)", a.key, o.list,
 		    d.allow ? "allow" : "deny", policy_reason_name(d.reason));
-		if (d.supp >= 0) {
+		if (d.reason == PR_ERASED)
+			printf(": erased at the person's request at %s (only a "
+			    "keyed hash of the %saddress is kept)",
+			    time_format(f.erased_at, tb, sizeof(tb)),
+			    f.erased_where == FACT_BASE ? "untagged " : "");
+		else if (d.supp >= 0) {
 			const struct policy_fact_supp *fs = &f.supp[d.supp];
 
 			printf(": suppressed under %s since %s, source %s",
@@ -646,9 +672,11 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 		for (int i = 1; i < SR_MAX_; i++)
 			printf("%s\"%s\":%llu", i > 1 ? "," : "",
 			    record_reason_name(i), (unsigned long long)ss.supps[i]);
-		printf("},\"expired_suppressions\":%llu,\"map_size\":%llu,"
-		    "\"map_used\":%llu,\"case_sensitive_local\":%s",
+		printf("},\"expired_suppressions\":%llu,\"erased\":%llu,"
+		    "\"map_size\":%llu,\"map_used\":%llu,"
+		    "\"case_sensitive_local\":%s",
 		    (unsigned long long)ss.expired,
+		    (unsigned long long)ss.erased,
 		    (unsigned long long)ss.map_size,
 		    (unsigned long long)ss.map_used,
 		    (ss.addr_flags & ADDR_CASE_SENSITIVE) ? "true" : "false");
@@ -665,8 +693,10 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 	for (int i = 1; i < SR_MAX_; i++)
 		printf("%-18s%llu\n", record_reason_name(i),
 		    (unsigned long long)ss.supps[i]);
-	printf("expired:          %llu\nmap:              %llu of %llu bytes used\n",
-	    (unsigned long long)ss.expired, (unsigned long long)ss.map_used,
+	printf("expired:          %llu\nerased:           %llu\n"
+	    "map:              %llu of %llu bytes used\n",
+	    (unsigned long long)ss.expired, (unsigned long long)ss.erased,
+	    (unsigned long long)ss.map_used,
 	    (unsigned long long)ss.map_size);
 	print_lists(&lc, 0);
 	free(lc.v);

@@ -1,0 +1,405 @@
+/*
+ * ctl_subject.c - consentctl subject: a data subject's rights.
+ *
+ *   subject export ADDRESS [--audit FILE]...   (GDPR Art. 15) everything
+ *       held about the person, as one JSON document: the store's records
+ *       with all their evidence, the suppressions that cover them, whether
+ *       they were erased, and every audit decision about them, found
+ *       through the keyed pseudonym.
+ *   subject erase ADDRESS                      (Art. 17) the records go,
+ *       with their evidence and notes; the address is kept only as a
+ *       keyed hash (store.h), so that the person stays unmailable and no
+ *       import brings them back.  The audit trail keeps its pseudonymised
+ *       lines: the proof of past decisions (Art. 17(3)(b) and (e)).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/audit.h"
+#include "core/audit_scan.h"
+#include "ctl/ctl.h"
+#include "util/enc.h"
+#include "util/time.h"
+#include "util/util.h"
+
+/* subject_usage - both subcommands' usage; CTL_ERR. */
+static int
+subject_usage(struct ctl *c)
+{
+	ctl_err(c, "usage: consentctl subject export ADDRESS [--audit FILE]...\n"
+	    "       consentctl subject erase ADDRESS");
+	return CTL_ERR;
+}
+
+/* --- export ------------------------------------------------------------- */
+
+/* The keys export looks at, as show does: the address, untagged, domains. */
+struct skey {
+	const char *key;
+	const char *what;
+};
+
+/* export_records - each record under keys, as JSON; their count or -1. */
+static int
+export_records(struct ctl *c, struct store *st, const struct skey *keys,
+    size_t n, int domains)
+{
+	struct subject s;
+	char err[512];
+	int found = 0, rc;
+
+	subject_init(&s);
+	for (size_t i = 0; i < n; i++) {
+		if (store_is_domain_key(keys[i].key) != domains)
+			continue;
+		if ((rc = store_get(st, keys[i].key, &s, err, sizeof(err))) == -1) {
+			ctl_err(c, "subject export: %s", err);
+			subject_clear(&s);
+			return -1;
+		}
+		if (rc == 0)
+			continue;
+		printf("%s{\"match\":\"%s\",\"record\":", found ? "," : "",
+		    keys[i].what);
+		ctl_print_subject_json(keys[i].key, &s);
+		printf("}");
+		found++;
+		subject_clear(&s);
+	}
+	subject_clear(&s);
+	return found;
+}
+
+/* export_erased - the erasure of the address or its untagged form. */
+static int
+export_erased(struct ctl *c, struct store *st, const struct addr *a)
+{
+	const char *which[2] = { a->key, a->base };
+	char err[512], tb[32];
+	int64_t when;
+
+	for (int i = 0; i < 2; i++) {
+		int rc = store_erased(st, which[i], &when, err, sizeof(err));
+
+		if (rc == -1) {
+			ctl_err(c, "subject export: %s", err);
+			return -1;
+		}
+		if (rc == 1) {
+			printf("{\"at\":\"%s\",\"match\":\"%s\",\"kept\":\"a keyed "
+			    "hash of the address, so that it stays unmailable\"}",
+			    time_format(when, tb, sizeof(tb)), i == 0 ?
+			    "address" : "untagged");
+			return 1;
+		}
+	}
+	printf("null");
+	return 0;
+}
+
+/* export_line - one audit line as a JSON value: itself when it scans as ours. */
+static void
+export_line(const char *line, size_t n, char *scratch)
+{
+	struct audit_fields f;
+	char err[128];
+
+	if (audit_scan(line, n, scratch, n + 1, &f, err, sizeof(err)) == 0 &&
+	    n > 1 && line[0] == '{' && line[n - 1] == '}')
+		fwrite(line, 1, n, stdout);
+	else {
+		char *text = strndup(line, n);
+
+		enc_json_puts(stdout, text != NULL ? text : "");
+		free(text);
+	}
+}
+
+/* export_audit - the decisions about the person in the files; count or -1. */
+static int
+export_audit(struct ctl *c, const struct ctl_opts *o, const char *plain,
+    const char *needle, int *found)
+{
+	char *line = NULL, *scratch = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	for (size_t i = 0; i < o->nfiles; i++) {
+		FILE *fp = fopen(o->files[i].path, "r");
+
+		if (fp == NULL) {
+			ctl_err(c, "subject export: %s: %s", o->files[i].path,
+			    strerror(errno));
+			free(line);
+			free(scratch);
+			return -1;
+		}
+		while ((n = getline(&line, &cap, fp)) != -1) {
+			char *ns;
+
+			if ((needle[0] == '\0' || strstr(line, needle) == NULL) &&
+			    strstr(line, plain) == NULL)
+				continue;
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				n--;
+			if ((ns = realloc(scratch, (size_t)n + 1)) == NULL)
+				break;
+			scratch = ns;
+			printf("%s", (*found)++ ? ",\n    " : "\n    ");
+			export_line(line, (size_t)n, scratch);
+		}
+		fclose(fp);
+	}
+	free(line);
+	free(scratch);
+	return 0;
+}
+
+/* export_files - the audit files: --audit, else the configured one. */
+static void
+export_files(struct ctl *c, struct ctl_opts *o)
+{
+	if (o->nfiles == 0 && c->cf.audit_file[0] != '\0')
+		o->files[o->nfiles++].path = c->cf.audit_file;
+	printf("[");
+	for (size_t i = 0; i < o->nfiles; i++) {
+		printf("%s", i ? "," : "");
+		enc_json_puts(stdout, o->files[i].path);
+	}
+	printf("]");
+}
+
+/* export - everything held about one person, as one JSON document. */
+static int
+subject_export(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st = NULL;
+	struct addr a;
+	struct skey keys[2 + ADDR_KEYS_MAX];
+	char buf[ADDR_DOMAIN_MAX + 2], tb[32], pseudo[AUDIT_PSEUDO_MAX];
+	char plain[ADDR_MAX + 16], needle[AUDIT_PSEUDO_MAX + 16];
+	const char *dkeys[ADDR_KEYS_MAX];
+	size_t nkeys = 0, nd;
+	int rc = CTL_ERR, nrec, ndom, erased, decisions = 0;
+
+	if (ctl_options(c, argc, argv, O_AUDIT, 1, 1, &o) == -1)
+		return CTL_ERR;
+	if (ctl_addr(c, o.arg, &a) == -1 ||
+	    ctl_audit_needles(c, &a, plain, sizeof(plain), needle,
+	    sizeof(needle), pseudo) == -1 ||
+	    ctl_open_store(c, STORE_RDONLY, &st) == -1)
+		goto out;
+	keys[nkeys++] = (struct skey){ a.key, "address" };
+	if (strcmp(a.base, a.key) != 0)
+		keys[nkeys++] = (struct skey){ a.base, "untagged" };
+	nd = addr_domain_keys(&a, buf, sizeof(buf), dkeys, ADDR_KEYS_MAX);
+	for (size_t i = 0; i < nd; i++)
+		keys[nkeys++] = (struct skey){ dkeys[i], "domain" };
+	printf("{\"subject\":");
+	enc_json_puts(stdout, a.key);
+	printf(",\"generated\":\"%s\",\"store\":", time_format(c->now, tb,
+	    sizeof(tb)));
+	enc_json_puts(stdout, c->storedir);
+	printf(",\n  \"erased\":");
+	if ((erased = export_erased(c, st, &a)) == -1)
+		goto out;
+	printf(",\n  \"records\":[");
+	if ((nrec = export_records(c, st, keys, nkeys, 0)) == -1)
+		goto out;
+	printf("],\n  \"domain_suppressions\":[");
+	if ((ndom = export_records(c, st, keys, nkeys, 1)) == -1)
+		goto out;
+	printf("],\n  \"audit\":{\"files\":");
+	export_files(c, &o);
+	printf(",\"pseudonym\":");
+	if (pseudo[0] != '\0')
+		enc_json_puts(stdout, pseudo);
+	else
+		printf("null");
+	printf(",\"decisions\":[");
+	if (export_audit(c, &o, plain, needle, &decisions) == -1)
+		goto out;
+	printf("]}}\n");
+	fprintf(stderr, "subject export: %s: %d record%s, %d covering domain "
+	    "suppression%s, %d audit decision%s%s\n", a.key, nrec, nrec == 1 ?
+	    "" : "s", ndom, ndom == 1 ? "" : "s", decisions, decisions == 1 ?
+	    "" : "s", erased ? "; erased" : "");
+	if (fflush(stdout) != 0) {
+		ctl_err(c, "subject export: write error");
+		goto out;
+	}
+	rc = nrec + ndom + decisions + erased > 0 ? CTL_OK : CTL_NO;
+out:
+	store_close(st);
+	ctl_opts_free(&o);
+	return rc;
+}
+
+/* --- erase -------------------------------------------------------------- */
+
+#define ERASE_KEYS_MAX	256	/* tagged forms of one address erased at once */
+
+struct erase {
+	const struct addr *a;
+	const char *delims;
+	int64_t	now;
+	char	(*keys)[ADDR_MAX + 1];	/* the address's keys: exact, untagged, tagged */
+	size_t	nkeys;
+	/* What went. */
+	unsigned records, lists, events, supps;
+	int	already;		/* erased before */
+	int	full;			/* more tagged forms than ERASE_KEYS_MAX */
+};
+
+/* add_key - one more key of the address, once. */
+static void
+add_key(struct erase *e, const char *key)
+{
+	for (size_t i = 0; i < e->nkeys; i++)
+		if (strcmp(e->keys[i], key) == 0)
+			return;
+	if (e->nkeys == ERASE_KEYS_MAX) {
+		e->full = 1;
+		return;
+	}
+	util_strlcpy(e->keys[e->nkeys++], key, ADDR_MAX + 1);
+}
+
+/* tagged - store_txn_keys_from: a tagged form of the untagged address. */
+static int
+tagged(const char *key, void *arg)
+{
+	struct erase *e = arg;
+	const char *at = strrchr(e->a->base, '@'), *kat = strrchr(key, '@');
+
+	if (at != NULL && kat != NULL && strcmp(at, kat) == 0)
+		add_key(e, key);
+	return 0;
+}
+
+/* erase_fn - in one transaction: every record of the address, then its hashes. */
+static int
+erase_fn(struct store_txn *t, void *arg)
+{
+	struct erase *e = arg;
+	struct subject s;
+	char prefix[ADDR_MAX + 2];
+	const char *at = strrchr(e->a->base, '@');
+	int rc;
+
+	e->nkeys = 0;
+	e->records = e->lists = e->events = e->supps = 0;
+	e->already = 0;
+	add_key(e, e->a->key);
+	add_key(e, e->a->base);
+	/* user+anything@domain, for each recipient delimiter. */
+	for (const char *d = e->delims; at != NULL && *d != '\0'; d++) {
+		snprintf(prefix, sizeof(prefix), "%.*s%c",
+		    (int)(at - e->a->base), e->a->base, *d);
+		if (store_txn_keys_from(t, prefix, tagged, e) == -1)
+			return -1;
+	}
+	if ((rc = store_txn_erased(t, e->a->key, NULL)) == -1)
+		return -1;
+	e->already = rc;
+	subject_init(&s);
+	for (size_t i = 0; i < e->nkeys; i++) {
+		if ((rc = store_txn_get(t, e->keys[i], &s)) == -1)
+			return -1;
+		if (rc == 1) {
+			e->records++;
+			e->supps += s.has_supp;
+			e->lists += s.nlists;
+			for (unsigned k = 0; k < s.nlists; k++)
+				e->events += s.lists[k].nev;
+			subject_clear(&s);
+			if (store_txn_del(t, e->keys[i]) == -1)
+				return -1;
+		}
+		if (store_txn_erase_mark(t, e->keys[i], e->now) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* erase - the person's records go; a keyed hash keeps them unmailable. */
+static int
+subject_erase(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opts o;
+	struct store *st;
+	struct addr a;
+	struct erase e;
+	char err[512];
+	int rc;
+
+	if (ctl_options(c, argc, argv, 0, 1, 1, &o) == -1)
+		return CTL_ERR;
+	if (ctl_addr(c, o.arg, &a) == -1)
+		return CTL_ERR;
+	if (c->cf.sync.enabled) {
+		ctl_err(c, "subject erase: in a fleet the journal in PostgreSQL "
+		    "holds this person's changes too, and every replica their "
+		    "records: erasure through the fleet is not there yet; "
+		    "nothing was changed");
+		return CTL_ERR;
+	}
+	memset(&e, 0, sizeof(e));
+	e.a = &a;
+	e.delims = c->cf.delims;
+	e.now = c->now;
+	if ((e.keys = calloc(ERASE_KEYS_MAX, sizeof(*e.keys))) == NULL) {
+		ctl_err(c, "subject erase: out of memory");
+		return CTL_ERR;
+	}
+	if (ctl_open_store(c, 0, &st) == -1) {
+		free(e.keys);
+		return CTL_ERR;
+	}
+	rc = store_write(st, erase_fn, &e, err, sizeof(err));
+	store_close(st);
+	free(e.keys);
+	if (rc != 0) {
+		ctl_err(c, "subject erase: nothing erased: %s", err);
+		return CTL_ERR;
+	}
+	printf("%s erased%s: %u record%s removed (%u list%s, %u change%s of "
+	    "consent with their evidence, %u suppression%s); kept: a keyed hash "
+	    "of the address, so that it stays unmailable\n", a.key, e.already ?
+	    " (again)" : "", e.records, e.records == 1 ? "" : "s", e.lists,
+	    e.lists == 1 ? "" : "s", e.events, e.events == 1 ? "" : "s", e.supps,
+	    e.supps == 1 ? "" : "s");
+	if (e.full)
+		fprintf(stderr, "subject erase: more than %d tagged forms of %s: "
+		    "run it again for the rest\n", ERASE_KEYS_MAX, a.base);
+	fprintf(stderr, "subject erase: the audit trail keeps its lines, with "
+	    "the address as a keyed pseudonym: the proof of past decisions "
+	    "(README: \"A data subject's rights\")\n");
+	return CTL_OK;
+}
+
+int
+ctl_subject(struct ctl *c, int argc, char **argv)
+{
+	char *sub;
+	int export, rc;
+
+	if (argc < 2)
+		return subject_usage(c);
+	if (strcmp(argv[1], "export") != 0 && strcmp(argv[1], "erase") != 0) {
+		ctl_err(c, "subject: unknown subcommand \"%s\"", argv[1]);
+		return subject_usage(c);
+	}
+	/* Their messages and usage name the subcommand. */
+	export = strcmp(argv[1], "export") == 0;
+	sub = argv[1];
+	argv[1] = (char *)(uintptr_t)(export ? "subject" : "subject erase");
+	rc = export ? subject_export(c, argc - 1, argv + 1) :
+	    subject_erase(c, argc - 1, argv + 1);
+	argv[1] = sub;
+	return rc;
+}
