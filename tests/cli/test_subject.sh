@@ -18,11 +18,14 @@ A=$W/audit.log
 cat >"$W/c.conf" <<EOF
 policy: { model = "opt-out"; };
 audit: { file = "$A"; pseudonymize = false; };
+unsubscribe: { keys = ( { id = 1; file = "$W/1.key"; } ); };
+optin: { url = "https://u.example.com/c/%t"; };
 EOF
 ctl() { "$CTL" -c "$W/c.conf" -s "$S" "$@"; }
 json_ok() { python3 -m json.tool "$T_OUT" >/dev/null; }
 
 t_run 0 ctl init
+t_run 0 ctl keygen "$W/1.key"
 t_run 0 ctl subscribe alice@example.com --list news --ip 192.0.2.7 \
     --note "signup form" --source form
 t_run 0 ctl subscribe alice+promo@example.com --list promo
@@ -101,6 +104,9 @@ t_run 0 ctl check carol@example.org --list news
 t_run 2 ctl subscribe alice@example.com --list news
 t_err "was erased at the person's request"
 t_err "--after-erasure"
+t_run 2 ctl optin alice@example.com --list news
+t_err "was erased at the person's request"
+t_not_out "https://"
 # An unsubscribe or a bounce for her changes nothing, and stores nothing.
 t_run 0 ctl unsubscribe alice@example.com --all
 t_run 0 ctl suppress alice@example.com --reason hard_bounce
@@ -115,6 +121,9 @@ t_out "alice@example.com subscribed on list news"
 t_run 0 ctl check alice@example.com --list news
 t_run 0 ctl show alice@example.com
 t_not_out "erased"
+t_run 0 ctl optin alice+promo@example.com --list promo --after-erasure
+t_out "https://u.example.com/c/"
+t_run 0 ctl subject erase alice+promo@example.com
 # Her tagged form was erased on its own: still so.
 t_run 1 ctl check alice+promo@example.com --list promo
 t_run 2 ctl subscribe --after-erasure
