@@ -111,12 +111,12 @@ unsigned store_stale_cleared(const struct store *st);
 
 /*
  * Erasures (GDPR Art. 17): an erased address is kept only as a keyed hash
- * (BLAKE2b-256 under a random key in the store's meta database, which no
+ * (SipHash-2-4-128 under a random key in the store's meta database, which no
  * export writes), with the time of its erasure, so that the person stays
  * unmailable and nothing that names them is kept.  store_facts() sets
  * f->erased for such an address (or its untagged form).
  */
-#define STORE_ERASE_KEY_BYTES	32
+#define STORE_ERASE_KEY_BYTES	16	/* crypto_shorthash_siphashx24_KEYBYTES */
 
 /* store_erased - 1 and *when if key was erased, 0 if not, -1 with err. */
 int	store_erased(struct store *st, const char *key, int64_t *when,
