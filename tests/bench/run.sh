@@ -50,7 +50,7 @@ echo "== store: policy decisions against raw mdb_get, same keys"
 
 echo "== store: policy decisions with erased addresses (a hashed lookup each) against none"
 mkdir -m 0750 "$W/erased"
-"$TOP/$BUILD/tests/bench_erased" "$W/erased" "$N" 10000 1000000 5
+"$TOP/$BUILD/tests/bench_erased" "$W/erased" "$N" 10000 500000 7
 
 echo "== audit report: 1,000,000 audit lines and 1,000,000 mail-log lines against one awk pass"
 BUILD=$BUILD tests/bench/bench_report.sh
