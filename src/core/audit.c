@@ -779,6 +779,18 @@ audit_checkpoint(struct audit *a, audit_checkpoint_fn *fn, void *arg)
 	size_t len;
 	int rc = -1, saved = 0;
 
+	off_t upto;
+
+	/*
+	 * Count most of the file outside the lock (a first checkpoint of a
+	 * long log reads all of it): what lies before the last whole line
+	 * written never changes, and only this thread counts.
+	 */
+	pthread_mutex_lock(&a->lock);
+	upto = a->fd != -1 && !a->broken ? a->end : 0;
+	pthread_mutex_unlock(&a->lock);
+	if (upto > a->counted_to + 65536)
+		(void)count_lines(a, upto);
 	pthread_mutex_lock(&a->lock);
 	if (a->fd == -1)
 		saved = EBADF;

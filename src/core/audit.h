@@ -161,6 +161,8 @@ typedef int audit_checkpoint_fn(void *arg, unsigned long long lines,
  * still due: count the file's lines, let fn build the checkpoint line from
  * them and the chain head, append it chained, and fdatasync the file
  * (every line before it with it).  0, or -1 with errno: nothing written.
+ * Call it from one thread only (the filter's main loop): it counts most
+ * of the file outside the lock.
  */
 int	audit_checkpoint(struct audit *a, audit_checkpoint_fn *fn, void *arg);
 

@@ -179,7 +179,8 @@ str(struct cur *c, char *out, size_t cap)
 {
 	const char *q = memchr(c->p, '"', (size_t)(c->end - c->p));
 
-	if (q == NULL || (size_t)(q - c->p) >= cap)
+	if (q == NULL || (size_t)(q - c->p) >= cap ||
+	    memchr(c->p, '\0', (size_t)(q - c->p)) != NULL)
 		return -1;
 	memcpy(out, c->p, (size_t)(q - c->p));
 	out[q - c->p] = '\0';
@@ -238,7 +239,7 @@ seal_parse(const char *line, size_t len, struct seal_point *p,
 {
 	struct cur c = { line, line + len };
 	struct time_memo memo;
-	char tb[32], mh[SEAL_HEX];
+	char tb[32], again[32], mh[SEAL_HEX];
 	uint64_t lines;
 
 	memset(p, 0, sizeof(*p));
@@ -248,6 +249,7 @@ seal_parse(const char *line, size_t len, struct seal_point *p,
 	if (lit(&c, "{\"v\":1,\"type\":\"seal\",\"t\":\"") == -1 ||
 	    str(&c, tb, sizeof(tb)) == -1 ||
 	    time_rfc3339_ms(&memo, tb, strlen(tb), &p->sealed_ms) == -1 ||
+	    strcmp(time_format_ms(p->sealed_ms, again, sizeof(again)), tb) != 0 ||
 	    lit(&c, ",\"file\":\"") == -1 || str(&c, p->file,
 	    sizeof(p->file)) == -1 || !file_ok(p->file, strlen(p->file)) ||
 	    lit(&c, ",\"epoch\":") == -1 || num(&c, &p->epoch) == -1 ||
@@ -316,33 +318,30 @@ seal_verifier_format(const struct seal_verifier *v, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* verifier_text - the string form into v; 0 / -1. */
+/* verifier_text - the string form into v, exactly as formatted; 0 / -1. */
 static int
 verifier_text(const char *s, struct seal_verifier *v)
 {
+	struct cur c = { s, s + strlen(s) };
 	const char *kend;
-	char *end;
 	size_t klen;
-	long long t0, iv;
+	uint64_t t0, iv;
 
-	if (strncmp(s, VERIFIER_TAG, strlen(VERIFIER_TAG)) != 0)
+	if (lit(&c, VERIFIER_TAG) == -1 || num(&c, &t0) == -1 ||
+	    t0 > INT64_MAX / 2 || lit(&c, ":") == -1 || num(&c, &iv) == -1 ||
+	    iv < SEAL_INTERVAL_MIN || iv > SEAL_INTERVAL_MAX || lit(&c, ":") == -1)
 		return -1;
-	s += strlen(VERIFIER_TAG);
-	errno = 0;
-	t0 = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != ':' || t0 < 0)
+	/* The alphabet first: the decoder takes some octets outside it. */
+	for (const char *q = c.p; q < c.end; q++)
+		if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+		    (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'))
+			return -1;
+	if (sodium_base642bin(v->k0, SEAL_KEY_BYTES, c.p, (size_t)(c.end - c.p),
+	    NULL, &klen, &kend, B64) != 0 || klen != SEAL_KEY_BYTES ||
+	    kend != c.end)
 		return -1;
-	s = end + 1;
-	iv = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != ':' || iv < SEAL_INTERVAL_MIN ||
-	    iv > SEAL_INTERVAL_MAX)
-		return -1;
-	s = end + 1;
-	if (sodium_base642bin(v->k0, SEAL_KEY_BYTES, s, strlen(s), NULL, &klen,
-	    &kend, B64) != 0 || klen != SEAL_KEY_BYTES || *kend != '\0')
-		return -1;
-	v->t0 = t0;
-	v->interval = iv;
+	v->t0 = (int64_t)t0;
+	v->interval = (int64_t)iv;
 	return 0;
 }
 

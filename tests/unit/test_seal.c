@@ -560,6 +560,10 @@ test_verifier_string(void **state)
 	    sizeof(err)), -1);
 	s[strlen(s) - 1] = '!';
 	assert_int_equal(seal_verifier_parse(s, &w, err, sizeof(err)), -1);
+	/* An octet outside the alphabet, which the decoder would take. */
+	s[strlen(s) - 1] = 'A';
+	s[strlen(s) - 5] = (char)0xff;
+	assert_int_equal(seal_verifier_parse(s, &w, err, sizeof(err)), -1);
 	assert_int_equal(seal_verifier_parse("/nonexistent/x", &w, err,
 	    sizeof(err)), -1);
 }
@@ -1034,6 +1038,31 @@ test_crash_between(void **state)
 	env_teardown(&e);
 }
 
+/* A crash left half a line: cut off, named by a gap line, then sealed. */
+static void
+test_torn_then_sealed(void **state)
+{
+	struct env e;
+	FILE *fp;
+
+	(void)state;
+	env_setup(&e);
+	decide(&e, 1);
+	assert_int_equal(tick(&e, 10.3), 1);
+	decide(&e, 12);
+	env_close(&e);
+	assert_non_null(fp = fopen(e.log, "a"));
+	fputs("{\"v\":1,\"t\":\"2026-01-01T00:00:00.000Z\",\"qid\":\"tor", fp);
+	fclose(fp);
+	env_open_log(&e);
+	env_open_sealer(&e);
+	decide(&e, 13);
+	assert_int_equal(tick(&e, 20.3), 1);
+	assert_int_equal(verify_at(&e, 20.5, e.wit, e.log, NULL), 0);
+	assert_int_equal(summary.seals, 2);
+	env_teardown(&e);
+}
+
 /* Rotation: each file verifies alone, and the series across. */
 static void
 test_rotation(void **state)
@@ -1079,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_idle_epochs),
 		cmocka_unit_test(test_late_after_downtime),
 		cmocka_unit_test(test_crash_between),
+		cmocka_unit_test(test_torn_then_sealed),
 		cmocka_unit_test(test_rotation),
 	};
 
