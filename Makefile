@@ -17,7 +17,7 @@ CLANG	?= clang
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
 
-PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd
+PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd gmime-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
