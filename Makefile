@@ -10,6 +10,8 @@ SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR	?=
 
 CC	?= cc
@@ -55,7 +57,7 @@ LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard $(SRCDIRS:%=src/%/*.c)))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
 LIB	:= $(BUILD)/libconsent.a
 BINS	:= $(PROGS:%=$(BUILD)/%)
-LIBS	:= $(PKG_LIBS) -lmilter -lpthread
+LIBS	:= $(PKG_LIBS) -lmilter -lpthread -lm
 
 UNITSRC	:= $(wildcard tests/unit/test_*.c)
 UNITBIN	:= $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -74,7 +76,7 @@ ALL_CFLAGS  = $(REQ_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(REQ_LDFLAGS) $(LDFLAGS)
 
 .SECONDARY:
-.PHONY: all deps test test-run unit cli milter-tests integration check \
+.PHONY: all deps test test-run unit-run unit cli milter-tests integration check deb deb-test \
 	fuzz fuzz-short bench demo install clean
 
 all: $(BINS)
@@ -120,6 +122,10 @@ deps:
 test: deps
 	$(MAKE) test-run
 
+# The unit tests alone (the package build runs these).
+unit-run: $(UNITBIN)
+	@set -e; for t in $(UNITBIN); do $$t; done
+
 test-run: $(BINS) $(UNITBIN)
 	@BUILD=$(BUILD) FUZZ=$(if $(SANITIZER),0,1) tests/run-all.sh
 
@@ -157,14 +163,32 @@ demo: deps
 
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/consent-milter
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/consent-milter \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/consent-milter $(DESTDIR)$(SBINDIR)/consent-milter
 	install -m 0755 $(BUILD)/consent-unsubd $(DESTDIR)$(SBINDIR)/consent-unsubd
 	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in systemd/*.service; do \
+		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} || exit 1; \
+	done
+	install -m 0644 conf/consentctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/consentctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf || \
 		install -m 0640 conf/consent-milter.conf \
 		$(DESTDIR)$(SYSCONFDIR)/consent-milter/consent-milter.conf
+
+# The Debian package (debian/), built from this tree into
+# consent-milter_VERSION_ARCH.deb here, then checked with lintian.
+deb: deps
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) noautodbgsym" dpkg-buildpackage -us -uc -b
+	mv ../consent-milter_$(VERSION)_*.deb ../consent-milter_$(VERSION)_*.buildinfo \
+		../consent-milter_$(VERSION)_*.changes .
+	lintian --fail-on error consent-milter_$(VERSION)_*.deb
+
+# The Debian package installed in a fresh Debian 12 root (mmdebstrap).
+deb-test: deb
+	@tests/deb/test_deb_install.sh consent-milter_$(VERSION)_*.deb
 
 clean:
 	rm -rf build

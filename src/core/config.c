@@ -18,6 +18,7 @@
 #include "core/lu.h"
 #include "core/record.h"
 #include "core/token.h"
+#include "util/metrics.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
@@ -54,6 +55,8 @@ static int	post_lifetime(struct config *, char *, size_t);
 static int	post_lu_url(struct config *, char *, size_t);
 static int	post_lu_mailto(struct config *, char *, size_t);
 static int	post_lu_list_url(struct config *, char *, size_t);
+static int	post_metrics(struct config *, char *, size_t);
+static int	post_metrics_unsubd(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
 #define SZ(f)	sizeof(((struct config *)0)->f)
@@ -84,6 +87,9 @@ static const struct ckey keys[] = {
 	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
 	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
 	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
+	{ "metrics.unsubd_listen", K_STR, OFF(metrics_unsubd_listen), SZ(metrics_unsubd_listen), 0, 0, NULL, post_metrics_unsubd },
+	{ "metrics.max_lists", K_INT, OFF(metrics_max_lists), 0, 1, 10000, NULL, NULL },
 	{ "unsubscribe.enable", K_BOOL, OFF(lu_enable), 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.keys", K_KEYS, 0, 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.lifetime", K_STR, OFF(lu_lifetime_s), SZ(lu_lifetime_s), 1, 0, NULL, post_lifetime },
@@ -143,6 +149,7 @@ config_defaults(struct config *c)
 	util_strlcpy(c->lu_lifetime_s, "90d", sizeof(c->lu_lifetime_s));
 	c->lu_lifetime = 90 * 86400;
 	util_strlcpy(c->unsubd_listen, "127.0.0.1:8025", sizeof(c->unsubd_listen));
+	c->metrics_max_lists = 50;
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
 	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
 	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
@@ -256,6 +263,21 @@ static int
 post_lu_list_url(struct config *c, char *err, size_t errlen)
 {
 	return check_tmpl(c->lu_default.list_url, "https", err, errlen);
+}
+
+/* post_metrics - a listener address metrics_listen() takes, or "". */
+static int
+post_metrics(struct config *c, char *err, size_t errlen)
+{
+	return c->metrics_listen[0] == '\0' ? 0 :
+	    metrics_listen_check(c->metrics_listen, err, errlen);
+}
+
+static int
+post_metrics_unsubd(struct config *c, char *err, size_t errlen)
+{
+	return c->metrics_unsubd_listen[0] == '\0' ? 0 :
+	    metrics_listen_check(c->metrics_unsubd_listen, err, errlen);
 }
 
 static int

@@ -81,6 +81,11 @@ struct config {
 	int	unsubd_max_per_client;		/* of one client; 0: no cap */
 	int	unsubd_request_timeout;		/* seconds for a whole request */
 
+	/* Prometheus metrics: off unless a listener is set */
+	char	metrics_listen[128];		/* consent-milter's, host:port */
+	char	metrics_unsubd_listen[128];	/* consent-unsubd's */
+	int	metrics_max_lists;		/* list labels kept; others "other" */
+
 	/* actions, per deny reason */
 	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */
 	int	action_cfg[PR_MAX_];		/* as set in the file, or -1 */

@@ -1,7 +1,8 @@
 /*
- * facts.h - what the store knows about one recipient and one list: the
- * facts store_facts() gathers and policy_decide() reads.  Here, not in
- * policy.h, so that the store need not include the policy.
+ * facts.h - what the store knows about one recipient for one list: its
+ * consent and every suppression that covers it, in lookup order.  The
+ * store fills it (store_facts), the policy reads it (policy_decide);
+ * neither knows the other.
  */
 #ifndef FACTS_H
 #define FACTS_H

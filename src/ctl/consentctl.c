@@ -2,6 +2,7 @@
  * consentctl.c - the operator's tool for the consent store: global
  * options and configuration, then the command (ctl.c and ctl_*.c).
  */
+#include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,12 @@
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "commands", no_argument, NULL, 'N' },	/* for completion */
+		{ NULL, 0, NULL, 0 }
+	};
 	struct ctl c;
 	const char *conffile = NULL;
 	char err[1024];
@@ -30,8 +37,11 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.prog = "consentctl";
 	c.now = (int64_t)time(NULL);
-	while ((ch = getopt(argc, argv, "+c:s:hV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'N':
+			ctl_names(stdout);
+			return CTL_OK;
 		case 'c':
 			conffile = optarg;
 			break;

@@ -38,6 +38,14 @@ static const struct {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* ctl_names - every command's name, one per line (for completion). */
+void
+ctl_names(FILE *fp)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "%s\n", commands[i].name);
+}
+
 void
 ctl_usage(FILE *fp)
 {
@@ -298,10 +306,17 @@ int
 ctl_dispatch(struct ctl *c, int argc, char **argv)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[0], commands[i].name) == 0) {
-			optind = 0;	/* GNU getopt: restart for the command */
-			return commands[i].fn(c, argc, argv);
-		}
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		/* "consentctl COMMAND --help": its usage, on stdout. */
+		for (int j = 1; j < argc; j++)
+			if (strcmp(argv[j], "--help") == 0 ||
+			    strcmp(argv[j], "-h") == 0) {
+				printf("usage: consentctl %s\n", commands[i].usage);
+				return CTL_OK;
+			}
+		optind = 0;	/* GNU getopt: restart for the command */
+		return commands[i].fn(c, argc, argv);
 	}
 	ctl_err(c, "unknown command \"%s\"", argv[0]);
 	ctl_usage(stderr);

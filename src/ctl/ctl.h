@@ -68,6 +68,8 @@ struct ctl {
 int	ctl_options(struct ctl *c, int argc, char **argv, unsigned mask,
 	    int nargs, int required, struct ctl_opts *o);
 
+/* ctl_names - every command's name, one per line (shell completion). */
+void	ctl_names(FILE *fp);
 /* ctl_usage - every command's usage line, to fp. */
 void	ctl_usage(FILE *fp);
 

@@ -365,7 +365,8 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 	 */
 	if (r->del == NULL)
 		util_strlcpy(err, "no form the MTA is sure to match (source "
-		    "route or quoting outside RFC 5321)", sizeof(err));
+		    "route, quoting outside RFC 5321, or recorded otherwise "
+		    "by the MTA)", sizeof(err));
 	if (r->del == NULL || addr_normalize(r->del, strlen(r->del),
 	    cf->addr_flags, cf->delims, &a, err, sizeof(err)) == -1) {
 		log_info("%s: rcpt=<%s>: %s", c->m.queue_id[0] ? c->m.queue_id :
@@ -482,6 +483,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		/* Only the macros we read, at the stage we read them. */
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {daemon_name} "
 		    "{client_addr} {client_port} {client_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{rcpt_addr}");
 		smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
 	}
 	return SMFIS_CONTINUE;
@@ -501,11 +503,15 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (c->rt != NULL)
 		finish_aborted(c);	/* a message the MTA never ended */
 	c->rt = rt_get();
-	/* Postfix emulates SMTP for sendmail(1) mail: localhost, port 0. */
+	/*
+	 * Postfix emulates SMTP for sendmail(1) mail: localhost, port 0.
+	 * Its localhost is "::1" when inet_protocols = ipv6 (smtpd itself
+	 * writes an IPv6 client as "IPv6:...", never so).
+	 */
 	port = macro(ctx, "{client_port}");
 	addr = macro(ctx, "{client_addr}");
-	c->m.local = addr != NULL && strcmp(addr, "127.0.0.1") == 0 &&
-	    (port == NULL || strcmp(port, "0") == 0);
+	c->m.local = addr != NULL && (strcmp(addr, "127.0.0.1") == 0 ||
+	    strcmp(addr, "::1") == 0) && (port == NULL || strcmp(port, "0") == 0);
 	env.sender = argv != NULL ? argv[0] : NULL;
 	if (env.sender != NULL) {
 		/* For the audit trail: the address, without its brackets. */
@@ -547,6 +553,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 			    sizeof(c->m.tempfail_why));
 		} else if (c->m.class_ == CLASS_TRANSACTIONAL)
 			r->state = RS_TRANSACTIONAL;
+		else
+			(void)msg_rcpt_witness(r, macro(ctx, "{rcpt_addr}"));
 		return SMFIS_NOREPLY;
 	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
@@ -563,6 +571,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		return tempfail(ctx, "Out of memory");
 	}
+	/* What smtpd recorded, which is what a removal must name. */
+	(void)msg_rcpt_witness(r, macro(ctx, "{rcpt_addr}"));
 	if (c->m.class_ == CLASS_TRANSACTIONAL) {
 		r->state = RS_TRANSACTIONAL;
 		return SMFIS_CONTINUE;
@@ -607,7 +617,9 @@ execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
 		return reply_of(ctx, &p->reply);
 	for (unsigned i = 0; i < c->m.nrcpt; i++)
 		if (c->m.rcpt[i].remove && (c->m.rcpt[i].del == NULL ||
-		    smfi_delrcpt(ctx, c->m.rcpt[i].del) != MI_SUCCESS))
+		    smfi_delrcpt(ctx, c->m.rcpt[i].del) != MI_SUCCESS ||
+		    (c->m.rcpt[i].alt != NULL &&
+		    smfi_delrcpt(ctx, c->m.rcpt[i].alt) != MI_SUCCESS)))
 			return tempfail(ctx, "Could not remove a recipient");
 	if (p->addrcpt != NULL && smfi_addrcpt(ctx,
 	    (char *)(uintptr_t)p->addrcpt) != MI_SUCCESS)

@@ -37,6 +37,7 @@ msg_reset(struct msg *m)
 	for (unsigned i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].raw);
 		free(m->rcpt[i].del);
+		free(m->rcpt[i].alt);
 	}
 	free(m->rcpt);
 	msg_init(m);
@@ -69,6 +70,37 @@ msg_add_rcpt(struct msg *m, const char *raw)
 	}
 	m->nrcpt++;
 	return r;
+}
+
+int
+msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
+{
+	char alt[MTA_DELRCPT_MAX];
+	int ok;
+
+	/* No witness (an MTA that sends none): the parse alone decides. */
+	if (r == NULL || r->del == NULL || rcpt_addr == NULL)
+		return 0;
+	ok = mta_rcpt_witness_ok(r->del, rcpt_addr);
+	if (ok == 1)
+		return 0;
+	/*
+	 * Equal but for ASCII case: smtpd recorded ours, or (its own
+	 * verification sender) the witness's spelling.  A recipient under
+	 * either has r's key (unless store.case_sensitive: then one spelt in
+	 * lowercase is removed too, never one kept by mistake).
+	 */
+	if (ok == 2 && mta_delrcpt_arg(rcpt_addr, alt, sizeof(alt)) == 1) {
+		free(r->alt);
+		if ((r->alt = strdup(alt)) != NULL)
+			return 0;
+		free(r->del);
+		r->del = NULL;
+		return -1;
+	}
+	free(r->del);
+	r->del = NULL;
+	return 0;
 }
 
 void

@@ -39,6 +39,7 @@ struct msg_rcpt {
 	char	*raw;		/* the RCPT argument verbatim */
 	char	*del;		/* what smfi_delrcpt must be given, or NULL:
 				 * no form the MTA is sure to match */
+	char	*alt;		/* a second removal form, or NULL (msg_rcpt_witness) */
 	char	key[ADDR_MAX + 1];	/* normalised, "" if invalid */
 	int	state;		/* RS_* */
 	int	allow;
@@ -113,6 +114,15 @@ void	msg_reset(struct msg *m);
  * the MTA can remove it is worked out.  NULL if out of memory.
  */
 struct msg_rcpt *msg_add_rcpt(struct msg *m, const char *raw);
+
+/*
+ * msg_rcpt_witness - check r's removal form against the MTA's own
+ * {rcpt_addr} for it (NULL: none sent); if they name different
+ * recipients, r has no sure form (as if mta_delrcpt_arg had failed); if
+ * they differ in ASCII case only, r is removed by both forms (alt).
+ * Returns -1 when out of memory (then r has no sure form), else 0.
+ */
+int	msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr);
 
 /*
  * msg_decide - record the policy decision for r and the action the

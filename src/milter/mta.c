@@ -162,3 +162,80 @@ mta_delrcpt_arg(const char *raw, char *out, size_t outlen)
 	out[n + 2] = '\0';
 	return 1;
 }
+
+/*
+ * internal - the local part at s (n octets, a dot-string or a quoted-string
+ * as quote_821_local writes it) as Postfix stores it: unquoted, escapes
+ * undone.  Returns its length in out (room for n octets).
+ */
+static size_t
+internal(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"') {
+		memcpy(out, s, n);
+		return n;
+	}
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (s[i] == '\\' && i + 2 < n)
+			i++;
+		out[o++] = s[i];
+	}
+	return o;
+}
+
+int
+mta_rcpt_witness_ok(const char *del, const char *rcpt_addr)
+{
+	char a[MTA_DELRCPT_MAX], b[MTA_DELRCPT_MAX];
+	const char *p, *at;
+	size_t n, local, an, bn, wn;
+	int folded = 0;
+
+	if (del == NULL || rcpt_addr == NULL)
+		return 0;
+	n = strlen(del);
+	wn = strlen(rcpt_addr);
+	if (n < 3 || del[0] != '<' || del[n - 1] != '>' || n > sizeof(a) ||
+	    wn >= sizeof(b))
+		return 0;
+	p = del + 1;
+	n -= 2;
+	local = p[0] == '"' ? quoted_string(p, n) : dot_string(p, n);
+	if (local == 0)
+		return 0;
+	/* Ours as Postfix records it: local@domain, less a root dot. */
+	an = internal(p, local, a);
+	if (local < n) {
+		size_t dn = n - local - 1;
+
+		if (dn > 0 && p[n - 1] == '.')
+			dn--;
+		a[an++] = '@';
+		memcpy(a + an, p + local + 1, dn);
+		an += dn;
+	}
+	/* The witness, likewise; a bare local part of ours is qualified. */
+	if ((at = strrchr(rcpt_addr, '@')) == NULL)
+		at = rcpt_addr + wn;
+	bn = internal(rcpt_addr, (size_t)(at - rcpt_addr), b);
+	if (local < n) {
+		memcpy(b + bn, at, wn - (size_t)(at - rcpt_addr));
+		bn += wn - (size_t)(at - rcpt_addr);
+	}
+	if (an != bn)
+		return 0;
+	/* Postfix casefolds {rcpt_addr}: equal but for ASCII case is 2. */
+	for (size_t i = 0; i < an; i++) {
+		unsigned char x = (unsigned char)a[i];
+
+		if (x >= 'A' && x <= 'Z') {
+			x = (unsigned char)(x - 'A' + 'a');
+			folded = 1;
+		}
+		if (x != (unsigned char)b[i])
+			return 0;
+	}
+	return folded ? 2 : 1;
+}

@@ -26,4 +26,17 @@
  */
 int	mta_delrcpt_arg(const char *raw, char *out, size_t outlen);
 
+/*
+ * mta_rcpt_witness_ok - check del (from mta_delrcpt_arg) against
+ * rcpt_addr, Postfix's {rcpt_addr} for the same RCPT: what smtpd
+ * recorded, resolved (a root dot dropped, a bare local part qualified),
+ * casefolded and quoted again.  smtpd records something else than it
+ * parsed for its own address-verification sender (any case of it, or
+ * with a time stamp), and may for forms we do not know: then a removal
+ * by del would silently miss.  Returns 1 if both name the same address;
+ * 2 if they differ in ASCII case only (smtpd may have recorded either
+ * spelling: remove by both); 0 otherwise (del is not sure).
+ */
+int	mta_rcpt_witness_ok(const char *del, const char *rcpt_addr);
+
 #endif
