@@ -34,6 +34,7 @@ static const struct {
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
+	{ "feedback", ctl_feedback, "feedback [--rcpt ADDRESS] | feedback queue [list | show ID | apply ID | discard ID [--force]] [--json] | feedback sign RECIPIENT SENDER" },
 	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -119,6 +119,7 @@ int	ctl_audit(struct ctl *, int, char **);
 int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
 int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
+int	ctl_feedback(struct ctl *, int, char **);	/* ctl_feedback.c */
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
 
 #endif
