@@ -103,8 +103,11 @@ $(BUILD)/tests/obj/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -c -o $@ $<
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
+# Every unit test links the shared store fixture (tests/unit/fixture.c).
+UNITFIX	:= $(BUILD)/tests/obj/fixture.o
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/obj/test_%.o $(UNITFIX) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNITFIX) $(LIB) $(LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/obj/bench_%.o: tests/bench/bench_%.c
 	@mkdir -p $(@D)

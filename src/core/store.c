@@ -837,3 +837,17 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 	ss->addr_flags = st->addr_flags;
 	return 0;
 }
+
+int
+store_info(struct store *st, uint64_t *bytes, int64_t *changed)
+{
+	struct stat sb;
+	mdb_filehandle_t fd;
+
+	if (st == NULL || mdb_env_get_fd(st->env, &fd) != 0 ||
+	    fstat(fd, &sb) == -1)
+		return -1;
+	*bytes = (uint64_t)sb.st_size;
+	*changed = (int64_t)sb.st_mtime;
+	return 0;
+}

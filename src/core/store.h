@@ -124,6 +124,12 @@ int	store_foreach(struct store *st,
 int	store_stats(struct store *st, int64_t now, struct store_stats *ss,
 	    char *err, size_t errlen);
 
+/*
+ * store_info - the data file's size and the time of its last change
+ * (its mtime: every commit writes it), cheaply, for metrics.  0, or -1.
+ */
+int	store_info(struct store *st, uint64_t *bytes, int64_t *changed);
+
 /* store_is_domain_key - 1 if key names a domain (no '@'). */
 int	store_is_domain_key(const char *key);
 

@@ -15,6 +15,7 @@
 #include "ctl/ctl.h"
 #include "util/util.h"
 
+/* Every command: its name, its function and its usage line. */
 static const struct {
 	const char *name;
 	int	(*fn)(struct ctl *, int, char **);
@@ -47,6 +48,7 @@ ctl_names(FILE *fp)
 		fprintf(fp, "%s\n", commands[i].name);
 }
 
+/* ctl_usage - every command's usage line, to fp. */
 void
 ctl_usage(FILE *fp)
 {
@@ -55,6 +57,7 @@ ctl_usage(FILE *fp)
 		fprintf(fp, "  %s\n", commands[i].usage);
 }
 
+/* command_usage - the usage line of the command name, to stderr. */
 static void
 command_usage(const char *name)
 {
@@ -63,6 +66,100 @@ command_usage(const char *name)
 			fprintf(stderr, "usage: consentctl %s\n", commands[i].usage);
 }
 
+/*
+ * option_value - check the value of the option getopt_long returned as ch
+ * and store it in o; --expires waits in *expires until --at is known.
+ * 0, or -1 (printed).
+ */
+static int
+option_value(struct ctl *c, int ch, struct ctl_opts *o, const char **expires)
+{
+	switch (ch) {
+	case 'l':
+		if (ctl_list(c, optarg, o->list) == -1)
+			return -1;
+		o->list_set = 1;
+		break;
+	case 'P': o->pending = 1; break;
+	case 'C': o->confirmed = 1; break;
+	case 'A': o->all = 1; break;
+	case 'j': o->json = 1; break;
+	case 'D': o->dry_run = 1; break;
+	case 'k': o->skip_bad = 1; break;
+	case 'f': o->format = optarg; break;
+	case 'e': *expires = optarg; break;
+	case 'S':
+		if ((o->source = record_source_parse(optarg)) <= 0) {
+			ctl_err(c, "unknown source \"%s\" (form, import, "
+			    "api, one-click, mailto, admin, bounce, "
+			    "complaint)", optarg);
+			return -1;
+		}
+		break;
+	case 'i':
+		if (ctl_ip(optarg, o->ip, sizeof(o->ip)) == -1) {
+			ctl_err(c, "invalid IP address \"%s\"", optarg);
+			return -1;
+		}
+		break;
+	case 't':
+		if (ctl_time(c, optarg, &o->at) == -1)
+			return -1;
+		break;
+	case 'n':
+		if (ctl_note(optarg, o->note, sizeof(o->note)) == -1) {
+			ctl_err(c, "invalid note: at most %d octets of "
+			    "UTF-8 text without control characters",
+			    REC_NOTE_MAX);
+			return -1;
+		}
+		break;
+	case 'R':
+		if (ctl_note(optarg, o->ref, sizeof(o->ref)) == -1) {
+			ctl_err(c, "invalid reference: at most %d octets "
+			    "of text without control characters",
+			    REC_REF_MAX);
+			return -1;
+		}
+		break;
+	case 'r':
+		if ((o->reason = record_reason_parse(optarg)) <= 0) {
+			ctl_err(c, "unknown reason \"%s\" (unsubscribed_all, "
+			    "hard_bounce, complaint, invalid, manual, "
+			    "soft_bounce)", optarg);
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/*
+ * option_expires - o->expires from --expires: a duration counts from
+ * --at, a time is taken as it is; it must come after --at.  0, or -1
+ * (printed).
+ */
+static int
+option_expires(struct ctl *c, const char *expires, struct ctl_opts *o)
+{
+	int64_t d;
+
+	if (duration_parse(expires, &d) == 0)
+		o->expires = o->at + d;
+	else if (time_parse(expires, &o->expires) == -1) {
+		ctl_err(c, "invalid --expires \"%s\": a duration such as "
+		    "30d or 12h, or an RFC 3339 time", expires);
+		return -1;
+	}
+	if (o->expires <= o->at) {
+		ctl_err(c, "--expires %s is not after the suppression's "
+		    "time", expires);
+		return -1;
+	}
+	return 0;
+}
+
+/* ctl_options - parse argv for one command into o (see ctl.h). */
 int
 ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
     int required, struct ctl_opts *o)
@@ -110,63 +207,8 @@ ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
 			    longopts[idx].name);
 			goto bad;
 		}
-		switch (ch) {
-		case 'l':
-			if (ctl_list(c, optarg, o->list) == -1)
-				return -1;
-			o->list_set = 1;
-			break;
-		case 'P': o->pending = 1; break;
-		case 'C': o->confirmed = 1; break;
-		case 'A': o->all = 1; break;
-		case 'j': o->json = 1; break;
-		case 'D': o->dry_run = 1; break;
-		case 'k': o->skip_bad = 1; break;
-		case 'f': o->format = optarg; break;
-		case 'e': expires = optarg; break;
-		case 'S':
-			if ((o->source = record_source_parse(optarg)) <= 0) {
-				ctl_err(c, "unknown source \"%s\" (form, import, "
-				    "api, one-click, mailto, admin, bounce, "
-				    "complaint)", optarg);
-				return -1;
-			}
-			break;
-		case 'i':
-			if (ctl_ip(optarg, o->ip, sizeof(o->ip)) == -1) {
-				ctl_err(c, "invalid IP address \"%s\"", optarg);
-				return -1;
-			}
-			break;
-		case 't':
-			if (ctl_time(c, optarg, &o->at) == -1)
-				return -1;
-			break;
-		case 'n':
-			if (ctl_note(optarg, o->note, sizeof(o->note)) == -1) {
-				ctl_err(c, "invalid note: at most %d octets of "
-				    "UTF-8 text without control characters",
-				    REC_NOTE_MAX);
-				return -1;
-			}
-			break;
-		case 'R':
-			if (ctl_note(optarg, o->ref, sizeof(o->ref)) == -1) {
-				ctl_err(c, "invalid reference: at most %d octets "
-				    "of text without control characters",
-				    REC_REF_MAX);
-				return -1;
-			}
-			break;
-		case 'r':
-			if ((o->reason = record_reason_parse(optarg)) <= 0) {
-				ctl_err(c, "unknown reason \"%s\" (unsubscribed_all, "
-				    "hard_bounce, complaint, invalid, manual, "
-				    "soft_bounce)", optarg);
-				return -1;
-			}
-			break;
-		}
+		if (option_value(c, ch, o, &expires) == -1)
+			return -1;
 	}
 	if (o->pending && o->confirmed) {
 		ctl_err(c, "%s: --pending and --confirmed exclude each other",
@@ -177,23 +219,8 @@ ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
 		ctl_err(c, "%s: --list and --all exclude each other", argv[0]);
 		goto bad;
 	}
-	if (expires != NULL) {
-		int64_t d;
-
-		/* A duration counts from --at; a time is taken as it is. */
-		if (duration_parse(expires, &d) == 0)
-			o->expires = o->at + d;
-		else if (time_parse(expires, &o->expires) == -1) {
-			ctl_err(c, "invalid --expires \"%s\": a duration such as "
-			    "30d or 12h, or an RFC 3339 time", expires);
-			return -1;
-		}
-		if (o->expires <= o->at) {
-			ctl_err(c, "--expires %s is not after the suppression's "
-			    "time", expires);
-			return -1;
-		}
-	}
+	if (expires != NULL && option_expires(c, expires, o) == -1)
+		return -1;
 	argc -= optind;
 	argv += optind;
 	if (argc > nargs || (required && argc < nargs)) {
@@ -208,6 +235,7 @@ bad:
 	return -1;
 }
 
+/* ctl_err - an error on stderr, after the program's name. */
 void
 ctl_err(struct ctl *c, const char *fmt, ...)
 {
@@ -220,6 +248,7 @@ ctl_err(struct ctl *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* ctl_open_store - open the store with flags into *sp; 0, or -1 (printed). */
 int
 ctl_open_store(struct ctl *c, int flags, struct store **sp)
 {
@@ -233,6 +262,7 @@ ctl_open_store(struct ctl *c, int flags, struct store **sp)
 	return 0;
 }
 
+/* ctl_addr - arg normalised into a; 0, or -1 (printed). */
 int
 ctl_addr(struct ctl *c, const char *arg, struct addr *a)
 {
@@ -247,6 +277,7 @@ ctl_addr(struct ctl *c, const char *arg, struct addr *a)
 	return 0;
 }
 
+/* ctl_list - arg as a list name into out; 0, or -1 (printed). */
 int
 ctl_list(struct ctl *c, const char *arg, char *out)
 {
@@ -259,6 +290,7 @@ ctl_list(struct ctl *c, const char *arg, char *out)
 	return 0;
 }
 
+/* ctl_time - arg as an RFC 3339 time not in the future; 0, or -1 (printed). */
 int
 ctl_time(struct ctl *c, const char *arg, int64_t *t)
 {
@@ -277,6 +309,7 @@ ctl_time(struct ctl *c, const char *arg, int64_t *t)
 	return 0;
 }
 
+/* ctl_ip - arg as a canonical IPv4 or IPv6 address into out; 0 / -1. */
 int
 ctl_ip(const char *arg, char *out, size_t outlen)
 {
@@ -289,6 +322,7 @@ ctl_ip(const char *arg, char *out, size_t outlen)
 	return -1;
 }
 
+/* ctl_note - copy arg, UTF-8 without control characters, to out; 0 / -1. */
 int
 ctl_note(const char *arg, char *out, size_t outlen)
 {
@@ -303,6 +337,7 @@ ctl_note(const char *arg, char *out, size_t outlen)
 	return 0;
 }
 
+/* ctl_dispatch - run the command argv[0] names; its exit code. */
 int
 ctl_dispatch(struct ctl *c, int argc, char **argv)
 {

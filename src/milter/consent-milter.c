@@ -178,6 +178,10 @@ start(const struct daemon_opts *o, struct config **cfp)
 	daemon_drop_privileges(pw);
 	if (milter_audit_open(cf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (milter_metrics_start(cf, err, sizeof(err)) == -1)
+		fatalx("metrics.listen: %s", err);
+	if (cf->metrics_listen[0] != '\0')
+		log_info("metrics on http://%s/metrics", cf->metrics_listen);
 	*cfp = cf;
 }
 

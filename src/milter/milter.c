@@ -24,6 +24,7 @@
 #include "core/token.h"
 #include "core/unsub.h"
 #include "milter/milter.h"
+#include "milter/mmetrics.h"
 #include "milter/msg.h"
 #include "util/log.h"
 #include "util/snap.h"
@@ -35,6 +36,7 @@
  */
 struct runtime {
 	struct config cf;
+	struct msg_rules rules;	/* what msg.c reads of cf */
 	struct token_ring ring;
 };
 
@@ -59,10 +61,10 @@ static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
 void (*milter_ready_hook)(void);
 
 /* Per connection; the message part is reset at end of message and abort. */
-struct conn {
+struct milter_conn {
 	struct runtime *rt;	/* held for one message */
 	unsigned long proto;	/* protocol flags agreed: which replies are off */
-	struct msg m;
+	struct msg_state m;
 };
 
 /* runtime_fini - wipe the keys of a snapshot about to be freed. */
@@ -88,6 +90,19 @@ rt_put(struct runtime *r)
 	snap_release(r);
 }
 
+/* milter_rules - what msg.c reads of cf, copied into mr. */
+void
+milter_rules(const struct config *cf, struct msg_rules *mr)
+{
+	memset(mr, 0, sizeof(*mr));
+	memcpy(mr->action, cf->action, sizeof(mr->action));
+	mr->max_recipients = cf->max_recipients;
+	mr->one_rcpt_per_msg = cf->one_rcpt_per_msg;
+	mr->lu_keep_existing = cf->lu_keep_existing;
+	mr->strip_list_header = cf->classify.strip_list_header;
+	util_strlcpy(mr->redirect_to, cf->redirect_to, sizeof(mr->redirect_to));
+}
+
 int
 milter_reload(const struct config *cf, char *err, size_t errlen)
 {
@@ -110,6 +125,7 @@ milter_reload(const struct config *cf, char *err, size_t errlen)
 	r->cf.addr_flags = store_addr_flags;
 	r->cf.classify.addr_flags = store_addr_flags;
 	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
+	milter_rules(&r->cf, &r->rules);
 	if (cf->lu_enable && unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
 		snap_release(r);
 		return -1;
@@ -144,6 +160,7 @@ milter_store_open(void)
 	if (store_open(&st, store_path, STORE_RDONLY, store_addr_flags, 0,
 	    err, sizeof(err)) == -1) {
 		pthread_mutex_unlock(&store_lock);
+		mmetrics_store_failure();
 		log_warnx("store unavailable, bulk mail is tempfailed: %s", err);
 		return 0;
 	}
@@ -155,9 +172,28 @@ milter_store_open(void)
 	return 1;
 }
 
+/* store_now - the open store's size and last change, for the gauges. */
+static int
+store_now(uint64_t *bytes, int64_t *changed)
+{
+	struct store *st = atomic_load(&g_store);
+
+	return st != NULL ? store_info(st, bytes, changed) : -1;
+}
+
+int
+milter_metrics_start(const struct config *cf, char *err, size_t errlen)
+{
+	static const struct mmetrics_source src = { store_now, milter_sessions };
+
+	return mmetrics_start(cf->metrics_listen, cf->metrics_max_lists, &src,
+	    err, errlen);
+}
+
 void
 milter_shutdown(int idle)
 {
+	mmetrics_stop();
 	log_info("stopping: %lu bulk and %lu transactional messages; %lu "
 	    "recipients allowed, %lu denied, %lu tempfailed",
 	    atomic_load(&n_bulk), atomic_load(&n_trans), atomic_load(&n_allow),
@@ -187,6 +223,24 @@ setreply(SMFICTX *ctx, const struct msg_reply *rep)
 		log_warnx("smfi_setreply failed; the MTA uses its default text");
 }
 
+/* tempfail_cause - the metrics label of a tempfail, from its reply text. */
+static const char *
+tempfail_cause(const char *text)
+{
+	if (strncmp(text, "Consent store", 13) == 0)
+		return "store";
+	if (strncmp(text, "Audit", 5) == 0)
+		return "audit";
+	if (strncmp(text, "Out of memory", 13) == 0)
+		return "memory";
+	if (strncmp(text, "Could not", 9) == 0)
+		return "edit";
+	if (strncmp(text, "Too many", 8) == 0 || strncmp(text, "One recipient",
+	    13) == 0)
+		return "limit";
+	return "state";
+}
+
 static sfsistat
 reply_of(SMFICTX *ctx, const struct msg_reply *rep)
 {
@@ -195,6 +249,7 @@ reply_of(SMFICTX *ctx, const struct msg_reply *rep)
 		setreply(ctx, rep);
 		return SMFIS_REJECT;
 	case MSG_TEMPFAIL:
+		mmetrics_tempfail(tempfail_cause(rep->text));
 		setreply(ctx, rep);
 		return SMFIS_TEMPFAIL;
 	case MSG_DISCARD:
@@ -219,7 +274,7 @@ tempfail(SMFICTX *ctx, const char *why)
  * none, and the caller may tempfail the message).
  */
 static int
-audit_decisions(struct conn *c, const char *outcome)
+audit_decisions(struct milter_conn *c, const char *outcome)
 {
 	const struct config *cf = &c->rt->cf;
 	struct audit_entry *e;
@@ -268,9 +323,9 @@ audit_decisions(struct conn *c, const char *outcome)
 		x->list = c->m.class_ == CLASS_BULK ? c->m.cls.list : NULL;
 		x->class_ = c->m.class_ == CLASS_BULK ? "bulk" : "transactional";
 		x->rcpt = rcpt;
-		msg_rcpt_verdict(&c->m, r, &x->verdict, &x->reason, &x->action);
+		msg_rcpt_verdict(r, &x->verdict, &x->reason, &x->action);
 		x->stage = r->at_rcpt ? "rcpt" : "eom";
-		x->outcome = msg_rcpt_outcome(&c->m, r, outcome);
+		x->outcome = msg_rcpt_outcome(r, outcome);
 		if (r->ev.kind == 'c') {
 			x->ev_kind = "consent";
 			x->ev_value = record_status_name(r->ev.value);
@@ -286,6 +341,7 @@ audit_decisions(struct conn *c, const char *outcome)
 		n++;
 	}
 	rc = audit_write(g_audit, e, n);
+	mmetrics_audit(n, rc != 0);
 	free(e);
 	free(keys);
 	if (rc != 0)
@@ -296,7 +352,7 @@ audit_decisions(struct conn *c, const char *outcome)
 
 /* End a message: log every decision, drop the state, release the config. */
 static void
-finish(struct conn *c, const char *outcome)
+finish(struct milter_conn *c, const char *outcome)
 {
 	char lines[8192];
 	size_t o = 0;
@@ -318,6 +374,12 @@ finish(struct conn *c, const char *outcome)
 		memcpy(lines + o, line, n);
 		o += n;
 		lines[o++] = '\n';
+		if (c->m.class_ == CLASS_BULK) {
+			const char *verdict, *reason, *action;
+
+			msg_rcpt_verdict(r, &verdict, &reason, &action);
+			mmetrics_decision(verdict, reason, c->m.cls.list);
+		}
 		if (r->state == RS_TEMPFAILED)
 			atomic_fetch_add(&n_tempfail, 1);
 		else if (r->state == RS_DECIDED && r->allow)
@@ -327,10 +389,13 @@ finish(struct conn *c, const char *outcome)
 	}
 	if (o > 0)
 		log_lines(lines, o);
-	if (c->m.class_ == CLASS_BULK)
+	if (c->m.class_ == CLASS_BULK) {
 		atomic_fetch_add(&n_bulk, 1);
-	else if (c->m.class_ == CLASS_TRANSACTIONAL)
+		mmetrics_message("bulk");
+	} else if (c->m.class_ == CLASS_TRANSACTIONAL) {
 		atomic_fetch_add(&n_trans, 1);
+		mmetrics_message("transactional");
+	}
 	msg_reset(&c->m);
 	rt_put(c->rt);
 	c->rt = NULL;
@@ -338,7 +403,7 @@ finish(struct conn *c, const char *outcome)
 
 /* A message that ends without end-of-message: audit and log what we decided. */
 static void
-finish_aborted(struct conn *c)
+finish_aborted(struct milter_conn *c)
 {
 	(void)audit_decisions(c, "aborted");
 	finish(c, "aborted");
@@ -349,13 +414,14 @@ finish_aborted(struct conn *c)
  * Returns 0, or -1 if the store failed (the caller fails closed).
  */
 static int
-decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
+decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 {
 	const struct config *cf = &c->rt->cf;
 	struct store *st;
 	struct policy_facts f;
 	struct decision d;
 	struct addr a;
+	struct timespec t0, t1;
 	char err[512], safe[300];
 
 	/*
@@ -384,17 +450,21 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
 		memset(&d, 0, sizeof(d));
 		d.reason = PR_UNKNOWN_LIST;
 		d.supp = -1;
-		msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+		msg_decide(&c->rt->rules, &c->m, r, &f, &d, at_rcpt);
 		return 0;
 	}
 	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_facts(st, &a, c->m.cls.list, &f, err, sizeof(err)) == -1) {
 		log_warnx("store lookup failed, bulk mail is tempfailed: %s", err);
 		return -1;
 	}
 	policy_decide(&cf->policy, &f, (int64_t)time(NULL), &d);
-	msg_decide(cf, &c->m, r, &f, &d, at_rcpt);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mmetrics_latency((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	msg_decide(&c->rt->rules, &c->m, r, &f, &d, at_rcpt);
 	return 0;
 }
 
@@ -404,7 +474,7 @@ decide(struct conn *c, struct msg_rcpt *r, int at_rcpt)
  * A header we cannot make is logged, never a reason to hold mail.
  */
 static int
-unsub_plan(struct conn *c, struct msg_plan *p)
+unsub_plan(struct milter_conn *c, struct msg_plan *p)
 {
 	const struct config *cf = &c->rt->cf;
 	char value[LU_VALUE_MAX], err[256];
@@ -427,7 +497,7 @@ unsub_plan(struct conn *c, struct msg_plan *p)
 		    c->m.queue_id, p->nremain, c->m.cls.list);
 		return 0;
 	}
-	return msg_plan_unsub(cf, &c->m, p, value, one_click);
+	return msg_plan_unsub(&c->rt->rules, &c->m, p, value, one_click);
 }
 
 /* --- callbacks ---------------------------------------------------------- */
@@ -444,7 +514,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN;
 	static const unsigned long want_act = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
 	    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE;
-	struct conn *c;
+	struct milter_conn *c;
 
 	(void)f2;
 	(void)f3;
@@ -492,7 +562,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct classify_env env;
 	const char *port, *addr;
 	sfsistat ok;
@@ -539,7 +609,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct msg_rcpt *r;
 	struct msg_reply rep;
 	int failed;
@@ -559,7 +629,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
 		return tempfail(ctx, "Filter state lost");
-	if (msg_rcpt_limit(&c->rt->cf, &c->m, &rep))
+	if (msg_rcpt_limit(&c->rt->rules, &c->m, &rep))
 		return reply_of(ctx, &rep);
 	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
 		if (c->m.local) {
@@ -581,14 +651,14 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;	/* the headers will tell */
 	failed = decide(c, r, 1) == -1;
 	r->at_rcpt = 1;
-	msg_rcpt_reply(&c->rt->cf, &c->m, r, failed, &rep);
+	msg_rcpt_reply(&c->m, r, failed, &rep);
 	return reply_of(ctx, &rep);
 }
 
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	sfsistat ok;
 
 	if (c == NULL)
@@ -609,7 +679,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 /* Carry out the plan; any failure to act fails the message closed. */
 static sfsistat
-execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
+execute(SMFICTX *ctx, struct milter_conn *c, const struct msg_plan *p)
 {
 	const struct config *cf = &c->rt->cf;
 
@@ -655,7 +725,7 @@ execute(SMFICTX *ctx, struct conn *c, const struct msg_plan *p)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 	struct msg_plan plan;
 	const char *qid, *outcome;
 	sfsistat rc;
@@ -686,7 +756,7 @@ cb_eom(SMFICTX *ctx)
 		for (unsigned i = 0; i < c->m.nrcpt; i++)
 			if (c->m.rcpt[i].state == RS_PENDING)
 				c->m.rcpt[i].state = RS_TEMPFAILED;
-	if (msg_plan(&c->rt->cf, &c->m, &plan) == -1) {
+	if (msg_plan(&c->rt->rules, &c->m, &plan) == -1) {
 		msg_plan_free(&plan);
 		(void)audit_decisions(c, "tempfailed");
 		finish(c, "tempfailed");
@@ -725,7 +795,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL && c->rt != NULL)
 		finish_aborted(c);
@@ -735,7 +805,7 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct conn *c = smfi_getpriv(ctx);
+	struct milter_conn *c = smfi_getpriv(ctx);
 
 	/* libmilter may call close without any other callback. */
 	if (c == NULL)

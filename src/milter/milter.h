@@ -10,6 +10,8 @@
 
 #include "core/config.h"
 
+struct msg_rules;
+
 /*
  * milter_init - register the filter and its socket with libmilter, from cf
  * (copied).  Only before smfi_main.  Returns 0, or -1 with err filled.
@@ -36,6 +38,15 @@ void	milter_audit_reopen(void);
  * need a restart).  0, or -1 with err (the old configuration stays).
  */
 int	milter_reload(const struct config *cf, char *err, size_t errlen);
+
+/*
+ * milter_metrics_start - serve the Prometheus metrics on metrics.listen,
+ * if set; after the privilege drop.  0, or -1 with err.
+ */
+int	milter_metrics_start(const struct config *cf, char *err, size_t errlen);
+
+/* milter_rules - fill mr with the rules msg.c reads from cf (copied). */
+void	milter_rules(const struct config *cf, struct msg_rules *mr);
 
 /* milter_sessions - connections in flight. */
 unsigned milter_sessions(void);

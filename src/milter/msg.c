@@ -18,19 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"	/* ACTION_* and their names, no struct config */
 #include "milter/msg.h"
 #include "milter/mta.h"
 #include "util/util.h"
 
+/* msg_init - m empty, its class not known yet; m owns nothing after. */
 void
-msg_init(struct msg *m)
+msg_init(struct msg_state *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->class_ = CLASS_UNKNOWN;
 }
 
+/* msg_reset - free what m owns and empty it; NULL does nothing. */
 void
-msg_reset(struct msg *m)
+msg_reset(struct msg_state *m)
 {
 	if (m == NULL)
 		return;
@@ -43,8 +46,12 @@ msg_reset(struct msg *m)
 	msg_init(m);
 }
 
+/*
+ * msg_add_rcpt - append a copy of raw and its removable form; the
+ * recipient belongs to m (valid until the next add).  NULL if out of memory.
+ */
 struct msg_rcpt *
-msg_add_rcpt(struct msg *m, const char *raw)
+msg_add_rcpt(struct msg_state *m, const char *raw)
 {
 	struct msg_rcpt *r;
 	char del[MTA_DELRCPT_MAX];
@@ -72,6 +79,7 @@ msg_add_rcpt(struct msg *m, const char *raw)
 	return r;
 }
 
+/* msg_rcpt_witness - check r's removal form against the MTA's {rcpt_addr}. */
 int
 msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
 {
@@ -103,9 +111,11 @@ msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
 	return 0;
 }
 
+/* msg_decide - r takes d, the action mr gives its reason, and its evidence. */
 void
-msg_decide(const struct config *cf, const struct msg *m, struct msg_rcpt *r,
-    const struct policy_facts *f, const struct decision *d, int at_rcpt)
+msg_decide(const struct msg_rules *mr, const struct msg_state *m,
+    struct msg_rcpt *r, const struct policy_facts *f, const struct decision *d,
+    int at_rcpt)
 {
 	struct msg_evidence *ev = &r->ev;
 
@@ -113,7 +123,7 @@ msg_decide(const struct config *cf, const struct msg *m, struct msg_rcpt *r,
 	r->allow = d->allow;
 	r->reason = d->reason;
 	r->at_rcpt = at_rcpt;
-	r->action = d->allow ? -1 : cf->action[d->reason];
+	r->action = d->allow ? -1 : mr->action[d->reason];
 	if (m->local && r->action == ACTION_REJECT)
 		r->action = ACTION_DROP;
 	memset(ev, 0, sizeof(*ev));
@@ -134,6 +144,7 @@ msg_decide(const struct config *cf, const struct msg *m, struct msg_rcpt *r,
 	}
 }
 
+/* set_reply - fill rep; the strings are copied, cut to fit. */
 static void
 set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
     const char *text)
@@ -144,17 +155,19 @@ set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
 	util_strlcpy(rep->text, text, sizeof(rep->text));
 }
 
+/* msg_rcpt_limit - 1 with a 452 4.5.3 in rep past mr's recipient limits. */
 int
-msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
+msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
+    struct msg_reply *rep)
 {
 	if (m->local || m->class_ != CLASS_BULK)
 		return 0;
-	if (m->nrcpt >= (unsigned)cf->max_recipients) {
+	if (m->nrcpt >= (unsigned)mr->max_recipients) {
 		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "Too many "
 		    "recipients for one bulk message");
 		return 1;
 	}
-	if (cf->one_rcpt_per_msg && m->nbulk >= 1) {
+	if (mr->one_rcpt_per_msg && m->nbulk >= 1) {
 		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "One recipient per "
 		    "bulk message, please: each carries its own unsubscribe "
 		    "link");
@@ -165,7 +178,7 @@ msg_rcpt_limit(const struct config *cf, struct msg *m, struct msg_reply *rep)
 
 /* removable - 1 if the MTA is sure to match r's removal. */
 static int
-removable(const struct msg *m, const struct msg_rcpt *r)
+removable(const struct msg_state *m, const struct msg_rcpt *r)
 {
 	/*
 	 * On the sendmail(1) path Postfix shows the filter each recipient as
@@ -175,13 +188,13 @@ removable(const struct msg *m, const struct msg_rcpt *r)
 	return r->del != NULL && !m->local;
 }
 
+/* msg_rcpt_reply - the RCPT-time answer for r; r->state and m follow it. */
 void
-msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
-    int store_failed, struct msg_reply *rep)
+msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r, int store_failed,
+    struct msg_reply *rep)
 {
 	char text[200];
 
-	(void)cf;
 	set_reply(rep, MSG_CONTINUE, "", "", "");
 	if (store_failed) {
 		if (m->local) {
@@ -228,6 +241,7 @@ msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
 	m->nbulk++;
 }
 
+/* add_hdr - add a copy of value to p; past the bound, nothing.  0 or -1. */
 static int
 add_hdr(struct msg_plan *p, const char *name, const char *value)
 {
@@ -243,6 +257,7 @@ add_hdr(struct msg_plan *p, const char *name, const char *value)
 	return 0;
 }
 
+/* msg_plan_free - free p's headers and List-Unsubscribe value. */
 void
 msg_plan_free(struct msg_plan *p)
 {
@@ -255,11 +270,12 @@ msg_plan_free(struct msg_plan *p)
 	p->lu_value = NULL;
 }
 
+/* msg_plan_unsub - p adds a copy of value, and deletes what came in. */
 int
-msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
-    const char *value, int one_click)
+msg_plan_unsub(const struct msg_rules *mr, const struct msg_state *m,
+    struct msg_plan *p, const char *value, int one_click)
 {
-	if (cf->lu_keep_existing && m->nlu > 0)
+	if (mr->lu_keep_existing && m->nlu > 0)
 		return 0;	/* theirs stays, and ours is not added */
 	if ((p->lu_value = strdup(value)) == NULL)
 		return -1;
@@ -276,7 +292,7 @@ msg_plan_unsub(const struct config *cf, const struct msg *m, struct msg_plan *p,
  * it) and return 1; else 0.
  */
 static int
-plan_unremovable(const struct msg *m, struct msg_plan *p)
+plan_unremovable(const struct msg_state *m, struct msg_plan *p)
 {
 	const char *raw;
 	char safe[64], text[sizeof(p->reply.text) + 64];
@@ -304,26 +320,25 @@ plan_unremovable(const struct msg *m, struct msg_plan *p)
 	return 1;
 }
 
-int
-msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
-{
-	unsigned remain = 0, rejects = 0, redirects = 0, invalid = 0;
-	unsigned tagged[PR_MAX_];
-	char buf[400];
-	int qreason = -1, first_reject = -1;
+/* What the recipients come to: filled by plan_rcpts, read by the rest. */
+struct plan_tally {
+	unsigned remain;	/* recipients the message still goes to */
+	unsigned rejects, redirects;
+	unsigned tagged[PR_MAX_];	/* tagged recipients per deny reason */
+	int	qreason;	/* the first reason to hold, or -1 */
+	int	first_reject;	/* the first reason to reject, or -1 */
+};
 
-	memset(p, 0, sizeof(*p));
-	p->sole = -1;
-	p->unremovable = -1;
-	memset(tagged, 0, sizeof(tagged));
-	set_reply(&p->reply, MSG_CONTINUE, "", "", "");
-	if (m->class_ == CLASS_BULK && cf->classify.strip_list_header)
-		p->strip_list_hdr = m->hdrs.nlist_hdr;
-	if (m->tempfail) {
-		snprintf(buf, sizeof(buf), "%s, try again later", m->tempfail_why);
-		set_reply(&p->reply, MSG_TEMPFAIL, "451", "4.3.0", buf);
-		return 0;
-	}
+/*
+ * plan_rcpts - mark the recipients of m to remove, count them in p, and
+ * tally what the others come to in t.
+ */
+static void
+plan_rcpts(struct msg_state *m, struct msg_plan *p, struct plan_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->qreason = -1;
+	t->first_reject = -1;
 	for (unsigned i = 0; i < m->nrcpt; i++) {
 		struct msg_rcpt *r = &m->rcpt[i];
 
@@ -332,105 +347,150 @@ msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p)
 		if (r->state == RS_INVALID || (r->state == RS_DECIDED &&
 		    !r->allow && r->action == ACTION_DROP)) {
 			r->remove = 1;
-			invalid += r->state == RS_INVALID;
 			continue;
 		}
 		if (r->state != RS_DECIDED || r->allow) {
-			remain++;
+			t->remain++;
 			p->sole = (int)i;
 			continue;
 		}
 		switch (r->action) {
 		case ACTION_REJECT:
 			r->remove = 1;
-			rejects++;
-			if (first_reject < 0)
-				first_reject = r->reason;
+			t->rejects++;
+			if (t->first_reject < 0)
+				t->first_reject = r->reason;
 			break;
 		case ACTION_REDIRECT:
 			r->remove = 1;
-			redirects++;
+			t->redirects++;
 			break;
 		case ACTION_TAG:
-			tagged[r->reason]++;
-			remain++;
+			t->tagged[r->reason]++;
+			t->remain++;
 			p->sole = (int)i;
 			break;
 		case ACTION_QUARANTINE:
-			if (qreason < 0)
-				qreason = r->reason;
-			remain++;
+			if (t->qreason < 0)
+				t->qreason = r->reason;
+			t->remain++;
 			p->sole = (int)i;
 			break;
 		}
 	}
 	for (unsigned i = 0; i < m->nrcpt; i++)
 		p->nremove += m->rcpt[i].remove;
-	/* Removals matter only when the message goes on to someone. */
-	if (p->nremove > 0 && remain + redirects > 0 &&
-	    plan_unremovable(m, p) == 1)
-		return 0;
-	if (redirects > 0) {
-		p->addrcpt = cf->redirect_to;
-		remain++;
-		p->sole = -1;	/* never a token for the holding mailbox */
-		/* Name the original recipients only when nobody else sees it. */
-		if (remain == 1) {
-			for (unsigned i = 0; i < m->nrcpt; i++) {
-				struct msg_rcpt *r = &m->rcpt[i];
+}
 
-				if (!r->remove || r->action != ACTION_REDIRECT ||
-				    r->state != RS_DECIDED)
-					continue;
-				snprintf(buf, sizeof(buf), "<%s>; reason=%s; list=%s",
-				    r->key, policy_reason_name(r->reason),
-				    m->cls.list);
-				if (add_hdr(p, "X-Consent-Redirected-For", buf) == -1)
-					return -1;
-			}
-		} else {
-			snprintf(buf, sizeof(buf), "%u recipients; see the log for "
-			    "queue id %s", redirects, m->queue_id[0] ? m->queue_id :
-			    "NOQUEUE");
-			if (add_hdr(p, "X-Consent-Redirected", buf) == -1)
-				return -1;
-		}
+/*
+ * plan_redirect - for t's redirected recipients, add mr's holding mailbox
+ * to p (it counts as one more in t) and a header that says for whom.
+ * 0, or -1 if out of memory.
+ */
+static int
+plan_redirect(const struct msg_rules *mr, const struct msg_state *m,
+    struct msg_plan *p, struct plan_tally *t)
+{
+	char buf[400];
+
+	if (t->redirects == 0)
+		return 0;
+	p->addrcpt = mr->redirect_to;
+	t->remain++;
+	p->sole = -1;	/* never a token for the holding mailbox */
+	/* Name the original recipients only when nobody else sees it. */
+	if (t->remain != 1) {
+		snprintf(buf, sizeof(buf), "%u recipients; see the log for "
+		    "queue id %s", t->redirects, m->queue_id[0] ? m->queue_id :
+		    "NOQUEUE");
+		return add_hdr(p, "X-Consent-Redirected", buf);
 	}
+	for (unsigned i = 0; i < m->nrcpt; i++) {
+		const struct msg_rcpt *r = &m->rcpt[i];
+
+		if (!r->remove || r->action != ACTION_REDIRECT ||
+		    r->state != RS_DECIDED)
+			continue;
+		snprintf(buf, sizeof(buf), "<%s>; reason=%s; list=%s",
+		    r->key, policy_reason_name(r->reason), m->cls.list);
+		if (add_hdr(p, "X-Consent-Redirected-For", buf) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * plan_tags - one X-Consent header per reason t tagged recipients for,
+ * and the hold for the first reason to hold.  0, or -1 if out of memory.
+ */
+static int
+plan_tags(const struct msg_state *m, struct msg_plan *p,
+    const struct plan_tally *t)
+{
+	char buf[400];
+
 	for (int i = 0; i < PR_MAX_; i++) {
-		if (tagged[i] == 0)
+		if (t->tagged[i] == 0)
 			continue;
 		snprintf(buf, sizeof(buf), "deny; reason=%s; list=%s; recipients=%u",
-		    policy_reason_name(i), m->cls.list, tagged[i]);
+		    policy_reason_name(i), m->cls.list, t->tagged[i]);
 		if (add_hdr(p, "X-Consent", buf) == -1)
 			return -1;
 	}
-	if (qreason >= 0) {
+	if (t->qreason >= 0) {
 		p->quarantine = 1;
 		snprintf(p->qreason, sizeof(p->qreason), "consent-milter: %s on "
-		    "list %s", policy_reason_name(qreason), m->cls.list);
+		    "list %s", policy_reason_name(t->qreason), m->cls.list);
 	}
-	p->nremain = remain;
-	if (remain != 1)
+	return 0;
+}
+
+/* msg_plan - the end-of-message plan for m under mr, into p (see msg.h). */
+int
+msg_plan(const struct msg_rules *mr, struct msg_state *m, struct msg_plan *p)
+{
+	struct plan_tally t;
+	char buf[400];
+
+	memset(p, 0, sizeof(*p));
+	p->sole = -1;
+	p->unremovable = -1;
+	set_reply(&p->reply, MSG_CONTINUE, "", "", "");
+	if (m->class_ == CLASS_BULK && mr->strip_list_header)
+		p->strip_list_hdr = m->hdrs.nlist_hdr;
+	if (m->tempfail) {
+		snprintf(buf, sizeof(buf), "%s, try again later",
+		    m->tempfail_why);
+		set_reply(&p->reply, MSG_TEMPFAIL, "451", "4.3.0", buf);
+		return 0;
+	}
+	plan_rcpts(m, p, &t);
+	/* Removals matter only when the message goes on to someone. */
+	if (p->nremove > 0 && t.remain + t.redirects > 0 &&
+	    plan_unremovable(m, p) == 1)
+		return 0;
+	if (plan_redirect(mr, m, p, &t) == -1 || plan_tags(m, p, &t) == -1)
+		return -1;
+	p->nremain = t.remain;
+	if (t.remain != 1)
 		p->sole = -1;
-	if (remain == 0 && p->nremove > 0) {
+	if (t.remain == 0 && p->nremove > 0) {
 		/* Nobody left: never deliver an empty message. */
-		if (rejects > 0 && !m->local) {
+		if (t.rejects > 0 && !m->local) {
 			snprintf(buf, sizeof(buf), "No recipient may receive bulk "
 			    "mail on list %s (%s)", m->cls.list[0] ? m->cls.list :
-			    "(invalid)", policy_reason_name(first_reject));
+			    "(invalid)", policy_reason_name(t.first_reject));
 			set_reply(&p->reply, MSG_REJECT, "550", "5.7.1", buf);
 		} else
 			set_reply(&p->reply, MSG_DISCARD, "", "", "");
 	}
-	(void)invalid;
 	return 0;
 }
 
+/* msg_rcpt_outcome - what became of r, as a static name. */
 const char *
-msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
-    const char *msg_outcome)
+msg_rcpt_outcome(const struct msg_rcpt *r, const char *msg_outcome)
 {
-	(void)m;
 	if (r->state == RS_REJECTED)
 		return "rejected";
 	if (r->state == RS_TEMPFAILED)
@@ -449,11 +509,11 @@ msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
 	}
 }
 
+/* msg_rcpt_verdict - r's verdict, reason and action, as static names. */
 void
-msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
-    const char **verdict, const char **reason, const char **action)
+msg_rcpt_verdict(const struct msg_rcpt *r, const char **verdict,
+    const char **reason, const char **action)
 {
-	(void)m;
 	if (r->invalid || r->state == RS_INVALID) {
 		*verdict = "deny";
 		*reason = "invalid_address";
@@ -479,8 +539,9 @@ msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
 	}
 }
 
+/* msg_format_decision - r's log line into buf (len octets), sanitised. */
 void
-msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
+msg_format_decision(const struct msg_state *m, const struct msg_rcpt *r,
     const char *msg_outcome, char *buf, size_t len)
 {
 	char rcpt[300], list[80];
@@ -501,9 +562,9 @@ msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
 		util_sanitize(p, n, rcpt, sizeof(rcpt));
 	}
 	util_sanitize(m->cls.list, strlen(m->cls.list), list, sizeof(list));
-	msg_rcpt_verdict(m, r, &verdict, &reason, &action);
+	msg_rcpt_verdict(r, &verdict, &reason, &action);
 	snprintf(buf, len, "%s: list=%s rcpt=<%s> verdict=%s reason=%s "
 	    "action=%s stage=%s outcome=%s", m->queue_id[0] ? m->queue_id :
 	    "NOQUEUE", list[0] ? list : "-", rcpt, verdict, reason, action,
-	    r->at_rcpt ? "rcpt" : "eom", msg_rcpt_outcome(m, r, msg_outcome));
+	    r->at_rcpt ? "rcpt" : "eom", msg_rcpt_outcome(r, msg_outcome));
 }

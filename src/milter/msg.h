@@ -14,8 +14,20 @@
 #include <stddef.h>
 
 #include "core/classify.h"
-#include "core/config.h"
 #include "core/policy.h"
+
+/*
+ * The rules this module reads, out of the configuration: the libmilter
+ * glue fills them from its snapshot (milter_rules), the tests from theirs.
+ */
+struct msg_rules {
+	int	action[PR_MAX_];	/* ACTION_* per deny reason */
+	int	max_recipients;		/* per bulk message; beyond, 452 */
+	int	one_rcpt_per_msg;	/* 452 to a second bulk recipient */
+	int	lu_keep_existing;	/* their List-Unsubscribe stays */
+	int	strip_list_header;	/* bulk mail loses the list header */
+	char	redirect_to[ADDR_MAX + 1];	/* the holding mailbox */
+};
 
 /* Recipient states */
 #define RS_PENDING	0	/* not decided yet: bulk class not known */
@@ -51,7 +63,7 @@ struct msg_rcpt {
 	struct msg_evidence ev;
 };
 
-struct msg {
+struct msg_state {
 	int	local;		/* non-SMTP (sendmail(1)): never refuse a recipient */
 	int	class_;		/* CLASS_* as known so far */
 	struct classify_result cls;
@@ -89,7 +101,7 @@ struct msg_plan {
 	struct msg_reply reply;	/* MSG_CONTINUE, MSG_DISCARD, MSG_REJECT or MSG_TEMPFAIL */
 	int	quarantine;
 	char	qreason[160];
-	const char *addrcpt;	/* holding mailbox to add, or NULL */
+	const char *addrcpt;	/* holding mailbox (in the rules), or NULL */
 	int	strip_list_hdr;	/* instances of the list header to remove */
 	unsigned nhdr;
 	struct plan_hdr hdr[24];
@@ -106,14 +118,14 @@ struct msg_plan {
 
 /* msg_init - an empty message; msg_reset empties it for the next one and
  * frees what it holds; msg_reset(NULL) is a no-op. */
-void	msg_init(struct msg *m);
-void	msg_reset(struct msg *m);
+void	msg_init(struct msg_state *m);
+void	msg_reset(struct msg_state *m);
 
 /*
  * msg_add_rcpt - append a recipient; raw is copied, and the form in which
  * the MTA can remove it is worked out.  NULL if out of memory.
  */
-struct msg_rcpt *msg_add_rcpt(struct msg *m, const char *raw);
+struct msg_rcpt *msg_add_rcpt(struct msg_state *m, const char *raw);
 
 /*
  * msg_rcpt_witness - check r's removal form against the MTA's own
@@ -129,7 +141,7 @@ int	msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr);
  * configuration gives its reason.  On the non-SMTP path a reject becomes a
  * drop.
  */
-void	msg_decide(const struct config *cf, const struct msg *m,
+void	msg_decide(const struct msg_rules *mr, const struct msg_state *m,
 	    struct msg_rcpt *r, const struct policy_facts *f,
 	    const struct decision *d, int at_rcpt);
 
@@ -141,29 +153,33 @@ void	msg_decide(const struct config *cf, const struct msg *m,
  * end, but has no form the MTA is sure to match, is refused here instead.
  * Updates r->state and m's counters.
  */
-void	msg_rcpt_reply(const struct config *cf, struct msg *m, struct msg_rcpt *r,
+void	msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r,
 	    int store_failed, struct msg_reply *rep);
 
 /* msg_rcpt_limit - 1 if the next bulk recipient must get 452 4.5.3 (too many). */
-int	msg_rcpt_limit(const struct config *cf, struct msg *m,
+int	msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
 	    struct msg_reply *rep);
 
 /*
  * msg_plan - the end-of-message plan.  Marks recipients to remove; fills p
  * (free its headers with msg_plan_free).  A recipient to remove that the
  * MTA cannot be sure to match refuses the whole message (550 5.7.1): a
- * removal that cannot be confirmed must not be assumed.  Returns 0, or -1
- * if out of memory (the caller tempfails).
+ * removal that cannot be confirmed must not be assumed.  p->addrcpt
+ * points into mr.  Returns 0, or -1 if out of memory (the caller
+ * tempfails).
  */
-int	msg_plan(const struct config *cf, struct msg *m, struct msg_plan *p);
+int	msg_plan(const struct msg_rules *mr, struct msg_state *m,
+	    struct msg_plan *p);
 
 /*
  * msg_plan_unsub - put the List-Unsubscribe value (copied) into the plan:
  * existing headers are deleted first unless unsubscribe.existing is
  * "keep" and the message has its own.  0, or -1 if out of memory.
  */
-int	msg_plan_unsub(const struct config *cf, const struct msg *m,
+int	msg_plan_unsub(const struct msg_rules *mr, const struct msg_state *m,
 	    struct msg_plan *p, const char *value, int one_click);
+
+/* msg_plan_free - free what p owns (its headers); NULL does nothing. */
 void	msg_plan_free(struct msg_plan *p);
 
 /*
@@ -171,15 +187,16 @@ void	msg_plan_free(struct msg_plan *p);
  * removed, redirected, tagged, held; or msg_outcome (discarded, rejected,
  * tempfailed, aborted) when the whole message was stopped.
  */
-const char *msg_rcpt_outcome(const struct msg *m, const struct msg_rcpt *r,
+const char *msg_rcpt_outcome(const struct msg_rcpt *r,
 	    const char *msg_outcome);
 
 /* msg_rcpt_verdict - r's verdict, reason and action as names. */
-void	msg_rcpt_verdict(const struct msg *m, const struct msg_rcpt *r,
-	    const char **verdict, const char **reason, const char **action);
+void	msg_rcpt_verdict(const struct msg_rcpt *r, const char **verdict,
+	    const char **reason, const char **action);
 
 /* msg_format_decision - one log line for r (user data sanitised). */
-void	msg_format_decision(const struct msg *m, const struct msg_rcpt *r,
-	    const char *msg_outcome, char *buf, size_t len);
+void	msg_format_decision(const struct msg_state *m,
+	    const struct msg_rcpt *r, const char *msg_outcome, char *buf,
+	    size_t len);
 
 #endif

@@ -48,6 +48,7 @@
 #include "core/config.h"
 #include "core/store.h"
 #include "core/unsub.h"
+#include "unsubd/umetrics.h"
 #include "unsubd/unsubd.h"
 #include "util/conntab.h"
 #include "util/daemon.h"
@@ -386,6 +387,8 @@ on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 	if ((n = conntab_count(&g_conns, &k)) >= (unsigned)cap)
 		g_refused++;
 	pthread_mutex_unlock(&g_conn_lock);
+	if (n >= (unsigned)cap)
+		umetrics_refused(1);
 	if (n < (unsigned)cap)
 		return MHD_YES;
 	log_debug("refused a connection from %s: %u open already "
@@ -472,6 +475,7 @@ conns_cut(int timeout)
 	}
 	g_cut += total;
 	pthread_mutex_unlock(&g_conn_lock);
+	umetrics_cut(total);
 	if (total > 0)
 		log_debug("closed %zu connections with no whole request within "
 		    "%d s (unsubscribe.request_timeout)", total, timeout);
@@ -576,6 +580,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	env.arg = &rec;
 	unsubd_handle(&env, &req, &r);
 	log_outcome(s, &r, c->method, url, ip, rec.err);
+	umetrics_request(c->method, r.page, r.changed);
 	n = unsubd_page(&r, s->cf.unsubd_org, page, sizeof(page));
 	snap_release(s);
 	sodium_memzero(&r.claims, sizeof(r.claims));
@@ -840,6 +845,7 @@ store_try_open(const struct config *cf)
 		return 1;
 	if (store_open(&st, cf->store_path, 0, cf->addr_flags, cf->map_size,
 	    err, sizeof(err)) == -1) {
+		umetrics_store_failure();
 		/* Once per kind of failure, not once a second. */
 		if (strcmp(err, last) != 0)
 			log_warnx("store unavailable, one-click requests get "
@@ -1075,7 +1081,7 @@ main(int argc, char **argv)
 	struct tls_files tf = { NULL, NULL };
 	struct MHD_Daemon *d;
 	struct snap *s;
-	char where[80];
+	char where[80], err[512];
 	unsigned maxconns;
 	int lfd;
 
@@ -1089,9 +1095,14 @@ main(int argc, char **argv)
 	log_info("consent-unsubd %s listening on %s%s, %u keys, %u "
 	    "connections", VERSION, where, tf.cert != NULL ? " (TLS)" : "",
 	    s->ring.nkeys, maxconns);
+	if (umetrics_start(s->cf.metrics_unsubd_listen, err, sizeof(err)) == -1)
+		fatalx("metrics.unsubd_listen: %s", err);
+	if (s->cf.metrics_unsubd_listen[0] != '\0')
+		log_info("metrics on http://%s/metrics", s->cf.metrics_unsubd_listen);
 	snap_release(s);
 	serve(&o);
 	stop(d);
+	umetrics_stop();
 	wipe_free(tf.cert);
 	wipe_free(tf.key);
 	return 0;

@@ -305,155 +305,102 @@ resync(struct csv *c, int inquote)
 	c->rowstart = c->ipos;
 }
 
-/* Which parse error, for the message. */
+/* Which parse error, for the message; E_NOMEM is none but ends the row. */
 enum perr {
 	E_NONE, E_UNTERMINATED, E_BARE_QUOTE, E_AFTER_QUOTE, E_FIELD_LONG,
-	E_ROW_LONG, E_FIELDS, E_NUL, E_UTF8
+	E_ROW_LONG, E_FIELDS, E_NUL, E_UTF8, E_NOMEM
 };
 
-int
-csv_next(struct csv *c, char ***fields, size_t *nfields, unsigned long *line,
-    char *err, size_t errlen)
+/*
+ * put - append the octet ch to the field that starts at fstart in the
+ * field data, its high bit to *hi.  E_NONE, the error that refuses it (a
+ * NUL, a field or a row too long), or E_NOMEM.
+ */
+static enum perr
+put(struct csv *c, int ch, size_t fstart, unsigned *hi)
 {
-	unsigned long rowline;
-	size_t nf, fstart;
-	unsigned hi;
-	int ch, delim, inq = 0;
-	enum perr pe = E_NONE;
+	if (ch == '\0')
+		return E_NUL;
+	if (c->olen - fstart >= CSV_FIELD_MAX)
+		return E_FIELD_LONG;
+	if (c->olen >= CSV_ROW_MAX)
+		return E_ROW_LONG;
+	if (c->olen + 1 >= c->ocap && grow_out(c) == -1)
+		return E_NOMEM;
+	c->obuf[c->olen++] = (char)ch;
+	*hi |= (unsigned)ch;
+	return E_NONE;
+}
 
-	*fields = NULL;
-	*nfields = 0;
-	if (!c->started)
-		start(c);
-	delim = c->delim;
-again:
-	c->rowstart = c->ipos;
-	rowline = c->line;
-	*line = rowline;
-	if ((ch = get(c)) == IN_EOF)
-		goto eof;
-	if (ch == '\n' || ch == '\r') {
-		/* A line holding nothing is no row. */
-		if (ch == '\r' && peek(c) == '\n')
-			c->ipos++;
-		c->line++;
-		goto again;
-	}
-	c->ipos--;
+/*
+ * field_quoted - the rest of a quoted field whose opening quote is taken:
+ * a doubled quote is one, a line break inside counts a line.  *ch is left
+ * as what follows the closing quote; *inq is 1 while inside the quotes,
+ * so it is still 1 after an error there.  E_NONE, an error, or E_NOMEM.
+ */
+static enum perr
+field_quoted(struct csv *c, size_t fstart, unsigned *hi, int *ch, int *inq)
+{
+	enum perr pe;
+	int x;
 
-	nf = 0;
-	c->olen = 0;
-	hi = 0;
+	*inq = 1;
 	for (;;) {
-		/* One field per turn; ch ends up as what ended it. */
-		if (nf == CSV_FIELDS_MAX) {
-			pe = E_FIELDS;
-			goto bad;
-		}
-		if (nf == c->fcap && grow_fields(c) == -1)
-			goto nomem;
-		c->off[nf++] = fstart = c->olen;
-		ch = get(c);
-		if (ch == '"') {
-			inq = 1;
-			for (;;) {
-				if ((ch = get(c)) < 0) {
-					pe = E_UNTERMINATED;
-					goto bad;
-				}
-				if (ch == '"') {
-					if ((ch = peek(c)) != '"') {
-						ch = get(c);
-						inq = 0;
-						break;
-					}
-					c->ipos++;
-				} else if (ch == '\n')
-					c->line++;
-				else if (ch == '\r' && peek(c) != '\n')
-					c->line++;
-				else if (ch == '\0') {
-					pe = E_NUL;
-					goto bad;
-				}
-				if (c->olen - fstart >= CSV_FIELD_MAX) {
-					pe = E_FIELD_LONG;
-					goto bad;
-				}
-				if (c->olen >= CSV_ROW_MAX) {
-					pe = E_ROW_LONG;
-					goto bad;
-				}
-				if (c->olen + 1 >= c->ocap && grow_out(c) == -1)
-					goto nomem;
-				c->obuf[c->olen++] = (char)ch;
-				hi |= (unsigned)ch;
+		if ((x = get(c)) < 0)
+			return E_UNTERMINATED;
+		if (x == '"') {
+			if (peek(c) != '"') {
+				*ch = get(c);
+				*inq = 0;
+				break;
 			}
-			if (ch >= 0 && ch != delim && ch != '\n' &&
-			    ch != '\r') {
-				pe = E_AFTER_QUOTE;
-				goto bad;
-			}
-		} else {
-			while (ch >= 0 && ch != delim && ch != '\n' &&
-			    ch != '\r') {
-				if (ch == '"') {
-					pe = E_BARE_QUOTE;
-					goto bad;
-				}
-				if (ch == '\0') {
-					pe = E_NUL;
-					goto bad;
-				}
-				if (c->olen - fstart >= CSV_FIELD_MAX) {
-					pe = E_FIELD_LONG;
-					goto bad;
-				}
-				if (c->olen >= CSV_ROW_MAX) {
-					pe = E_ROW_LONG;
-					goto bad;
-				}
-				if (c->olen + 1 >= c->ocap && grow_out(c) == -1)
-					goto nomem;
-				c->obuf[c->olen++] = (char)ch;
-				hi |= (unsigned)ch;
-				ch = get(c);
-			}
-		}
-		if (c->olen + 1 > c->ocap && grow_out(c) == -1)
-			goto nomem;
-		c->obuf[c->olen++] = '\0';
-		if (ch == delim)
-			continue;
-		if (ch == '\r' && peek(c) == '\n')
 			c->ipos++;
-		if (ch == '\n' || ch == '\r')
+		} else if (x == '\n' || (x == '\r' && peek(c) != '\n'))
 			c->line++;
-		break;
+		if ((pe = put(c, x, fstart, hi)) != E_NONE)
+			return pe;
 	}
-	if (ch == IN_EOF && c->ioerr != 0)
-		goto eof;
-	if (hi & 0x80) {
-		/* Fields are NUL-separated: no sequence can span two. */
-		if (!util_utf8_valid(c->obuf, c->olen)) {
-			for (nf = 0; util_utf8_valid(c->obuf + c->off[nf],
-			    strlen(c->obuf + c->off[nf])); nf++)
-				;
-			nf++;
-			pe = E_UTF8;
-			goto bad;
-		}
-	}
-	for (size_t i = 0; i < nf; i++)
-		c->fv[i] = c->obuf + c->off[i];
-	c->rowstart = c->ipos;
-	*fields = c->fv;
-	*nfields = nf;
-	return 1;
+	if (*ch >= 0 && *ch != c->delim && *ch != '\n' && *ch != '\r')
+		return E_AFTER_QUOTE;
+	return E_NONE;
+}
 
-bad:
-	if (c->ioerr != 0)
-		goto eof;
+/*
+ * field_plain - an unquoted field from its first octet, *ch, to the
+ * delimiter, the line end or the end of input, left in *ch.  E_NONE, an
+ * error, or E_NOMEM.
+ */
+static enum perr
+field_plain(struct csv *c, size_t fstart, unsigned *hi, int *ch)
+{
+	enum perr pe;
+
+	while (*ch >= 0 && *ch != c->delim && *ch != '\n' && *ch != '\r') {
+		if (*ch == '"')
+			return E_BARE_QUOTE;
+		if ((pe = put(c, *ch, fstart, hi)) != E_NONE)
+			return pe;
+		*ch = get(c);
+	}
+	return E_NONE;
+}
+
+/* bad_utf8 - the number, from 1, of the first field that is not UTF-8. */
+static size_t
+bad_utf8(const struct csv *c)
+{
+	size_t nf;
+
+	for (nf = 0; util_utf8_valid(c->obuf + c->off[nf],
+	    strlen(c->obuf + c->off[nf])); nf++)
+		;
+	return nf + 1;
+}
+
+/* perr_message - why row field nf (from 1) was refused, into err. */
+static void
+perr_message(enum perr pe, size_t nf, char *err, size_t errlen)
+{
 	switch (pe) {
 	case E_UNTERMINATED:
 		seterr(err, errlen, "field %zu: unterminated quoted field", nf);
@@ -483,18 +430,15 @@ bad:
 		seterr(err, errlen, "field %zu: invalid UTF-8", nf);
 		break;
 	case E_NONE:
+	case E_NOMEM:
 		break;
 	}
-	/* A whole row that failed a later check ends where it ended. */
-	if (pe != E_UTF8)
-		resync(c, inq);
-	else
-		c->rowstart = c->ipos;
-	if (c->ioerr != 0)
-		goto eof;
-	return -1;
+}
 
-eof:
+/* input_end - 0 at the end of input, or -2 with err after a failure. */
+static int
+input_end(struct csv *c, char *err, size_t errlen)
+{
 	c->rowstart = c->ipos;
 	if (c->ioerr == ENOMEM) {
 		seterr(err, errlen, "out of memory");
@@ -505,6 +449,94 @@ eof:
 		return -2;
 	}
 	return 0;
+}
+
+/* csv_next - the next row into *fields, owned by c (see csv.h). */
+int
+csv_next(struct csv *c, char ***fields, size_t *nfields, unsigned long *line,
+    char *err, size_t errlen)
+{
+	size_t nf, fstart;
+	unsigned hi;
+	int ch, inq = 0;
+	enum perr pe = E_NONE;
+
+	*fields = NULL;
+	*nfields = 0;
+	if (!c->started)
+		start(c);
+again:
+	c->rowstart = c->ipos;
+	*line = c->line;
+	if ((ch = get(c)) == IN_EOF)
+		return input_end(c, err, errlen);
+	if (ch == '\n' || ch == '\r') {
+		/* A line holding nothing is no row. */
+		if (ch == '\r' && peek(c) == '\n')
+			c->ipos++;
+		c->line++;
+		goto again;
+	}
+	c->ipos--;
+
+	nf = 0;
+	c->olen = 0;
+	hi = 0;
+	for (;;) {
+		/* One field per turn; ch ends up as what ended it. */
+		if (nf == CSV_FIELDS_MAX) {
+			pe = E_FIELDS;
+			goto bad;
+		}
+		if (nf == c->fcap && grow_fields(c) == -1)
+			goto nomem;
+		c->off[nf++] = fstart = c->olen;
+		if ((ch = get(c)) == '"')
+			pe = field_quoted(c, fstart, &hi, &ch, &inq);
+		else
+			pe = field_plain(c, fstart, &hi, &ch);
+		if (pe == E_NOMEM)
+			goto nomem;
+		if (pe != E_NONE)
+			goto bad;
+		if (c->olen + 1 > c->ocap && grow_out(c) == -1)
+			goto nomem;
+		c->obuf[c->olen++] = '\0';
+		if (ch == c->delim)
+			continue;
+		if (ch == '\r' && peek(c) == '\n')
+			c->ipos++;
+		if (ch == '\n' || ch == '\r')
+			c->line++;
+		break;
+	}
+	if (ch == IN_EOF && c->ioerr != 0)
+		return input_end(c, err, errlen);
+	/* Fields are NUL-separated: no sequence can span two. */
+	if ((hi & 0x80) && !util_utf8_valid(c->obuf, c->olen)) {
+		nf = bad_utf8(c);
+		pe = E_UTF8;
+		goto bad;
+	}
+	for (size_t i = 0; i < nf; i++)
+		c->fv[i] = c->obuf + c->off[i];
+	c->rowstart = c->ipos;
+	*fields = c->fv;
+	*nfields = nf;
+	return 1;
+
+bad:
+	if (c->ioerr != 0)
+		return input_end(c, err, errlen);
+	perr_message(pe, nf, err, errlen);
+	/* A whole row that failed a later check ends where it ended. */
+	if (pe != E_UTF8)
+		resync(c, inq);
+	else
+		c->rowstart = c->ipos;
+	if (c->ioerr != 0)
+		return input_end(c, err, errlen);
+	return -1;
 
 nomem:
 	seterr(err, errlen, "out of memory");

@@ -12,43 +12,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 # shellcheck source=tests/lib/postfix.sh
 . "$TOP/tests/lib/postfix.sh"
-
-passed=0
-failed=0
-
-# ok DESCRIPTION : count a passed check.
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-# not_ok DESCRIPTION : count a failed check.
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-}
-
-# check DESCRIPTION COMMAND... : run COMMAND, count the result, return
-# its status (so that "check ... || finish" stops at a fatal step).
-check() {
-	local desc="$1"
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		return 1
-	fi
-}
-
-# finish : tear the instance down, print the tally last, exit with it.
-finish() {
-	[ "$failed" -eq 0 ]
-	pf_teardown $? 2>&1
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
+. "$TOP/tests/lib/assert.sh"
 
 # expect_recipients LIST : the sink's recipients, sorted, are exactly the
 # space-separated LIST; otherwise say what arrived.
@@ -95,63 +59,63 @@ no_milter_warnings() {
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: a private Postfix needs root"
-	finish
+	t_finish pf_teardown
 fi
 
 start=$(date +%s.%N)
 pf_cleanup_trap
-dir=$(pf_tmpdir consent-harness) || { not_ok "make a test directory"; finish; }
-check "private instance set up in $dir" pf_setup "$dir" || finish
-check "sink and Postfix started (smtpd :$PF_PORT, sink :$PF_SINKPORT)" \
-	pf_start || finish
+dir=$(pf_tmpdir consent-harness) || { t_fail "make a test directory"; t_finish pf_teardown; }
+t_check "private instance set up in $dir" pf_setup "$dir" || t_finish pf_teardown
+t_check "sink and Postfix started (smtpd :$PF_PORT, sink :$PF_SINKPORT)" \
+	pf_start || t_finish pf_teardown
 
 # 1. No milter: 3 SMTP messages (one with 2 recipients), 1 via sendmail.
-check "SMTP message 1 accepted" pf_send_expect 250 \
+t_check "SMTP message 1 accepted" pf_send_expect 250 \
 	--from alice@example.org --to bob@example.net
-check "SMTP message 2 (2 recipients) accepted" pf_send_expect 250 \
+t_check "SMTP message 2 (2 recipients) accepted" pf_send_expect 250 \
 	--from alice@example.org --to carol@example.net,dave@example.net
-check "SMTP message 3 accepted" pf_send_expect 250 \
+t_check "SMTP message 3 accepted" pf_send_expect 250 \
 	--from alice@example.org --to erin@example.net
 message root@example.org frank@example.net "via sendmail" |
 	pf_sendmail -f root@example.org frank@example.net
-check "sendmail(1) accepted a message" [ $? -eq 0 ]
-check "queue drained" pf_wait_queue_empty 30
-check "sink got exactly the 5 recipient deliveries" expect_recipients \
+t_check "sendmail(1) accepted a message" [ $? -eq 0 ]
+t_check "queue drained" pf_wait_queue_empty 30
+t_check "sink got exactly the 5 recipient deliveries" expect_recipients \
 	"bob@example.net carol@example.net dave@example.net erin@example.net frank@example.net"
 f=$(pf_sink_recipients | awk -F'\t' '$2 == "frank@example.net" { print $1 }')
-check "pf_sink_header reads the sendmail copy's Subject" \
+t_check "pf_sink_header reads the sendmail copy's Subject" \
 	[ "$(pf_sink_header "$f" subject)" = "via sendmail" ]
 
 # 2. The nullmilter on a unix socket, for SMTP and sendmail mail.
-check "nullmilter built" build_nullmilter || finish
+t_check "nullmilter built" build_nullmilter || t_finish pf_teardown
 sock=$PF_RUN/nullmilter.sock
 # umask 0: the socket must be writable by smtpd/cleanup (user postfix).
 (umask 0 && pf_bg nullmilter "$BUILD/nullmilter" -p "unix:$sock")
-check "nullmilter listens on $sock" pf_wait_file "$sock" 10 || finish
+t_check "nullmilter listens on $sock" pf_wait_file "$sock" 10 || t_finish pf_teardown
 pf_stop				# change main.cf while stopped: see pf_postconf
-check "milters configured" pf_set_milters "unix:$sock"
-check "Postfix restarted" pf_start
+t_check "milters configured" pf_set_milters "unix:$sock"
+t_check "Postfix restarted" pf_start
 pf_sink_reset
-check "SMTP message through nullmilter accepted" pf_send_expect 250 \
+t_check "SMTP message through nullmilter accepted" pf_send_expect 250 \
 	--from alice@example.org --to grace@example.net,heidi@example.net
 message root@example.org ivan@example.net "via sendmail, milter" |
 	pf_sendmail -f root@example.org ivan@example.net
-check "sendmail(1) message through nullmilter accepted" [ $? -eq 0 ]
-check "queue drained with the milter" pf_wait_queue_empty 30
-check "sink got the 3 deliveries made through the milter" \
+t_check "sendmail(1) message through nullmilter accepted" [ $? -eq 0 ]
+t_check "queue drained with the milter" pf_wait_queue_empty 30
+t_check "sink got the 3 deliveries made through the milter" \
 	expect_recipients "grace@example.net heidi@example.net ivan@example.net"
-check "no milter warnings in the mail log" no_milter_warnings
+t_check "no milter warnings in the mail log" no_milter_warnings
 
 # 3. Milter down: milter_default_action = tempfail gives 451 4.7.1.
 pf_kill_bg nullmilter KILL	# SIGTERM would take libmilter 4-5 s
-check "milter down: SMTP mail gets 451 4.7.1" pf_send_expect "451 4.7.1" \
+t_check "milter down: SMTP mail gets 451 4.7.1" pf_send_expect "451 4.7.1" \
 	--from alice@example.org --to judy@example.net
-check "milter down: nothing delivered" pf_wait_queue_empty 10
-check "milter down: sink still has only the earlier 3" \
+t_check "milter down: nothing delivered" pf_wait_queue_empty 10
+t_check "milter down: sink still has only the earlier 3" \
 	expect_recipients "grace@example.net heidi@example.net ivan@example.net"
 
 pf_stop
 pf_stop				# twice is harmless
-check "nothing left running or listening" all_stopped
+t_check "nothing left running or listening" all_stopped
 echo "# $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
-finish
+t_finish pf_teardown

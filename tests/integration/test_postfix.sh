@@ -35,40 +35,8 @@ MILTER=$BUILD/consent-milter
 CTL=${CONSENTCTL:-$BUILD/consentctl}
 # shellcheck source=tests/lib/postfix.sh
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/assert.sh"
 . "$TOP/tests/lib/daemons.sh"
-
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-}
-
-# check DESCRIPTION COMMAND... : run COMMAND, count the result.
-check() {
-	local desc="$1"
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		return 1
-	fi
-}
-
-finish() {
-	[ "$failed" -eq 0 ]
-	pf_teardown $? 2>&1
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
 
 # --- the store and the milter -------------------------------------------
 
@@ -311,10 +279,10 @@ queued() {
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: a private Postfix needs root"
-	finish
+	t_finish pf_teardown
 fi
 for b in "$MILTER" "$CTL"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
+	[ -x "$b" ] || { t_fail "$b is built"; t_finish pf_teardown; }
 done
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -322,33 +290,33 @@ PY=/usr/bin/python3
 start=$(date +%s.%N)
 pf_cleanup_trap
 pf_at_exit 'for p in $STOPPING; do kill -KILL "$p" 2>/dev/null; done'
-dir=$(pf_tmpdir consent-postfix) || { not_ok "make a test directory"; finish; }
-check "private instance set up in $dir" pf_setup "$dir" || finish
+dir=$(pf_tmpdir consent-postfix) || { t_fail "make a test directory"; t_finish pf_teardown; }
+t_check "private instance set up in $dir" pf_setup "$dir" || t_finish pf_teardown
 : >"$PF_DIR/empty.conf"
 S=$PF_DIR/store
 write_smtpraw
-check "store seeded with consentctl" seed || finish
+t_check "store seeded with consentctl" seed || t_finish pf_teardown
 write_conf main "$S" ""
-check "Postfix and sink started" pf_start || finish
-check "consent-milter started (root, unix socket, group postfix)" \
-	milter_start main || finish
-check "socket is 0660 root:postfix" \
+t_check "Postfix and sink started" pf_start || t_finish pf_teardown
+t_check "consent-milter started (root, unix socket, group postfix)" \
+	milter_start main || t_finish pf_teardown
+t_check "socket is 0660 root:postfix" \
 	[ "$(stat -c '%a %U %G' "$PF_RUN/main.sock")" = "660 root postfix" ]
 
 # 1. Envelope classification: refusals at RCPT time.
 pf_sink_reset
 pf_send --from news@news.example.com \
 	--to in@example.com,conf@example.com,gone@example.com,never@example.com,bounce@example.com,x@blocked.example,in+promo@example.com,gone+x@example.com
-check "envelope bulk: allowed recipients get 250 at RCPT" \
+t_check "envelope bulk: allowed recipients get 250 at RCPT" \
 	expect_rcpt 250 in@example.com conf@example.com in+promo@example.com
-check "envelope bulk: unsubscribed, never opted in, hard-bounced, domain-suppressed, +tag of unsubscribed get 550 5.7.1 at RCPT" \
+t_check "envelope bulk: unsubscribed, never opted in, hard-bounced, domain-suppressed, +tag of unsubscribed get 550 5.7.1 at RCPT" \
 	expect_rcpt "550 5.7.1" gone@example.com never@example.com \
 	bounce@example.com x@blocked.example gone+x@example.com
-check "envelope bulk: the reply names the list and reason" \
+t_check "envelope bulk: the reply names the list and reason" \
 	expect_rcpt "550 5.7.1 Recipient may not receive bulk mail on list news (unsubscribed)" \
 	gone@example.com
-check "envelope bulk: message accepted for the rest" queued
-check "envelope bulk: exactly the allowed recipients at the sink" \
+t_check "envelope bulk: message accepted for the rest" queued
+t_check "envelope bulk: exactly the allowed recipients at the sink" \
 	delivered "in@example.com conf@example.com in+promo@example.com"
 
 # 2. Header classification (X-Consent-List), odd RCPT forms, removal at
@@ -374,76 +342,76 @@ Hello.
 .
 QUIT
 EOF
-check "X-Consent-List bulk: all 7 RCPTs accepted" \
+t_check "X-Consent-List bulk: all 7 RCPTs accepted" \
 	[ "$(grep -c '^<-  250 2.1.5' "$PF_SEND_LOG")" -eq 7 ]
-check "X-Consent-List bulk: message accepted" queued
-check "X-Consent-List bulk: <Gone@Example.COM>, < never@...>, RCPT TO: <bounce+x@...>, <x@Blocked.Example> removed; exactly the allowed at the sink" \
+t_check "X-Consent-List bulk: message accepted" queued
+t_check "X-Consent-List bulk: <Gone@Example.COM>, < never@...>, RCPT TO: <bounce+x@...>, <x@Blocked.Example> removed; exactly the allowed at the sink" \
 	delivered "in@example.com In+Promo@Example.com conf@example.com"
-check "X-Consent-List bulk: the list header is stripped before delivery" \
+t_check "X-Consent-List bulk: the list header is stripped before delivery" \
 	no_header in@example.com X-Consent-List
-check "X-Consent-List bulk: the filter logged the removals" \
+t_check "X-Consent-List bulk: the filter logged the removals" \
 	milter_log main 'rcpt=<gone@example.com> verdict=deny reason=unsubscribed action=reject stage=eom outcome=removed'
 
 # 3. Header classification by List-Id, mixed case through swaks.
 pf_sink_reset
-check "List-Id bulk: accepted at RCPT, then at end of message" \
+t_check "List-Id bulk: accepted at RCPT, then at end of message" \
 	pf_send_expect 250 --from promo@shop.example.org \
 	--to in@example.com,Gone@Example.COM,NEVER@example.com,Conf@EXAMPLE.com \
 	--header 'List-Id: Our newsletter <news>'
-check "List-Id bulk: Gone@Example.COM and NEVER@example.com removed" \
+t_check "List-Id bulk: Gone@Example.COM and NEVER@example.com removed" \
 	delivered "in@example.com Conf@EXAMPLE.com"
 
 # 4. Every recipient denied: nothing is delivered.
 pf_sink_reset
-check "envelope bulk, all denied: each RCPT 550 5.7.1" \
+t_check "envelope bulk, all denied: each RCPT 550 5.7.1" \
 	pf_send_expect "550 5.7.1" --from news@news.example.com \
 	--to gone@example.com,never@example.com
-check "envelope bulk, all denied: both refused" \
+t_check "envelope bulk, all denied: both refused" \
 	expect_rcpt "550 5.7.1" gone@example.com never@example.com
-check "header bulk, all denied: refused at end of DATA with 550 5.7.1" \
+t_check "header bulk, all denied: refused at end of DATA with 550 5.7.1" \
 	pf_send_expect "550 5.7.1 No recipient may receive bulk mail on list news" \
 	--from promo@shop.example.org --to gone@example.com,Never@Example.com \
 	--header 'X-Consent-List: news'
-check "all denied: nothing at the sink" delivered ""
+t_check "all denied: nothing at the sink" delivered ""
 
 # 5. Transactional mail: no rule, no list header: untouched.
 pf_sink_reset
-check "transactional: accepted" pf_send_expect 250 \
+t_check "transactional: accepted" pf_send_expect 250 \
 	--from receipts@shop.example.org \
 	--to never@example.com,gone@example.com,bounce@example.com \
 	--header 'Subject: your receipt'
-check "transactional: every recipient delivered (even suppressed ones)" \
+t_check "transactional: every recipient delivered (even suppressed ones)" \
 	delivered "never@example.com gone@example.com bounce@example.com"
-check "transactional: no X-Consent header added" \
+t_check "transactional: no X-Consent header added" \
 	no_header bounce@example.com X-Consent
-check "transactional: headers untouched" \
+t_check "transactional: headers untouched" \
 	header_is bounce@example.com Subject "your receipt"
 
 # 6. Action tag (pending -> tag): delivered, with X-Consent.
 pf_sink_reset
-check "tag: accepted" pf_send_expect 250 --from news@news.example.com \
+t_check "tag: accepted" pf_send_expect 250 --from news@news.example.com \
 	--to pend@example.com,in@example.com
-check "tag: both delivered" delivered "pend@example.com in@example.com"
-check "tag: X-Consent names reason and list" \
+t_check "tag: both delivered" delivered "pend@example.com in@example.com"
+t_check "tag: X-Consent names reason and list" \
 	header_is pend@example.com X-Consent "deny; reason=pending; list=news; recipients=1"
 
 # 7. Action redirect (complaint -> redirect) to the holding mailbox.
 pf_sink_reset
-check "redirect: accepted" pf_send_expect 250 --from news@news.example.com \
+t_check "redirect: accepted" pf_send_expect 250 --from news@news.example.com \
 	--to compl@example.com
-check "redirect: only the holding mailbox receives it" \
+t_check "redirect: only the holding mailbox receives it" \
 	delivered "holding@quarantine.example.net"
-check "redirect: X-Consent-Redirected-For names the original recipient" \
+t_check "redirect: X-Consent-Redirected-For names the original recipient" \
 	header_is holding@quarantine.example.net X-Consent-Redirected-For \
 	"<compl@example.com>; reason=complaint; list=news"
 
 # 8. Action quarantine (soft_bounce -> quarantine): Postfix's hold queue.
 pf_sink_reset
-check "quarantine: accepted" pf_send_expect 250 --from news@news.example.com \
+t_check "quarantine: accepted" pf_send_expect 250 --from news@news.example.com \
 	--to soft@example.com,in@example.com
-check "quarantine: nothing at the sink" delivered ""
-check "quarantine: one message in the hold queue" [ "$(held_count)" -eq 1 ]
-check "quarantine: postqueue -p marks it held (!)" postqueue_held
+t_check "quarantine: nothing at the sink" delivered ""
+t_check "quarantine: one message in the hold queue" [ "$(held_count)" -eq 1 ]
+t_check "quarantine: postqueue -p marks it held (!)" postqueue_held
 PATH=$PF_POSTFIX_PATH postsuper -c "$PF_CONF" -d ALL hold 2>/dev/null
 
 # 9. sendmail(1): non_smtpd_milters; never a refusal per recipient (no
@@ -455,75 +423,75 @@ pf_sink_reset
 mark=$(wc -l <"$PF_LOG")
 message news@news.example.com "in@example.com, gone@example.com" "via sendmail" |
 	pf_sendmail -f news@news.example.com in@example.com gone@example.com
-check "sendmail: accepted by sendmail(1)" [ $? -eq 0 ]
+t_check "sendmail: accepted by sendmail(1)" [ $? -eq 0 ]
 message news@news.example.com gone@example.com "via sendmail, all denied" |
 	pf_sendmail -f news@news.example.com gone@example.com never@example.com
-check "sendmail: all-denied message accepted by sendmail(1)" [ $? -eq 0 ]
-check "sendmail: the mixed message is refused whole: only its bounce, to the sender" \
+t_check "sendmail: all-denied message accepted by sendmail(1)" [ $? -eq 0 ]
+t_check "sendmail: the mixed message is refused whole: only its bounce, to the sender" \
 	delivered "news@news.example.com"
-check "sendmail: the bounce says why" \
+t_check "sendmail: the bounce says why" \
 	copy_says news@news.example.com 'cannot be removed with certainty'
 
-check "sendmail: no configuration error in the Postfix log" \
+t_check "sendmail: no configuration error in the Postfix log" \
 	log_clean_since "$mark" 'configuration (error|problem)|warning:.*milter'
-check "sendmail: the filter logged action=drop" \
+t_check "sendmail: the filter logged action=drop" \
 	milter_log main 'rcpt=<gone@example.com> verdict=deny reason=unsubscribed action=drop'
-check "sendmail: nothing left in the queue or held" [ "$(held_count)" -eq 0 ]
+t_check "sendmail: nothing left in the queue or held" [ "$(held_count)" -eq 0 ]
 pf_sink_reset
 message news@news.example.com in@example.com "via sendmail, allowed" |
 	pf_sendmail -f news@news.example.com in@example.com
-check "sendmail: an allowed recipient alone is delivered" delivered "in@example.com"
-check "sendmail: the copy delivered is the one sent" \
+t_check "sendmail: an allowed recipient alone is delivered" delivered "in@example.com"
+t_check "sendmail: the copy delivered is the one sent" \
 	header_is in@example.com Subject "via sendmail, allowed"
 
 # 10. A live change with consentctl, seen by the next message.
 pf_sink_reset
-check "live: live@example.com receives bulk" pf_send_expect 250 \
+t_check "live: live@example.com receives bulk" pf_send_expect 250 \
 	--from news@news.example.com --to live@example.com
-check "live: consentctl unsubscribe while everything runs" \
+t_check "live: consentctl unsubscribe while everything runs" \
 	ctl unsubscribe live@example.com --list news
-check "live: the next message to live@example.com gets 550 5.7.1" \
+t_check "live: the next message to live@example.com gets 550 5.7.1" \
 	pf_send_expect "550 5.7.1" --from news@news.example.com --to live@example.com
-check "live: delivered once only" delivered "live@example.com"
-check "no milter warnings in the mail log so far" \
+t_check "live: delivered once only" delivered "live@example.com"
+t_check "no milter warnings in the mail log so far" \
 	log_clean_since 0 'warning:.*milter'
 daemon_stop main
 
 # 11. Fail closed.
 # (a) The store is missing when the milter starts; then it appears.
 write_conf nostore "$PF_DIR/nostore" ""
-check "(a) milter starts without a store" milter_start nostore
+t_check "(a) milter starts without a store" milter_start nostore
 pf_sink_reset
-check "(a) missing store: envelope bulk gets 451 4.3.0 at RCPT" \
+t_check "(a) missing store: envelope bulk gets 451 4.3.0 at RCPT" \
 	pf_send_expect "451 4.3.0" --from news@news.example.com --to in@example.com
-check "(a) missing store: header bulk gets 451 4.3.0 at end of DATA" \
+t_check "(a) missing store: header bulk gets 451 4.3.0 at end of DATA" \
 	pf_send_expect "451 4.3.0" --from promo@shop.example.org \
 	--to in@example.com --header 'X-Consent-List: news'
-check "(a) missing store: transactional mail still accepted" \
+t_check "(a) missing store: transactional mail still accepted" \
 	pf_send_expect 250 --from receipts@shop.example.org --to never@example.com
 message news@news.example.com in@example.com "sendmail, no store" |
 	pf_sendmail -f news@news.example.com in@example.com
-check "(a) missing store: sendmail(1) takes a bulk message" [ $? -eq 0 ]
-check "(a) missing store: Postfix logs the milter's 4.3.0 for it" \
+t_check "(a) missing store: sendmail(1) takes a bulk message" [ $? -eq 0 ]
+t_check "(a) missing store: Postfix logs the milter's 4.3.0 for it" \
 	pf_wait_log 'cleanup.*4\.3\.0' 10
-check "(a) missing store: only the transactional message delivered" \
+t_check "(a) missing store: only the transactional message delivered" \
 	settled "never@example.com"
-check "(a) missing store: the sendmail(1) message waits in the maildrop" \
+t_check "(a) missing store: the sendmail(1) message waits in the maildrop" \
 	[ "$(find "$PF_QUEUE/maildrop" -type f | wc -l)" -eq 1 ]
-check "(a) the filter said why" \
+t_check "(a) the filter said why" \
 	milter_log nostore 'store unavailable, bulk mail is tempfailed'
 cp -a "$S" "$PF_DIR/nostore"
-check "(a) the store appears: the filter opens it within seconds" \
+t_check "(a) the store appears: the filter opens it within seconds" \
 	wait_milter_log nostore 'store open: .*\(recovered\)' 5
 pf_sink_reset
 pf_send --from news@news.example.com --to in@example.com,gone@example.com
 PATH=$PF_POSTFIX_PATH postkick -c "$PF_CONF" public pickup W
-check "(a) recovered: the opted-in recipient gets 250 at RCPT" \
+t_check "(a) recovered: the opted-in recipient gets 250 at RCPT" \
 	expect_rcpt 250 in@example.com
-check "(a) recovered: the unsubscribed one gets 550 5.7.1 at RCPT" \
+t_check "(a) recovered: the unsubscribed one gets 550 5.7.1 at RCPT" \
 	expect_rcpt "550 5.7.1" gone@example.com
-check "(a) recovered: message accepted" queued
-check "(a) recovered: the allowed recipient delivered, and the held sendmail(1) message too" \
+t_check "(a) recovered: message accepted" queued
+t_check "(a) recovered: the allowed recipient delivered, and the held sendmail(1) message too" \
 	delivered "in@example.com in@example.com"
 daemon_stop nostore
 
@@ -531,17 +499,17 @@ daemon_stop nostore
 mkdir -p "$PF_DIR/corrupt" && chmod 0750 "$PF_DIR/corrupt"
 head -c 65536 /dev/urandom >"$PF_DIR/corrupt/data.mdb"
 write_conf corrupt "$PF_DIR/corrupt" ""
-check "(b) milter starts on a corrupt store" milter_start corrupt
+t_check "(b) milter starts on a corrupt store" milter_start corrupt
 pf_sink_reset
-check "(b) corrupt store: envelope bulk gets 451 4.3.0" \
+t_check "(b) corrupt store: envelope bulk gets 451 4.3.0" \
 	pf_send_expect "451 4.3.0" --from news@news.example.com \
 	--to in@example.com,conf@example.com
-check "(b) corrupt store: header bulk gets 451 4.3.0" \
+t_check "(b) corrupt store: header bulk gets 451 4.3.0" \
 	pf_send_expect "451 4.3.0" --from promo@shop.example.org \
 	--to in@example.com --header 'List-Id: <news>'
-check "(b) corrupt store: transactional mail still accepted" \
+t_check "(b) corrupt store: transactional mail still accepted" \
 	pf_send_expect 250 --from receipts@shop.example.org --to conf@example.com
-check "(b) corrupt store: only the transactional message delivered" \
+t_check "(b) corrupt store: only the transactional message delivered" \
 	delivered "conf@example.com"
 daemon_stop corrupt
 
@@ -549,40 +517,40 @@ daemon_stop corrupt
 cp -a "$S" "$PF_DIR/private"
 chown -R root:root "$PF_DIR/private" && chmod 0700 "$PF_DIR/private"
 write_conf private "$PF_DIR/private" nobody
-check "(c) milter starts as root, becomes nobody" milter_start private
-check "(c) it runs as nobody" \
+t_check "(c) milter starts as root, becomes nobody" milter_start private
+t_check "(c) it runs as nobody" \
 	[ "$(ps -o user= -p "$(cat "$PF_RUN/private.pid")" | tr -d ' ')" = nobody ]
-check "(c) its socket is nobody:postfix 0660" \
+t_check "(c) its socket is nobody:postfix 0660" \
 	[ "$(stat -c '%a %U %G' "$PF_RUN/private.sock")" = "660 nobody postfix" ]
 pf_sink_reset
-check "(c) unreadable store: envelope bulk gets 451 4.3.0" \
+t_check "(c) unreadable store: envelope bulk gets 451 4.3.0" \
 	pf_send_expect "451 4.3.0" --from news@news.example.com --to in@example.com
-check "(c) unreadable store: transactional mail still accepted" \
+t_check "(c) unreadable store: transactional mail still accepted" \
 	pf_send_expect 250 --from receipts@shop.example.org --to in@example.com
-check "(c) unreadable store: only the transactional message delivered" \
+t_check "(c) unreadable store: only the transactional message delivered" \
 	delivered "in@example.com"
-check "(c) the filter said why (permission)" \
+t_check "(c) the filter said why (permission)" \
 	milter_log private 'store unavailable.*([Pp]ermission|EACCES)'
 daemon_stop private
 
 # (d) The milter is down: milter_default_action = tempfail.
 write_conf down "$S" ""
-check "(d) a fresh milter" milter_start down
+t_check "(d) a fresh milter" milter_start down
 pf_kill_bg down KILL
 pf_sink_reset
-check "(d) milter killed: bulk mail gets 451 4.7.1" \
+t_check "(d) milter killed: bulk mail gets 451 4.7.1" \
 	pf_send_expect "451 4.7.1" --from news@news.example.com --to in@example.com
-check "(d) milter killed: transactional mail gets 451 4.7.1 too" \
+t_check "(d) milter killed: transactional mail gets 451 4.7.1 too" \
 	pf_send_expect "451 4.7.1" --from receipts@shop.example.org --to in@example.com
 message news@news.example.com in@example.com "sendmail, milter down" |
 	pf_sendmail -f news@news.example.com in@example.com
 sleep 1
-check "(d) milter killed: nothing delivered" expect_recipients ""
-check "(d) milter killed: the sendmail(1) message waits in the queue" \
+t_check "(d) milter killed: nothing delivered" expect_recipients ""
+t_check "(d) milter killed: the sendmail(1) message waits in the queue" \
 	[ "$(pf_queue_count)" -ge 1 ]
 
-check "every milter exited after SIGTERM" daemons_gone
-check "no sanitizer report in any milter's stderr" sanitizers_quiet
+t_check "every milter exited after SIGTERM" daemons_gone
+t_check "no sanitizer report in any milter's stderr" sanitizers_quiet
 pf_stop
 echo "# $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
-finish
+t_finish pf_teardown

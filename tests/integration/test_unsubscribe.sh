@@ -45,42 +45,10 @@ UNSUBD=$BUILD/consent-unsubd
 CTL=$BUILD/consentctl
 # shellcheck source=tests/lib/postfix.sh
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/assert.sh"
 . "$TOP/tests/lib/daemons.sh"
 
-passed=0
-failed=0
 URL_RE='https://unsub\.example\.test/u/'
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-not_ok() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-}
-
-# check DESCRIPTION COMMAND... : run COMMAND, count the result.
-check() {
-	local desc="$1"
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		return 1
-	fi
-}
-
-finish() {
-	[ "$failed" -eq 0 ]
-	pf_teardown $? 2>&1
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-
 # --- the store, the daemons ---------------------------------------------
 
 ctl() {
@@ -479,12 +447,12 @@ dkim_start() {
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: a private Postfix needs root"
-	finish
+	t_finish pf_teardown
 fi
 for b in "$MILTER" "$UNSUBD" "$CTL"; do
-	[ -x "$b" ] || { not_ok "$b is built"; finish; }
+	[ -x "$b" ] || { t_fail "$b is built"; t_finish pf_teardown; }
 done
-command -v curl >/dev/null 2>&1 || { not_ok "curl is installed"; finish; }
+command -v curl >/dev/null 2>&1 || { t_fail "curl is installed"; t_finish pf_teardown; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 DKIM=1
@@ -501,14 +469,14 @@ pf_cleanup_trap
 pf_at_exit 'for p in $STOPPING; do kill -KILL "$p" 2>/dev/null; done'
 # Last added runs first: the daemons are dead before DKDIR goes.
 pf_at_exit 'dkim_cleanup'
-dir=$(pf_tmpdir consent-unsub) || { not_ok "make a test directory"; finish; }
-check "private instance set up in $dir" pf_setup "$dir" || finish
+dir=$(pf_tmpdir consent-unsub) || { t_fail "make a test directory"; t_finish pf_teardown; }
+t_check "private instance set up in $dir" pf_setup "$dir" || t_finish pf_teardown
 CONF=$PF_DIR/consent.conf
 M=$PF_DIR/message.eml
 write_smtp_py
 mkdir -p "$PF_DIR/keys" && chmod 0700 "$PF_DIR/keys"
-check "consentctl keygen makes the token key" \
-	ctl_conf /dev/null keygen "$PF_DIR/keys/1.key" || finish
+t_check "consentctl keygen makes the token key" \
+	ctl_conf /dev/null keygen "$PF_DIR/keys/1.key" || t_finish pf_teardown
 write_conf
 # seed : a store where a..f@example.com opted in to list news.
 seed() {
@@ -518,96 +486,96 @@ seed() {
 		ctl subscribe "$a@example.com" --list news || return 1
 	done
 }
-check "store made and seeded (a..f@example.com opted in to news)" seed ||
-	finish
+t_check "store made and seeded (a..f@example.com opted in to news)" seed ||
+	t_finish pf_teardown
 
 MILTERS="unix:$PF_RUN/consent.sock"
 if [ $DKIM = 1 ]; then
-	check "OpenDKIM key, TXT record and configuration (opendkim -n)" \
+	t_check "OpenDKIM key, TXT record and configuration (opendkim -n)" \
 		dkim_setup || DKIM=0
 	if [ $DKIM = 1 ]; then
-		check "OpenDKIM started (Mode s, inet:$DKPORT@127.0.0.1)" \
+		t_check "OpenDKIM started (Mode s, inet:$DKPORT@127.0.0.1)" \
 			dkim_start || DKIM=0
 	fi
 	[ $DKIM = 1 ] && MILTERS="$MILTERS, inet:127.0.0.1:$DKPORT"
 else
 	echo "# 4. DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
 fi
-check "Postfix and sink started" pf_start || finish
+t_check "Postfix and sink started" pf_start || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-milter.log"
-check "consent-milter started" daemon_start consent-milter 'listening on' \
-	"$MILTER" -c "$CONF" -f || finish
+t_check "consent-milter started" daemon_start consent-milter 'listening on' \
+	"$MILTER" -c "$CONF" -f || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-unsubd.log"
-check "consent-unsubd started" daemon_start consent-unsubd 'listening on' \
-	"$UNSUBD" -c "$CONF" -f || finish
+t_check "consent-unsubd started" daemon_start consent-unsubd 'listening on' \
+	"$UNSUBD" -c "$CONF" -f || t_finish pf_teardown
 UPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
 	"$PF_DIR/log/consent-unsubd.log" | head -n 1)
-check "consent-unsubd listens on a loopback port ($UPORT)" [ -n "$UPORT" ] ||
-	finish
+t_check "consent-unsubd listens on a loopback port ($UPORT)" [ -n "$UPORT" ] ||
+	t_finish pf_teardown
 UBASE=http://127.0.0.1:$UPORT
-check "Postfix uses both milters, in order: $MILTERS" \
-	pf_set_milters "$MILTERS" || finish
+t_check "Postfix uses both milters, in order: $MILTERS" \
+	pf_set_milters "$MILTERS" || t_finish pf_teardown
 
 # --- 1. the loop, 4. DKIM, 5. GET ---------------------------------------
 pf_sink_reset
 message a@example.com "news, first issue" >"$M"
 send news@news.example.com a@example.com <"$M"
-check "1. bulk to an opted-in recipient: accepted" queued
-check "1. delivered to a@example.com" delivered a@example.com
-one_file || not_ok "exactly one sink file"
-check "1. exactly one List-Unsubscribe, ours: <https://...> and <mailto:...> with one token" \
+t_check "1. bulk to an opted-in recipient: accepted" queued
+t_check "1. delivered to a@example.com" delivered a@example.com
+one_file || t_fail "exactly one sink file"
+t_check "1. exactly one List-Unsubscribe, ours: <https://...> and <mailto:...> with one token" \
 	our_lu
-check "1. List-Unsubscribe-Post: List-Unsubscribe=One-Click, exactly one" \
+t_check "1. List-Unsubscribe-Post: List-Unsubscribe=One-Click, exactly one" \
 	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
 A_TOKEN=${TOKEN:-}
 
 if [ $DKIM = 1 ]; then
-	check "4. DKIM: one DKIM-Signature, by d=example.com s=sel" dkim_one
-	check "4. DKIM: h= names List-Unsubscribe and List-Unsubscribe-Post" \
+	t_check "4. DKIM: one DKIM-Signature, by d=example.com s=sel" dkim_one
+	t_check "4. DKIM: h= names List-Unsubscribe and List-Unsubscribe-Post" \
 		dkim_names_lu
-	check "4. DKIM: python3-dkim verifies the delivered copy" dkim_verifies
-	check "4. DKIM: ... and fails it once the List-Unsubscribe URL is changed" \
+	t_check "4. DKIM: python3-dkim verifies the delivered copy" dkim_verifies
+	t_check "4. DKIM: ... and fails it once the List-Unsubscribe URL is changed" \
 		dkim_verifies tampered
-	check "4. DKIM: OpenDKIM logged no error" \
+	t_check "4. DKIM: OpenDKIM logged no error" \
 		log_lacks "$PF_DIR/log/opendkim.log" 'error|fail|refus|insecure|unsafe'
 fi
 
 # 5. A GET of the link (what a mail scanner does) changes nothing.
 code=$(curl -s -o "$PF_DIR/log/get.html" -w '%{http_code}' --max-time 10 \
 	"$UBASE/u/$A_TOKEN")
-check "5. GET of the link: 200" [ "$code" = 200 ]
-check "5. after the GET a@example.com is still allowed (consentctl check)" \
+t_check "5. GET of the link: 200" [ "$code" = 200 ]
+t_check "5. after the GET a@example.com is still allowed (consentctl check)" \
 	ctl check a@example.com --list news
 pf_sink_reset
 message a@example.com "news, after the GET" >"$M"
 send news@news.example.com a@example.com <"$M"
-check "5. after the GET bulk to a@example.com is still accepted" queued
-check "5. ... and delivered" delivered a@example.com
+t_check "5. after the GET bulk to a@example.com is still accepted" queued
+t_check "5. ... and delivered" delivered a@example.com
 
 # 1. One-click POST, then the next message is refused.
 code=$(curl -s -o "$PF_DIR/log/post.html" -w '%{http_code}' --max-time 10 \
 	-X POST -H 'Content-Type: application/x-www-form-urlencoded' \
 	--data-urlencode 'List-Unsubscribe=One-Click' "$UBASE/u/$A_TOKEN")
 t_post=$(date +%s%N)
-check "1. one-click POST of the token from the delivered copy: 200" \
+t_check "1. one-click POST of the token from the delivered copy: 200" \
 	[ "$code" = 200 ]
 pf_sink_reset
 message a@example.com "news, second issue" >"$M"
 send news@news.example.com a@example.com <"$M"
 t_stop=$(sed -n 's/^# refused-at //p' "$PF_SEND_LOG")
-check "1. the next message to a@example.com: 550 5.7.1 at RCPT" \
+t_check "1. the next message to a@example.com: 550 5.7.1 at RCPT" \
 	expect_rcpt "550 5.7.1" a@example.com
-check "1. the refusal names the reason" \
+t_check "1. the refusal names the reason" \
 	expect_rcpt "550 5.7.1 Recipient may not receive bulk mail on list news (unsubscribed)" \
 	a@example.com
-check "1. nothing new at the sink" delivered ""
+t_check "1. nothing new at the sink" delivered ""
 if [ -n "$t_stop" ]; then
 	POST_MS=$(( (t_stop - t_post) / 1000000 ))
 	echo "time from one-click POST to the first stopped message: $POST_MS ms"
 fi
-check "1. consentctl check: a@example.com denied (unsubscribed)" \
+t_check "1. consentctl check: a@example.com denied (unsubscribed)" \
 	ctl_says "deny (unsubscribed)" check a@example.com --list news
-check "1. consentctl show: recorded as source one-click from 127.0.0.1" \
+t_check "1. consentctl show: recorded as source one-click from 127.0.0.1" \
 	ctl_says "unsubscribed source=one-click ip=127.0.0.1" show a@example.com
 
 # --- 2. existing List-Unsubscribe headers --------------------------------
@@ -618,53 +586,53 @@ message b@example.com "news with their headers" \
 	'	<mailto:leave@theirs.example.org>' \
 	'List-Unsubscribe-Post: List-Unsubscribe=One-Click' >"$M"
 send news@news.example.com b@example.com <"$M"
-check "2. a message with two List-Unsubscribe (one lower-case, one folded) and a List-Unsubscribe-Post: accepted" \
+t_check "2. a message with two List-Unsubscribe (one lower-case, one folded) and a List-Unsubscribe-Post: accepted" \
 	queued
-check "2. delivered to b@example.com" delivered b@example.com
-one_file || not_ok "exactly one sink file"
-check "2. exactly one List-Unsubscribe at the sink, ours (token present)" our_lu
+t_check "2. delivered to b@example.com" delivered b@example.com
+one_file || t_fail "exactly one sink file"
+t_check "2. exactly one List-Unsubscribe at the sink, ours (token present)" our_lu
 B_TOKEN=${TOKEN:-}
-check "2. exactly one List-Unsubscribe-Post, List-Unsubscribe=One-Click" \
+t_check "2. exactly one List-Unsubscribe-Post, List-Unsubscribe=One-Click" \
 	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
-check "2. nothing of theirs left (no theirs.example.org anywhere)" \
+t_check "2. nothing of theirs left (no theirs.example.org anywhere)" \
 	sink_lacks theirs.example.org
-check "2. b@example.com's token is not a@example.com's" \
+t_check "2. b@example.com's token is not a@example.com's" \
 	tokens_differ "$B_TOKEN" "$A_TOKEN"
 if [ $DKIM = 1 ]; then
-	check "2./4. DKIM: h= names both headers" dkim_names_lu
-	check "2./4. DKIM: the copy verifies" dkim_verifies
+	t_check "2./4. DKIM: h= names both headers" dkim_names_lu
+	t_check "2./4. DKIM: the copy verifies" dkim_verifies
 fi
 
 # --- 3. several recipients -----------------------------------------------
 pf_sink_reset
 message "c@example.com, d@example.com" "news for two" >"$M"
 send news@news.example.com c@example.com d@example.com <"$M"
-check "3. two opted-in recipients, no list_url: accepted" queued
-check "3. one copy for both at the sink" delivered "c@example.com d@example.com"
-one_file || not_ok "exactly one sink file"
-check "3. no List-Unsubscribe at all" hdr_count List-Unsubscribe 0
-check "3. no List-Unsubscribe-Post" hdr_count List-Unsubscribe-Post 0
-check "3. no token link anywhere in the copy" sink_lacks unsub.example.test
+t_check "3. two opted-in recipients, no list_url: accepted" queued
+t_check "3. one copy for both at the sink" delivered "c@example.com d@example.com"
+one_file || t_fail "exactly one sink file"
+t_check "3. no List-Unsubscribe at all" hdr_count List-Unsubscribe 0
+t_check "3. no List-Unsubscribe-Post" hdr_count List-Unsubscribe-Post 0
+t_check "3. no token link anywhere in the copy" sink_lacks unsub.example.test
 
 write_conf 'list_url = "https://lists.example.test/lists/%l";'
 mark=$(grep -c 'configuration reloaded' "$PF_DIR/log/consent-milter.log")
 kill -USR1 "$(cat "$PF_RUN/consent-milter.pid")"
-check "3. unsubscribe.list_url set, consent-milter reloaded (SIGUSR1)" \
+t_check "3. unsubscribe.list_url set, consent-milter reloaded (SIGUSR1)" \
 	wait_count "$PF_DIR/log/consent-milter.log" 'configuration reloaded' \
 	"$mark"
 pf_sink_reset
 message "c@example.com, d@example.com" "news for two, list link" >"$M"
 send news@news.example.com c@example.com d@example.com <"$M"
-check "3. two recipients with list_url: accepted" queued
-check "3. one copy for both" delivered "c@example.com d@example.com"
-one_file || not_ok "exactly one sink file"
-check "3. the list-level link, exactly one List-Unsubscribe" \
+t_check "3. two recipients with list_url: accepted" queued
+t_check "3. one copy for both" delivered "c@example.com d@example.com"
+one_file || t_fail "exactly one sink file"
+t_check "3. the list-level link, exactly one List-Unsubscribe" \
 	hdr_is List-Unsubscribe "<https://lists.example.test/lists/news>"
-check "3. list-level link: no List-Unsubscribe-Post" \
+t_check "3. list-level link: no List-Unsubscribe-Post" \
 	hdr_count List-Unsubscribe-Post 0
-check "3. list-level link: no token link anywhere" sink_lacks unsub.example.test
+t_check "3. list-level link: no token link anywhere" sink_lacks unsub.example.test
 if [ $DKIM = 1 ]; then
-	check "3./4. DKIM: the list-level copy verifies" dkim_verifies
+	t_check "3./4. DKIM: the list-level copy verifies" dkim_verifies
 fi
 
 # One of two refused at RCPT: the one left gets a token of its own.
@@ -672,36 +640,36 @@ ctl unsubscribe f@example.com --list news
 pf_sink_reset
 message "e@example.com, f@example.com" "news, one refused" >"$M"
 send news@news.example.com e@example.com f@example.com <"$M"
-check "3. one of two (unsubscribed) refused at RCPT with 550 5.7.1" \
+t_check "3. one of two (unsubscribed) refused at RCPT with 550 5.7.1" \
 	expect_rcpt "550 5.7.1" f@example.com
-check "3. ... the other accepted" expect_rcpt 250 e@example.com
-check "3. ... and delivered alone" delivered e@example.com
-one_file || not_ok "exactly one sink file"
-check "3. the one left gets a personal link (one-click), even with list_url" \
+t_check "3. ... the other accepted" expect_rcpt 250 e@example.com
+t_check "3. ... and delivered alone" delivered e@example.com
+one_file || t_fail "exactly one sink file"
+t_check "3. the one left gets a personal link (one-click), even with list_url" \
 	our_lu
-check "3. ... with List-Unsubscribe-Post" \
+t_check "3. ... with List-Unsubscribe-Post" \
 	hdr_is List-Unsubscribe-Post List-Unsubscribe=One-Click
 E_TOKEN=${TOKEN:-}
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
 	--data-urlencode 'List-Unsubscribe=One-Click' "$UBASE/u/$E_TOKEN")
-check "3. POSTing that token: 200" [ "$code" = 200 ]
-check "3. ... unsubscribes e@example.com (it was e's own token)" \
+t_check "3. POSTing that token: 200" [ "$code" = 200 ]
+t_check "3. ... unsubscribes e@example.com (it was e's own token)" \
 	ctl_says "deny (unsubscribed)" check e@example.com --list news
-check "3. ... and nobody else: c@example.com still allowed" \
+t_check "3. ... and nobody else: c@example.com still allowed" \
 	ctl check c@example.com --list news
-check "3. ... and nobody else: d@example.com still allowed" \
+t_check "3. ... and nobody else: d@example.com still allowed" \
 	ctl check d@example.com --list news
 
-check "no milter warnings in the mail log" \
+t_check "no milter warnings in the mail log" \
 	log_lacks "$PF_LOG" 'warning:.*milter|milter.*(error|fail)'
 
 # --- stop, sanitizers ----------------------------------------------------
 daemon_stop consent-milter
 daemon_stop consent-unsubd
 [ $DKIM = 1 ] && daemon_stop opendkim
-check "every daemon exited after SIGTERM" daemons_gone
-check "no sanitizer report in consent-milter's or consent-unsubd's stderr" \
+t_check "every daemon exited after SIGTERM" daemons_gone
+t_check "no sanitizer report in consent-milter's or consent-unsubd's stderr" \
 	sanitizers_quiet
 pf_stop
 echo "# $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
-finish
+t_finish pf_teardown

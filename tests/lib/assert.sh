@@ -7,7 +7,11 @@ T_FAIL=0
 T_OUT=$(mktemp)
 T_ERR=$(mktemp)
 
-t_ok() { T_PASS=$((T_PASS + 1)); }
+# t_ok [DESC]: count a pass; with DESC, say it ("ok - DESC").
+t_ok() {
+	T_PASS=$((T_PASS + 1))
+	[ "$#" -eq 0 ] || echo "ok - $*"
+}
 t_fail() {
 	T_FAIL=$((T_FAIL + 1))
 	echo "FAIL: $*" >&2
@@ -44,6 +48,32 @@ t_eq() {
 	if [ "$1" = "$2" ]; then t_ok; else t_fail "$3: got '$1', wanted '$2'"; fi
 }
 
+# t_check DESC CMD...: run CMD, its output left as it is; count a pass or
+# a failure named DESC, and return CMD's status (so that
+# "t_check ... || t_finish ..." stops at a step the rest needs).
+t_check() {
+	local t_desc="$1"
+	shift
+	if "$@"; then
+		t_ok "$t_desc"
+	else
+		t_fail "$t_desc"
+		return 1
+	fi
+}
+
+# t_finish [CMD...]: the end of a test with something to tear down: run
+# CMD with 0 (nothing failed) or 1 as its last argument, then t_done, and
+# exit with its status.
+t_finish() {
+	local t_rc=0
+	[ "$T_FAIL" -eq 0 ] || t_rc=1
+	[ "$#" -eq 0 ] || "$@" "$t_rc" 2>&1
+	t_done
+	exit $?
+}
+
+# t_done: print the tally last, "N passed, M failed"; status 0 if none failed.
 t_done() {
 	rm -f "$T_OUT" "$T_ERR"
 	echo "$T_PASS passed, $T_FAIL failed"

@@ -13,9 +13,11 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "milter/milter.h"
 #include "milter/msg.h"
 
 static struct config cf;
+static struct msg_rules rules;	/* what msg.c reads of cf */
 
 static void
 load(const char *text)
@@ -24,11 +26,12 @@ load(const char *text)
 
 	if (config_load_string(&cf, text, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
+	milter_rules(&cf, &rules);
 }
 
 /* Add a recipient decided with reason (allowed if reason < PR_FIRST_DENY). */
 static struct msg_rcpt *
-rcpt(struct msg *m, const char *raw, int reason, int at_rcpt)
+rcpt(struct msg_state *m, const char *raw, int reason, int at_rcpt)
 {
 	struct msg_rcpt *r = msg_add_rcpt(m, raw);
 	struct policy_facts f;
@@ -41,12 +44,12 @@ rcpt(struct msg *m, const char *raw, int reason, int at_rcpt)
 	d.supp = -1;
 	d.consent = 0;
 	strcpy(r->key, raw);
-	msg_decide(&cf, m, r, &f, &d, at_rcpt);
+	msg_decide(&rules, m, r, &f, &d, at_rcpt);
 	return r;
 }
 
 static void
-bulk(struct msg *m, const char *list)
+bulk(struct msg_state *m, const char *list)
 {
 	msg_init(m);
 	m->class_ = CLASS_BULK;
@@ -58,7 +61,7 @@ bulk(struct msg *m, const char *list)
 static void
 test_rcpt_replies(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
 
@@ -66,11 +69,11 @@ test_rcpt_replies(void **state)
 	load("");
 	bulk(&m, "news");
 	r = rcpt(&m, "a@x", PR_CONFIRMED, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_CONTINUE);
 	assert_int_equal(m.nbulk, 1);
 	r = rcpt(&m, "b@x", PR_NO_CONSENT, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_REJECT);
 	assert_string_equal(rep.rcode, "550");
 	assert_string_equal(rep.xcode, "5.7.1");
@@ -78,14 +81,14 @@ test_rcpt_replies(void **state)
 	assert_int_equal(r->state, RS_REJECTED);
 	/* Store failure: 451 4.3.0 for this recipient. */
 	r = msg_add_rcpt(&m, "c@x");
-	msg_rcpt_reply(&cf, &m, r, 1, &rep);
+	msg_rcpt_reply(&m, r, 1, &rep);
 	assert_int_equal(rep.kind, MSG_TEMPFAIL);
 	assert_string_equal(rep.rcode, "451");
 	assert_string_equal(rep.xcode, "4.3.0");
 	/* A bad address: 550 5.1.3. */
 	r = msg_add_rcpt(&m, "<<bad>>");
 	r->state = RS_INVALID;
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_string_equal(rep.xcode, "5.1.3");
 	msg_reset(&m);
 	msg_reset(NULL);
@@ -94,39 +97,39 @@ test_rcpt_replies(void **state)
 static void
 test_limits(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
 
 	(void)state;
 	load("milter: { one_recipient_per_message = true; max_recipients = 3; };");
 	bulk(&m, "news");
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
 	r = rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 1);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
 	assert_string_equal(rep.rcode, "452");
 	assert_string_equal(rep.xcode, "4.5.3");
 	/* Not on the non-SMTP path, and not for transactional mail. */
 	m.local = 1;
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
 	m.local = 0;
 	m.class_ = CLASS_TRANSACTIONAL;
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
 	msg_reset(&m);
 	load("milter: { max_recipients = 2; };");
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
 	rcpt(&m, "b@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&cf, &m, &rep), 1);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
 	msg_reset(&m);
 }
 
 static void
 test_local_path_never_refuses(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_reply rep;
 	struct msg_plan p;
 	struct msg_rcpt *r;
@@ -137,13 +140,13 @@ test_local_path_never_refuses(void **state)
 	m.local = 1;
 	r = rcpt(&m, "a@x", PR_UNSUBSCRIBED, 1);
 	assert_int_equal(r->action, ACTION_DROP);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_CONTINUE);
 	r = msg_add_rcpt(&m, "b@x");
-	msg_rcpt_reply(&cf, &m, r, 1, &rep);	/* store failed */
+	msg_rcpt_reply(&m, r, 1, &rep);	/* store failed */
 	assert_int_equal(rep.kind, MSG_CONTINUE);
 	assert_int_equal(m.tempfail, 1);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_TEMPFAIL);
 	assert_string_equal(p.reply.xcode, "4.3.0");
 	msg_plan_free(&p);
@@ -152,7 +155,7 @@ test_local_path_never_refuses(void **state)
 	bulk(&m, "news");
 	m.local = 1;
 	rcpt(&m, "a@x", PR_NO_CONSENT, 0);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_DISCARD);
 	msg_plan_free(&p);
 	msg_reset(&m);
@@ -161,7 +164,7 @@ test_local_path_never_refuses(void **state)
 static void
 test_plan_mixed(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -169,7 +172,7 @@ test_plan_mixed(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "<A@x>", PR_CONFIRMED, 0);
 	rcpt(&m, "<@relay.example:B@x>", PR_UNSUBSCRIBED, 0);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_CONTINUE);
 	assert_int_equal(p.nremove, 1);
 	assert_int_equal(p.unremovable, -1);
@@ -186,7 +189,7 @@ test_plan_mixed(void **state)
 static void
 test_plan_unremovable(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 	struct msg_reply rep;
 	struct msg_rcpt *r;
@@ -198,7 +201,7 @@ test_plan_unremovable(void **state)
 	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
 	rcpt(&m, "<b (x)@x>", PR_UNSUBSCRIBED, 0);
 	assert_null(m.rcpt[1].del);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_REJECT);
 	assert_string_equal(p.reply.rcode, "550");
 	assert_string_equal(p.reply.xcode, "5.7.1");
@@ -208,7 +211,7 @@ test_plan_unremovable(void **state)
 	assert_int_equal(p.sole, -1);
 	assert_null(p.addrcpt);
 	assert_int_equal(p.nhdr, 0);
-	assert_string_equal(msg_rcpt_outcome(&m, &m.rcpt[0], "rejected"),
+	assert_string_equal(msg_rcpt_outcome(&m.rcpt[0], "rejected"),
 	    "rejected");
 	msg_plan_free(&p);
 	msg_reset(&m);
@@ -216,7 +219,7 @@ test_plan_unremovable(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
 	rcpt(&m, "<a%b @x>", PR_UNSUBSCRIBED, 0);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_REJECT);
 	assert_non_null(strstr(p.reply.text, "a?b @x"));
 	assert_null(strchr(p.reply.text, '%'));
@@ -225,15 +228,15 @@ test_plan_unremovable(void **state)
 	/* At RCPT time a drop or redirect without a sure form is refused. */
 	bulk(&m, "news");
 	r = rcpt(&m, "<@[IPv6:::1]:b@x>", PR_UNSUBSCRIBED, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_REJECT);
 	assert_int_equal(r->state, RS_REJECTED);
 	r = rcpt(&m, "<c d@x>", PR_NO_CONSENT, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_REJECT);
 	/* ... while one with a sure form waits for its removal. */
 	r = rcpt(&m, "<@relay:b@x>", PR_UNSUBSCRIBED, 1);
-	msg_rcpt_reply(&cf, &m, r, 0, &rep);
+	msg_rcpt_reply(&m, r, 0, &rep);
 	assert_int_equal(rep.kind, MSG_CONTINUE);
 	msg_reset(&m);
 }
@@ -241,7 +244,7 @@ test_plan_unremovable(void **state)
 static void
 test_plan_all_rejected(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -249,7 +252,7 @@ test_plan_all_rejected(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_NO_CONSENT, 0);
 	rcpt(&m, "b@x", PR_COMPLAINT, 0);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_REJECT);
 	assert_string_equal(p.reply.rcode, "550");
 	assert_non_null(strstr(p.reply.text, "(no_consent)"));
@@ -259,7 +262,7 @@ test_plan_all_rejected(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_CONFIRMED, 1);
 	rcpt(&m, "b@x", PR_NO_CONSENT, 1)->state = RS_REJECTED;
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_CONTINUE);
 	assert_int_equal(p.nremove, 0);
 	msg_plan_free(&p);
@@ -269,7 +272,7 @@ test_plan_all_rejected(void **state)
 static void
 test_plan_drop_discards(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -277,7 +280,7 @@ test_plan_drop_discards(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
 	rcpt(&m, "b@x", PR_HARD_BOUNCE, 1);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_DISCARD);
 	msg_plan_free(&p);
 	msg_reset(&m);
@@ -286,14 +289,14 @@ test_plan_drop_discards(void **state)
 static void
 test_plan_redirect(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
 	load("actions: { default = \"redirect\"; redirect_to = \"hold@example.com\"; };");
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_CONTINUE);
 	assert_string_equal(p.addrcpt, "hold@example.com");
 	assert_true(m.rcpt[0].remove);
@@ -306,7 +309,7 @@ test_plan_redirect(void **state)
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
 	rcpt(&m, "b@x", PR_CONFIRMED, 1);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.nhdr, 1);
 	assert_string_equal(p.hdr[0].name, "X-Consent-Redirected");
 	assert_null(strstr(p.hdr[0].value, "a@x"));
@@ -317,7 +320,7 @@ test_plan_redirect(void **state)
 static void
 test_plan_tag_quarantine(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 
 	(void)state;
@@ -326,7 +329,7 @@ test_plan_tag_quarantine(void **state)
 	rcpt(&m, "a@x", PR_NO_CONSENT, 1);
 	rcpt(&m, "b@x", PR_NO_CONSENT, 1);
 	rcpt(&m, "c@x", PR_COMPLAINT, 1);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.reply.kind, MSG_CONTINUE);
 	assert_int_equal(p.nremove, 0);
 	assert_int_equal(p.nhdr, 1);
@@ -342,7 +345,7 @@ test_plan_tag_quarantine(void **state)
 static void
 test_plan_strip_and_log(void **state)
 {
-	struct msg m;
+	struct msg_state m;
 	struct msg_plan p;
 	char line[512];
 
@@ -351,7 +354,7 @@ test_plan_strip_and_log(void **state)
 	bulk(&m, "news");
 	m.hdrs.nlist_hdr = 2;
 	rcpt(&m, "a@x", PR_CONFIRMED, 0);
-	assert_int_equal(msg_plan(&cf, &m, &p), 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
 	assert_int_equal(p.strip_list_hdr, 2);
 	msg_plan_free(&p);
 	msg_format_decision(&m, &m.rcpt[0], NULL, line, sizeof(line));

@@ -120,6 +120,28 @@ test_refused(void **state)
 	assert_int_equal(mta_delrcpt_arg(NULL, out, sizeof(out)), 0);
 }
 
+/* What smtpd recorded ({rcpt_addr}) against our removal form. */
+static void
+test_witness(void **state)
+{
+	(void)state;
+	assert_int_equal(mta_rcpt_witness_ok("<erin@example.com>", "erin@example.com"), 1);
+	assert_int_equal(mta_rcpt_witness_ok("<erin@example.com.>", "erin@example.com"), 1);
+	assert_int_equal(mta_rcpt_witness_ok("<\"erin\"@example.com>", "erin@example.com"), 1);
+	assert_int_equal(mta_rcpt_witness_ok("<\"a b\"@example.com>", "\"a b\"@example.com"), 1);
+	/* A bare local part is qualified by Postfix. */
+	assert_int_equal(mta_rcpt_witness_ok("<postmaster>", "postmaster@mta.example"), 1);
+	/* Case only: smtpd may have recorded either spelling. */
+	assert_int_equal(mta_rcpt_witness_ok("<DOUBLE-BOUNCE@Mta.Example>", "double-bounce@mta.example"), 2);
+	/* Anything else: no sure removal. */
+	assert_int_equal(mta_rcpt_witness_ok("<erin@example.com>", "bob@example.com"), 0);
+	assert_int_equal(mta_rcpt_witness_ok("<erin@example.com>", "erin@example.org"), 0);
+	assert_int_equal(mta_rcpt_witness_ok("<j\xc3\x96rg@example.com>", "j\xc3\xb6rg@example.com"), 0);
+	assert_int_equal(mta_rcpt_witness_ok(NULL, "erin@example.com"), 0);
+	assert_int_equal(mta_rcpt_witness_ok("<erin@example.com>", NULL), 0);
+	assert_int_equal(mta_rcpt_witness_ok("erin@example.com", "erin@example.com"), 0);
+}
+
 int
 main(void)
 {
@@ -128,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_quoted),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_witness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,40 +19,19 @@
 #include <lmdb.h>
 
 #include "core/store.h"
-
-struct fixture {
-	char	dir[64];
-	struct store *st;
-};
+#include "fixture.h"
 
 static int
 setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[256];
-
-	strcpy(fx->dir, "/tmp/test_store.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	chmod(fx->dir, 0750);
-	if (store_open(&fx->st, fx->dir, STORE_CREATE, 0, 0, err,
-	    sizeof(err)) == -1)
-		fail_msg("store_open: %s", err);
-	*state = fx;
+	*state = store_fixture_make("test_store", 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *fx = *state;
-	char cmd[128];
-
-	store_close(fx->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(fx);
-	return 0;
+	return store_fixture_free(*state);
 }
 
 struct put_arg {
@@ -121,7 +100,7 @@ norm(const char *in, struct addr *a)
 static void
 test_get_put(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct subject s;
 	char err[256];
 
@@ -144,7 +123,7 @@ test_get_put(void **state)
 static void
 test_facts_order(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct policy_facts f;
 	struct addr a;
 	char err[256];
@@ -185,7 +164,7 @@ test_facts_order(void **state)
 static void
 test_write_all_or_nothing(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct put_arg p = { "b@example.com", "news", CS_SUBSCRIBED, 0, 5, 7 };
 	struct subject s;
 	char err[256];
@@ -231,48 +210,44 @@ many_fn(struct store_txn *t, void *arg)
 static void
 test_map_grows(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
+	struct store_fixture *small;
 	struct store *st;
 	struct many_arg m = { 20000, 0 };
 	struct store_stats ss;
-	char dir[80], err[256], cmd[128];
+	char err[256];
 
 	(void)fx;
-	strcpy(dir, "/tmp/test_store_small.XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	/* A 256 KiB map fills long before 20,000 records are in. */
-	if (store_open(&st, dir, STORE_CREATE, 0, 256 << 10, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s", err);
+	small = store_fixture_make("test_store_small", 256 << 10);
+	st = small->st;
 	if (store_write(st, many_fn, &m, err, sizeof(err)) != 0)
 		fail_msg("store_write: %s", err);
 	assert_true(m.runs > 1);
 	assert_int_equal(store_stats(st, 0, &ss, err, sizeof(err)), 0);
 	assert_int_equal(ss.addresses, 20000);
 	assert_true(ss.map_size > (256 << 10));
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(store_fixture_free(small), 0);
 }
 
 static void
 test_other_process(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
+	struct store_fixture *proc;
 	struct store *rd;
 	struct policy_facts f;
 	struct addr a;
-	char dir[80], err[256], cmd[128];
+	const char *dir;
+	char err[256];
 	pid_t pid;
 	int status;
 
 	(void)fx;
-	strcpy(dir, "/tmp/test_store_proc.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	if (store_open(&rd, dir, STORE_CREATE, 0, 256 << 10, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s", err);
-	store_close(rd);
+	proc = store_fixture_make("test_store_proc", 256 << 10);
+	dir = proc->dir;
+	store_close(proc->st);
+	proc->st = NULL;
 	if (store_open(&rd, dir, STORE_RDONLY, 0, 0, err, sizeof(err)) == -1)
 		fail_msg("%s", err);
 	norm("user000001@example.com", &a);
@@ -300,16 +275,15 @@ test_other_process(void **state)
 	assert_true(f.has_consent);
 	assert_int_equal(f.consent.status, CS_SUBSCRIBED);
 	store_close(rd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(store_fixture_free(proc), 0);
 }
 
 static void
 test_refusals(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store *st;
-	char err[256], dir[80], cmd[128];
+	char err[256], dir[80];
 
 	/* Other normaliser flags than the store was made with. */
 	assert_int_equal(store_open(&st, fx->dir, STORE_RDONLY,
@@ -320,8 +294,7 @@ test_refusals(void **state)
 	    0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/store"));
 	/* World-writable. */
-	strcpy(dir, "/tmp/test_store_ww.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	fixture_dir_make("test_store_ww", dir, sizeof(dir));
 	chmod(dir, 0777);
 	assert_int_equal(store_open(&st, dir, STORE_CREATE, 0, 0, err,
 	    sizeof(err)), -1);
@@ -330,8 +303,7 @@ test_refusals(void **state)
 	chmod(dir, 0750);
 	assert_int_equal(store_open(&st, dir, STORE_RDONLY, 0, 0, err,
 	    sizeof(err)), -1);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fixture_dir_remove(dir), 0);
 	store_close(NULL);	/* a no-op */
 }
 
@@ -365,7 +337,7 @@ raw_put(const char *dir, const char *key, const void *val, size_t len)
 static void
 test_corrupt_value_fails_closed(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	static const unsigned char newer[] = { REC_FORMAT + 1, 0, 0, 0 };
 	static const unsigned char junk[] = { REC_FORMAT, 0, 0, 1, 200 };
 	struct policy_facts f;
@@ -403,7 +375,7 @@ count_fn(const char *key, const struct subject *s, void *arg)
 static void
 test_foreach(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	char err[256];
 	int n = 0;
 

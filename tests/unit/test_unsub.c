@@ -18,41 +18,21 @@
 #include <cmocka.h>
 
 #include "core/unsub.h"
+#include "fixture.h"
 
 #define NOW	1800000000
-
-struct fx {
-	char	dir[64];
-	struct store *st;
-};
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[256];
-
-	strcpy(f->dir, "/tmp/test_unsub.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	chmod(f->dir, 0750);
-	if (store_open(&f->st, f->dir, STORE_CREATE, 0, 0, err, sizeof(err)))
-		fail_msg("%s", err);
-	*state = f;
+	*state = store_fixture_make("test_unsub", 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return store_fixture_free(*state);
 }
 
 struct put {
@@ -141,7 +121,7 @@ click(struct store *st, const char *key, const char *list, int all, int64_t now)
 static void
 test_plain_and_repeat(void **state)
 {
-	struct fx *f = *state;
+	struct store_fixture *f = *state;
 
 	put(f->st, (struct put){ "a@example.com", "news", CS_SUBSCRIBED, 0, NOW - 100, 0 });
 	assert_true(allowed(f->st, "a@example.com", "news", NOW));
@@ -155,7 +135,7 @@ test_plain_and_repeat(void **state)
 static void
 test_future_dated_optin(void **state)
 {
-	struct fx *f = *state;
+	struct store_fixture *f = *state;
 
 	/* An opt-in dated an hour ahead (a fast clock, an import). */
 	put(f->st, (struct put){ "b@example.com", "news", CS_CONFIRMED, 0, NOW + 3600, 0 });
@@ -167,7 +147,7 @@ test_future_dated_optin(void **state)
 static void
 test_all_after_newer_optin(void **state)
 {
-	struct fx *f = *state;
+	struct store_fixture *f = *state;
 
 	put(f->st, (struct put){ "c@example.com", "news", CS_SUBSCRIBED, 0, NOW - 300, 0 });
 	assert_int_equal(click(f->st, "c@example.com", "news", 1, NOW - 200), 1);
@@ -184,7 +164,7 @@ test_all_after_newer_optin(void **state)
 static void
 test_all_under_expiring_bounce(void **state)
 {
-	struct fx *f = *state;
+	struct store_fixture *f = *state;
 
 	put(f->st, (struct put){ "d@example.com", "news", CS_SUBSCRIBED, 0, NOW - 300, 0 });
 	put(f->st, (struct put){ "d@example.com", NULL, 0, SR_HARD_BOUNCE, NOW - 200, NOW + 86400 });

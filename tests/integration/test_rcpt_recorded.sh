@@ -1,9 +1,8 @@
 #!/bin/sh
 # shellcheck disable=SC3043
-# FINDINGS-tests.sh - two leaks found attacking the removal forms, as tests
-# in the style of tests/integration/test_rcpt_forms.sh (whose setup they
-# repeat, so that this file runs alone; the two blocks marked "ADD" can be
-# pasted into that file, after its section 1 and at its end).
+# test_rcpt_recorded.sh - two leaks found attacking the removal forms:
+# recipients that Postfix records otherwise than the client wrote them,
+# through a private Postfix, checked at the sink.
 #
 #   A. smtpd replaces a recipient that matches its own address-verification
 #      sender (address_verify_sender, default double-bounce@$myorigin),
@@ -20,8 +19,7 @@
 set -u
 LC_ALL=C
 export LC_ALL
-cd "$(dirname "$0")" || exit 1
-[ -f tests/lib/postfix.sh ] || cd ../.. || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 TOP=$(pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
@@ -74,7 +72,7 @@ only_alice() {
 	return 0
 }
 
-# ADD (A): after section 1 of test_rcpt_forms.sh (and again, with
+# (A) after section 1 of test_rcpt_forms.sh (and again, with
 # "rcpt", after section 2).  The verification sender in any case but
 # its own: Postfix records "double-bounce@mta.consent-test.invalid".
 VERIFY_FORMS='<DOUBLE-BOUNCE@mta.consent-test.invalid>
@@ -118,7 +116,7 @@ pf_bg milter "$MILTER" -c "$W/m.conf" -f
 t_run 0 pf_wait_file "$PF_RUN/m.sock" 10
 verify_forms rcpt
 
-# ADD (B): at the end of test_rcpt_forms.sh, before its teardown.  An
+# (B) at the end of test_rcpt_forms.sh, before its teardown.  An
 # IPv6-only Postfix: sendmail(1) mail then comes from "::1".
 pf_kill_bg milter TERM 10
 write_conf
