@@ -419,7 +419,7 @@ soft_add(struct store *st, const char *key, int64_t now)
 static void
 test_soft_counts(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct soft_arg a = { "a@example.com", 0, 0, 1, { 0, 0, 0 }, 0 };
 	struct store_soft ss;
 	char err[256];
@@ -451,7 +451,7 @@ test_soft_counts(void **state)
 static void
 test_soft_old_store(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_soft ss;
 	struct store *ro;
 	MDB_env *env;
