@@ -216,6 +216,12 @@ config_check(struct config *c, char *err, size_t errlen)
 		    file);
 		return -1;
 	}
+	if (c->fb_sign_return_path && c->lu_nkeys == 0) {
+		snprintf(err, errlen, "%s: feedback.sign_return_path needs "
+		    "unsubscribe.keys (the tag's key is derived from the first)",
+		    file);
+		return -1;
+	}
 	if (c->audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {
 		snprintf(err, errlen, "%s: audit.key_file: needed to pseudonymise "
 		    "recipients (make one with 'consentctl keygen'), or set "

@@ -184,6 +184,7 @@ test_config(void **state)
 		{ "feedback: { soft_threshold = 0; };", "feedback.soft_threshold: 0 is out of range" },
 		{ "feedback: { return_path_window = \"90d\"; };", "feedback.return_path_window: must be" },
 		{ "feedback: { queue_dir = \"\"; };", "feedback.queue_dir: must not be empty" },
+		{ "feedback: { sign_return_path = true; };", "sign_return_path needs unsubscribe.keys" },
 	};
 
 	(void)state;
