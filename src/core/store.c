@@ -42,6 +42,7 @@ struct store {
 	int	has_soft;	/* the soft database exists (a reader may lack it) */
 	int	rdonly;
 	int	addr_flags;
+	unsigned stale;		/* reader slots of dead processes cleared at open */
 	char	dir[4096];
 	/* Held shared by every transaction, exclusively to adopt a new map size. */
 	pthread_rwlock_t resize;
@@ -348,7 +349,8 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 		    "no store here (run 'consentctl init')" : mdb_strerror(rc));
 		goto bad;
 	}
-	(void)mdb_reader_check(st->env, &dead);
+	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
+		st->stale = (unsigned)dead;
 	if (flags & STORE_CREATE) {
 		if (store_init_dbs(st, addr_flags, err, errlen) == -1)
 			goto bad;
@@ -850,4 +852,10 @@ store_info(struct store *st, uint64_t *bytes, int64_t *changed)
 	*bytes = (uint64_t)sb.st_size;
 	*changed = (int64_t)sb.st_mtime;
 	return 0;
+}
+
+unsigned
+store_stale_cleared(const struct store *st)
+{
+	return st != NULL ? st->stale : 0;
 }

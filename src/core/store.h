@@ -130,6 +130,9 @@ int	store_stats(struct store *st, int64_t now, struct store_stats *ss,
  */
 int	store_info(struct store *st, uint64_t *bytes, int64_t *changed);
 
+/* store_stale_cleared - reader slots of dead processes store_open cleared. */
+unsigned store_stale_cleared(const struct store *st);
+
 /* store_is_domain_key - 1 if key names a domain (no '@'). */
 int	store_is_domain_key(const char *key);
 

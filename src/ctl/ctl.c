@@ -36,6 +36,7 @@ static const struct {
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
 	{ "feedback", ctl_feedback, "feedback [--rcpt ADDRESS] | feedback queue [list | show ID | apply ID | discard ID [--force]] [--json] | feedback sign RECIPIENT SENDER" },
+	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },
 	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -87,6 +88,8 @@ option_value(struct ctl *c, int ch, struct ctl_opts *o, const char **expires)
 	case 'D': o->dry_run = 1; break;
 	case 'k': o->skip_bad = 1; break;
 	case 'f': o->format = optarg; break;
+	case 'p': o->postfix_dir = optarg; break;
+	case 'm': o->sendmail_cf = optarg; break;
 	case 'e': *expires = optarg; break;
 	case 'S':
 		if ((o->source = record_source_parse(optarg)) <= 0) {
@@ -180,12 +183,14 @@ ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
 		{ "format", required_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "skip-bad", no_argument, NULL, 'k' },
+		{ "postfix", required_argument, NULL, 'p' },
+		{ "sendmail-cf", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const unsigned bit[] = {
 		O_LIST, O_PENDING, O_CONFIRMED, O_ALL, O_SOURCE, O_IP, O_AT,
 		O_NOTE, O_REASON, O_EXPIRES, O_REF, O_JSON, O_FORMAT, O_DRYRUN,
-		O_SKIPBAD
+		O_SKIPBAD, O_POSTFIX, O_SENDMAIL
 	};
 	const char *expires = NULL, *cmd = argv[0];
 	int ch, idx;

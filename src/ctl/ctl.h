@@ -37,6 +37,8 @@
 #define O_FORMAT	0x1000
 #define O_DRYRUN	0x2000
 #define O_SKIPBAD	0x4000
+#define O_POSTFIX	0x8000
+#define O_SENDMAIL	0x10000
 
 struct ctl_opts {
 	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
@@ -50,6 +52,8 @@ struct ctl_opts {
 	int64_t	expires;		/* --expires as an absolute time, else 0 */
 	char	ref[REC_REF_MAX + 1];
 	const char *format;		/* --format, else NULL */
+	const char *postfix_dir;	/* --postfix DIR, else NULL */
+	const char *sendmail_cf;	/* --sendmail-cf FILE, else NULL */
 	const char *arg;		/* the one positional argument, or NULL */
 };
 
@@ -120,6 +124,7 @@ int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
 int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
 int	ctl_feedback(struct ctl *, int, char **);	/* ctl_feedback.c */
+int	ctl_doctor(struct ctl *, int, char **);	/* doctor.c */
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
-# test_daemon_opts.sh - every daemon takes the same options, through the
-# shared skeleton: --help and --version on stdout with exit 0, a bad
-# option or an operand on stderr with exit 64, -n checks a configuration.
+# test_daemon_opts.sh - every program takes the conventional options:
+# --help and --version on stdout with exit 0; a bad option or an operand
+# on stderr with exit 64 (daemons, through the shared skeleton) or 2
+# (consentctl, and "consentctl COMMAND --help" for every command).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -21,5 +22,17 @@ for d in consent-milter consent-unsubd; do
 	t_run 64 "$BUILD/$d" extra
 	t_err "unexpected argument \"extra\""
 	t_run 78 "$BUILD/$d" -n -c /nonexistent/consent-milter.conf
+done
+# consentctl: the same conventions, exit 2 for a usage error.
+t_run 0 "$BUILD/consentctl" --help
+t_out "usage: consentctl [-c CONFIG] [-s STOREDIR] COMMAND ..."
+t_run 0 "$BUILD/consentctl" --version
+t_out "consentctl "
+t_run 2 "$BUILD/consentctl" --bogus
+t_err "usage: consentctl"
+t_run 2 "$BUILD/consentctl"
+for cmd in $("$BUILD/consentctl" --commands); do
+	t_run 0 "$BUILD/consentctl" -c /dev/null "$cmd" --help
+	t_out "usage: consentctl $cmd"
 done
 t_done
