@@ -26,7 +26,12 @@ supp_put(struct store_txn *t, const char *key, const struct suppression *sp,
 		subject_clear(&s);
 		return -1;
 	}
-	*changed = record_apply_supp(&s, sp, now) == 1;
+	/* The same report again (a retry, a resend) changes nothing. */
+	if (s.has_supp && s.supp.reason == sp->reason &&
+	    strcmp(s.supp.ref, sp->ref) == 0 && strcmp(s.supp.note, sp->note) == 0)
+		*changed = 0;
+	else
+		*changed = record_apply_supp(&s, sp, now) == 1;
 	rc = *changed ? store_txn_put(t, key, &s) : 0;
 	subject_clear(&s);
 	return rc;

@@ -44,7 +44,7 @@ t_out "ref: <news-2026-12.nobody@example.org>"
 t_out "note: 5.1.1 by mx.example.net (reported by mta.example.org): 550 5.1.1 <nobody@example.net>: Recipient address rejected"
 t_run 1 ctl check nobody@example.net --list news
 t_out "hard_bounce"
-feed 0				# again: nothing changes
+sleep 1; feed 0			# again, a second later: nothing changes
 t_out "hard_bounce already recorded"
 
 with_token exim_5.1.1.eml gone@example.com
