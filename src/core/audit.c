@@ -24,6 +24,8 @@
 #include "core/addr.h"
 #include "core/audit.h"
 #include "core/token.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define CHAIN_TAG	",\"chain\":\""
@@ -573,7 +575,7 @@ field(char *buf, size_t cap, size_t *len, const char *name, const char *value)
 	if (n >= cap - *len)
 		return -1;
 	*len += n;
-	n = json_escape(value, buf + *len, cap - *len);
+	n = enc_json(value, strlen(value), buf + *len, cap - *len);
 	if (n == (size_t)-1)
 		return -1;
 	*len += n;

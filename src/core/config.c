@@ -19,6 +19,7 @@
 #include "core/record.h"
 #include "core/token.h"
 #include "util/metrics.h"
+#include "util/time.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS,
@@ -259,7 +260,7 @@ post_lifetime(struct config *c, char *err, size_t errlen)
 {
 	int64_t d;
 
-	if (duration_parse(c->lu_lifetime_s, &d) == -1) {
+	if (time_duration_parse(c->lu_lifetime_s, &d) == -1) {
 		snprintf(err, errlen, "not a duration such as 90d");
 		return -1;
 	}
@@ -304,7 +305,7 @@ fb_duration(const char *s, int64_t lo, int64_t hi, int64_t *out, char *err,
 {
 	int64_t d;
 
-	if (duration_parse(s, &d) == -1) {
+	if (time_duration_parse(s, &d) == -1) {
 		snprintf(err, errlen, "not a duration such as 7d or 12h");
 		return -1;
 	}

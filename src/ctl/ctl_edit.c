@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "util/time.h"
 #include "util/util.h"
 
 int

@@ -26,6 +26,8 @@
 #include "ctl/fbparse.h"
 #include "ctl/fbplan.h"
 #include "ctl/fbqueue.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define DRAIN_MAX	(256L * 1024 * 1024)	/* octets read past the bound */
@@ -275,13 +277,13 @@ meta_json(const struct fbq_meta *m)
 		printf("null");
 	printf(",\"kind\":\"%s\",\"size\":%zu,\"truncated\":%s,\"from\":",
 	    m->kind, m->size, m->truncated ? "true" : "false");
-	json_puts(stdout, m->from);
+	enc_json_puts(stdout, m->from);
 	printf(",\"subject\":");
-	json_puts(stdout, m->subject);
+	enc_json_puts(stdout, m->subject);
 	printf(",\"recipients\":");
-	json_puts(stdout, m->rcpts);
+	enc_json_puts(stdout, m->rcpts);
 	printf(",\"reason\":");
-	json_puts(stdout, m->reason);
+	enc_json_puts(stdout, m->reason);
 	printf("}");
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/record.h"
 #include "unsubd/unsubd.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define FIELD_MAX	64	/* octets of a field name or value we compare */
@@ -524,24 +525,22 @@ put(struct page *pg, const char *s)
 	pg->len += n;
 }
 
-/* put_esc - s HTML-escaped; control characters become blanks. */
+/*
+ * put_esc - s as HTML text through the one HTML encoder (util/enc.h):
+ * markup escaped, control characters and octets outside UTF-8 as U+FFFD.
+ */
 static void
 put_esc(struct page *pg, const char *s)
 {
-	char one[2] = { 0, 0 };
+	size_t n;
 
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': put(pg, "&amp;"); break;
-		case '<': put(pg, "&lt;"); break;
-		case '>': put(pg, "&gt;"); break;
-		case '"': put(pg, "&quot;"); break;
-		case '\'': put(pg, "&#39;"); break;
-		default:
-			one[0] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
-			put(pg, one);
-		}
-	}
+	if (pg->over)
+		return;
+	n = enc_html(s, strlen(s), pg->p + pg->len, pg->cap - pg->len);
+	if (n == (size_t)-1)
+		pg->over = 1;
+	else
+		pg->len += n;
 }
 
 static const struct {
