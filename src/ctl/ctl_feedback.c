@@ -10,22 +10,35 @@
  *                               reason on stderr); 75 the store or the
  *                               queue cannot be written (Postfix keeps
  *                               the message and retries).
+ *   feedback --maillog FILE...  Postfix's own log: status=bounced lines
+ *                               with dsn=5.x.x (and soft ones) recorded,
+ *                               no token needed; status=sent clears a
+ *                               soft count.  --follow: the one file as a
+ *                               service, across rotation, its position
+ *                               kept (--position, else QUEUE_DIR/maillog.pos).
  *   feedback queue [list | show ID | apply ID | discard ID [--force]] [--json]
  *                               the review queue.
  *   feedback sign RCPT SENDER   a signed return path (tests, support).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "core/fbtag.h"
 #include "core/unsub.h"
 #include "ctl/ctl.h"
+#include "ctl/fbmaillog.h"
 #include "ctl/fbparse.h"
 #include "ctl/fbplan.h"
 #include "ctl/fbqueue.h"
+#include "util/daemon.h"
 #include "util/enc.h"
 #include "util/time.h"
 #include "util/util.h"
@@ -34,7 +47,9 @@
 
 struct fb_opts {
 	const char *rcpt;	/* --rcpt */
-	int	json, force;
+	const char *maillog;	/* --maillog: the first file */
+	const char *position;	/* --position */
+	int	json, force, follow;
 	int	nargs;
 	char	**args;		/* positional arguments */
 };
@@ -47,6 +62,9 @@ fb_options(struct ctl *c, int argc, char **argv, struct fb_opts *o)
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "maillog", required_argument, NULL, 'm' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "position", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -58,10 +76,15 @@ fb_options(struct ctl *c, int argc, char **argv, struct fb_opts *o)
 		case 'r': o->rcpt = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'f': o->force = 1; break;
+		case 'm': o->maillog = optarg; break;
+		case 'F': o->follow = 1; break;
+		case 'p': o->position = optarg; break;
 		default:
 			ctl_err(c, "feedback: unknown option or missing value: %s",
 			    argv[optind - 1]);
 			fprintf(stderr, "usage: consentctl feedback [--rcpt ADDRESS]"
+			    "\n       consentctl feedback --maillog FILE... | "
+			    "--maillog FILE --follow [--position FILE]"
 			    "\n       consentctl feedback queue [list | show ID | "
 			    "apply ID | discard ID [--force]] [--json]\n");
 			return -1;
@@ -494,6 +517,76 @@ ctl_feedback_queue(struct ctl *c, int nargs, char **args, int json, int force)
 	return CTL_ERR;
 }
 
+/* --- the mail log ---------------------------------------------------------- */
+
+/* fb_wait - the follow loop's sleep: non-zero on SIGTERM or SIGINT. */
+static int
+fb_wait(int ms)
+{
+	return daemon_wait(ms) & DAEMON_STOP;
+}
+
+/* feedback_maillog - Postfix's own log, read once or followed; sysexits. */
+static int
+feedback_maillog(struct ctl *c, const struct fb_opts *o)
+{
+	const struct fbml_stats *s;
+	struct fb_ctx ctx;
+	struct fbml *m;
+	struct store *st;
+	char err[512], pos[CONFIG_PATH_MAX + 16];
+	int rc = EX_OK;
+
+	if (o->follow && o->nargs > 0) {
+		ctl_err(c, "feedback: --follow reads one file");
+		return EX_USAGE;
+	}
+	if (ctl_open_store(c, 0, &st) == -1)
+		return EX_TEMPFAIL;
+	ctx_init(c, NULL, NULL, &ctx);
+	if ((m = fbml_new(&ctx, st)) == NULL) {
+		store_close(st);
+		ctl_err(c, "feedback: out of memory");
+		return EX_TEMPFAIL;
+	}
+	if (o->follow) {
+		snprintf(pos, sizeof(pos), "%s/maillog.pos", c->cf.fb_queue_dir);
+		if (o->position == NULL)
+			(void)mkdir(c->cf.fb_queue_dir, 0750);
+		daemon_signals(0);
+		if (fbml_follow(m, o->maillog, o->position ? o->position : pos,
+		    fb_wait, err, sizeof(err)) == -1) {
+			ctl_err(c, "feedback: %s: %s", o->maillog, err);
+			rc = EX_TEMPFAIL;
+		}
+	} else
+		for (int i = -1; i < o->nargs && rc == EX_OK; i++) {
+			const char *f = i < 0 ? o->maillog : o->args[i];
+			off_t off = 0;
+			int fd = open(f, O_RDONLY | O_CLOEXEC);
+
+			if (fd == -1) {
+				ctl_err(c, "feedback: %s: %s", f, strerror(errno));
+				rc = EX_NOINPUT;
+			} else if (fbml_read(m, fd, &off, 1, err, sizeof(err)) == -1) {
+				ctl_err(c, "feedback: %s: %s", f, err);
+				rc = EX_TEMPFAIL;
+			}
+			if (fd != -1)
+				close(fd);
+		}
+	s = fbml_stats(m);
+	printf("%llu lines: %llu bounced (%llu hard, %llu soft, %llu policy); "
+	    "%llu soft counts cleared by a delivery; %llu changes to the store\n",
+	    (unsigned long long)s->lines, (unsigned long long)s->bounced,
+	    (unsigned long long)s->hard, (unsigned long long)s->soft,
+	    (unsigned long long)s->policy, (unsigned long long)s->cleared,
+	    (unsigned long long)s->changed);
+	fbml_free(m);
+	store_close(st);
+	return rc;
+}
+
 int
 ctl_feedback(struct ctl *c, int argc, char **argv)
 {
@@ -502,6 +595,12 @@ ctl_feedback(struct ctl *c, int argc, char **argv)
 	if (fb_options(c, argc, argv, &o) == -1)
 		return EX_USAGE;
 	fbparse_init();
+	if (o.maillog != NULL)
+		return feedback_maillog(c, &o);
+	if (o.follow || o.position != NULL) {
+		ctl_err(c, "feedback: --follow and --position go with --maillog");
+		return EX_USAGE;
+	}
 	if (o.nargs > 0 && strcmp(o.args[0], "queue") == 0)
 		return ctl_feedback_queue(c, o.nargs, o.args, o.json, o.force);
 	if (o.nargs > 0 && strcmp(o.args[0], "sign") == 0)

@@ -59,8 +59,9 @@ record_fn(struct store_txn *t, void *arg)
 				return -1;
 			break;
 		case FBO_SOFT:
-			if (store_txn_soft_add(t, ch->key, ctx->now,
-			    ctx->soft_window, &ss) == -1)
+			/* Counted at the bounce's time: a mail log read late. */
+			if (store_txn_soft_add(t, ch->key, ch->supp.created ?
+			    ch->supp.created : ctx->now, ctx->soft_window, &ss) == -1)
 				return -1;
 			ch->soft_count = ss.count;
 			ch->changed = 1;
