@@ -16,6 +16,9 @@
 #   3. forged DSNs naming a subscriber (bob@example.net), crafted by hand
 #      and mailed to the plain return address and to a forged tag: nothing
 #      changes (bob still gets mail), both wait in the review queue.
+#   4. the mail-log channel: a bounce whose DSN goes elsewhere (another
+#      sender, not routed to the pipe) is read from Postfix's own log by
+#      "consentctl feedback --maillog", and the next message is refused.
 #
 # Needs root.  Prints "N passed, M failed" last; exits 1 on failure.
 # BUILD (default build) names the binaries.  PF_KEEP=1 keeps the directory.
@@ -203,6 +206,7 @@ write_conf true
 seed() {
 	ctl init && ctl subscribe alice@dead.example --list news &&
 		ctl subscribe carol@dead.example --list news &&
+		ctl subscribe dave@dead.example --list news &&
 		ctl subscribe bob@example.net --list news || return 1
 	# pipe(8) runs consentctl as nobody: the store, the queue and the key
 	# are that user's.
@@ -286,6 +290,26 @@ send news@news.example.com bob@example.net
 t_check "3. the next message to bob is delivered" data_is 250
 t_check "3. at the sink" pf_wait_queue_empty 20
 pf_sink_recipients | grep -q 'bob@example.net' || t_fail "3. bob at the sink"
+
+# --- 4. the mail-log channel: Postfix's own record, no token needed
+pf_sink_reset
+message dave@dead.example "offers, first issue" >"$M"
+send offers@news.example.com dave@dead.example
+t_check "4. bulk to dave from another sender: accepted" data_is 250
+t_check "4. refused by the next hop: status=bounced, dsn=5.1.1" \
+	pf_wait_log 'to=<dave@dead.example>.*dsn=5\.1\.1, status=bounced' 20
+t_check "4. its DSN went elsewhere (the sink), not through the pipe" pf_wait_queue_empty 20
+not_suppressed() { ! "$CTL" -c "$CONF" show "$1" | grep -q suppressed; }
+t_check "4. so nothing is recorded yet" not_suppressed dave@dead.example
+# alice's, carol's and dave's bounces: the first two were recorded already.
+t_check "4. consentctl feedback --maillog reads Postfix's log" \
+	ctl_says "3 bounced (3 hard, 0 soft, 0 policy); 0 soft counts cleared by a delivery; 1 changes" \
+	feedback --maillog "$PF_LOG"
+t_check "4. hard_bounce for dave, our MTA's words as evidence" \
+	ctl_says "(our Postfix, queue id" show dave@dead.example
+message dave@dead.example "offers, second issue" >"$M"
+send offers@news.example.com dave@dead.example
+t_check "4. the next message to dave is refused at RCPT (550 5.7.1)" rcpt_is 550
 
 daemon_stop consent-milter
 pf_kill_bg rejector 2>/dev/null
