@@ -105,6 +105,7 @@ static const struct ckey keys[] = {
 	{ "feedback.sign_return_path", K_BOOL, OFF(fb_sign_return_path), 0, 0, 0, NULL, NULL },
 	{ "feedback.return_path_window", K_STR, OFF(fb_rp_window_s), SZ(fb_rp_window_s), 1, 0, NULL, post_fb_rp_window },
 	{ "feedback.rules", K_FBRULES, 0, 0, 0, 0, NULL, NULL },
+	{ "feedback.audit_file", K_STR, OFF(fb_audit_file), SZ(fb_audit_file), 0, 0, NULL, NULL },
 	{ "unsubscribe.enable", K_BOOL, OFF(lu_enable), 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.keys", K_KEYS, 0, 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.lifetime", K_STR, OFF(lu_lifetime_s), SZ(lu_lifetime_s), 1, 0, NULL, post_lifetime },
@@ -221,6 +222,12 @@ config_check(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: feedback.sign_return_path needs "
 		    "unsubscribe.keys (the tag's key is derived from the first)",
 		    file);
+		return -1;
+	}
+	if (c->fb_audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {
+		snprintf(err, errlen, "%s: feedback.audit_file: needs "
+		    "audit.key_file to pseudonymise recipients, or set "
+		    "audit.pseudonymize = false", file);
 		return -1;
 	}
 	if (c->audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {

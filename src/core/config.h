@@ -101,6 +101,7 @@ struct config {
 	char	fb_rp_window_s[16];		/* a signed return path's life */
 	int64_t	fb_rp_window;
 	struct fbclass_conf fb_rules;		/* the operator's, before the built-in */
+	char	fb_audit_file[CONFIG_PATH_MAX];	/* feedback lines, chained; "" none */
 
 	/* actions, per deny reason */
 	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */

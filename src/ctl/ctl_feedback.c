@@ -31,6 +31,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/fbtag.h"
 #include "core/unsub.h"
 #include "ctl/ctl.h"
@@ -126,11 +127,16 @@ read_message(char **bufp, size_t *lenp, size_t *total)
 	return 0;
 }
 
-/* ctx_init - the plan's context from the configuration. */
-static void
+/* The pseudonym key of the feedback lines, once loaded. */
+static unsigned char audit_key[AUDIT_KEY_BYTES];
+
+/* ctx_init - the plan's context from the configuration; 0 / -1 (said). */
+static int
 ctx_init(struct ctl *c, const struct token_ring *ring, const char *rcpt,
     struct fb_ctx *ctx)
 {
+	char err[512];
+
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->ring = ring;
 	ctx->rules = &c->cf.fb_rules;
@@ -142,6 +148,30 @@ ctx_init(struct ctl *c, const struct token_ring *ring, const char *rcpt,
 	ctx->soft_window = c->cf.fb_soft_window;
 	ctx->soft_expires = c->cf.fb_soft_expires;
 	ctx->rcpt = rcpt;
+	if (c->cf.fb_audit_file[0] == '\0')
+		return 0;
+	ctx->audit_file = c->cf.fb_audit_file;
+	if (!c->cf.audit_pseudonymize)
+		return 0;
+	if (audit_key_load(c->cf.audit_key_file, audit_key, err,
+	    sizeof(err)) == -1) {
+		ctl_err(c, "feedback: %s", err);
+		return -1;
+	}
+	ctx->audit_key = audit_key;
+	return 0;
+}
+
+/* audit_lines - the plan's feedback lines; a failure is said, not fatal:
+ * the store holds the evidence already. */
+static void
+audit_lines(struct ctl *c, const struct fb_plan *p, const struct fb_ctx *ctx,
+    const char *channel)
+{
+	char err[512];
+
+	if (fbaudit_write(ctx, p, channel, err, sizeof(err)) == -1)
+		ctl_err(c, "feedback: no feedback line written: %s", err);
 }
 
 /* print_change - one line per recipient result, for people and logs. */
@@ -206,10 +236,10 @@ meta_fill(struct fbq_meta *m, const struct fbp_report *r, const char *why)
 	}
 }
 
-/* apply_plan - write the plan's changes and print them; sysexits. */
+/* apply_plan - write the plan's changes, print and log them; sysexits. */
 static int
 apply_plan(struct ctl *c, struct fb_plan *p, const struct fb_ctx *ctx,
-    unsigned writes)
+    unsigned writes, const char *channel)
 {
 	struct store *st;
 	char err[512];
@@ -226,6 +256,7 @@ apply_plan(struct ctl *c, struct fb_plan *p, const struct fb_ctx *ctx,
 	}
 	for (unsigned i = 0; i < p->n; i++)
 		print_change(&p->ch[i], ctx);
+	audit_lines(c, p, ctx, channel);
 	return EX_OK;
 }
 
@@ -260,7 +291,11 @@ feedback_stdin(struct ctl *c, const struct fb_opts *o)
 		free(raw);
 		return EX_TEMPFAIL;
 	}
-	ctx_init(c, &ring, o->rcpt, &ctx);
+	if (ctx_init(c, &ring, o->rcpt, &ctx) == -1) {
+		token_wipe(&ring);
+		free(raw);
+		return EX_TEMPFAIL;
+	}
 	writes = fb_plan_make(&rep, &ctx, 0, &plan);
 	token_wipe(&ring);
 	if (plan.queue) {
@@ -274,10 +309,12 @@ feedback_stdin(struct ctl *c, const struct fb_opts *o)
 			return EX_TEMPFAIL;
 		}
 		printf("queued %s for review: %s\n", m.id, plan.why);
+		audit_lines(c, &plan, &ctx, m.kind);
 		return EX_OK;
 	}
 	free(raw);
-	return apply_plan(c, &plan, &ctx, writes);
+	return apply_plan(c, &plan, &ctx, writes, rep.kind == FBP_ARF ? "arf" :
+	    rep.kind == FBP_PLAIN ? "plain" : "dsn");
 }
 
 /* --- the review queue --------------------------------------------------- */
@@ -412,7 +449,10 @@ queue_apply(struct ctl *c, const char *id)
 		ctl_err(c, "feedback queue: %s", err);
 		return CTL_ERR;
 	}
-	ctx_init(c, &ring, NULL, &ctx);
+	if (ctx_init(c, &ring, NULL, &ctx) == -1) {
+		token_wipe(&ring);
+		return CTL_ERR;
+	}
 	writes = fb_plan_make(&rep, &ctx, 1, &plan);
 	token_wipe(&ring);
 	if (plan.queue) {
@@ -425,7 +465,7 @@ queue_apply(struct ctl *c, const char *id)
 		printf("%s: nothing to apply (kept: discard it when done)\n", id);
 		return CTL_OK;
 	}
-	if (apply_plan(c, &plan, &ctx, writes) != EX_OK)
+	if (apply_plan(c, &plan, &ctx, writes, "review") != EX_OK)
 		return CTL_ERR;
 	if (fbq_remove(c->cf.fb_queue_dir, id, err, sizeof(err)) == -1) {
 		ctl_err(c, "feedback queue: applied, but not removed: %s", err);
@@ -543,7 +583,10 @@ feedback_maillog(struct ctl *c, const struct fb_opts *o)
 	}
 	if (ctl_open_store(c, 0, &st) == -1)
 		return EX_TEMPFAIL;
-	ctx_init(c, NULL, NULL, &ctx);
+	if (ctx_init(c, NULL, NULL, &ctx) == -1) {
+		store_close(st);
+		return EX_TEMPFAIL;
+	}
 	if ((m = fbml_new(&ctx, st)) == NULL) {
 		store_close(st);
 		ctl_err(c, "feedback: out of memory");

@@ -130,9 +130,10 @@ evidence(struct fbml *m, struct fb_change *ch, const struct maillog_line *l,
 
 	copy(l->relay, relay, sizeof(relay));
 	copy(l->qid, qid, sizeof(qid));
+	util_strlcpy(ch->qid, qid, sizeof(ch->qid));
 	copy(l->detail, raw, sizeof(raw));
 	util_sanitize(raw, strlen(raw), detail, sizeof(detail));
-	ch->supp.reason = ch->op == FBO_SUPPRESS ? SR_HARD_BOUNCE : SR_SOFT_BOUNCE;
+	ch->supp.reason = ch->op == FBO_SOFT ? SR_SOFT_BOUNCE : SR_HARD_BOUNCE;
 	ch->supp.source = SRC_BOUNCE;
 	ch->supp.created = t;
 	if (ch->op == FBO_SOFT)
@@ -203,14 +204,14 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 	copy(l->dsn, status, sizeof(status));
 	copy(l->detail, diag, sizeof(diag));
 	cls = fbclass_classify(m->ctx->rules, "failed", status, diag, &rule, eff);
-	if (cls == FBC_POLICY)
-		m->stats.policy++;
-	if (cls != FBC_HARD && cls != FBC_SOFT)
+	if (cls != FBC_HARD && cls != FBC_SOFT && cls != FBC_POLICY)
 		return 0;
 	m->stats.hard += cls == FBC_HARD;
 	m->stats.soft += cls == FBC_SOFT;
-	if ((ch = add(m, a.key, cls == FBC_HARD ? FBO_SUPPRESS : FBO_SOFT, err,
-	    errlen, &rc)) == NULL)
+	m->stats.policy += cls == FBC_POLICY;
+	/* A policy refusal writes nothing, but its feedback line is kept. */
+	if ((ch = add(m, a.key, cls == FBC_HARD ? FBO_SUPPRESS : cls == FBC_SOFT ?
+	    FBO_SOFT : FBO_NONE, err, errlen, &rc)) == NULL)
 		return rc;
 	ch->class_ = cls;
 	util_strlcpy(ch->status, eff, sizeof(ch->status));
@@ -249,6 +250,10 @@ fbml_flush(struct fbml *m, char *err, size_t errlen)
 		return -1;
 	for (unsigned i = 0; i < m->plan.n; i++)
 		m->stats.changed += m->plan.ch[i].changed != 0;
+	/* The store holds the evidence: a line not written is said, no more. */
+	if (fbaudit_write(m->ctx, &m->plan, "maillog", err, errlen) == -1)
+		fprintf(stderr, "consentctl: feedback: no feedback line "
+		    "written: %s\n", err);
 	m->plan.n = 0;
 	return 0;
 }

@@ -48,6 +48,8 @@ struct fb_ctx {
 	unsigned soft_threshold;
 	int64_t	soft_window, soft_expires;
 	const char *rcpt;		/* the envelope recipient (--rcpt), or NULL */
+	const char *audit_file;		/* feedback lines (fbaudit_write), or NULL */
+	const unsigned char *audit_key;	/* their pseudonym key, or NULL: plain */
 };
 
 struct fb_change {
@@ -56,6 +58,7 @@ struct fb_change {
 	int	by;			/* FBP_BY_* */
 	char	key[ADDR_MAX + 1];	/* the store key written, or the address reported */
 	char	list[REC_LIST_MAX + 1];	/* the token's list, or "" */
+	char	qid[33];		/* the mail log's queue id, or "" */
 	char	status[FBCLASS_STATUS_MAX];	/* the code used */
 	const char *why;		/* the rule, or what happened */
 	struct suppression supp;	/* FBO_SUPPRESS, and FBO_SOFT at the threshold */
@@ -92,5 +95,17 @@ int	fb_record(struct store *st, struct fb_plan *p, const struct fb_ctx *ctx,
 
 /* fb_by_name - "token", "return-path", "admin", "maillog", "none". */
 const char *fb_by_name(int by);
+
+/*
+ * fbaudit_write - one chained line of type "feedback" per change of p
+ * into ctx->audit_file (nothing when NULL), in the audit trail's format
+ * and under ctx->audit_key: t (the event's time), qid, msgid, list, rcpt
+ * (pseudonymised), reason (hard, soft, policy, complaint, ignore),
+ * outcome (applied, queued, reported), stage (the channel), ev_value
+ * (the status code).  The file is locked while it is written: pipe(8)
+ * runs several of us at once.  0, or -1 with err (fbaudit.c).
+ */
+int	fbaudit_write(const struct fb_ctx *ctx, const struct fb_plan *p,
+	    const char *channel, char *err, size_t errlen);
 
 #endif

@@ -207,4 +207,27 @@ t_run 0 "$CTL" -c "$W/c2.conf" feedback <"$D/sendmail_multi.eml"
 t_run 75 "$CTL" -c "$W/c2.conf" feedback <"$D/sendmail_multi.eml"
 t_err "the review queue is full"
 
+# --- feedback lines for the audit report: chained, pseudonymised
+"$CTL" -c /dev/null keygen "$W/audit.key" >/dev/null
+sed -e 's|^feedback: {.*|feedback: { queue_dir = "'"$W"'/q3"; audit_file = "'"$W"'/fb.log"; };|' \
+    "$W/c.conf" >"$W/c3.conf"
+echo "audit: { key_file = \"$W/audit.key\"; };" >>"$W/c3.conf"
+with_token arf_abuse.eml reader2@example-isp.net
+t_run 0 "$CTL" -c "$W/c3.conf" feedback <"$W/msg"
+t_run 0 "$CTL" -c "$W/c3.conf" feedback <"$D/sendmail_multi.eml"
+t_run 0 grep -c '"type":"feedback"' "$W/fb.log"
+t_out 4
+t_run 0 grep '"reason":"complaint"' "$W/fb.log"
+t_out '"list":"news"'
+t_out '"outcome":"applied"'
+t_out '"stage":"arf"'
+t_run 0 grep '"ev_value":"5.2.2"' "$W/fb.log"
+t_out '"outcome":"queued"'
+t_not_out 'example.edu'			# pseudonymised
+t_run 0 "$CTL" -c "$W/c3.conf" audit verify "$W/fb.log"
+t_out "chain intact"
+printf 'feedback: { audit_file = "/x"; };\n' >"$W/c4.conf"
+t_run 2 "$CTL" -c "$W/c4.conf" stats
+t_err "feedback.audit_file: needs audit.key_file"
+
 t_done
