@@ -230,4 +230,39 @@ printf 'feedback: { audit_file = "/x"; };\n' >"$W/c4.conf"
 t_run 2 "$CTL" -c "$W/c4.conf" stats
 t_err "feedback.audit_file: needs audit.key_file"
 
+# --- the audit report: bounce and complaint rates per list and day
+sed -e 's|^feedback: {.*|feedback: { queue_dir = "'"$W"'/q5"; audit_file = "'"$W"'/fb5.log"; };|' \
+    "$W/c.conf" >"$W/c5.conf"
+echo 'audit: { pseudonymize = false; };' >>"$W/c5.conf"
+day=$(date -u +%Y-%m-%d)
+i=0
+while [ $i -lt 400 ]; do
+	printf '{"v":1,"t":"%sT00:00:01.000Z","qid":"Q%04d","list":"news","class":"bulk","rcpt":"u%d@example-isp.net","verdict":"allow","reason":"consent","outcome":"accepted"}\n' \
+		"$day" $i $i
+	i=$((i + 1))
+done >"$W/milter.log"
+for who in u1 u2; do
+	with_token arf_abuse.eml "$who@example-isp.net"
+	t_run 0 "$CTL" -c "$W/c5.conf" feedback <"$W/msg"
+done
+t_run 0 "$CTL" -c "$W/c5.conf" feedback <"$W/msg"	# the same complaint again
+with_token postfix_5.1.1.eml u3@example-isp.net
+sed 's/nobody@example.net/u3@example-isp.net/g' "$W/msg" >"$W/m3"
+t_run 0 "$CTL" -c "$W/c5.conf" feedback <"$W/m3"
+t_run 0 "$CTL" -c "$W/c5.conf" audit report --audit "$W/milter.log" --audit "$W/fb5.log"
+t_out "Bounces and complaints per list and day (UTC)"
+grep -E "^  news +$day +400 +1 +0 +0 +2 +0.250% +0.500% +YES" "$T_OUT" >/dev/null &&
+	t_ok || { t_fail "the news row: 400 delivered, 1 hard, 2 complaints, flagged"; grep -A4 "^Bounces" "$T_OUT" >&2; }
+t_out "list-days with complaints at 0.3% or more"
+t_run 0 "$CTL" -c "$W/c5.conf" audit report --audit "$W/milter.log" --audit "$W/fb5.log" --json
+t_out '"complaints":2,"bounce_rate":"0.250%","complaint_rate":"0.500%","over_complaint_limit":true'
+t_out '"complaint_days_over":1'
+t_run 0 "$CTL" -c "$W/c5.conf" audit report --audit "$W/milter.log" --audit "$W/fb5.log" --csv
+t_out "over_complaint_limit"
+t_run 0 "$CTL" -c "$W/c5.conf" audit report --audit "$W/milter.log" --audit "$W/fb5.log" --html "$W/r.html"
+t_run 0 grep -q 'Bounces and complaints per list and day' "$W/r.html"
+# Without feedback lines the table is empty, the report as it was.
+t_run 0 "$CTL" -c "$W/c5.conf" audit report --audit "$W/milter.log"
+t_not_out "0.250%"
+
 t_done
