@@ -170,7 +170,8 @@ audit_lines(struct ctl *c, const struct fb_plan *p, const struct fb_ctx *ctx,
 {
 	char err[512];
 
-	if (fbaudit_write(ctx, p, channel, err, sizeof(err)) == -1)
+	if (fbaudit_write(ctx, p->ch, p->n, p->queue, channel, err,
+	    sizeof(err)) == -1)
 		ctl_err(c, "feedback: no feedback line written: %s", err);
 }
 
@@ -247,7 +248,7 @@ apply_plan(struct ctl *c, struct fb_plan *p, const struct fb_ctx *ctx,
 	if (writes > 0) {
 		if (ctl_open_store(c, 0, &st) == -1)
 			return EX_TEMPFAIL;
-		if (fb_record(st, p, ctx, err, sizeof(err)) == -1) {
+		if (fb_record(st, p->ch, p->n, ctx, err, sizeof(err)) == -1) {
 			store_close(st);
 			ctl_err(c, "feedback: cannot record: %s", err);
 			return EX_TEMPFAIL;

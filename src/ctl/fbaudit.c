@@ -27,20 +27,20 @@ result(const struct fb_change *ch)
 }
 
 int
-fbaudit_write(const struct fb_ctx *ctx, const struct fb_plan *p,
-    const char *channel, char *err, size_t errlen)
+fbaudit_write(const struct fb_ctx *ctx, const struct fb_change *chs,
+    unsigned nch, int queued, const char *channel, char *err, size_t errlen)
 {
 	struct audit_entry *e;
 	struct audit *a;
 	size_t n = 0;
 	int fd, rc;
 
-	if (ctx->audit_file == NULL || ctx->audit_file[0] == '\0' || p->n == 0)
+	if (ctx->audit_file == NULL || ctx->audit_file[0] == '\0' || nch == 0)
 		return 0;
-	if ((e = calloc(p->n, sizeof(*e))) == NULL)
+	if ((e = calloc(nch, sizeof(*e))) == NULL)
 		return util_fail(err, errlen, "out of memory");
-	for (unsigned i = 0; i < p->n; i++) {
-		const struct fb_change *ch = &p->ch[i];
+	for (unsigned i = 0; i < nch; i++) {
+		const struct fb_change *ch = &chs[i];
 
 		if (ch->op == FBO_RESET)
 			continue;	/* not feedback about a message */
@@ -52,7 +52,7 @@ fbaudit_write(const struct fb_ctx *ctx, const struct fb_plan *p,
 		e[n].list = ch->list;
 		e[n].rcpt = ch->key;
 		e[n].reason = result(ch);
-		e[n].outcome = p->queue ? "queued" : ch->op != FBO_NONE ?
+		e[n].outcome = queued ? "queued" : ch->op != FBO_NONE ?
 		    "applied" : "reported";
 		e[n].stage = channel;
 		e[n].ev_kind = ch->status[0] ? "status" : NULL;

@@ -20,6 +20,8 @@
 #define CACHE_SLOTS	8192		/* queue id -> Message-ID, direct-mapped */
 #define LINE_MAX_LEN	(64 * 1024)	/* longer lines are skipped */
 #define READ_CHUNK	(256 * 1024)
+#define BATCH		4096		/* changes per transaction */
+#define SOFTSET		(2 * BATCH)	/* hashes of keys counted in the batch */
 
 struct msgid_slot {
 	char	qid[33];
@@ -29,7 +31,9 @@ struct msgid_slot {
 struct fbml {
 	const struct fb_ctx *ctx;
 	struct store *st;
-	struct fb_plan plan;		/* the batch */
+	struct fb_change *batch;	/* BATCH changes, one transaction */
+	unsigned nbatch;
+	uint64_t *softset;		/* SOFTSET slots, 0 empty: soft in batch */
 	struct fbml_stats stats;
 	struct time_memo memo;
 	struct msgid_slot *cache;
@@ -47,7 +51,10 @@ fbml_new(const struct fb_ctx *ctx, struct store *st)
 		return NULL;
 	m->cache = calloc(CACHE_SLOTS, sizeof(*m->cache));
 	m->buf = malloc(READ_CHUNK + LINE_MAX_LEN);
-	if (m->cache == NULL || m->buf == NULL) {
+	m->batch = calloc(BATCH, sizeof(*m->batch));
+	m->softset = calloc(SOFTSET, sizeof(*m->softset));
+	if (m->cache == NULL || m->buf == NULL || m->batch == NULL ||
+	    m->softset == NULL) {
 		fbml_free(m);
 		return NULL;
 	}
@@ -64,6 +71,8 @@ fbml_free(struct fbml *m)
 		return;
 	free(m->cache);
 	free(m->buf);
+	free(m->batch);
+	free(m->softset);
 	free(m);
 }
 
@@ -107,15 +116,33 @@ line_time(struct fbml *m, const struct maillog_line *l)
 	return m->ctx->now;
 }
 
-/* pending_soft - 1 if the batch counts a soft bounce of key. */
-static int
-pending_soft(const struct fbml *m, const char *key)
+/* key_hash - a key's hash for the soft set, never 0. */
+static uint64_t
+key_hash(const char *key)
 {
-	for (unsigned i = 0; i < m->plan.n; i++)
-		if (m->plan.ch[i].op == FBO_SOFT && strcmp(m->plan.ch[i].key,
-		    key) == 0)
-			return 1;
-	return 0;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h | 1;
+}
+
+/*
+ * pending_soft - 1 if the batch may count a soft bounce of key (a false
+ * yes only costs a reset that changes nothing); with add, note that it
+ * does.
+ */
+static int
+pending_soft(struct fbml *m, const char *key, int add)
+{
+	uint64_t h = key_hash(key);
+	size_t i = (size_t)h & (SOFTSET - 1);
+
+	while (m->softset[i] != 0 && m->softset[i] != h)
+		i = (i + 1) & (SOFTSET - 1);
+	if (add)
+		m->softset[i] = h;
+	return m->softset[i] == h;
 }
 
 /* evidence - the bounce's evidence into ch. */
@@ -160,9 +187,9 @@ add(struct fbml *m, const char *key, int op, char *err, size_t errlen,
 	struct fb_change *ch;
 
 	*rc = 0;
-	if (m->plan.n == FBP_RCPT_MAX && (*rc = fbml_flush(m, err, errlen)) == -1)
+	if (m->nbatch == BATCH && (*rc = fbml_flush(m, err, errlen)) == -1)
 		return NULL;
-	ch = &m->plan.ch[m->plan.n++];
+	ch = &m->batch[m->nbatch++];
 	memset(ch, 0, sizeof(*ch));
 	ch->op = op;
 	ch->by = FBP_BY_MAILLOG;
@@ -191,7 +218,7 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 		return 0;
 	}
 	if (sent) {
-		if (!pending_soft(m, a.key) && store_soft_get(m->st, a.key, &ss,
+		if (!pending_soft(m, a.key, 0) && store_soft_get(m->st, a.key, &ss,
 		    e, sizeof(e)) != 1)
 			return 0;
 		if ((ch = add(m, a.key, FBO_RESET, err, errlen, &rc)) == NULL)
@@ -214,6 +241,8 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 	    FBO_SOFT : FBO_NONE, err, errlen, &rc)) == NULL)
 		return rc;
 	ch->class_ = cls;
+	if (cls == FBC_SOFT)
+		(void)pending_soft(m, a.key, 1);
 	util_strlcpy(ch->status, eff, sizeof(ch->status));
 	ch->why = rule != NULL && rule->why != NULL ? rule->why : "feedback.rules";
 	evidence(m, ch, l, line_time(m, l));
@@ -244,17 +273,19 @@ fbml_line(struct fbml *m, const char *line, size_t len, char *err,
 int
 fbml_flush(struct fbml *m, char *err, size_t errlen)
 {
-	if (m->plan.n == 0)
+	if (m->nbatch == 0)
 		return 0;
-	if (fb_record(m->st, &m->plan, m->ctx, err, errlen) == -1)
+	if (fb_record(m->st, m->batch, m->nbatch, m->ctx, err, errlen) == -1)
 		return -1;
-	for (unsigned i = 0; i < m->plan.n; i++)
-		m->stats.changed += m->plan.ch[i].changed != 0;
+	for (unsigned i = 0; i < m->nbatch; i++)
+		m->stats.changed += m->batch[i].changed != 0;
 	/* The store holds the evidence: a line not written is said, no more. */
-	if (fbaudit_write(m->ctx, &m->plan, "maillog", err, errlen) == -1)
+	if (fbaudit_write(m->ctx, m->batch, m->nbatch, 0, "maillog", err,
+	    errlen) == -1)
 		fprintf(stderr, "consentctl: feedback: no feedback line "
 		    "written: %s\n", err);
-	m->plan.n = 0;
+	m->nbatch = 0;
+	memset(m->softset, 0, SOFTSET * sizeof(*m->softset));
 	return 0;
 }
 

@@ -10,7 +10,8 @@
  * wrote the line: no token is needed, nothing can be forged from outside.
  * A status=sent line for an address with a soft count clears it.
  * status=deferred is not a failure: Postfix still retries.  Changes are
- * written in batches, each one transaction, through fb_record().
+ * written in batches of up to 4096, each one transaction, through
+ * fb_record(), at the latest at the end of what there is to read.
  */
 #ifndef FBMAILLOG_H
 #define FBMAILLOG_H

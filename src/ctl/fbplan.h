@@ -85,19 +85,20 @@ unsigned fb_plan_make(const struct fbp_report *r, const struct fb_ctx *ctx,
 	    int admin, struct fb_plan *p);
 
 /*
- * fb_record - write every change of p that writes, in one transaction:
- * all or none.  The one place where feedback writes to the store.
- * Fills each change's result fields.  0, or -1 with err (the caller
- * defers: sysexits 75).
+ * fb_record - write every one of the n changes ch that writes, in one
+ * transaction: all or none.  The one place where feedback writes to the
+ * store.  Fills each change's result fields.  0, or -1 with err (the
+ * caller defers: sysexits 75).
  */
-int	fb_record(struct store *st, struct fb_plan *p, const struct fb_ctx *ctx,
-	    char *err, size_t errlen);
+int	fb_record(struct store *st, struct fb_change *ch, unsigned n,
+	    const struct fb_ctx *ctx, char *err, size_t errlen);
 
 /* fb_by_name - "token", "return-path", "admin", "maillog", "none". */
 const char *fb_by_name(int by);
 
 /*
- * fbaudit_write - one chained line of type "feedback" per change of p
+ * fbaudit_write - one chained line of type "feedback" per change of ch
+ * (n of them; queued: the report waits for review, nothing applied)
  * into ctx->audit_file (nothing when NULL), in the audit trail's format
  * and under ctx->audit_key: t (the event's time), qid, msgid, list, rcpt
  * (pseudonymised), reason (hard, soft, policy, complaint, ignore),
@@ -105,7 +106,8 @@ const char *fb_by_name(int by);
  * (the status code).  The file is locked while it is written: pipe(8)
  * runs several of us at once.  0, or -1 with err (fbaudit.c).
  */
-int	fbaudit_write(const struct fb_ctx *ctx, const struct fb_plan *p,
-	    const char *channel, char *err, size_t errlen);
+int	fbaudit_write(const struct fb_ctx *ctx, const struct fb_change *ch,
+	    unsigned n, int queued, const char *channel, char *err,
+	    size_t errlen);
 
 #endif

@@ -9,7 +9,8 @@
 #include "ctl/fbplan.h"
 
 struct rec_arg {
-	struct fb_plan *p;
+	struct fb_change *ch;
+	unsigned n;
 	const struct fb_ctx *ctx;
 };
 
@@ -45,8 +46,8 @@ record_fn(struct store_txn *t, void *arg)
 	struct rec_arg *a = arg;
 	const struct fb_ctx *ctx = a->ctx;
 
-	for (unsigned i = 0; i < a->p->n; i++) {
-		struct fb_change *ch = &a->p->ch[i];
+	for (unsigned i = 0; i < a->n; i++) {
+		struct fb_change *ch = &a->ch[i];
 		struct store_soft ss;
 
 		ch->changed = ch->suppressed = 0;
@@ -84,10 +85,10 @@ record_fn(struct store_txn *t, void *arg)
 }
 
 int
-fb_record(struct store *st, struct fb_plan *p, const struct fb_ctx *ctx,
-    char *err, size_t errlen)
+fb_record(struct store *st, struct fb_change *ch, unsigned n,
+    const struct fb_ctx *ctx, char *err, size_t errlen)
 {
-	struct rec_arg a = { p, ctx };
+	struct rec_arg a = { ch, n, ctx };
 
 	return store_write(st, record_fn, &a, err, errlen) == 0 ? 0 : -1;
 }

@@ -194,7 +194,7 @@ run(const char *conf, const char *dir, unsigned n, int rounds,
 		for (unsigned i = 0; i < n; i++) {
 			if (fbparse_message(msgs[i], lens[i], &rep, err,
 			    sizeof(err)) == -1 || fb_plan_make(&rep, &ctx, 0,
-			    &plan) == 0 || fb_record(st, &plan, &ctx, err,
+			    &plan) == 0 || fb_record(st, plan.ch, plan.n, &ctx, err,
 			    sizeof(err)) == -1)
 				continue;
 			applied++;
