@@ -42,6 +42,17 @@ static const char *const action_names[] = {
 	"reject", "drop", "redirect", "tag", "quarantine", NULL
 };
 
+/* config_socket_path - the path in a unix socket spec, or NULL (config.h). */
+const char *
+config_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
 const char *
 config_action_name(int a)
 {
@@ -62,6 +73,8 @@ static int	post_fb_retention(struct config *, char *, size_t);
 static int	post_fb_window(struct config *, char *, size_t);
 static int	post_fb_expires(struct config *, char *, size_t);
 static int	post_fb_rp_window(struct config *, char *, size_t);
+static int	post_optin_url(struct config *, char *, size_t);
+static int	post_optin_lifetime(struct config *, char *, size_t);
 static int	post_metrics_unsubd(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
@@ -93,6 +106,8 @@ static const struct ckey keys[] = {
 	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
 	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
 	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "optin.url", K_STR, OFF(optin_url), SZ(optin_url), 0, 0, NULL, post_optin_url },
+	{ "optin.lifetime", K_STR, OFF(optin_lifetime_s), SZ(optin_lifetime_s), 1, 0, NULL, post_optin_lifetime },
 	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
 	{ "metrics.unsubd_listen", K_STR, OFF(metrics_unsubd_listen), SZ(metrics_unsubd_listen), 0, 0, NULL, post_metrics_unsubd },
 	{ "metrics.max_lists", K_INT, OFF(metrics_max_lists), 0, 1, 10000, NULL, NULL },
@@ -178,6 +193,8 @@ config_defaults(struct config *c)
 	c->fb_soft_expires = 30 * 86400;
 	util_strlcpy(c->fb_rp_window_s, "14d", sizeof(c->fb_rp_window_s));
 	c->fb_rp_window = 14 * 86400;
+	util_strlcpy(c->optin_lifetime_s, "7d", sizeof(c->optin_lifetime_s));
+	c->optin_lifetime = 7 * 86400;
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
 	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
 	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
@@ -352,6 +369,36 @@ post_fb_rp_window(struct config *c, char *err, size_t errlen)
 {
 	return fb_duration(c->fb_rp_window_s, 86400, 60 * 86400LL,
 	    &c->fb_rp_window, err, errlen);
+}
+
+/* post_optin_url - the confirmation link: https, with the token (%t). */
+static int
+post_optin_url(struct config *c, char *err, size_t errlen)
+{
+	if (c->optin_url[0] == '\0')
+		return 0;
+	if (check_tmpl(c->optin_url, "https", err, errlen) == -1)
+		return -1;
+	if (strstr(c->optin_url, "%t") == NULL) {
+		snprintf(err, errlen, "has no %%t: the link needs the token");
+		return -1;
+	}
+	return 0;
+}
+
+/* post_optin_lifetime - how long a confirmation link works: 1h to 90d. */
+static int
+post_optin_lifetime(struct config *c, char *err, size_t errlen)
+{
+	int64_t d;
+
+	if (time_duration_parse(c->optin_lifetime_s, &d) == -1 || d < 3600 ||
+	    d > 90 * 86400) {
+		snprintf(err, errlen, "not a duration from 1h to 90d");
+		return -1;
+	}
+	c->optin_lifetime = d;
+	return 0;
 }
 
 /* post_metrics - a listener address metrics_listen() takes, or "". */
@@ -736,6 +783,60 @@ apply_fb_rules(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* apply_mode - an octal file mode, in quotes since libconfig has none. */
+static int
+apply_mode(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+	long m;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be an octal "
+		    "mode in quotes, such as \"0660\"");
+	v = config_setting_get_string(s);
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
+		return where(err, errlen, s, k->path, "\"%s\" is not an "
+		    "octal mode such as \"0660\"", v);
+	if (m & 02)
+		return where(err, errlen, s, k->path, "a world-writable "
+		    "socket lets anyone bypass the filter");
+	*(int *)(void *)((char *)c + k->off) = (int)m;
+	return 0;
+}
+
+/* apply_enum - one of k->enums, stored as its index. */
+static int
+apply_enum(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	int i, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be a string, "
+		    "not %s", type_name(t));
+	v = config_setting_get_string(s);
+	for (i = 0; k->enums[i] != NULL; i++)
+		if (strcmp(k->enums[i], v) == 0)
+			break;
+	if (k->enums[i] == NULL) {
+		char list[256] = "";
+
+		for (int j = 0; k->enums[j] != NULL; j++) {
+			strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
+		}
+		return where(err, errlen, s, k->path, "unknown value "
+		    "\"%s\" (expected %s)", v, list);
+	}
+	*(int *)(void *)((char *)c + k->off) = i;
+	return 0;
+}
+
+/* apply_key - the value of one known key, checked, into c. */
 static int
 apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
     char *err, size_t errlen)
@@ -782,26 +883,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		*(int *)(base + k->off) = v;
 		break;
 	}
-	case K_MODE: {
-		const char *v;
-		char *end;
-		long m;
-
-		/* A string, since libconfig has no octal: "0660". */
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be an octal "
-			    "mode in quotes, such as \"0660\"");
-		v = config_setting_get_string(s);
-		m = strtol(v, &end, 8);
-		if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
-			return where(err, errlen, s, k->path, "\"%s\" is not an "
-			    "octal mode such as \"0660\"", v);
-		if (m & 02)
-			return where(err, errlen, s, k->path, "a world-writable "
-			    "socket lets anyone bypass the filter");
-		*(int *)(base + k->off) = (int)m;
+	case K_MODE:
+		if (apply_mode(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	case K_RULES:
 		if (apply_rules(c, s, err, errlen) == -1)
 			return -1;
@@ -818,30 +903,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		if (apply_fb_rules(c, s, err, errlen) == -1)
 			return -1;
 		break;
-	case K_ENUM: {
-		const char *v;
-		int i;
-
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be a string, "
-			    "not %s", type_name(t));
-		v = config_setting_get_string(s);
-		for (i = 0; k->enums[i] != NULL; i++)
-			if (strcmp(k->enums[i], v) == 0)
-				break;
-		if (k->enums[i] == NULL) {
-			char list[256] = "";
-
-			for (int j = 0; k->enums[j] != NULL; j++) {
-				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
-			}
-			return where(err, errlen, s, k->path, "unknown value "
-			    "\"%s\" (expected %s)", v, list);
-		}
-		*(int *)(base + k->off) = i;
+	case K_ENUM:
+		if (apply_enum(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	}
 	if (k->post != NULL) {
 		char why[256];

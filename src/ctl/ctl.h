@@ -151,6 +151,16 @@ int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
 int	ctl_feedback(struct ctl *, int, char **);	/* ctl_feedback.c */
 int	ctl_doctor(struct ctl *, int, char **);	/* doctor.c */
+int	ctl_optin(struct ctl *, int, char **);	/* ctl_optin.c */
+
+/*
+ * ctl_record_pending - record o->arg as pending on o->list (double opt-in
+ * asked) with o's evidence, source form unless given; messages to fp;
+ * its store key into key and the list's status as it now stands into
+ * *status.  A CTL_* exit code.  (ctl_edit.c)
+ */
+int	ctl_record_pending(struct ctl *c, const struct ctl_opts *o, FILE *fp,
+	    char key[ADDR_MAX + 1], int *status);
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
 
 #endif
