@@ -387,6 +387,28 @@ queue_list(struct ctl *c, int json)
 	return CTL_OK;
 }
 
+/*
+ * raw_out - a raw report to standard output; on a terminal, control
+ * characters other than tab, CR and newline as '?': a report is a stranger's
+ * text, and escape sequences would speak to the terminal.
+ */
+static void
+raw_out(const char *raw, size_t len)
+{
+	if (!isatty(STDOUT_FILENO)) {
+		fwrite(raw, 1, len, stdout);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		int ctl = (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') ||
+		    ch == 0x7f;
+
+		putchar(ctl ? '?' : ch);
+	}
+}
+
 /* queue_show - a report's meta and raw text; it counts as read now. */
 static int
 queue_show(struct ctl *c, const char *id, int json)
@@ -409,7 +431,7 @@ queue_show(struct ctl *c, const char *id, int json)
 		    time_format(m.time, tb, sizeof(tb)), m.kind, m.from, m.subject,
 		    m.rcpts, m.reason, m.size, m.truncated ?
 		    " (the first 1 MiB kept)" : "");
-		fwrite(raw, 1, len, stdout);
+		raw_out(raw, len);
 	}
 	free(raw);
 	if (fflush(stdout) != 0 || fbq_seen(c->cf.fb_queue_dir, id, c->now, err,
