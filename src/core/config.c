@@ -15,6 +15,7 @@
 
 #include "core/addr.h"
 #include "core/config.h"
+#include "core/config_int.h"
 #include "core/lu.h"
 #include "core/record.h"
 #include "core/token.h"
@@ -69,10 +70,6 @@ static int	post_lu_url(struct config *, char *, size_t);
 static int	post_lu_mailto(struct config *, char *, size_t);
 static int	post_lu_list_url(struct config *, char *, size_t);
 static int	post_metrics(struct config *, char *, size_t);
-static int	post_fb_retention(struct config *, char *, size_t);
-static int	post_fb_window(struct config *, char *, size_t);
-static int	post_fb_expires(struct config *, char *, size_t);
-static int	post_fb_rp_window(struct config *, char *, size_t);
 static int	post_optin_url(struct config *, char *, size_t);
 static int	post_optin_lifetime(struct config *, char *, size_t);
 static int	post_metrics_unsubd(struct config *, char *, size_t);
@@ -320,55 +317,6 @@ static int
 post_lu_list_url(struct config *c, char *err, size_t errlen)
 {
 	return check_tmpl(c->lu_default.list_url, "https", err, errlen);
-}
-
-/* fb_duration - s as a duration of lo to hi seconds into *out. */
-static int
-fb_duration(const char *s, int64_t lo, int64_t hi, int64_t *out, char *err,
-    size_t errlen)
-{
-	int64_t d;
-
-	if (time_duration_parse(s, &d) == -1) {
-		snprintf(err, errlen, "not a duration such as 7d or 12h");
-		return -1;
-	}
-	if (d < lo || d > hi) {
-		snprintf(err, errlen, "must be from %llds to %llds", (long long)lo,
-		    (long long)hi);
-		return -1;
-	}
-	*out = d;
-	return 0;
-}
-
-static int
-post_fb_retention(struct config *c, char *err, size_t errlen)
-{
-	return fb_duration(c->fb_queue_retention_s, 86400, 3650 * 86400LL,
-	    &c->fb_queue_retention, err, errlen);
-}
-
-static int
-post_fb_window(struct config *c, char *err, size_t errlen)
-{
-	return fb_duration(c->fb_soft_window_s, 3600, 365 * 86400LL,
-	    &c->fb_soft_window, err, errlen);
-}
-
-static int
-post_fb_expires(struct config *c, char *err, size_t errlen)
-{
-	return fb_duration(c->fb_soft_expires_s, 3600, 3650 * 86400LL,
-	    &c->fb_soft_expires, err, errlen);
-}
-
-/* A bounce may come days late: at least a day, at most 60. */
-static int
-post_fb_rp_window(struct config *c, char *err, size_t errlen)
-{
-	return fb_duration(c->fb_rp_window_s, 86400, 60 * 86400LL,
-	    &c->fb_rp_window, err, errlen);
 }
 
 /* post_optin_url - the confirmation link: https, with the token (%t). */
