@@ -173,7 +173,8 @@ install: $(BINS)
 	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/*.service; do \
-		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
+		sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/consentctl|$(BINDIR)/consentctl|g' \
+		    $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
 		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} || exit 1; \
 	done
 	install -m 0644 conf/consentctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/consentctl
