@@ -13,7 +13,7 @@ libsodium-dev libmicrohttpd-dev libsystemd-dev libmilter-dev miltertest
 libgmime-3.0-dev
 postfix postfix-lmdb swaks curl python3 opendkim opendkim-tools python3-dkim
 gawk bc debhelper fakeroot lintian mmdebstrap prometheus m4
-chromium chromium-driver"
+chromium chromium-driver postgresql-15 libpq-dev"
 
 missing=""
 for p in $PKGS; do
