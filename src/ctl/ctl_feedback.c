@@ -148,6 +148,7 @@ ctx_init(struct ctl *c, const struct token_ring *ring, const char *rcpt,
 	ctx->soft_window = c->cf.fb_soft_window;
 	ctx->soft_expires = c->cf.fb_soft_expires;
 	ctx->rcpt = rcpt;
+	ctx->sync = &c->cf.sync;
 	if (c->cf.fb_audit_file[0] == '\0')
 		return 0;
 	ctx->audit_file = c->cf.fb_audit_file;

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/fbclass.h"
 #include "core/record.h"
 #include "core/store.h"
@@ -50,6 +51,7 @@ struct fb_ctx {
 	const char *rcpt;		/* the envelope recipient (--rcpt), or NULL */
 	const char *audit_file;		/* feedback lines (fbaudit_write), or NULL */
 	const unsigned char *audit_key;	/* their pseudonym key, or NULL: plain */
+	const struct sync_conf *sync;	/* the fleet, for journal_submit; NULL: local */
 };
 
 struct fb_change {
@@ -85,10 +87,11 @@ unsigned fb_plan_make(const struct fbp_report *r, const struct fb_ctx *ctx,
 	    int admin, struct fb_plan *p);
 
 /*
- * fb_record - write every one of the n changes ch that writes, in one
- * transaction: all or none.  The one place where feedback writes to the
- * store.  Fills each change's result fields.  0, or -1 with err (the
- * caller defers: sysexits 75).
+ * fb_record - record every one of the n changes ch that writes: the
+ * suppressions through journal_submit() (all or none), then the soft
+ * counts in the local store.  The one place where feedback writes.
+ * Fills each change's result fields.  0, or -1 with err (the caller
+ * defers: sysexits 75; a retry decides the same).
  */
 int	fb_record(struct store *st, struct fb_change *ch, unsigned n,
 	    const struct fb_ctx *ctx, char *err, size_t errlen);

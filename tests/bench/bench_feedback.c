@@ -185,6 +185,7 @@ run(const char *conf, const char *dir, unsigned n, int rounds,
 	ctx.soft_threshold = (unsigned)cf.fb_soft_threshold;
 	ctx.soft_window = cf.fb_soft_window;
 	ctx.soft_expires = cf.fb_soft_expires;
+	ctx.sync = &cf.sync;
 	fbparse_init();
 	for (int r = 0; r < rounds && r < ROUNDS_MAX; r++) {
 		struct store *st = fresh(work, r, "fb", &cf);
