@@ -922,6 +922,9 @@ store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
 	int rc;
 
 	memset(ss, 0, sizeof(*ss));
+	/* An erased address: nothing of it is kept, counts neither. */
+	if ((rc = store_txn_erased(t, key, NULL)) != 0)
+		return rc == 1 ? 0 : -1;
 	if (!t->st->has_soft || k.mv_size == 0 || k.mv_size > 511) {
 		snprintf(t->err, sizeof(t->err), "no soft-bounce database, or a "
 		    "key of %zu octets", k.mv_size);

@@ -104,7 +104,8 @@ int	store_soft_get(struct store *st, const char *key, struct store_soft *ss,
 /*
  * Inside store_write(): store_txn_soft_add counts one soft bounce of key
  * at now, starting again when the first counted is more than window
- * seconds before now, and leaves the new count in *ss; 0 / -1.
+ * seconds before now, and leaves the new count in *ss (of an erased
+ * address it counts nothing: *ss zero); 0 / -1.
  * store_txn_soft_reset forgets key's count: 1 forgotten, 0 none, -1.
  */
 int	store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,

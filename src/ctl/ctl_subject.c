@@ -100,6 +100,33 @@ export_erased(struct ctl *c, struct store *st, const struct addr *a)
 	return 0;
 }
 
+/* export_soft - the soft-bounce counts of the address and its untagged form. */
+static int
+export_soft(struct ctl *c, struct store *st, const struct addr *a)
+{
+	const char *which[2] = { a->key, a->base };
+	struct store_soft ss;
+	char err[512], tf[32], tl[32];
+	int n = 0, rc;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && strcmp(a->base, a->key) == 0)
+			break;
+		if ((rc = store_soft_get(st, which[i], &ss, err,
+		    sizeof(err))) == -1) {
+			ctl_err(c, "subject export: %s", err);
+			return -1;
+		}
+		if (rc == 0)
+			continue;
+		printf("%s{\"match\":\"%s\",\"count\":%u,\"first\":\"%s\","
+		    "\"last\":\"%s\"}", n++ ? "," : "", i == 0 ? "address" :
+		    "untagged", ss.count, time_format(ss.first, tf, sizeof(tf)),
+		    time_format(ss.last, tl, sizeof(tl)));
+	}
+	return n;
+}
+
 /* export_line - one audit line as a JSON value: itself when it scans as ours. */
 static void
 export_line(const char *line, size_t n, char *scratch)
@@ -184,7 +211,7 @@ subject_export(struct ctl *c, int argc, char **argv)
 	char plain[ADDR_MAX + 16], needle[AUDIT_PSEUDO_MAX + 16];
 	const char *dkeys[ADDR_KEYS_MAX];
 	size_t nkeys = 0, nd;
-	int rc = CTL_ERR, nrec, ndom, erased, decisions = 0;
+	int rc = CTL_ERR, nrec, ndom, nsoft, erased, decisions = 0;
 
 	if (ctl_options(c, argc, argv, O_AUDIT, 1, 1, &o) == -1)
 		return CTL_ERR;
@@ -210,6 +237,9 @@ subject_export(struct ctl *c, int argc, char **argv)
 	printf(",\n  \"records\":[");
 	if ((nrec = export_records(c, st, keys, nkeys, 0)) == -1)
 		goto out;
+	printf("],\n  \"soft_bounces\":[");
+	if ((nsoft = export_soft(c, st, &a)) == -1)
+		goto out;
 	printf("],\n  \"domain_suppressions\":[");
 	if ((ndom = export_records(c, st, keys, nkeys, 1)) == -1)
 		goto out;
@@ -232,7 +262,7 @@ subject_export(struct ctl *c, int argc, char **argv)
 		ctl_err(c, "subject export: write error");
 		goto out;
 	}
-	rc = nrec + ndom + decisions + erased > 0 ? CTL_OK : CTL_NO;
+	rc = nrec + nsoft + ndom + decisions + erased > 0 ? CTL_OK : CTL_NO;
 out:
 	store_close(st);
 	ctl_opts_free(&o);
@@ -250,7 +280,7 @@ struct erase {
 	char	(*keys)[ADDR_MAX + 1];	/* the address's keys: exact, untagged, tagged */
 	size_t	nkeys;
 	/* What went. */
-	unsigned records, lists, events, supps;
+	unsigned records, lists, events, supps, softs;
 	int	already;		/* erased before */
 	int	full;			/* more tagged forms than ERASE_KEYS_MAX */
 };
@@ -292,7 +322,7 @@ erase_fn(struct store_txn *t, void *arg)
 	int rc;
 
 	e->nkeys = 0;
-	e->records = e->lists = e->events = e->supps = 0;
+	e->records = e->lists = e->events = e->supps = e->softs = 0;
 	e->already = 0;
 	add_key(e, e->a->key);
 	add_key(e, e->a->base);
@@ -320,6 +350,9 @@ erase_fn(struct store_txn *t, void *arg)
 			if (store_txn_del(t, e->keys[i]) == -1)
 				return -1;
 		}
+		if ((rc = store_txn_soft_reset(t, e->keys[i])) == -1)
+			return -1;
+		e->softs += (unsigned)rc;
 		if (store_txn_erase_mark(t, e->keys[i], e->now) == -1)
 			return -1;
 	}
@@ -368,11 +401,12 @@ subject_erase(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	printf("%s erased%s: %u record%s removed (%u list%s, %u change%s of "
-	    "consent with their evidence, %u suppression%s); kept: a keyed hash "
-	    "of the address, so that it stays unmailable\n", a.key, e.already ?
-	    " (again)" : "", e.records, e.records == 1 ? "" : "s", e.lists,
-	    e.lists == 1 ? "" : "s", e.events, e.events == 1 ? "" : "s", e.supps,
-	    e.supps == 1 ? "" : "s");
+	    "consent with their evidence, %u suppression%s, %u soft-bounce "
+	    "count%s); kept: a keyed hash of the address, so that it stays "
+	    "unmailable\n", a.key, e.already ? " (again)" : "", e.records,
+	    e.records == 1 ? "" : "s", e.lists, e.lists == 1 ? "" : "s",
+	    e.events, e.events == 1 ? "" : "s", e.supps, e.supps == 1 ? "" : "s",
+	    e.softs, e.softs == 1 ? "" : "s");
 	if (e.full)
 		fprintf(stderr, "subject erase: more than %d tagged forms of %s: "
 		    "run it again for the rest\n", ERASE_KEYS_MAX, a.base);

@@ -533,9 +533,18 @@ erase_fn(struct store_txn *t, void *arg)
 	e->was = store_txn_erased(t, e->key, NULL);
 	if (e->unmark)
 		return store_txn_erase_unmark(t, e->key) == -1 ? -1 : 0;
-	if (store_txn_del(t, e->key) == -1)
+	if (store_txn_del(t, e->key) == -1 ||
+	    store_txn_soft_reset(t, e->key) == -1)
 		return -1;
 	return store_txn_erase_mark(t, e->key, e->when);
+}
+
+static int
+erased_soft_fn(struct store_txn *t, void *arg)
+{
+	struct store_soft ss;
+
+	return store_txn_soft_add(t, arg, 6000, 86400, &ss) == -1 ? -1 : 0;
 }
 
 static void
@@ -558,6 +567,7 @@ test_erased(void **state)
 	struct store_fixture *fx = *state;
 	struct policy_facts f;
 	struct store_stats ss;
+	struct store_soft soft;
 	struct addr a;
 	int64_t when = 0;
 	uint64_t n;
@@ -565,6 +575,10 @@ test_erased(void **state)
 	char err[256];
 
 	put(fx->st, "erin@example.com", "news", CS_SUBSCRIBED, 0, 1000);
+	assert_int_equal(store_write(fx->st, erased_soft_fn, "erin@example.com", err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_soft_get(fx->st, "erin@example.com", &soft, err,
+	    sizeof(err)), 1);
 	norm("erin+tag@example.com", &a);
 	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
 	assert_false(f.erased);
@@ -579,6 +593,11 @@ test_erased(void **state)
 	assert_int_equal(f.erased_where, FACT_BASE);
 	assert_int_equal(f.erased_at, 5000);
 	assert_false(f.has_consent);
+	/* A soft bounce after the erasure counts nothing, stores nothing. */
+	assert_int_equal(store_write(fx->st, erased_soft_fn, "erin@example.com", err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_soft_get(fx->st, "erin@example.com", &soft, err,
+	    sizeof(err)), 0);
 	/* Erased again: the first time stands. */
 	mark(fx->st, "erin@example.com", 0, 9000);
 	assert_int_equal(store_erased(fx->st, "erin@example.com", &when, err,
