@@ -31,7 +31,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 2>/dev/null)
 
 if ! command -v curl >/dev/null 2>&1 || [ -z "$PY" ]; then
-	echo "curl or python3 is missing: skipped"
+	echo "skipped: curl or python3 is missing"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
