@@ -283,6 +283,8 @@ run() {
 	fi
 	T_PASS=$((T_PASS + np))
 	T_FAIL=$((T_FAIL + nf))
+	# A script's skips are the suite's (tests/run-all.sh counts them).
+	grep '^skipped: ' "$out"
 	if [ "$nf" -ne 0 ]; then
 		printf '%-22s %-8s %3d passed, %d failed (%ds)\n' "$script" "$name" \
 		    "$np" "$nf" $(($(date +%s) - t0))
