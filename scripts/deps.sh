@@ -9,7 +9,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 liblmdb-dev lmdb-utils libconfig-dev libcmocka-dev libidn2-dev
 libsodium-dev libmicrohttpd-dev libsystemd-dev libmilter-dev miltertest
 postfix postfix-lmdb swaks curl python3 opendkim opendkim-tools python3-dkim
-gawk bc debhelper fakeroot lintian mmdebstrap prometheus"
+gawk bc debhelper fakeroot lintian mmdebstrap prometheus
+chromium chromium-driver"
 
 missing=""
 for p in $PKGS; do

@@ -42,9 +42,9 @@ is_blank(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-/* RFC 5322 atext, widened to UTF-8 octets by RFC 6531. */
-static int
-is_atext(unsigned char c)
+/* addr_atext - RFC 5322 atext, widened to UTF-8 octets by RFC 6531. */
+int
+addr_atext(unsigned char c)
 {
 	return is_alnum(c) || c >= 0x80 ||
 	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
@@ -160,7 +160,7 @@ dot_atom(const char *s, size_t n)
 		if (s[i] == '.') {
 			if (s[i + 1] == '.')
 				return 0;
-		} else if (!is_atext((unsigned char)s[i]))
+		} else if (!addr_atext((unsigned char)s[i]))
 			return 0;
 	}
 	return 1;
@@ -253,7 +253,7 @@ local_atom(const char **pp, const char *end, int flags, char *local,
 		if (c == '"')
 			return util_fail(err, errlen,
 			    "quote inside an unquoted local part");
-		if (c != '.' && !is_atext(c))
+		if (c != '.' && !addr_atext(c))
 			return util_fail(err, errlen, "invalid character %s in "
 			    "local part", charname(c, cb, sizeof(cb)));
 		if (n == ADDR_LOCAL_MAX)

@@ -58,6 +58,10 @@ int	addr_domain_normalize(const char *in, size_t inlen, char *out,
 size_t	addr_domain_keys(const struct addr *a, char *buf, size_t buflen,
 	    const char *keys[], size_t maxkeys);
 
+/* addr_atext - 1 if c may be in an atom: RFC 5322 atext, widened to the
+ * UTF-8 octets of RFC 6531.  The one definition, for every parser. */
+int	addr_atext(unsigned char c);
+
 /* addr_is_domain - 1 if a command-line argument names a domain (no '@'). */
 int	addr_is_domain(const char *in);
 

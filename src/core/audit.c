@@ -24,6 +24,8 @@
 #include "core/addr.h"
 #include "core/audit.h"
 #include "core/token.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define CHAIN_TAG	",\"chain\":\""
@@ -573,7 +575,7 @@ field(char *buf, size_t cap, size_t *len, const char *name, const char *value)
 	if (n >= cap - *len)
 		return -1;
 	*len += n;
-	n = json_escape(value, buf + *len, cap - *len);
+	n = enc_json(value, strlen(value), buf + *len, cap - *len);
 	if (n == (size_t)-1)
 		return -1;
 	*len += n;
@@ -766,20 +768,98 @@ gap_read(const char *line, size_t len, struct audit_gap *g)
 	g->kept = gap_num(line, len, "\"kept\":");
 }
 
+/* The run of kept torn lines that the next gap line must name. */
+struct torn_run {
+	crypto_hash_sha256_state hs;
+	unsigned long first;		/* its first line, or 0: none */
+	unsigned long long at, bytes;
+};
+
+/* run_add - a kept torn line (n octets at offset at, line number ln). */
+static void
+run_add(struct torn_run *r, const char *line, size_t n, unsigned long ln,
+    unsigned long long at)
+{
+	if (r->first == 0) {
+		r->first = ln;
+		r->at = at;
+		r->bytes = 0;
+		crypto_hash_sha256_init(&r->hs);
+	}
+	crypto_hash_sha256_update(&r->hs, (const unsigned char *)line, n);
+	r->bytes += n;
+}
+
+/*
+ * gap_check - a gap line (line ln at offset at) must name exactly the
+ * torn run before it, if any; then it goes to gapfn.  0, or -1 with err
+ * and *bad.
+ */
+static int
+gap_check(struct torn_run *r, const char *line, size_t n, unsigned long ln,
+    unsigned long long at, audit_gap_fn *gapfn, void *arg, unsigned long *bad,
+    char *err, size_t errlen)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char sha[AUDIT_HASH_HEX], want[96] = "";
+	struct audit_gap g;
+
+	gap_read(line, n, &g);
+	if (r->first) {
+		crypto_hash_sha256_final(&r->hs, h);
+		hex(h, sizeof(h), sha);
+		snprintf(want, sizeof(want), "\"kept_sha256\":\"%s\"", sha);
+	}
+	if (g.kept != r->bytes || (r->first && memmem(line, n, want,
+	    strlen(want)) == NULL)) {
+		*bad = r->first ? r->first : ln;
+		if (r->first)
+			return util_fail(err, errlen, "line %lu (offset %llu): the "
+			    "%llu torn bytes from here are not those the gap line "
+			    "%lu names: changed", r->first, r->at, r->bytes, ln);
+		return util_fail(err, errlen, "line %lu: a gap line naming %llu "
+		    "torn bytes before it that are not there", ln, g.kept);
+	}
+	g.line = ln;
+	g.offset = at;
+	g.torn_first = r->first;
+	g.torn_last = r->first ? ln - 1 : 0;
+	if (gapfn != NULL)
+		gapfn(arg, &g);
+	r->first = 0;
+	r->bytes = 0;
+	return 0;
+}
+
+/* unchained - why line ln does not follow the chain; -1 with err, *bad. */
+static int
+unchained(const struct torn_run *r, unsigned long ln, int have_chain,
+    unsigned long *bad, char *err, size_t errlen)
+{
+	*bad = r->first ? r->first : ln;
+	if (r->first)
+		return util_fail(err, errlen, "line %lu (offset %llu): a torn "
+		    "line that no gap line names", r->first, r->at);
+	if (!have_chain)
+		return util_fail(err, errlen, "line %lu: the file does not "
+		    "start with an \"open\" line, or it was changed", ln);
+	return util_fail(err, errlen, "line %lu: chain broken: this line was "
+	    "changed, or a line before it was removed, added or moved", ln);
+}
+
 int
 audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
     unsigned long *nlines, unsigned long *bad, audit_gap_fn *gapfn, void *arg,
     char *err, size_t errlen)
 {
-	crypto_hash_sha256_state hs;
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char *line = NULL, next[AUDIT_HASH_HEX], sha[AUDIT_HASH_HEX], want[96] = "";
-	unsigned long long off = 0, at, run_at = 0, run_bytes = 0;
-	unsigned long run = 0;		/* the first kept torn line, or 0 */
+	struct torn_run r;
+	char *line = NULL, next[AUDIT_HASH_HEX];
+	unsigned long long off = 0, at;
 	size_t cap = 0;
 	ssize_t n;
 	int kind, rc = -1;
 
+	memset(&r, 0, sizeof(r));
 	*bad = 0;
 	*nlines = 0;
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -801,71 +881,22 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 		}
 		if (audit_chain_line(line, (size_t)n - 1, *have_chain ? chain :
 		    NULL, next, &kind, NULL) == -1) {
+			/* Torn and kept: the next gap line must name it. */
 			if (line[n - 2] == '~') {
-				/* Torn and kept: the next gap line must name it. */
-				if (run == 0) {
-					run = *nlines;
-					run_at = at;
-					run_bytes = 0;
-					crypto_hash_sha256_init(&hs);
-				}
-				crypto_hash_sha256_update(&hs,
-				    (unsigned char *)line, (size_t)n);
-				run_bytes += (unsigned long long)n;
+				run_add(&r, line, (size_t)n, *nlines, at);
 				continue;
 			}
-			*bad = run ? run : *nlines;
-			if (run)
-				util_fail(err, errlen, "line %lu (offset %llu): a "
-				    "torn line that no gap line names", run,
-				    run_at);
-			else if (!*have_chain)
-				util_fail(err, errlen, "line %lu: the file does "
-				    "not start with an \"open\" line, or it was "
-				    "changed", *nlines);
-			else
-				util_fail(err, errlen, "line %lu: chain broken: "
-				    "this line was changed, or a line before it "
-				    "was removed, added or moved", *nlines);
+			(void)unchained(&r, *nlines, *have_chain, bad, err, errlen);
 			goto out;
 		}
 		if (kind == AUDIT_LINE_GAP) {
-			struct audit_gap g;
-
-			gap_read(line, (size_t)n - 1, &g);
-			if (run) {
-				crypto_hash_sha256_final(&hs, h);
-				hex(h, sizeof(h), sha);
-				snprintf(want, sizeof(want), "\"kept_sha256\":\"%s\"",
-				    sha);
-			}
-			if (g.kept != run_bytes || (run && memmem(line,
-			    (size_t)n, want, strlen(want)) == NULL)) {
-				*bad = run ? run : *nlines;
-				if (run)
-					util_fail(err, errlen, "line %lu (offset "
-					    "%llu): the %llu torn bytes from here "
-					    "are not those the gap line %lu names: "
-					    "changed", run, run_at, run_bytes,
-					    *nlines);
-				else
-					util_fail(err, errlen, "line %lu: a gap line "
-					    "naming %llu torn bytes before it that "
-					    "are not there", *nlines, g.kept);
+			if (gap_check(&r, line, (size_t)n - 1, *nlines, at, gapfn,
+			    arg, bad, err, errlen) == -1)
 				goto out;
-			}
-			g.line = *nlines;
-			g.offset = at;
-			g.torn_first = run;
-			g.torn_last = run ? *nlines - 1 : 0;
-			if (gapfn != NULL)
-				gapfn(arg, &g);
-			run = 0;
-			run_bytes = 0;
-		} else if (run) {
-			*bad = run;
+		} else if (r.first) {
+			*bad = r.first;
 			util_fail(err, errlen, "line %lu (offset %llu): a torn line "
-			    "that no gap line names", run, run_at);
+			    "that no gap line names", r.first, r.at);
 			goto out;
 		}
 		memcpy(chain, next, AUDIT_HASH_HEX);
@@ -875,11 +906,11 @@ audit_verify(FILE *fp, char chain[AUDIT_HASH_HEX], int *have_chain,
 		util_fail(err, errlen, "read error: %s", strerror(errno));
 		goto out;
 	}
-	if (run) {
-		*bad = run;
+	if (r.first) {
+		*bad = r.first;
 		util_fail(err, errlen, "line %lu (offset %llu): torn lines at the "
-		    "end, which the writer names before its next line", run,
-		    run_at);
+		    "end, which the writer names before its next line", r.first,
+		    r.at);
 		goto out;
 	}
 	rc = 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/addr.h"
 #include "core/classify.h"
 #include "util/util.h"
 
@@ -166,15 +167,6 @@ classify_cfws(const char *v, char *out, size_t outlen)
 	return 0;
 }
 
-/* atext - 1 if c may be in an atom (RFC 5322 atext, and UTF-8 octets). */
-static int
-atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c >= 0x80 ||
-	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
 /*
  * one_word - s (CFWS already stripped) as one atom or one quoted string,
  * unquoted, into out; 0, or -1 if s is anything else or does not fit.
@@ -196,7 +188,7 @@ one_word(const char *s, char *out, size_t outlen)
 			return -1;
 	} else {
 		for (; *s != '\0'; s++) {
-			if (!atext((unsigned char)*s) || n + 1 >= outlen)
+			if (!addr_atext((unsigned char)*s) || n + 1 >= outlen)
 				return -1;
 			out[n++] = *s;
 		}

@@ -19,6 +19,7 @@
 #include "core/record.h"
 #include "core/token.h"
 #include "util/metrics.h"
+#include "util/time.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
@@ -40,6 +41,17 @@ static const char *const action_names[] = {
 	"reject", "drop", "redirect", "tag", "quarantine", NULL
 };
 
+/* config_socket_path - the path in a unix socket spec, or NULL (config.h). */
+const char *
+config_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
 const char *
 config_action_name(int a)
 {
@@ -56,6 +68,8 @@ static int	post_lu_url(struct config *, char *, size_t);
 static int	post_lu_mailto(struct config *, char *, size_t);
 static int	post_lu_list_url(struct config *, char *, size_t);
 static int	post_metrics(struct config *, char *, size_t);
+static int	post_optin_url(struct config *, char *, size_t);
+static int	post_optin_lifetime(struct config *, char *, size_t);
 static int	post_metrics_unsubd(struct config *, char *, size_t);
 
 #define OFF(f)	offsetof(struct config, f)
@@ -87,6 +101,8 @@ static const struct ckey keys[] = {
 	{ "audit.key_file", K_STR, OFF(audit_key_file), SZ(audit_key_file), 0, 0, NULL, NULL },
 	{ "audit.pseudonymize", K_BOOL, OFF(audit_pseudonymize), 0, 0, 0, NULL, NULL },
 	{ "audit.fail_closed", K_BOOL, OFF(audit_fail_closed), 0, 0, 0, NULL, NULL },
+	{ "optin.url", K_STR, OFF(optin_url), SZ(optin_url), 0, 0, NULL, post_optin_url },
+	{ "optin.lifetime", K_STR, OFF(optin_lifetime_s), SZ(optin_lifetime_s), 1, 0, NULL, post_optin_lifetime },
 	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
 	{ "metrics.unsubd_listen", K_STR, OFF(metrics_unsubd_listen), SZ(metrics_unsubd_listen), 0, 0, NULL, post_metrics_unsubd },
 	{ "metrics.max_lists", K_INT, OFF(metrics_max_lists), 0, 1, 10000, NULL, NULL },
@@ -150,6 +166,8 @@ config_defaults(struct config *c)
 	c->lu_lifetime = 90 * 86400;
 	util_strlcpy(c->unsubd_listen, "127.0.0.1:8025", sizeof(c->unsubd_listen));
 	c->metrics_max_lists = 50;
+	util_strlcpy(c->optin_lifetime_s, "7d", sizeof(c->optin_lifetime_s));
+	c->optin_lifetime = 7 * 86400;
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
 	util_strlcpy(c->unsubd_user, "consent-unsubd", sizeof(c->unsubd_user));
 	util_strlcpy(c->unsubd_org, "our mailing lists", sizeof(c->unsubd_org));
@@ -227,7 +245,7 @@ post_lifetime(struct config *c, char *err, size_t errlen)
 {
 	int64_t d;
 
-	if (duration_parse(c->lu_lifetime_s, &d) == -1) {
+	if (time_duration_parse(c->lu_lifetime_s, &d) == -1) {
 		snprintf(err, errlen, "not a duration such as 90d");
 		return -1;
 	}
@@ -263,6 +281,36 @@ static int
 post_lu_list_url(struct config *c, char *err, size_t errlen)
 {
 	return check_tmpl(c->lu_default.list_url, "https", err, errlen);
+}
+
+/* post_optin_url - the confirmation link: https, with the token (%t). */
+static int
+post_optin_url(struct config *c, char *err, size_t errlen)
+{
+	if (c->optin_url[0] == '\0')
+		return 0;
+	if (check_tmpl(c->optin_url, "https", err, errlen) == -1)
+		return -1;
+	if (strstr(c->optin_url, "%t") == NULL) {
+		snprintf(err, errlen, "has no %%t: the link needs the token");
+		return -1;
+	}
+	return 0;
+}
+
+/* post_optin_lifetime - how long a confirmation link works: 1h to 90d. */
+static int
+post_optin_lifetime(struct config *c, char *err, size_t errlen)
+{
+	int64_t d;
+
+	if (time_duration_parse(c->optin_lifetime_s, &d) == -1 || d < 3600 ||
+	    d > 90 * 86400) {
+		snprintf(err, errlen, "not a duration from 1h to 90d");
+		return -1;
+	}
+	c->optin_lifetime = d;
+	return 0;
 }
 
 /* post_metrics - a listener address metrics_listen() takes, or "". */
@@ -574,6 +622,60 @@ apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* apply_mode - an octal file mode, in quotes since libconfig has none. */
+static int
+apply_mode(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+	long m;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be an octal "
+		    "mode in quotes, such as \"0660\"");
+	v = config_setting_get_string(s);
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
+		return where(err, errlen, s, k->path, "\"%s\" is not an "
+		    "octal mode such as \"0660\"", v);
+	if (m & 02)
+		return where(err, errlen, s, k->path, "a world-writable "
+		    "socket lets anyone bypass the filter");
+	*(int *)(void *)((char *)c + k->off) = (int)m;
+	return 0;
+}
+
+/* apply_enum - one of k->enums, stored as its index. */
+static int
+apply_enum(struct config *c, const struct ckey *k, const config_setting_t *s,
+    char *err, size_t errlen)
+{
+	const char *v;
+	int i, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_STRING)
+		return where(err, errlen, s, k->path, "must be a string, "
+		    "not %s", type_name(t));
+	v = config_setting_get_string(s);
+	for (i = 0; k->enums[i] != NULL; i++)
+		if (strcmp(k->enums[i], v) == 0)
+			break;
+	if (k->enums[i] == NULL) {
+		char list[256] = "";
+
+		for (int j = 0; k->enums[j] != NULL; j++) {
+			strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
+		}
+		return where(err, errlen, s, k->path, "unknown value "
+		    "\"%s\" (expected %s)", v, list);
+	}
+	*(int *)(void *)((char *)c + k->off) = i;
+	return 0;
+}
+
+/* apply_key - the value of one known key, checked, into c. */
 static int
 apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
     char *err, size_t errlen)
@@ -620,26 +722,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		*(int *)(base + k->off) = v;
 		break;
 	}
-	case K_MODE: {
-		const char *v;
-		char *end;
-		long m;
-
-		/* A string, since libconfig has no octal: "0660". */
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be an octal "
-			    "mode in quotes, such as \"0660\"");
-		v = config_setting_get_string(s);
-		m = strtol(v, &end, 8);
-		if (*v == '\0' || *end != '\0' || m < 0 || m > k->max)
-			return where(err, errlen, s, k->path, "\"%s\" is not an "
-			    "octal mode such as \"0660\"", v);
-		if (m & 02)
-			return where(err, errlen, s, k->path, "a world-writable "
-			    "socket lets anyone bypass the filter");
-		*(int *)(base + k->off) = (int)m;
+	case K_MODE:
+		if (apply_mode(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	case K_RULES:
 		if (apply_rules(c, s, err, errlen) == -1)
 			return -1;
@@ -652,30 +738,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		if (apply_lu_lists(c, s, err, errlen) == -1)
 			return -1;
 		break;
-	case K_ENUM: {
-		const char *v;
-		int i;
-
-		if (t != CONFIG_TYPE_STRING)
-			return where(err, errlen, s, k->path, "must be a string, "
-			    "not %s", type_name(t));
-		v = config_setting_get_string(s);
-		for (i = 0; k->enums[i] != NULL; i++)
-			if (strcmp(k->enums[i], v) == 0)
-				break;
-		if (k->enums[i] == NULL) {
-			char list[256] = "";
-
-			for (int j = 0; k->enums[j] != NULL; j++) {
-				strncat(list, j ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, k->enums[j], sizeof(list) - strlen(list) - 1);
-			}
-			return where(err, errlen, s, k->path, "unknown value "
-			    "\"%s\" (expected %s)", v, list);
-		}
-		*(int *)(base + k->off) = i;
+	case K_ENUM:
+		if (apply_enum(c, k, s, err, errlen) == -1)
+			return -1;
 		break;
-	}
 	}
 	if (k->post != NULL) {
 		char why[256];

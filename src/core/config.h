@@ -81,6 +81,11 @@ struct config {
 	int	unsubd_max_per_client;		/* of one client; 0: no cap */
 	int	unsubd_request_timeout;		/* seconds for a whole request */
 
+	/* Double opt-in confirmation links (consentctl optin, consent-unsubd) */
+	char	optin_url[CONFIG_URL_MAX];	/* "https://example.com/c/%t" */
+	char	optin_lifetime_s[16];		/* as written: "7d" */
+	int64_t	optin_lifetime;			/* derived: seconds */
+
 	/* Prometheus metrics: off unless a listener is set */
 	char	metrics_listen[128];		/* consent-milter's, host:port */
 	char	metrics_unsubd_listen[128];	/* consent-unsubd's */
@@ -100,6 +105,13 @@ struct config {
 #define ACTION_QUARANTINE	4
 
 const char *config_action_name(int);
+
+/*
+ * config_socket_path - the path of a milter socket spec ("unix:PATH",
+ * "local:PATH", or a bare absolute path), pointing into spec; NULL for
+ * an inet socket.
+ */
+const char *config_socket_path(const char *spec);
 
 /* config_defaults - fill c with the built-in defaults. */
 void	config_defaults(struct config *c);

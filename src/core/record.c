@@ -34,7 +34,7 @@ static const char *reason_names[SR_MAX_] = {
 };
 static const char *source_names[SRC_MAX_] = {
 	"unknown", "form", "import", "api", "one-click", "mailto", "admin",
-	"bounce", "complaint"
+	"bounce", "complaint", "double-opt-in"
 };
 
 static const char *
@@ -584,6 +584,18 @@ push_event(struct list_consent *lc, const struct evidence *ev)
 	lc->changed = ev->time;
 }
 
+/* tie_rank - which of two changes at the same second wins: the higher. */
+static int
+tie_rank(int status)
+{
+	switch (status) {
+	case CS_UNSUBSCRIBED:	return 4;
+	case CS_CONFIRMED:	return 3;
+	case CS_PENDING:	return 2;
+	default:		return 1;
+	}
+}
+
 int
 record_apply_consent(struct subject *s, const char *list,
     const struct evidence *ev)
@@ -620,7 +632,12 @@ record_apply_consent(struct subject *s, const char *list,
 	    lc->status != CS_UNSUBSCRIBED ? INT64_MIN : lc->changed;
 	if (ev->time < cur)
 		return 0;
-	if (ev->time == cur && ev->status != CS_UNSUBSCRIBED)
+	/*
+	 * At a tie the stronger change wins, whatever order they come in:
+	 * an unsubscribe, then a confirmation, then a pending request, then
+	 * a single opt-in.
+	 */
+	if (ev->time == cur && tie_rank(ev->status) <= tie_rank(lc->status))
 		return 0;
 	if (lc->status == CS_CONFIRMED && ev->status == CS_PENDING)
 		return 0;	/* asking again does not undo a confirmation */

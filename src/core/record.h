@@ -55,6 +55,7 @@ enum rec_source {
 	SRC_ADMIN,
 	SRC_BOUNCE,
 	SRC_COMPLAINT,
+	SRC_DOI,		/* the person's own click on a confirmation link */
 	SRC_MAX_
 };
 

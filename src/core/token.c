@@ -221,18 +221,43 @@ lifetime_of(const struct token_ring *r)
 	return r->lifetime > 0 ? r->lifetime : TOKEN_LIFETIME_DEFAULT;
 }
 
+/*
+ * ad_of - the AEAD's associated data: the key id, then the purpose's tag.
+ * An unsubscribe token has none (the tokens issued before purposes stay
+ * valid); any other purpose seals its own, so a token made for one
+ * purpose fails the tag of every other.  Returns the length in ad.
+ */
+static size_t
+ad_of(unsigned char kid, int purpose, unsigned char ad[16])
+{
+	static const char *const tags[] = { "", "confirm" };
+	size_t n = purpose > 0 && purpose < (int)(sizeof(tags) / sizeof(tags[0])) ?
+	    strlen(tags[purpose]) : 0;
+
+	ad[0] = kid;
+	memcpy(ad + 1, tags[n ? purpose : 0], n);
+	return 1 + n;
+}
+
 int
 token_make(const struct token_ring *r, const char *addr, const char *list,
     int64_t now, char *out, size_t outlen)
 {
-	unsigned char raw[RAW_MAX], pt[PT_MAX];
+	return token_make_for(r, TOKEN_UNSUBSCRIBE, addr, list, now, out, outlen);
+}
+
+int
+token_make_for(const struct token_ring *r, int purpose, const char *addr,
+    const char *list, int64_t now, char *out, size_t outlen)
+{
+	unsigned char raw[RAW_MAX], pt[PT_MAX], ad[16];
 	size_t alen, llen, ptlen, rawlen, need;
 	unsigned long long clen;
 	uint64_t t;
 
 	if (r == NULL || r->nkeys == 0 || r->nkeys > TOKEN_KEYS_MAX ||
 	    r->keys[0].id < 1 || r->keys[0].id > 255 || addr == NULL ||
-	    list == NULL || now < 0)
+	    list == NULL || now < 0 || purpose < 0 || purpose >= TOKEN_PURPOSES)
 		return -1;
 	alen = strlen(addr);
 	llen = strlen(list);
@@ -256,7 +281,8 @@ token_make(const struct token_ring *r, const char *addr, const char *list,
 	raw[0] = (unsigned char)r->keys[0].id;
 	randombytes_buf(raw + 1, NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(raw + HEAD_BYTES, &clen,
-	    pt, ptlen, raw, 1, NULL, raw + 1, r->keys[0].key);
+	    pt, ptlen, ad, ad_of(raw[0], purpose, ad), NULL, raw + 1,
+	    r->keys[0].key);
 	sodium_memzero(pt, sizeof(pt));
 	sodium_bin2base64(out, outlen, raw, rawlen, B64);
 	return (int)(need - 1);
@@ -278,7 +304,15 @@ int
 token_verify(const struct token_ring *r, const char *tok, size_t len,
     int64_t now, struct token_claims *c)
 {
-	unsigned char raw[RAW_MAX + 2], pt[PT_MAX], key[TOKEN_KEY_BYTES];
+	return token_verify_for(r, TOKEN_UNSUBSCRIBE, r != NULL ?
+	    lifetime_of(r) : 0, tok, len, now, c);
+}
+
+int
+token_verify_for(const struct token_ring *r, int purpose, int64_t lifetime,
+    const char *tok, size_t len, int64_t now, struct token_claims *c)
+{
+	unsigned char raw[RAW_MAX + 2], pt[PT_MAX], key[TOKEN_KEY_BYTES], ad[16];
 	unsigned char found = 0, m;
 	size_t rawlen, ptlen, llen, alen;
 	uint64_t t;
@@ -289,7 +323,8 @@ token_verify(const struct token_ring *r, const char *tok, size_t len,
 		memset(c, 0, sizeof(*c));
 	if (r == NULL || r->nkeys == 0 || r->nkeys > TOKEN_KEYS_MAX ||
 	    tok == NULL || c == NULL || now < 0 || len < B64_LEN(RAW_MIN) ||
-	    len > B64_LEN(RAW_MAX))
+	    len > B64_LEN(RAW_MAX) || purpose < 0 || purpose >= TOKEN_PURPOSES ||
+	    lifetime <= 0)
 		return -1;
 	/* libsodium refuses non-zero trailing bits. */
 	if (!b64url_text(tok, len) || sodium_base642bin(raw, sizeof(raw), tok,
@@ -313,7 +348,8 @@ token_verify(const struct token_ring *r, const char *tok, size_t len,
 		found |= m;
 	}
 	ok = crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
-	    raw + HEAD_BYTES, rawlen - HEAD_BYTES, raw, 1, raw + 1, key) == 0;
+	    raw + HEAD_BYTES, rawlen - HEAD_BYTES, ad, ad_of(raw[0], purpose, ad),
+	    raw + 1, key) == 0;
 	sodium_memzero(key, sizeof(key));
 	if (!ok || !found) {
 		sodium_memzero(pt, sizeof(pt));
@@ -341,7 +377,7 @@ token_verify(const struct token_ring *r, const char *tok, size_t len,
 	/* Both times are >= 0 here: the differences cannot overflow. */
 	if (issued > now && issued - now > TOKEN_SKEW)
 		goto done;
-	if (now > issued && now - issued > lifetime_of(r))
+	if (now > issued && now - issued > lifetime)
 		goto done;
 	memcpy(c->list, pt + PT_FIXED, llen);
 	c->list[llen] = '\0';

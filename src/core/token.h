@@ -9,6 +9,10 @@
  *   plaintext = version(1) || issued(8, big-endian seconds) ||
  *               listlen(1) || list || address
  *
+ * A token has a purpose, sealed into the associated data (ad = kid ||
+ * tag): unsubscribe (no tag, as before purposes existed) or confirm (a
+ * double opt-in link).  A token of one purpose never verifies as another.
+ *
  * Keys rotate: a keyring holds several keys by id; the first signs, all
  * verify.  Verification runs in constant time for a given length and
  * reveals nothing about why a token failed.
@@ -28,6 +32,11 @@
 #define TOKEN_LIFETIME_DEFAULT	(90 * 86400)	/* for a lifetime <= 0 */
 #define TOKEN_LIFETIME_MIN	(60 * 86400)	/* the least config allows */
 #define TOKEN_SKEW	300	/* seconds of clock skew: issued "later" */
+
+/* Purposes */
+#define TOKEN_UNSUBSCRIBE	0	/* List-Unsubscribe, one-click, mailto */
+#define TOKEN_CONFIRM		1	/* a double opt-in confirmation link */
+#define TOKEN_PURPOSES		2
 
 struct token_key {
 	unsigned	id;			/* 1..255 */
@@ -81,6 +90,18 @@ int	token_make(const struct token_ring *r, const char *addr, const char *list,
  */
 int	token_verify(const struct token_ring *r, const char *tok, size_t len,
 	    int64_t now, struct token_claims *c);
+
+/*
+ * token_make_for, token_verify_for - the same for a purpose
+ * (TOKEN_UNSUBSCRIBE, TOKEN_CONFIRM); token_verify_for checks the given
+ * lifetime in seconds (> 0) instead of the ring's.  token_make and
+ * token_verify are the unsubscribe purpose with the ring's lifetime.
+ */
+int	token_make_for(const struct token_ring *r, int purpose, const char *addr,
+	    const char *list, int64_t now, char *out, size_t outlen);
+int	token_verify_for(const struct token_ring *r, int purpose,
+	    int64_t lifetime, const char *tok, size_t len, int64_t now,
+	    struct token_claims *c);
 
 /* token_wipe - clear the ring (keys, count, lifetime) from memory. */
 void	token_wipe(struct token_ring *r);

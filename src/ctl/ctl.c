@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "util/time.h"
 #include "util/util.h"
 
-/* Every command: its name, its function and its usage line. */
 static const struct {
 	const char *name;
 	int	(*fn)(struct ctl *, int, char **);
@@ -35,17 +35,22 @@ static const struct {
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
+	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json]" },
 	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },
-	{ "audit", ctl_audit, "audit verify FILE... | audit find ADDRESS [--audit FILE]... | audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
+	{ "audit", ctl_audit, "audit verify FILE..." },
+	/* Subcommands: their usage; ctl_audit runs them. */
+	{ "audit find", NULL, "audit find ADDRESS [--audit FILE]..." },
+	{ "audit report", NULL, "audit report --audit FILE... [--maillog FILE...] [--json | --csv | --html FILE]" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* ctl_names - every command's name, one per line (for completion). */
+/* ctl_names - every command's name, one per line (shell completion). */
 void
 ctl_names(FILE *fp)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(fp, "%s\n", commands[i].name);
+		if (commands[i].fn != NULL)
+			fprintf(fp, "%s\n", commands[i].name);
 }
 
 /* ctl_usage - every command's usage line, to fp. */
@@ -57,26 +62,74 @@ ctl_usage(FILE *fp)
 		fprintf(fp, "  %s\n", commands[i].usage);
 }
 
-/* command_usage - the usage line of the command name, to stderr. */
-static void
-command_usage(const char *name)
+/* ctl_command_usage - the usage of command name (ctl.h). */
+void
+ctl_command_usage(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			fprintf(stderr, "usage: consentctl %s\n", commands[i].usage);
 }
 
+static const struct option longopts[] = {
+	{ "list", required_argument, NULL, 'l' },
+	{ "pending", no_argument, NULL, 'P' },
+	{ "confirmed", no_argument, NULL, 'C' },
+	{ "all", no_argument, NULL, 'A' },
+	{ "source", required_argument, NULL, 'S' },
+	{ "ip", required_argument, NULL, 'i' },
+	{ "at", required_argument, NULL, 't' },
+	{ "note", required_argument, NULL, 'n' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "expires", required_argument, NULL, 'e' },
+	{ "ref", required_argument, NULL, 'R' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "dry-run", no_argument, NULL, 'D' },
+	{ "skip-bad", no_argument, NULL, 'k' },
+	{ "audit", required_argument, NULL, 'a' },
+	{ "maillog", required_argument, NULL, 'm' },
+	{ "csv", no_argument, NULL, 'c' },
+	{ "html", required_argument, NULL, 'h' },
+	{ "postfix", required_argument, NULL, 'p' },
+	{ "sendmail-cf", required_argument, NULL, 'M' },
+	{ NULL, 0, NULL, 0 }
+};
+/* Each option's bit in the mask, and what its value is called. */
+static const struct {
+	unsigned bit;
+	const char *value;
+} optinfo[] = {
+	{ O_LIST, "L" }, { O_PENDING, NULL }, { O_CONFIRMED, NULL },
+	{ O_ALL, NULL }, { O_SOURCE, "S" }, { O_IP, "IP" }, { O_AT, "TIME" },
+	{ O_NOTE, "TEXT" }, { O_REASON, "REASON" },
+	{ O_EXPIRES, "DURATION or TIME" }, { O_REF, "REF" }, { O_JSON, NULL },
+	{ O_FORMAT, "FORMAT" }, { O_DRYRUN, NULL }, { O_SKIPBAD, NULL },
+	{ O_AUDIT, "FILE" }, { O_MAILLOG, "FILE" }, { O_CSV, NULL },
+	{ O_HTML, "FILE" }, { O_POSTFIX, "DIR" }, { O_SENDMAIL, "FILE" },
+};
+
+/* opt_index - the longopts index of the option whose val is ch, or -1. */
+static int
+opt_index(int ch)
+{
+	for (int i = 0; longopts[i].name != NULL; i++)
+		if (longopts[i].val == ch)
+			return i;
+	return -1;
+}
+
 /*
- * option_value - check the value of the option getopt_long returned as ch
- * and store it in o; --expires waits in *expires until --at is known.
- * 0, or -1 (printed).
+ * opt_value - take the value of the option ch; prints the error.  0, or
+ * -1 for a bad value.
  */
 static int
-option_value(struct ctl *c, int ch, struct ctl_opts *o, const char **expires)
+opt_value(struct ctl *c, int ch, const char *arg, struct ctl_opts *o,
+    const char **expires)
 {
 	switch (ch) {
 	case 'l':
-		if (ctl_list(c, optarg, o->list) == -1)
+		if (ctl_list(c, arg, o->list) == -1)
 			return -1;
 		o->list_set = 1;
 		break;
@@ -84,162 +137,196 @@ option_value(struct ctl *c, int ch, struct ctl_opts *o, const char **expires)
 	case 'C': o->confirmed = 1; break;
 	case 'A': o->all = 1; break;
 	case 'j': o->json = 1; break;
+	case 'c': o->csv = 1; break;
+	case 'h': o->html = arg; break;
+	case 'p': o->postfix_dir = arg; break;
+	case 'M': o->sendmail_cf = arg; break;
 	case 'D': o->dry_run = 1; break;
 	case 'k': o->skip_bad = 1; break;
-	case 'f': o->format = optarg; break;
-	case 'p': o->postfix_dir = optarg; break;
-	case 'm': o->sendmail_cf = optarg; break;
-	case 'e': *expires = optarg; break;
+	case 'f': o->format = arg; break;
+	case 'e': *expires = arg; break;
+	case 'a':
+	case 'm':
+		o->files[o->nfiles].path = arg;
+		o->files[o->nfiles++].maillog = ch == 'm';
+		break;
 	case 'S':
-		if ((o->source = record_source_parse(optarg)) <= 0) {
-			ctl_err(c, "unknown source \"%s\" (form, import, "
-			    "api, one-click, mailto, admin, bounce, "
-			    "complaint)", optarg);
+		if ((o->source = record_source_parse(arg)) <= 0) {
+			ctl_err(c, "unknown source \"%s\" (form, import, api, "
+			    "one-click, mailto, admin, bounce, complaint)", arg);
 			return -1;
 		}
 		break;
 	case 'i':
-		if (ctl_ip(optarg, o->ip, sizeof(o->ip)) == -1) {
-			ctl_err(c, "invalid IP address \"%s\"", optarg);
+		if (ctl_ip(arg, o->ip, sizeof(o->ip)) == -1) {
+			ctl_err(c, "invalid IP address \"%s\"", arg);
 			return -1;
 		}
 		break;
 	case 't':
-		if (ctl_time(c, optarg, &o->at) == -1)
-			return -1;
-		break;
+		return ctl_time(c, arg, &o->at);
 	case 'n':
-		if (ctl_note(optarg, o->note, sizeof(o->note)) == -1) {
-			ctl_err(c, "invalid note: at most %d octets of "
-			    "UTF-8 text without control characters",
-			    REC_NOTE_MAX);
+		if (ctl_note(arg, o->note, sizeof(o->note)) == -1) {
+			ctl_err(c, "invalid note: at most %d octets of UTF-8 "
+			    "text without control characters", REC_NOTE_MAX);
 			return -1;
 		}
 		break;
 	case 'R':
-		if (ctl_note(optarg, o->ref, sizeof(o->ref)) == -1) {
-			ctl_err(c, "invalid reference: at most %d octets "
-			    "of text without control characters",
-			    REC_REF_MAX);
+		if (ctl_note(arg, o->ref, sizeof(o->ref)) == -1) {
+			ctl_err(c, "invalid reference: at most %d octets of "
+			    "text without control characters", REC_REF_MAX);
 			return -1;
 		}
 		break;
 	case 'r':
-		if ((o->reason = record_reason_parse(optarg)) <= 0) {
+		if ((o->reason = record_reason_parse(arg)) <= 0) {
 			ctl_err(c, "unknown reason \"%s\" (unsubscribed_all, "
 			    "hard_bounce, complaint, invalid, manual, "
-			    "soft_bounce)", optarg);
+			    "soft_bounce)", arg);
 			return -1;
 		}
 		break;
+	}
+	return 0;
+}
+
+/* opt_expires - --expires as an absolute time; prints the error; 0 / -1. */
+static int
+opt_expires(struct ctl *c, const char *expires, struct ctl_opts *o)
+{
+	int64_t d;
+
+	/* A duration counts from --at; a time is taken as it is. */
+	if (time_duration_parse(expires, &d) == 0)
+		o->expires = o->at + d;
+	else if (time_parse(expires, &o->expires) == -1) {
+		ctl_err(c, "invalid --expires \"%s\": a duration such as 30d or "
+		    "12h, or an RFC 3339 time", expires);
+		return -1;
+	}
+	if (o->expires <= o->at) {
+		ctl_err(c, "--expires %s is not after the suppression's time",
+		    expires);
+		return -1;
+	}
+	return 0;
+}
+
+/* exclusive - the options that exclude each other; prints which; 0 / -1. */
+static int
+exclusive(struct ctl *c, const char *cmd, const struct ctl_opts *o)
+{
+	if (o->pending && o->confirmed) {
+		ctl_err(c, "%s: --pending and --confirmed exclude each other",
+		    cmd);
+		return -1;
+	}
+	if (o->all && o->list_set) {
+		ctl_err(c, "%s: --list and --all exclude each other", cmd);
+		return -1;
+	}
+	if (o->json + o->csv + (o->html != NULL) > 1) {
+		ctl_err(c, "%s: --json, --csv and --html exclude each other",
+		    cmd);
+		return -1;
 	}
 	return 0;
 }
 
 /*
- * option_expires - o->expires from --expires: a duration counts from
- * --at, a time is taken as it is; it must come after --at.  0, or -1
- * (printed).
+ * ctl_options - in argv's order, so that the files after --audit or
+ * --maillog are theirs; a bare word is a file while one of those is
+ * the last option (given as "--audit FILE", not "--audit=FILE"), else
+ * a positional argument.
  */
-static int
-option_expires(struct ctl *c, const char *expires, struct ctl_opts *o)
-{
-	int64_t d;
-
-	if (duration_parse(expires, &d) == 0)
-		o->expires = o->at + d;
-	else if (time_parse(expires, &o->expires) == -1) {
-		ctl_err(c, "invalid --expires \"%s\": a duration such as "
-		    "30d or 12h, or an RFC 3339 time", expires);
-		return -1;
-	}
-	if (o->expires <= o->at) {
-		ctl_err(c, "--expires %s is not after the suppression's "
-		    "time", expires);
-		return -1;
-	}
-	return 0;
-}
-
-/* ctl_options - parse argv for one command into o (see ctl.h). */
 int
 ctl_options(struct ctl *c, int argc, char **argv, unsigned mask, int nargs,
     int required, struct ctl_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "pending", no_argument, NULL, 'P' },
-		{ "confirmed", no_argument, NULL, 'C' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "source", required_argument, NULL, 'S' },
-		{ "ip", required_argument, NULL, 'i' },
-		{ "at", required_argument, NULL, 't' },
-		{ "note", required_argument, NULL, 'n' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ "ref", required_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'D' },
-		{ "skip-bad", no_argument, NULL, 'k' },
-		{ "postfix", required_argument, NULL, 'p' },
-		{ "sendmail-cf", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const unsigned bit[] = {
-		O_LIST, O_PENDING, O_CONFIRMED, O_ALL, O_SOURCE, O_IP, O_AT,
-		O_NOTE, O_REASON, O_EXPIRES, O_REF, O_JSON, O_FORMAT, O_DRYRUN,
-		O_SKIPBAD, O_POSTFIX, O_SENDMAIL
-	};
 	const char *expires = NULL, *cmd = argv[0];
-	int ch, idx;
+	int ch, idx, npos = 0, files = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->source = -1;
 	o->reason = -1;
 	o->at = c->now;
 	util_strlcpy(o->list, c->cf.default_list, sizeof(o->list));
+	if ((mask & (O_AUDIT | O_MAILLOG)) &&
+	    (o->files = calloc((size_t)argc, sizeof(*o->files))) == NULL) {
+		ctl_err(c, "%s: out of memory", cmd);
+		return -1;
+	}
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-		if (ch == '?' || ch == ':') {
-			ctl_err(c, "%s: unknown option or missing value: %s",
-			    argv[0], argv[optind - 1]);
+	while ((ch = getopt_long(argc, argv, "-:", longopts, &idx)) != -1) {
+		if (ch == 1) {
+			if (files) {
+				o->files[o->nfiles].path = optarg;
+				o->files[o->nfiles++].maillog = files == 2;
+			} else if (npos++ == 0)
+				o->arg = optarg;
+			continue;
+		}
+		if (ch == '?') {
+			ctl_err(c, "%s: unknown option %s", cmd, argv[optind - 1]);
 			goto bad;
 		}
-		if (!(mask & bit[idx])) {
-			ctl_err(c, "%s: option --%s does not apply", argv[0],
+		if (ch == ':')
+			idx = opt_index(optopt);
+		if (ch == ':' && (mask & optinfo[idx].bit)) {
+			ctl_err(c, "%s: --%s needs a %s", cmd, longopts[idx].name,
+			    optinfo[idx].value);
+			goto bad;
+		}
+		if (!(mask & optinfo[idx].bit)) {
+			ctl_err(c, "%s: option --%s does not apply", cmd,
 			    longopts[idx].name);
 			goto bad;
 		}
-		if (option_value(c, ch, o, &expires) == -1)
-			return -1;
+		/* "--audit --json": the value is an option, not a file. */
+		if (optinfo[idx].value != NULL && strcmp(optinfo[idx].value,
+		    "FILE") == 0 && strncmp(optarg, "--", 2) == 0) {
+			ctl_err(c, "%s: --%s needs a FILE", cmd,
+			    longopts[idx].name);
+			goto bad;
+		}
+		if (opt_value(c, ch, optarg, o, &expires) == -1)
+			goto fail;
+		files = (ch == 'a' || ch == 'm') && strchr(argv[optind - 1],
+		    '=') == NULL ? 1 + (ch == 'm') : 0;
 	}
-	if (o->pending && o->confirmed) {
-		ctl_err(c, "%s: --pending and --confirmed exclude each other",
-		    argv[0]);
+	for (; optind < argc; optind++)
+		if (npos++ == 0)
+			o->arg = argv[optind];
+	if (exclusive(c, cmd, o) == -1)
+		goto bad;
+	if (expires != NULL && opt_expires(c, expires, o) == -1)
+		goto fail;
+	if (npos > nargs || (required && npos < nargs)) {
+		if (npos > nargs && nargs == 0 && (mask & O_AUDIT))
+			ctl_err(c, "%s: %s: a file, but of what? (--audit or "
+			    "--maillog first)", cmd, o->arg);
+		else
+			ctl_err(c, "%s", npos > nargs ? "too many arguments" :
+			    "missing argument");
 		goto bad;
 	}
-	if (o->all && o->list_set) {
-		ctl_err(c, "%s: --list and --all exclude each other", argv[0]);
-		goto bad;
-	}
-	if (expires != NULL && option_expires(c, expires, o) == -1)
-		return -1;
-	argc -= optind;
-	argv += optind;
-	if (argc > nargs || (required && argc < nargs)) {
-		ctl_err(c, "%s", argc > nargs ? "too many arguments" :
-		    "missing argument");
-		goto bad;
-	}
-	o->arg = argc > 0 ? argv[0] : NULL;
 	return 0;
 bad:
-	command_usage(cmd);
+	ctl_command_usage(cmd);
+fail:
+	ctl_opts_free(o);
 	return -1;
 }
 
-/* ctl_err - an error on stderr, after the program's name. */
+void
+ctl_opts_free(struct ctl_opts *o)
+{
+	free(o->files);
+	o->files = NULL;
+	o->nfiles = 0;
+}
+
 void
 ctl_err(struct ctl *c, const char *fmt, ...)
 {
@@ -252,7 +339,6 @@ ctl_err(struct ctl *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* ctl_open_store - open the store with flags into *sp; 0, or -1 (printed). */
 int
 ctl_open_store(struct ctl *c, int flags, struct store **sp)
 {
@@ -266,7 +352,6 @@ ctl_open_store(struct ctl *c, int flags, struct store **sp)
 	return 0;
 }
 
-/* ctl_addr - arg normalised into a; 0, or -1 (printed). */
 int
 ctl_addr(struct ctl *c, const char *arg, struct addr *a)
 {
@@ -281,7 +366,6 @@ ctl_addr(struct ctl *c, const char *arg, struct addr *a)
 	return 0;
 }
 
-/* ctl_list - arg as a list name into out; 0, or -1 (printed). */
 int
 ctl_list(struct ctl *c, const char *arg, char *out)
 {
@@ -294,7 +378,6 @@ ctl_list(struct ctl *c, const char *arg, char *out)
 	return 0;
 }
 
-/* ctl_time - arg as an RFC 3339 time not in the future; 0, or -1 (printed). */
 int
 ctl_time(struct ctl *c, const char *arg, int64_t *t)
 {
@@ -313,7 +396,6 @@ ctl_time(struct ctl *c, const char *arg, int64_t *t)
 	return 0;
 }
 
-/* ctl_ip - arg as a canonical IPv4 or IPv6 address into out; 0 / -1. */
 int
 ctl_ip(const char *arg, char *out, size_t outlen)
 {
@@ -326,7 +408,6 @@ ctl_ip(const char *arg, char *out, size_t outlen)
 	return -1;
 }
 
-/* ctl_note - copy arg, UTF-8 without control characters, to out; 0 / -1. */
 int
 ctl_note(const char *arg, char *out, size_t outlen)
 {
@@ -341,18 +422,22 @@ ctl_note(const char *arg, char *out, size_t outlen)
 	return 0;
 }
 
-/* ctl_dispatch - run the command argv[0] names; its exit code. */
 int
 ctl_dispatch(struct ctl *c, int argc, char **argv)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[0], commands[i].name) != 0)
+		if (commands[i].fn == NULL ||
+		    strcmp(argv[0], commands[i].name) != 0)
 			continue;
 		/* "consentctl COMMAND --help": its usage, on stdout. */
 		for (int j = 1; j < argc; j++)
 			if (strcmp(argv[j], "--help") == 0 ||
 			    strcmp(argv[j], "-h") == 0) {
-				printf("usage: consentctl %s\n", commands[i].usage);
+				for (size_t k = 0; k < NCOMMANDS; k++)
+					if (strncmp(commands[k].name, argv[0],
+					    strlen(argv[0])) == 0)
+						printf("usage: consentctl %s\n",
+						    commands[k].usage);
 				return CTL_OK;
 			}
 		optind = 0;	/* GNU getopt: restart for the command */

@@ -37,8 +37,18 @@
 #define O_FORMAT	0x1000
 #define O_DRYRUN	0x2000
 #define O_SKIPBAD	0x4000
-#define O_POSTFIX	0x8000
-#define O_SENDMAIL	0x10000
+#define O_AUDIT		0x8000	/* --audit FILE...: the files that follow */
+#define O_MAILLOG	0x10000	/* --maillog FILE... */
+#define O_CSV		0x20000
+#define O_HTML		0x40000	/* --html FILE */
+
+/* A file named by --audit or --maillog. */
+struct ctl_file {
+	const char *path;
+	int	maillog;
+};
+#define O_POSTFIX	0x80000	/* --postfix DIR */
+#define O_SENDMAIL	0x100000	/* --sendmail-cf FILE */
 
 struct ctl_opts {
 	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
@@ -54,6 +64,10 @@ struct ctl_opts {
 	const char *format;		/* --format, else NULL */
 	const char *postfix_dir;	/* --postfix DIR, else NULL */
 	const char *sendmail_cf;	/* --sendmail-cf FILE, else NULL */
+	int	csv;			/* --csv */
+	const char *html;		/* --html FILE, else NULL */
+	struct ctl_file *files;		/* --audit, --maillog: in order */
+	size_t	nfiles;
 	const char *arg;		/* the one positional argument, or NULL */
 };
 
@@ -66,16 +80,28 @@ struct ctl {
 
 /*
  * ctl_options - parse a command's options (those in mask) and at most
- * nargs positional arguments (exactly nargs when required).  Prints the
- * command's usage on error.  0 / -1.
+ * nargs positional arguments (exactly nargs when required); argv[0] is
+ * the command's name ("audit report" for a subcommand).  Prints the
+ * error, and the command's usage for a misuse.  0 / -1.  With O_AUDIT or
+ * O_MAILLOG, o->files is allocated: ctl_opts_free() after a 0 (a -1
+ * frees it).
  */
 int	ctl_options(struct ctl *c, int argc, char **argv, unsigned mask,
 	    int nargs, int required, struct ctl_opts *o);
 
 /* ctl_names - every command's name, one per line (shell completion). */
 void	ctl_names(FILE *fp);
+/* ctl_opts_free - what ctl_options() allocated; a second call is a no-op. */
+void	ctl_opts_free(struct ctl_opts *o);
+
 /* ctl_usage - every command's usage line, to fp. */
 void	ctl_usage(FILE *fp);
+
+/*
+ * ctl_command_usage - the usage line of command name to standard error;
+ * a subcommand ("audit report") gets its command's.
+ */
+void	ctl_command_usage(const char *name);
 
 /* ctl_dispatch - run the command argv[0] names; its exit code. */
 int	ctl_dispatch(struct ctl *c, int argc, char **argv);
@@ -124,6 +150,16 @@ int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
 int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
 int	ctl_doctor(struct ctl *, int, char **);	/* doctor.c */
+int	ctl_optin(struct ctl *, int, char **);	/* ctl_optin.c */
+
+/*
+ * ctl_record_pending - record o->arg as pending on o->list (double opt-in
+ * asked) with o's evidence, source form unless given; messages to fp;
+ * its store key into key and the list's status as it now stands into
+ * *status.  A CTL_* exit code.  (ctl_edit.c)
+ */
+int	ctl_record_pending(struct ctl *c, const struct ctl_opts *o, FILE *fp,
+	    char key[ADDR_MAX + 1], int *status);
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * ctl_audit.c - consentctl audit: verify the chain of an audit log (or a
- * rotated series), find one person's decisions, and the report (in
- * report.c).
+ * rotated series), find one person's decisions, and the command line of
+ * the report (its run is report.c's).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 
 #include "core/audit.h"
 #include "ctl/ctl.h"
+#include "ctl/report.h"
 #include "util/util.h"
 
+/* audit_usage - the usage of every audit subcommand; always CTL_ERR. */
 static int
 audit_usage(struct ctl *c)
 {
@@ -111,71 +114,150 @@ audit_verify_cmd(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/*
+ * sub_argv - argv for ctl_options with the subcommand's name as argv[0]
+ * ("audit find"), so that its messages and usage say which; NULL out of
+ * memory, else the caller frees it.
+ */
+static char **
+sub_argv(int argc, char **argv, const char *name)
+{
+	char **av = calloc((size_t)argc + 1, sizeof(*av));
+
+	if (av == NULL)
+		return NULL;
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	av[0] = (char *)(uintptr_t)name;	/* getopt wants char *; never written */
+	return av;
+}
+
+/* find_needles - the rcpt fields that name a: plain, and keyed; 0 / -1. */
+static int
+find_needles(struct ctl *c, const struct addr *a, char *plain, size_t plen,
+    char *needle, size_t nlen)
+{
+	unsigned char key[AUDIT_KEY_BYTES];
+	char pseudo[AUDIT_PSEUDO_MAX], err[512];
+
+	snprintf(plain, plen, "\"rcpt\":\"%s\"", a->key);
+	needle[0] = '\0';
+	if (!c->cf.audit_pseudonymize || c->cf.audit_key_file[0] == '\0')
+		return 0;
+	if (audit_key_load(c->cf.audit_key_file, key, err, sizeof(err)) == -1) {
+		ctl_err(c, "audit find: %s", err);
+		return -1;
+	}
+	audit_pseudonym(key, a->key, pseudo);
+	sodium_memzero(key, sizeof(key));
+	snprintf(needle, nlen, "\"rcpt\":\"%s\"", pseudo);
+	return 0;
+}
+
+/* find_in - print the lines of path about the person; their count, or -1. */
+static int
+find_in(struct ctl *c, const char *path, const char *plain,
+    const char *needle)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	if (fp == NULL) {
+		ctl_err(c, "audit find: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		/* Matches written with the key, or plain ones. */
+		if ((needle[0] && strstr(line, needle) != NULL) ||
+		    strstr(line, plain) != NULL) {
+			fputs(line, stdout);
+			found++;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return found;
+}
+
 /* find: every line about one person, by the keyed pseudonym. */
 static int
 audit_find_cmd(struct ctl *c, int argc, char **argv)
 {
-	unsigned char key[AUDIT_KEY_BYTES];
-	char pseudo[AUDIT_PSEUDO_MAX], needle[AUDIT_PSEUDO_MAX + 16], err[512];
-	char plain[ADDR_MAX + 16];
-	const char *files[64];
-	int nfiles = 0, found = 0;
+	char needle[AUDIT_PSEUDO_MAX + 16], plain[ADDR_MAX + 16];
+	struct ctl_opts o;
 	struct addr a;
+	int found = 0, n, rc = CTL_ERR;
 
-	if (argc < 1)
-		return audit_usage(c);
-	if (ctl_addr(c, argv[0], &a) == -1)
+	if (ctl_options(c, argc, argv, O_AUDIT, 1, 1, &o) == -1)
 		return CTL_ERR;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--audit") == 0 && i + 1 < argc &&
-		    nfiles < 64)
-			files[nfiles++] = argv[++i];
-		else
-			return audit_usage(c);
-	}
-	if (nfiles == 0) {
+	if (ctl_addr(c, o.arg, &a) == -1)
+		goto out;
+	if (o.nfiles == 0) {
 		if (c->cf.audit_file[0] == '\0') {
 			ctl_err(c, "audit find: no --audit FILE and no audit.file "
 			    "in the configuration");
-			return CTL_ERR;
+			goto out;
 		}
-		files[nfiles++] = c->cf.audit_file;
+		o.files[o.nfiles++].path = c->cf.audit_file;
 	}
-	snprintf(plain, sizeof(plain), "\"rcpt\":\"%s\"", a.key);
-	needle[0] = '\0';
-	if (c->cf.audit_pseudonymize && c->cf.audit_key_file[0]) {
-		if (audit_key_load(c->cf.audit_key_file, key, err,
-		    sizeof(err)) == -1) {
-			ctl_err(c, "audit find: %s", err);
-			return CTL_ERR;
-		}
-		audit_pseudonym(key, a.key, pseudo);
-		sodium_memzero(key, sizeof(key));
-		snprintf(needle, sizeof(needle), "\"rcpt\":\"%s\"", pseudo);
-	}
-	for (int i = 0; i < nfiles; i++) {
-		FILE *fp = fopen(files[i], "r");
-		char *line = NULL;
-		size_t cap = 0;
-
-		if (fp == NULL) {
-			ctl_err(c, "audit find: %s: %s", files[i], strerror(errno));
-			return CTL_ERR;
-		}
-		while (getline(&line, &cap, fp) != -1) {
-			/* Matches written with the key, or plain ones. */
-			if ((needle[0] && strstr(line, needle) != NULL) ||
-			    strstr(line, plain) != NULL) {
-				fputs(line, stdout);
-				found++;
-			}
-		}
-		free(line);
-		fclose(fp);
+	if (find_needles(c, &a, plain, sizeof(plain), needle,
+	    sizeof(needle)) == -1)
+		goto out;
+	for (size_t i = 0; i < o.nfiles; i++) {
+		if ((n = find_in(c, o.files[i].path, plain, needle)) == -1)
+			goto out;
+		found += n;
 	}
 	fprintf(stderr, "%d decision%s about %s\n", found, found == 1 ? "" : "s",
 	    a.key);
-	return found ? CTL_OK : CTL_NO;
+	rc = found ? CTL_OK : CTL_NO;
+out:
+	ctl_opts_free(&o);
+	return rc;
+}
+
+/*
+ * report: --audit and --maillog each take the files that follow them;
+ * without --audit, the configured audit.file is read first.
+ */
+static int
+audit_report_cmd(struct ctl *c, int argc, char **argv)
+{
+	struct report_input *in = NULL;
+	struct ctl_opts o;
+	size_t nin = 0, naudit = 0;
+	int format, rc = CTL_ERR;
+
+	if (ctl_options(c, argc, argv, O_AUDIT | O_MAILLOG | O_JSON | O_CSV |
+	    O_HTML, 0, 0, &o) == -1)
+		return CTL_ERR;
+	if ((in = calloc(o.nfiles + 1, sizeof(*in))) == NULL) {
+		ctl_err(c, "audit report: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o.nfiles; i++)
+		naudit += !o.files[i].maillog;
+	if (naudit == 0) {
+		if (c->cf.audit_file[0] == '\0') {
+			ctl_err(c, "audit report: no --audit FILE and no "
+			    "audit.file in the configuration");
+			ctl_command_usage(argv[0]);
+			goto out;
+		}
+		in[nin++].path = c->cf.audit_file;
+	}
+	for (size_t i = 0; i < o.nfiles; i++) {
+		in[nin].path = o.files[i].path;
+		in[nin++].maillog = o.files[i].maillog;
+	}
+	format = o.json ? REPORT_JSON : o.csv ? REPORT_CSV : o.html != NULL ?
+	    REPORT_HTML : REPORT_TEXT;
+	rc = report_run(c, in, nin, format, o.html);
+out:
+	free(in);
+	ctl_opts_free(&o);
+	return rc;
 }
 
 int
@@ -185,10 +267,20 @@ ctl_audit(struct ctl *c, int argc, char **argv)
 		return audit_usage(c);
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify_cmd(c, argc - 2, argv + 2);
-	if (strcmp(argv[1], "find") == 0)
-		return audit_find_cmd(c, argc - 2, argv + 2);
-	if (strcmp(argv[1], "report") == 0)
-		return ctl_audit_report(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "find") == 0 || strcmp(argv[1], "report") == 0) {
+		int find = argv[1][0] == 'f', rc;
+		char **av = sub_argv(argc - 1, argv + 1, find ? "audit find" :
+		    "audit report");
+
+		if (av == NULL) {
+			ctl_err(c, "audit: out of memory");
+			return CTL_ERR;
+		}
+		rc = find ? audit_find_cmd(c, argc - 1, av) :
+		    audit_report_cmd(c, argc - 1, av);
+		free(av);
+		return rc;
+	}
 	ctl_err(c, "audit: unknown subcommand \"%s\"", argv[1]);
 	return audit_usage(c);
 }

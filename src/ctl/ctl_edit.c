@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "util/time.h"
 #include "util/util.h"
 
 int
@@ -111,7 +112,7 @@ run_edit(struct ctl *c, struct edit *e)
 
 /* Why a consent change was not applied, from the record as it stands. */
 static void
-explain_noop(const struct edit *e)
+explain_noop(FILE *fp, const struct edit *e)
 {
 	const struct list_consent *lc = record_find_list(&e->after, e->list);
 	char tb[32];
@@ -120,19 +121,19 @@ explain_noop(const struct edit *e)
 		return;
 	time_format(lc->changed, tb, sizeof(tb));
 	if (lc->status == e->ev.status)
-		printf("no change: %s is already %s on list %s (since %s)\n",
+		fprintf(fp, "no change: %s is already %s on list %s (since %s)\n",
 		    e->key, record_status_name(lc->status), e->list, tb);
 	else if (lc->status == CS_CONFIRMED)
-		printf("no change: %s is confirmed on list %s (since %s); a "
+		fprintf(fp, "no change: %s is confirmed on list %s (since %s); a "
 		    "later opt-in does not downgrade it\n", e->key, e->list, tb);
 	else
-		printf("no change: a newer change is recorded for %s on list "
+		fprintf(fp, "no change: a newer change is recorded for %s on list "
 		    "%s: %s at %s\n", e->key, e->list,
 		    record_status_name(lc->status), tb);
 }
 
 static void
-warn_suppressed(const struct edit *e)
+warn_suppressed(FILE *fp, const struct edit *e)
 {
 	const struct suppression *sp = &e->after.supp;
 	char tb[32];
@@ -140,20 +141,27 @@ warn_suppressed(const struct edit *e)
 	if (!e->after.has_supp || (sp->expires != 0 && sp->expires <= e->now))
 		return;
 	if (sp->reason == SR_UNSUBSCRIBED_ALL)
-		printf("note: %s left every list at %s; a newer opt-in counts "
+		fprintf(fp, "note: %s left every list at %s; a newer opt-in counts "
 		    "for its own list only\n", e->key,
 		    time_format(sp->created, tb, sizeof(tb)));
 	else
-		printf("note: %s is suppressed (%s): mail stays blocked until "
+		fprintf(fp, "note: %s is suppressed (%s): mail stays blocked until "
 		    "'consentctl unsuppress'%s\n", e->key,
 		    record_reason_name(sp->reason), sp->expires ?
 		    " or the suppression expires" : "");
 }
 
+/*
+ * consent_change - record a consent change for addrarg with o's evidence;
+ * messages to fp.  *after (if not NULL) gets the list's status as it now
+ * stands and key the address's store key.  A CTL_* exit code.
+ */
 static int
 consent_change(struct ctl *c, const struct ctl_opts *o, const char *addrarg,
-    int status, int kind, int default_source)
+    int status, int kind, int default_source, FILE *fp, int *after,
+    char *key)
 {
+	const struct list_consent *lc;
 	struct addr a;
 	struct edit e;
 	int rc;
@@ -178,13 +186,26 @@ consent_change(struct ctl *c, const struct ctl_opts *o, const char *addrarg,
 		return CTL_ERR;
 	}
 	if (e.changed)
-		printf("%s %s on list %s\n", a.key,
+		fprintf(fp, "%s %s on list %s\n", a.key,
 		    record_status_name(status), e.list);
 	else
-		explain_noop(&e);
-	warn_suppressed(&e);
+		explain_noop(fp, &e);
+	warn_suppressed(fp, &e);
+	if (after != NULL)
+		*after = (lc = record_find_list(&e.after, e.list)) != NULL ?
+		    lc->status : CS_NONE;
+	if (key != NULL)
+		util_strlcpy(key, a.key, ADDR_MAX + 1);
 	subject_clear(&e.after);
 	return CTL_OK;
+}
+
+int
+ctl_record_pending(struct ctl *c, const struct ctl_opts *o, FILE *fp,
+    char key[ADDR_MAX + 1], int *status)
+{
+	return consent_change(c, o, o->arg, CS_PENDING, EDIT_CONSENT, SRC_FORM,
+	    fp, status, key);
 }
 
 int
@@ -198,7 +219,8 @@ ctl_subscribe(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	status = o.pending ? CS_PENDING : o.confirmed ? CS_CONFIRMED :
 	    CS_SUBSCRIBED;
-	return consent_change(c, &o, o.arg, status, EDIT_CONSENT, SRC_ADMIN);
+	return consent_change(c, &o, o.arg, status, EDIT_CONSENT, SRC_ADMIN,
+	    stdout, NULL, NULL);
 }
 
 int
@@ -210,7 +232,7 @@ ctl_confirm(struct ctl *c, int argc, char **argv)
 	    1, 1, &o) == -1)
 		return CTL_ERR;
 	return consent_change(c, &o, o.arg, CS_CONFIRMED, EDIT_CONFIRM,
-	    SRC_ADMIN);
+	    SRC_ADMIN, stdout, NULL, NULL);
 }
 
 static int
@@ -276,7 +298,7 @@ ctl_unsubscribe(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	if (!o.all)
 		return consent_change(c, &o, o.arg, CS_UNSUBSCRIBED,
-		    EDIT_CONSENT, SRC_ADMIN);
+		    EDIT_CONSENT, SRC_ADMIN, stdout, NULL, NULL);
 	if (addr_is_domain(o.arg)) {
 		ctl_err(c, "unsubscribe takes an address; to block a domain use "
 		    "'consentctl suppress DOMAIN --reason manual'");

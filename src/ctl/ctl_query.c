@@ -8,6 +8,8 @@
 
 #include "ctl/ctl.h"
 #include "util/csv.h"
+#include "util/enc.h"
+#include "util/time.h"
 #include "util/util.h"
 
 static void
@@ -32,9 +34,9 @@ supp_json(const struct suppression *sp)
 	    "false" : "true");
 	json_time("expires", sp->expires, sp->expires != 0);
 	printf(",\"ref\":");
-	json_puts(stdout, sp->ref);
+	enc_json_puts(stdout, sp->ref);
 	printf(",\"note\":");
-	json_puts(stdout, sp->note);
+	enc_json_puts(stdout, sp->note);
 	printf("}");
 }
 
@@ -42,7 +44,7 @@ void
 ctl_print_subject_json(const char *key, const struct subject *s)
 {
 	printf("{\"key\":");
-	json_puts(stdout, key);
+	enc_json_puts(stdout, key);
 	printf(",\"type\":\"%s\",\"suppression\":",
 	    store_is_domain_key(key) ? "domain" : "address");
 	if (s->has_supp)
@@ -54,7 +56,7 @@ ctl_print_subject_json(const char *key, const struct subject *s)
 		const struct list_consent *lc = &s->lists[i];
 
 		printf("%s{\"list\":", i ? "," : "");
-		json_puts(stdout, lc->list);
+		enc_json_puts(stdout, lc->list);
 		printf(",\"status\":\"%s\",", record_status_name(lc->status));
 		json_time("changed", lc->changed, 1);
 		printf(",\"events\":[");
@@ -68,9 +70,9 @@ ctl_print_subject_json(const char *key, const struct subject *s)
 			    (ev->flags & REC_F_TIME_UNKNOWN) ? "false" : "true",
 			    record_status_name(ev->status),
 			    record_source_name(ev->source));
-			json_puts(stdout, ev->ip);
+			enc_json_puts(stdout, ev->ip);
 			printf(",\"note\":");
-			json_puts(stdout, ev->note);
+			enc_json_puts(stdout, ev->note);
 			printf("}");
 		}
 		printf("]}");
@@ -165,9 +167,9 @@ ctl_show(struct ctl *c, int argc, char **argv)
 	subject_init(&s);
 	if (o.json) {
 		printf("{\"query\":");
-		json_puts(stdout, o.arg);
+		enc_json_puts(stdout, o.arg);
 		printf(",\"key\":");
-		json_puts(stdout, keys[0].key);
+		enc_json_puts(stdout, keys[0].key);
 		printf(",\"records\":[");
 	}
 	for (size_t i = 0; i < nkeys; i++) {
@@ -217,7 +219,7 @@ check_record_json(const struct policy_facts *f, const struct decision *d,
 		const struct policy_fact_supp *fs = &f->supp[d->supp];
 
 		printf("{\"kind\":\"suppression\",\"key\":");
-		json_puts(stdout, fs->key);
+		enc_json_puts(stdout, fs->key);
 		printf(",\"reason\":\"%s\",\"source\":\"%s\",\"created\":\"%s\"",
 		    record_reason_name(fs->v.reason),
 		    record_source_name(fs->v.source),
@@ -230,7 +232,7 @@ check_record_json(const struct policy_facts *f, const struct decision *d,
 		printf("}");
 	} else if (d->consent) {
 		printf("{\"kind\":\"consent\",\"key\":");
-		json_puts(stdout, key);
+		enc_json_puts(stdout, key);
 		printf(",\"status\":\"%s\",\"source\":\"%s\",\"changed\":\"%s\"}",
 		    record_status_name(f->consent.status),
 		    record_source_name(f->consent.source),
@@ -267,9 +269,9 @@ ctl_check(struct ctl *c, int argc, char **argv)
 	ckey = f.consent_where == FACT_BASE ? a.base : a.key;
 	if (o.json) {
 		printf("{\"address\":");
-		json_puts(stdout, a.key);
+		enc_json_puts(stdout, a.key);
 		printf(",\"list\":");
-		json_puts(stdout, o.list);
+		enc_json_puts(stdout, o.list);
 		printf(",\"verdict\":\"%s\",\"reason\":\"%s\",\"model\":\"%s\","
 		    "\"double_opt_in\":%s,\"record\":",
 		    d.allow ? "allow" : "deny", policy_reason_name(d.reason),
@@ -313,7 +315,7 @@ csv_row(const char *key, const char *list, const char *status, int64_t t,
 	for (size_t i = 0; i < sizeof(cell) / sizeof(cell[0]); i++) {
 		if (i > 0)
 			putchar(',');
-		csv_put_cell(stdout, cell[i], strlen(cell[i]), 0);
+		enc_csv_put(stdout, cell[i], strlen(cell[i]), 0);
 	}
 	putchar('\n');
 }

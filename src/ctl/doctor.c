@@ -19,6 +19,7 @@
 
 #include "core/audit.h"
 #include "ctl/doctor.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define FINDINGS_MAX	64
@@ -363,12 +364,12 @@ print_json(const struct doctor *d, unsigned nerr, unsigned nwarn)
 
 		printf("%s{\"severity\":\"%s\",\"area\":", i ? "," : "",
 		    sev[f->sev]);
-		json_puts(stdout, f->area);
+		(void)enc_json_puts(stdout, f->area);
 		printf(",\"message\":");
-		json_puts(stdout, f->msg);
+		(void)enc_json_puts(stdout, f->msg);
 		printf(",\"fix\":");
 		if (f->fix[0] != '\0')
-			json_puts(stdout, f->fix);
+			(void)enc_json_puts(stdout, f->fix);
 		else
 			printf("null");
 		printf("}");

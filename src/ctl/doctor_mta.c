@@ -32,6 +32,32 @@ fmt(char *buf, size_t len, const char *f, ...)
 	va_end(ap);
 }
 
+/*
+ * tool - run a Postfix tool (postconf, postmap) for the instance in dir
+ * (NULL: the one it finds) with up to four more arguments; its output
+ * into out.  Its exit status, or -1.
+ */
+static int
+tool(const char *prog, const char *dir, const char *a1, const char *a2,
+    const char *a3, char *out, size_t len)
+{
+	const char *argv[8];
+	int n = 0;
+
+	argv[n++] = prog;
+	if (dir != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = dir;
+	}
+	argv[n++] = a1;
+	if (a2 != NULL)
+		argv[n++] = a2;
+	if (a3 != NULL)
+		argv[n++] = a3;
+	argv[n] = NULL;
+	return doctor_run((char *const *)(uintptr_t)argv, out, len);
+}
+
 /* trim - s without surrounding blanks and newlines, in place. */
 static char *
 trim(char *s)
@@ -104,17 +130,6 @@ doctor_milter_list(const char *value, struct doc_milter *m, size_t max)
 	return (int)n;
 }
 
-/* unix_path - the path of a "unix:" or "local:" spec, or NULL. */
-static const char *
-unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* inet_norm - "inet:HOST:PORT" (Postfix) or "inet:PORT@HOST" (libmilter)
  * as "HOST:PORT" into out; 0, or -1 if spec is not inet. */
 static int
@@ -155,11 +170,10 @@ int
 doctor_same_socket(const char *postfix_spec, const char *ours,
     const char *queue_dir)
 {
-	const char *a = unix_path(postfix_spec), *b = unix_path(ours);
+	const char *a = config_socket_path(postfix_spec);
+	const char *b = config_socket_path(ours);
 	char x[512], y[512];
 
-	if (b == NULL && ours[0] == '/')
-		b = ours;
 	if (a != NULL && b != NULL) {
 		resolve(a, queue_dir, x, sizeof(x));
 		resolve(b, queue_dir, y, sizeof(y));
@@ -201,18 +215,7 @@ static int
 postconf(const char *dir, const char *flags, const char *name, char *out,
     size_t len)
 {
-	char *argv[6];
-	int n = 0;
-
-	argv[n++] = (char *)(uintptr_t)"postconf";
-	if (dir != NULL) {
-		argv[n++] = (char *)(uintptr_t)"-c";
-		argv[n++] = (char *)(uintptr_t)dir;
-	}
-	argv[n++] = (char *)(uintptr_t)flags;
-	argv[n++] = (char *)(uintptr_t)name;
-	argv[n] = NULL;
-	if (doctor_run(argv, out, len) != 0)
+	if (tool("postconf", dir, flags, name, NULL, out, len) != 0)
 		return -1;
 	util_strlcpy(out, trim(out), len);
 	return 0;
@@ -226,22 +229,12 @@ static int
 services(const char *dir, const char *cmd, char *out, size_t len)
 {
 	char *buf = malloc(OUT_MAX), *line, *save = NULL;
-	char *argv[6];
 	size_t o = 0, cl = strlen(cmd);
-	int n = 0;
 
 	if (buf == NULL)
 		return -1;
-	argv[n++] = (char *)(uintptr_t)"postconf";
-	if (dir != NULL) {
-		argv[n++] = (char *)(uintptr_t)"-c";
-		argv[n++] = (char *)(uintptr_t)dir;
-	}
-	argv[n++] = (char *)(uintptr_t)"-F";
-	argv[n++] = (char *)(uintptr_t)"*/*/command";
-	argv[n] = NULL;
 	out[0] = '\0';
-	if (doctor_run(argv, buf, OUT_MAX) != 0) {
+	if (tool("postconf", dir, "-F", "*/*/command", NULL, buf, OUT_MAX) != 0) {
 		free(buf);
 		return -1;
 	}
@@ -270,19 +263,9 @@ static int
 chroot_of(const char *dir, const char *name)
 {
 	char field[300], v[64];
-	char *argv[6];
-	int n = 0;
 
 	snprintf(field, sizeof(field), "%s/chroot", name);
-	argv[n++] = (char *)(uintptr_t)"postconf";
-	if (dir != NULL) {
-		argv[n++] = (char *)(uintptr_t)"-c";
-		argv[n++] = (char *)(uintptr_t)dir;
-	}
-	argv[n++] = (char *)(uintptr_t)"-Fh";
-	argv[n++] = field;
-	argv[n] = NULL;
-	if (doctor_run(argv, v, sizeof(v)) != 0)
+	if (tool("postconf", dir, "-Fh", field, NULL, v, sizeof(v)) != 0)
 		return 0;
 	/* "-" is the default: no chroot since Postfix 3.0. */
 	return trim(v)[0] == 'y';
@@ -294,12 +277,10 @@ check_socket(struct doctor *d, const char *dir, const char *queue_dir,
     const char *owner)
 {
 	const struct config *cf = doctor_cf(d);
-	const char *path = unix_path(cf->socket);
+	const char *path = config_socket_path(cf->socket);
 	char list[4096], host[1024], fix[300], *line, *save = NULL;
 	struct stat sb;
 
-	if (path == NULL && cf->socket[0] == '/')
-		path = cf->socket;
 	if (path == NULL || services(dir, "smtpd", list, sizeof(list)) == -1)
 		return;
 	for (line = strtok_r(list, "\n", &save); line != NULL;
@@ -353,7 +334,7 @@ check_lists(struct doctor *d, const char *dir, const char *queue_dir)
 		if (at == n) {
 			fmt(fix, sizeof(fix), "%s = %s%s%s", params[p],
 			    p == 1 ? "$smtpd_milters" : "unix:", p == 1 ? "" :
-			    (unix_path(cf->socket) ? unix_path(cf->socket) :
+			    (config_socket_path(cf->socket) ? config_socket_path(cf->socket) :
 			    cf->socket), p == 0 && v[0] ? ", ..." : "");
 			doctor_note(d, p == 0 ? DOC_ERROR : DOC_WARN, "postfix",
 			    fix, "%s does not name the filter's socket %s: %s",
@@ -398,33 +379,12 @@ check_intake(struct doctor *d, const char *dir)
 		return;
 	for (map = strtok_r(maps, ", \t", &save); map != NULL && !routed;
 	    map = strtok_r(NULL, ", \t", &save)) {
-		char *argv[7];
-		int k = 0;
-
-		argv[k++] = (char *)(uintptr_t)"postmap";
-		if (dir != NULL) {
-			argv[k++] = (char *)(uintptr_t)"-c";
-			argv[k++] = (char *)(uintptr_t)dir;
-		}
-		argv[k++] = (char *)(uintptr_t)"-q";
-		argv[k++] = addr;
-		argv[k++] = map;
-		argv[k] = NULL;
-		if (doctor_run(argv, out, sizeof(out)) != 0)
+		if (tool("postmap", dir, "-q", addr, map, out, sizeof(out)) != 0)
 			continue;
 		/* "unsubscribe:" or "unsubscribe:nexthop": the service. */
 		out[strcspn(out, ":\n")] = '\0';
 		snprintf(field, sizeof(field), "%s/unix/command", trim(out));
-		k = 0;
-		argv[k++] = (char *)(uintptr_t)"postconf";
-		if (dir != NULL) {
-			argv[k++] = (char *)(uintptr_t)"-c";
-			argv[k++] = (char *)(uintptr_t)dir;
-		}
-		argv[k++] = (char *)(uintptr_t)"-Fh";
-		argv[k++] = field;
-		argv[k] = NULL;
-		if (doctor_run(argv, cmd, sizeof(cmd)) == 0 &&
+		if (tool("postconf", dir, "-Fh", field, NULL, cmd, sizeof(cmd)) == 0 &&
 		    strncmp(trim(cmd), "pipe", 4) == 0 &&
 		    strstr(cmd, "consentctl") != NULL &&
 		    strstr(cmd, " intake") != NULL)

@@ -23,6 +23,7 @@
 #include "ctl/import.h"
 #include "ctl/import_fmt.h"
 #include "util/csv.h"
+#include "util/time.h"
 #include "util/util.h"
 
 /* The formats by IMPORT_* - IMPORT_CSV; IMPORT_AUTO tries them in turn. */
@@ -30,19 +31,6 @@ static const struct import_format *const formats[] = {
 	&import_fmt_csv, &import_fmt_klaviyo, &import_fmt_mailchimp
 };
 #define NFORMATS	(sizeof(formats) / sizeof(formats[0]))
-
-/* import_say - a message into the caller's err, if it gave one. */
-void
-import_say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* import_caseeq - a and b alike but for ASCII case; no locale, as every
  * name comparison here. */
@@ -190,7 +178,7 @@ map_columns(struct import *im, char **h, size_t n, char *err, size_t errlen)
 			if (!import_caseeq(h[i], c->name))
 				continue;
 			if (im->col[c->col] != -1) {
-				import_say(err, errlen, "line %lu: columns %zu "
+				util_fail(err, errlen, "line %lu: columns %zu "
 				    "(\"%s\") and %zu (\"%s\") say the same "
 				    "thing", im->hline,
 				    (size_t)im->col[c->col] + 1,
@@ -211,7 +199,7 @@ static int
 check_header(struct import *im, char *err, size_t errlen)
 {
 	if (im->col[COL_EMAIL] == -1) {
-		import_say(err, errlen, "line %lu: no %s", im->hline,
+		util_fail(err, errlen, "line %lu: no %s", im->hline,
 		    im->fmt->no_email);
 		return -1;
 	}
@@ -247,16 +235,16 @@ import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 
 	*ip = NULL;
 	if (o->format < IMPORT_AUTO || o->format > IMPORT_MAILCHIMP) {
-		import_say(err, errlen, "unknown format %d", o->format);
+		util_fail(err, errlen, "unknown format %d", o->format);
 		return -1;
 	}
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
-		import_say(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		return -1;
 	}
 	if (record_list_norm(o->list != NULL ? o->list : REC_DEFAULT_LIST,
 	    im->list, why, sizeof(why)) == -1) {
-		import_say(err, errlen, "list \"%s\": %s",
+		util_fail(err, errlen, "list \"%s\": %s",
 		    import_show(o->list != NULL ? o->list : REC_DEFAULT_LIST, b,
 		    sizeof(b)), why);
 		goto fail;
@@ -264,7 +252,7 @@ import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 	im->addr_flags = o->addr_flags;
 	if (o->delims != NULL) {
 		if (strlen(o->delims) >= sizeof(im->delims)) {
-			import_say(err, errlen, "too many recipient "
+			util_fail(err, errlen, "too many recipient "
 			    "delimiters");
 			goto fail;
 		}
@@ -273,21 +261,21 @@ import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 	}
 	im->now = o->now;
 	if ((im->csv = csv_open(fp)) == NULL) {
-		import_say(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		goto fail;
 	}
 	csv_set_delim(im->csv, CSV_DELIM_AUTO);
 	rc = csv_next(im->csv, &h, &n, &im->hline, why, sizeof(why));
 	if (rc == 0) {
-		import_say(err, errlen, "empty file: no header line");
+		util_fail(err, errlen, "empty file: no header line");
 		goto fail;
 	}
 	if (rc == -1) {
-		import_say(err, errlen, "line %lu: header: %s", im->hline, why);
+		util_fail(err, errlen, "line %lu: header: %s", im->hline, why);
 		goto fail;
 	}
 	if (rc == -2) {
-		import_say(err, errlen, "%s", why);
+		util_fail(err, errlen, "%s", why);
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -332,7 +320,7 @@ import_time(const char *s, const char *what, int64_t *t, char *why,
 	if (*s == '\0')
 		return 0;
 	if (time_parse(s, t) == -1) {
-		import_say(why, whylen, "bad %s \"%s\" (expected YYYY-MM-DD, "
+		util_fail(why, whylen, "bad %s \"%s\" (expected YYYY-MM-DD, "
 		    "\"YYYY-MM-DD HH:MM:SS\" or RFC 3339)", what,
 		    import_show(s, b, sizeof(b)));
 		return -1;
@@ -356,7 +344,7 @@ import_ip(const char *s, const char *what, char out[REC_IP_MAX + 1], char *why,
 	if (strlen(s) > REC_IP_MAX || inet_pton(af, s, bin) != 1 ||
 	    inet_ntop(af, bin, out, REC_IP_MAX + 1) == NULL) {
 		out[0] = '\0';
-		import_say(why, whylen, "bad %s \"%s\" (not an IPv4 or IPv6 "
+		util_fail(why, whylen, "bad %s \"%s\" (not an IPv4 or IPv6 "
 		    "address)", what, import_show(s, b, sizeof(b)));
 		return -1;
 	}
@@ -453,7 +441,7 @@ import_next(struct import *im, struct import_row *row, char *err,
 		if (rc == 0)
 			return 0;
 		if (rc == -2) {
-			import_say(err, errlen, "%s", why);
+			util_fail(err, errlen, "%s", why);
 			return -2;
 		}
 		if (rc == -1)
@@ -463,18 +451,18 @@ import_next(struct import *im, struct import_row *row, char *err,
 			break;
 	}
 	if (n != im->ncols) {
-		import_say(why, sizeof(why), "%zu fields, but the header has "
+		util_fail(why, sizeof(why), "%zu fields, but the header has "
 		    "%zu", n, im->ncols);
 		goto bad;
 	}
 	email = import_cell(im, f, COL_EMAIL);
 	if (*email == '\0') {
-		import_say(why, sizeof(why), "no address");
+		util_fail(why, sizeof(why), "no address");
 		goto bad;
 	}
 	if (addr_normalize(email, strlen(email), im->addr_flags,
 	    im->has_delims ? im->delims : NULL, &a, aerr, sizeof(aerr)) == -1) {
-		import_say(why, sizeof(why), "invalid address \"%s\": %s",
+		util_fail(why, sizeof(why), "invalid address \"%s\": %s",
 		    import_show(email, b, sizeof(b)), aerr);
 		goto bad;
 	}
@@ -488,6 +476,6 @@ import_next(struct import *im, struct import_row *row, char *err,
 	sort_changes(row);
 	return 1;
 bad:
-	import_say(err, errlen, "line %lu: %s", row->line, why);
+	util_fail(err, errlen, "line %lu: %s", row->line, why);
 	return -1;
 }

@@ -8,6 +8,7 @@
 
 #include "core/record.h"
 #include "ctl/import_fmt.h"
+#include "util/util.h"
 
 /* The columns read; col[] holds each one's index, or -1. */
 enum {
@@ -61,7 +62,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 		if (ascii_lower(s, st, sizeof(st)) == -1 ||
 		    ((status = record_status_parse(st)) <= CS_NONE &&
 		    (reason = record_reason_parse(st)) <= SR_NONE)) {
-			import_say(why, whylen, "unknown status \"%s\" "
+			util_fail(why, whylen, "unknown status \"%s\" "
 			    "(pending, subscribed, confirmed, unsubscribed, "
 			    "or a suppression: unsubscribed_all, hard_bounce, "
 			    "complaint, invalid, manual, soft_bounce)",
@@ -74,7 +75,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 	s = import_cell(im, f, C_LIST);
 	if (*s != '\0' && record_list_norm(s, row->list, lerr,
 	    sizeof(lerr)) == -1) {
-		import_say(why, whylen, "list \"%s\": %s",
+		util_fail(why, whylen, "list \"%s\": %s",
 		    import_show(s, b, sizeof(b)), lerr);
 		return -1;
 	}
@@ -84,7 +85,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 	s = import_cell(im, f, C_SOURCE);
 	if (*s != '\0' && (ascii_lower(s, src, sizeof(src)) == -1 ||
 	    (source = record_source_parse(src)) == -1)) {
-		import_say(why, whylen, "unknown source \"%s\" (form, import, "
+		util_fail(why, whylen, "unknown source \"%s\" (form, import, "
 		    "api, one-click, mailto, admin, bounce, complaint)",
 		    import_show(s, b, sizeof(b)));
 		return -1;
@@ -94,7 +95,7 @@ row_csv(struct import *im, char **f, struct import_row *row, char *why,
 		return -1;
 	note = import_cell(im, f, C_NOTE);
 	if (strlen(note) > REC_NOTE_MAX) {
-		import_say(why, whylen, "note longer than %d octets",
+		util_fail(why, whylen, "note longer than %d octets",
 		    REC_NOTE_MAX);
 		return -1;
 	}

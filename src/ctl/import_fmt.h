@@ -58,10 +58,6 @@ struct import {
 	int64_t	now;
 };
 
-/* import_say - a message into err, if the caller gave one. */
-void	import_say(char *err, size_t errlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-
 /* import_caseeq - 1 if a and b are equal but for ASCII case (no locale). */
 int	import_caseeq(const char *a, const char *b);
 

@@ -26,6 +26,7 @@
 
 #include "core/record.h"
 #include "ctl/import_fmt.h"
+#include "util/time.h"
 #include "util/util.h"
 
 /* The columns read; col[] holds each one's index, or -1. */
@@ -174,7 +175,7 @@ static int
 header_klaviyo(struct import *im, char *err, size_t errlen)
 {
 	if (im->col[C_KL_CONSENT] == -1 && im->col[C_KL_SUPP] == -1) {
-		import_say(err, errlen, "line %lu: no \"Email Marketing "
+		util_fail(err, errlen, "line %lu: no \"Email Marketing "
 		    "Consent\" or \"Email Suppressions\" column: nothing to "
 		    "import", im->hline);
 		return -1;
@@ -204,7 +205,7 @@ row_klaviyo(struct import *im, char **f, struct import_row *row, char *why,
 		status = CS_UNSUBSCRIBED;
 	else if (*s != '\0' && !import_caseeq(s, "NEVER_SUBSCRIBED") &&
 	    !import_caseeq(s, "NEVER SUBSCRIBED")) {
-		import_say(why, whylen, "unknown Email Marketing Consent "
+		util_fail(why, whylen, "unknown Email Marketing Consent "
 		    "\"%s\" (SUBSCRIBED, UNSUBSCRIBED or NEVER_SUBSCRIBED)",
 		    import_show(s, b, sizeof(b)));
 		return -1;
@@ -214,7 +215,7 @@ row_klaviyo(struct import *im, char **f, struct import_row *row, char *why,
 		return -1;
 	s = import_cell(im, f, C_KL_SUPP);
 	if (kl_supp_parse(s, &reason, &unsub, &hst, &st) == -1) {
-		import_say(why, whylen, "unknown Email Suppressions \"%s\" "
+		util_fail(why, whylen, "unknown Email Suppressions \"%s\" "
 		    "(HARD_BOUNCE, SPAM_COMPLAINT, INVALID_EMAIL, "
 		    "USER_SUPPRESSED or UNSUBSCRIBE)",
 		    import_show(s, b, sizeof(b)));

@@ -29,6 +29,7 @@
 
 #include "core/record.h"
 #include "ctl/import_fmt.h"
+#include "util/util.h"
 
 /* The columns read; col[] holds each one's index, or -1. */
 enum {
@@ -79,7 +80,7 @@ header_mailchimp(struct import *im, char *err, size_t errlen)
 	int clean = im->col[C_CLEAN_TIME] != -1;
 
 	if (unsub && clean) {
-		import_say(err, errlen, "line %lu: both UNSUB_TIME and "
+		util_fail(err, errlen, "line %lu: both UNSUB_TIME and "
 		    "CLEAN_TIME: not one of Mailchimp's export files",
 		    im->hline);
 		return -1;
@@ -87,7 +88,7 @@ header_mailchimp(struct import *im, char *err, size_t errlen)
 	/* Without any of its times, a file is no Mailchimp export. */
 	if (!unsub && !clean && im->col[C_OPTIN_TIME] == -1 &&
 	    im->col[C_CONFIRM_TIME] == -1) {
-		import_say(err, errlen, "line %lu: no OPTIN_TIME, "
+		util_fail(err, errlen, "line %lu: no OPTIN_TIME, "
 		    "CONFIRM_TIME, UNSUB_TIME or CLEAN_TIME column: not a "
 		    "Mailchimp export", im->hline);
 		return -1;

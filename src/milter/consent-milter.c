@@ -59,24 +59,11 @@ ready(void)
 	}
 }
 
-/* The unix socket's path, or NULL for inet sockets. */
-static const char *
-socket_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	if (spec[0] == '/')
-		return spec;
-	return NULL;
-}
-
 /* prepare_socket - open the milter socket, its directory, owner and mode. */
 static void
 prepare_socket(const struct config *cf, uid_t uid)
 {
-	const char *path = socket_path(cf->socket);
+	const char *path = config_socket_path(cf->socket);
 	struct group *gr;
 	gid_t gid = (gid_t)-1;
 
@@ -232,8 +219,8 @@ stop(const struct config *cf, pthread_t tid)
 		log_warnx("%u sessions still open after %d s: exiting", left,
 		    cf->shutdown_timeout);
 	milter_shutdown(left == 0);
-	if (socket_path(cf->socket) != NULL)
-		(void)unlink(socket_path(cf->socket));
+	if (config_socket_path(cf->socket) != NULL)
+		(void)unlink(config_socket_path(cf->socket));
 	if (cf->pid_file[0] != '\0')
 		(void)unlink(cf->pid_file);
 }

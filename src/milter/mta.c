@@ -15,17 +15,9 @@
  */
 #include <string.h>
 
+#include "core/addr.h"
 #include "milter/mta.h"
 #include "util/util.h"
-
-/* RFC 5322 atext, widened to UTF-8 octets by RFC 6531. */
-static int
-is_atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c >= 0x80 ||
-	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
 
 /* dot_string - length of the dot-string at s (n octets), or 0. */
 static size_t
@@ -36,7 +28,7 @@ dot_string(const char *s, size_t n)
 	for (;;) {
 		size_t start = i;
 
-		while (i < n && is_atext((unsigned char)s[i]))
+		while (i < n && addr_atext((unsigned char)s[i]))
 			i++;
 		if (i == start)
 			return 0;	/* empty atom: leading, trailing or double dot */

@@ -18,7 +18,6 @@
  *                    listen address, TLS files, user and max_connections
  *                    need a restart)
  */
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -46,20 +45,18 @@
 
 #include "core/audit.h"
 #include "core/config.h"
+#include "core/optin.h"
 #include "core/store.h"
 #include "core/unsub.h"
+#include "unsubd/guard.h"
 #include "unsubd/umetrics.h"
 #include "unsubd/unsubd.h"
-#include "util/conntab.h"
 #include "util/daemon.h"
 #include "util/log.h"
 #include "util/snap.h"
 #include "util/util.h"
 
 #define CONN_TIMEOUT	10	/* seconds a connection may idle */
-#define FD_SPARE	64	/* descriptors beyond the connections */
-#define CUT_BATCH	64	/* connections shut down per pass of the lock */
-#define REPORT_EVERY	60	/* seconds between reports of cuts and refusals */
 #define MHD_LOG_BURST	10	/* libmicrohttpd messages logged a second */
 #define CONN_MEMORY	(16 * 1024)	/* MHD's per-connection pool */
 #define SKIP_MAX	(64 * 1024)	/* of a chunked body past the limit */
@@ -105,10 +102,6 @@ static struct snap_slot g_slot = SNAP_SLOT_INIT;	/* the current snap */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *g_store;		/* guarded by g_lock; NULL until open */
 
-/* Taken alone, never with g_lock held. */
-static pthread_mutex_t g_conn_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conntab g_conns;		/* guarded by g_conn_lock */
-static unsigned long g_cut, g_refused;	/* guarded by g_conn_lock */
 
 static int ready_sent;
 
@@ -233,6 +226,19 @@ record_cb(void *arg, const struct token_claims *c, int all)
 	    sizeof(r->err));
 }
 
+/* confirm_cb - a valid confirmation click: confirmed, with its address. */
+static int
+confirm_cb(void *arg, const struct token_claims *c)
+{
+	struct rec *r = arg;
+
+	if (r->st == NULL) {
+		snprintf(r->err, sizeof(r->err), "the store is not open");
+		return -1;
+	}
+	return optin_confirm(r->st, c, r->ip, r->now, r->err, sizeof(r->err));
+}
+
 /* The last X-Forwarded-For field: a proxy appends to the last one. */
 static enum MHD_Result
 xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -308,8 +314,21 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		    r->all ? "all lists, via list " : "list ", r->claims.list, ip[0] ? ip : "unknown", err);
 		break;
 	case UNSUBD_P_INVALID:
-		log_info("refused an invalid or expired token (ip %s)",
+	case UNSUBD_P_OPTIN_INVALID:
+		log_info("refused an invalid or expired %stoken (ip %s)",
+		    r->page == UNSUBD_P_OPTIN_INVALID ? "confirmation " : "",
 		    ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_OPTIN_DONE:
+		log_info("%s %s list %s (double opt-in click, ip %s)",
+		    who(s, r->claims.addr, pb, sizeof(pb)), r->changed ?
+		    "confirmed on" : "already confirmed on", r->claims.list,
+		    ip[0] ? ip : "unknown");
+		break;
+	case UNSUBD_P_OPTIN_REFUSED:
+		log_info("%s: confirmation on list %s refused: nothing pending, "
+		    "or unsubscribed since (ip %s)", who(s, r->claims.addr, pb,
+		    sizeof(pb)), r->claims.list, ip[0] ? ip : "unknown");
 		break;
 	case UNSUBD_P_BADREQ:
 		log_info("refused a POST without List-Unsubscribe=One-Click "
@@ -326,213 +345,13 @@ log_outcome(const struct snap *s, const struct unsubd_resp *r, int method,
 		    method == UNSUBD_GET ? "GET" : method == UNSUBD_HEAD ?
 		    "HEAD" : method == UNSUBD_POST ? "POST" : "another method",
 		    strncmp(url, UNSUBD_PREFIX, sizeof(UNSUBD_PREFIX) - 1) == 0 ?
-		    UNSUBD_PREFIX "TOKEN" : util_sanitize(url, strlen(url), safe,
-		    sizeof(safe)), ip[0] ? ip : "unknown");
+		    UNSUBD_PREFIX "TOKEN" : strncmp(url, UNSUBD_CONFIRM_PREFIX,
+		    sizeof(UNSUBD_CONFIRM_PREFIX) - 1) == 0 ?
+		    UNSUBD_CONFIRM_PREFIX "TOKEN" : util_sanitize(url,
+		    strlen(url), safe, sizeof(safe)), ip[0] ? ip : "unknown");
 	}
 }
 
-/* mono_ms - milliseconds of the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * client_of - the client a peer counts against, its address as text into
- * ip and unsubscribe.max_per_client into *cap.  Returns 1 if the peer is
- * a trusted proxy (its connections carry many clients: no cap), 0 if
- * not, -1 if it is no IP address.
- */
-static int
-client_of(const struct sockaddr *sa, struct conntab_key *k, char *ip,
-    size_t iplen, int *cap)
-{
-	struct store *st;
-	struct snap *s;
-	int trusted;
-
-	*cap = 0;
-	if (conntab_key(sa, k) == -1 || unsubd_sockaddr_ip(sa, ip, iplen) == -1)
-		return -1;
-	s = snap_now(&st);
-	trusted = unsubd_trusted_match(ip, s->cf.unsubd_trusted) == 1;
-	*cap = s->cf.unsubd_max_per_client;
-	snap_release(s);
-	return trusted;
-}
-
-/*
- * on_accept - libmicrohttpd's accept policy: MHD_NO for a client that
- * holds its cap of connections already.  It runs in the polling thread,
- * as on_connection does, so no connection is added between the count and
- * the connection's own entry.
- */
-static enum MHD_Result
-on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
-{
-	struct conntab_key k;
-	char ip[REC_IP_MAX + 1];
-	unsigned n;
-	int cap;
-
-	(void)cls;
-	(void)salen;
-	if (client_of(sa, &k, ip, sizeof(ip), &cap) != 0 || cap == 0)
-		return MHD_YES;
-	pthread_mutex_lock(&g_conn_lock);
-	if ((n = conntab_count(&g_conns, &k)) >= (unsigned)cap)
-		g_refused++;
-	pthread_mutex_unlock(&g_conn_lock);
-	if (n >= (unsigned)cap)
-		umetrics_refused(1);
-	if (n < (unsigned)cap)
-		return MHD_YES;
-	log_debug("refused a connection from %s: %u open already "
-	    "(unsubscribe.max_per_client)", ip, n);
-	return MHD_NO;
-}
-
-/*
- * on_connection - a connection's entry in g_conns, made when it opens
- * and freed when it closes.  libmicrohttpd closes the socket only after
- * this callback for its closing, so a socket in g_conns is still ours.
- */
-static void
-on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
-    enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *fd, *ca;
-	struct conntab_ent *e = *socket_context;
-	char ip[REC_IP_MAX + 1];
-	int cap;
-
-	(void)cls;
-	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		if (e != NULL) {
-			pthread_mutex_lock(&g_conn_lock);
-			conntab_del(&g_conns, e);
-			pthread_mutex_unlock(&g_conn_lock);
-			free(e);
-			*socket_context = NULL;
-		}
-		return;
-	}
-	fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-	ca = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (fd == NULL)
-		return;
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		/* Not in g_conns, it would have no deadline: closed now. */
-		(void)shutdown(fd->connect_fd, SHUT_RDWR);
-		return;
-	}
-	e->fd = fd->connect_fd;
-	e->exempt = ca == NULL || client_of(ca->client_addr, &e->key, ip,
-	    sizeof(ip), &cap) != 0;
-	pthread_mutex_lock(&g_conn_lock);
-	conntab_add(&g_conns, e, mono_ms());
-	pthread_mutex_unlock(&g_conn_lock);
-	*socket_context = e;
-}
-
-/* conn_restart - the connection's next step (an answer, a request) starts. */
-static void
-conn_restart(struct MHD_Connection *mc)
-{
-	const union MHD_ConnectionInfo *ci;
-	struct conntab_ent *e;
-
-	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci == NULL || (e = ci->socket_context) == NULL)
-		return;
-	pthread_mutex_lock(&g_conn_lock);
-	conntab_touch(&g_conns, e, mono_ms());
-	pthread_mutex_unlock(&g_conn_lock);
-}
-
-/*
- * conns_cut - shut down every connection whose request has run past
- * timeout seconds: libmicrohttpd then reads the end of the stream and
- * closes it.  Whatever it trickles, a client gets no more time.
- */
-static void
-conns_cut(int timeout)
-{
-	struct conntab_ent *batch[CUT_BATCH];
-	int64_t now = mono_ms();
-	size_t n, total = 0;
-
-	pthread_mutex_lock(&g_conn_lock);
-	while ((n = conntab_expired(&g_conns, now, (int64_t)timeout * 1000,
-	    batch, CUT_BATCH)) > 0) {
-		for (size_t i = 0; i < n; i++)
-			(void)shutdown(batch[i]->fd, SHUT_RDWR);
-		total += n;
-	}
-	g_cut += total;
-	pthread_mutex_unlock(&g_conn_lock);
-	umetrics_cut(total);
-	if (total > 0)
-		log_debug("closed %zu connections with no whole request within "
-		    "%d s (unsubscribe.request_timeout)", total, timeout);
-}
-
-/* conns_report - the cuts and refusals, at most once every REPORT_EVERY s. */
-static void
-conns_report(int timeout, int cap)
-{
-	static int64_t last;
-	static int reported;
-	unsigned long cut, refused;
-	int64_t now = mono_ms();
-
-	if (reported && now - last < REPORT_EVERY * 1000)
-		return;
-	pthread_mutex_lock(&g_conn_lock);
-	cut = g_cut;
-	refused = g_refused;
-	g_cut = g_refused = 0;
-	pthread_mutex_unlock(&g_conn_lock);
-	if (cut == 0 && refused == 0)
-		return;
-	log_warnx("slow or crowding clients: %lu connections closed with no "
-	    "whole request within %d s, %lu refused over %d per client",
-	    cut, timeout, refused, cap);
-	last = now;
-	reported = 1;
-}
-
-/*
- * fd_room - raise the soft limit on open files to the hard one; the
- * connections it leaves room for, at most want.
- */
-static unsigned
-fd_room(unsigned want)
-{
-	struct rlimit rl, up;
-	rlim_t room;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return want;
-	if (rl.rlim_cur < rl.rlim_max) {
-		up = rl;
-		up.rlim_cur = rl.rlim_max;
-		/* A seccomp filter may forbid it: LimitNOFILE= counts then. */
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
-			rl = up;
-	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + FD_SPARE)
-		return want;
-	room = rl.rlim_cur > FD_SPARE + 16 ? rl.rlim_cur - FD_SPARE : 16;
-	log_warnx("unsubscribe.max_connections is %u, but %llu files may be "
-	    "open: %llu connections (raise LimitNOFILE)", want,
-	    (unsigned long long)rl.rlim_cur, (unsigned long long)room);
-	return (unsigned)room;
-}
 
 /* respond - decide, log and queue the answer to one request. */
 static enum MHD_Result
@@ -578,6 +397,9 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	env.now = rec.now;
 	env.record = record_cb;
 	env.arg = &rec;
+	/* /c/ is served once confirmation links are made at all. */
+	env.confirm = s->cf.optin_url[0] != '\0' ? confirm_cb : NULL;
+	env.confirm_lifetime = s->cf.optin_lifetime;
 	unsubd_handle(&env, &req, &r);
 	log_outcome(s, &r, c->method, url, ip, rec.err);
 	umetrics_request(c->method, r.page, r.changed);
@@ -619,7 +441,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	MHD_destroy_response(resp);
 	/* The request is in: sending the answer has a deadline of its own. */
 	if (ok == MHD_YES)
-		conn_restart(mc);
+		guard_restart(mc);
 	return ok;
 }
 
@@ -692,7 +514,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	free(*con_cls);
 	*con_cls = NULL;
 	/* Keep-alive: the next request's time starts now. */
-	conn_restart(mc);
+	guard_restart(mc);
 }
 
 static void mhd_log(void *, const char *, va_list)
@@ -900,6 +722,7 @@ reload(const char *conffile)
 		snap_release(old);
 		log_info("configuration and %u keys reloaded from %s",
 		    n->ring.nkeys, conffile);
+		guard_settings(n->cf.unsubd_trusted, n->cf.unsubd_max_per_client);
 		snap_set(&g_slot, n);
 	}
 	sd_notify(0, "READY=1");
@@ -999,20 +822,20 @@ http_start(const struct config *cf, const struct tls_files *tf, int lfd,
 	/* MHD_USE_AUTO picks epoll here: idle connections cost little. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
-	conntab_init(&g_conns);
-	*maxconns = fd_room((unsigned)cf->unsubd_max_conns);
+	guard_init(cf->unsubd_trusted, cf->unsubd_max_per_client);
+	*maxconns = guard_fd_room((unsigned)cf->unsubd_max_conns);
 	/*
-	 * The per-client cap is on_accept's, not MHD's per-IP limit: that
+	 * The per-client cap is guard_accept's, not MHD's per-IP limit: that
 	 * one would also cap a trusted proxy, the peer of all its clients.
 	 */
-	d = MHD_start_daemon(flags, 0, on_accept, NULL, on_request, NULL,
+	d = MHD_start_daemon(flags, 0, guard_accept, NULL, on_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first, or unused */
 	    MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_CONNECTION_LIMIT, *maxconns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, guard_connection, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
@@ -1036,8 +859,8 @@ serve(const struct daemon_opts *o)
 		s = snap_get(&g_slot);
 		if (!ready_sent)
 			(void)store_try_open(&s->cf);
-		conns_cut(s->cf.unsubd_request_timeout);
-		conns_report(s->cf.unsubd_request_timeout,
+		guard_cut(s->cf.unsubd_request_timeout);
+		guard_report(s->cf.unsubd_request_timeout,
 		    s->cf.unsubd_max_per_client);
 		snap_release(s);
 	}

@@ -27,6 +27,10 @@ page_name(int page)
 		[UNSUBD_P_TOOBIG] = "too_big",
 		[UNSUBD_P_UNAVAILABLE] = "unavailable",
 		[UNSUBD_P_FRAMING] = "bad_framing",
+		[UNSUBD_P_OPTIN] = "optin_page",
+		[UNSUBD_P_OPTIN_DONE] = "confirmed",
+		[UNSUBD_P_OPTIN_REFUSED] = "confirm_refused",
+		[UNSUBD_P_OPTIN_INVALID] = "invalid_confirm_token",
 	};
 
 	return page >= 0 && page < UNSUBD_P_MAX_ && names[page] != NULL ?

@@ -15,7 +15,9 @@
 #include <strings.h>
 
 #include "core/record.h"
+#include "core/optin.h"
 #include "unsubd/unsubd.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define FIELD_MAX	64	/* octets of a field name or value we compare */
@@ -44,27 +46,49 @@ unsubd_method(const char *name)
 	return UNSUBD_OTHER;
 }
 
-int
-unsubd_path_token(const char *path, size_t len, const char **tok,
+/* path_after - 1 if path is prefix then one non-empty segment: the token. */
+static int
+path_after(const char *path, size_t len, const char *prefix, const char **tok,
     size_t *toklen)
 {
-	const size_t plen = sizeof(UNSUBD_PREFIX) - 1;
-	const char *q;
+	size_t plen = strlen(prefix);
 
-	*tok = NULL;
-	*toklen = 0;
-	if (path == NULL)
-		return 0;
-	if ((q = memchr(path, '?', len)) != NULL)
-		len = (size_t)(q - path);
-	if (len <= plen || memcmp(path, UNSUBD_PREFIX, plen) != 0)
-		return 0;
-	if (memchr(path + plen, '/', len - plen) != NULL ||
+	if (len <= plen || memcmp(path, prefix, plen) != 0 ||
+	    memchr(path + plen, '/', len - plen) != NULL ||
 	    memchr(path + plen, '\0', len - plen) != NULL)
 		return 0;
 	*tok = path + plen;
 	*toklen = len - plen;
 	return 1;
+}
+
+int
+unsubd_path(const char *path, size_t len, const char **tok, size_t *toklen)
+{
+	const char *q;
+
+	*tok = NULL;
+	*toklen = 0;
+	if (path == NULL)
+		return UNSUBD_PATH_NONE;
+	if ((q = memchr(path, '?', len)) != NULL)
+		len = (size_t)(q - path);
+	if (path_after(path, len, UNSUBD_PREFIX, tok, toklen))
+		return UNSUBD_PATH_UNSUB;
+	if (path_after(path, len, UNSUBD_CONFIRM_PREFIX, tok, toklen))
+		return UNSUBD_PATH_CONFIRM;
+	return UNSUBD_PATH_NONE;
+}
+
+int
+unsubd_path_token(const char *path, size_t len, const char **tok,
+    size_t *toklen)
+{
+	if (unsubd_path(path, len, tok, toklen) == UNSUBD_PATH_UNSUB)
+		return 1;
+	*tok = NULL;
+	*toklen = 0;
+	return 0;
 }
 
 static int
@@ -99,6 +123,9 @@ form_field(struct unsubd_form *f, const char *name, size_t nl,
 	else if (field_is(name, nl, "all") && (field_is(val, vl, "1") ||
 	    field_is(val, vl, "on") || field_is(val, vl, "true")))
 		f->all = 1;
+	else if (field_is(name, nl, "confirm") && (field_is(val, vl, "yes") ||
+	    field_is(val, vl, "1")))
+		f->confirm = 1;
 }
 
 /*
@@ -453,6 +480,38 @@ answer(struct unsubd_resp *r, int status, int page)
 	return 0;
 }
 
+/*
+ * decide_confirm - /c/TOKEN, once the request itself is sound: the body,
+ * then the token (of the confirm purpose only), then the click.
+ */
+static int
+decide_confirm(const struct unsubd_env *env, const struct unsubd_req *req,
+    const char *tok, size_t toklen, struct unsubd_resp *r)
+{
+	struct unsubd_form f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if (req->method == UNSUBD_POST) {
+		if (req->body_over || req->bodylen > UNSUBD_BODY_MAX)
+			return answer(r, 413, UNSUBD_P_TOOBIG);
+		if (unsubd_form_parse(req->ctype, req->body, req->bodylen,
+		    &f) == -1 || !f.confirm)
+			return answer(r, 400, UNSUBD_P_BADREQ);
+	}
+	if (token_verify_for(env->ring, TOKEN_CONFIRM, env->confirm_lifetime,
+	    tok, toklen, env->now, &r->claims) == -1)
+		return answer(r, 400, UNSUBD_P_OPTIN_INVALID);
+	/* A GET changes nothing: a scanner must never create consent. */
+	if (req->method != UNSUBD_POST)
+		return answer(r, 200, UNSUBD_P_OPTIN);
+	if ((rc = env->confirm(env->arg, &r->claims)) == -1)
+		return answer(r, 503, UNSUBD_P_UNAVAILABLE);
+	r->changed = rc == OPTIN_CONFIRMED;
+	return answer(r, 200, rc == OPTIN_REFUSED ? UNSUBD_P_OPTIN_REFUSED :
+	    UNSUBD_P_OPTIN_DONE);
+}
+
 /* decide - the decision table, in the order the checks run. */
 static int
 decide(const struct unsubd_env *env, const struct unsubd_req *req,
@@ -461,7 +520,7 @@ decide(const struct unsubd_env *env, const struct unsubd_req *req,
 	struct unsubd_form f;
 	const char *tok;
 	size_t toklen;
-	int rc;
+	int rc, kind;
 
 	memset(r, 0, sizeof(*r));
 	memset(&f, 0, sizeof(f));
@@ -472,11 +531,15 @@ decide(const struct unsubd_env *env, const struct unsubd_req *req,
 		return answer(r, 414, UNSUBD_P_TOOBIG);
 	if (req->nheaders > UNSUBD_HEADERS_MAX)
 		return answer(r, 431, UNSUBD_P_TOOBIG);
-	if (!unsubd_path_token(req->path, req->pathlen, &tok, &toklen))
+	kind = unsubd_path(req->path, req->pathlen, &tok, &toklen);
+	if (kind == UNSUBD_PATH_NONE || (kind == UNSUBD_PATH_CONFIRM &&
+	    env->confirm == NULL))
 		return answer(r, 404, UNSUBD_P_NOTFOUND);
 	if (req->method != UNSUBD_GET && req->method != UNSUBD_HEAD &&
 	    req->method != UNSUBD_POST)
 		return answer(r, 405, UNSUBD_P_METHOD);
+	if (kind == UNSUBD_PATH_CONFIRM)
+		return decide_confirm(env, req, tok, toklen, r);
 	/* The body before the token: a bad body says nothing about it. */
 	if (req->method == UNSUBD_POST) {
 		if (req->body_over || req->bodylen > UNSUBD_BODY_MAX)
@@ -524,24 +587,22 @@ put(struct page *pg, const char *s)
 	pg->len += n;
 }
 
-/* put_esc - s HTML-escaped; control characters become blanks. */
+/*
+ * put_esc - s as HTML text through the one HTML encoder (util/enc.h):
+ * markup escaped, control characters and octets outside UTF-8 as U+FFFD.
+ */
 static void
 put_esc(struct page *pg, const char *s)
 {
-	char one[2] = { 0, 0 };
+	size_t n;
 
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': put(pg, "&amp;"); break;
-		case '<': put(pg, "&lt;"); break;
-		case '>': put(pg, "&gt;"); break;
-		case '"': put(pg, "&quot;"); break;
-		case '\'': put(pg, "&#39;"); break;
-		default:
-			one[0] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
-			put(pg, one);
-		}
-	}
+	if (pg->over)
+		return;
+	n = enc_html(s, strlen(s), pg->p + pg->len, pg->cap - pg->len);
+	if (n == (size_t)-1)
+		pg->over = 1;
+	else
+		pg->len += n;
 }
 
 static const struct {
@@ -567,6 +628,14 @@ static const struct {
 	[UNSUBD_P_FRAMING] = { "Request not understood",
 	    "The length of this request is not clear, so it was not read.  "
 	    "To unsubscribe, open the link in the message again." },
+	[UNSUBD_P_OPTIN] = { "Confirm your subscription", NULL },
+	[UNSUBD_P_OPTIN_DONE] = { "Subscription confirmed", NULL },
+	[UNSUBD_P_OPTIN_REFUSED] = { "Nothing to confirm",
+	    "There is no sign-up waiting for this link, or you left the list "
+	    "since.  To join, sign up again." },
+	[UNSUBD_P_OPTIN_INVALID] = { "This link does not work",
+	    "This confirmation link is not valid, or no longer valid.  To "
+	    "join, sign up again for a new link." },
 };
 
 const char *
@@ -629,6 +698,25 @@ unsubd_page(const struct unsubd_resp *r, const char *org, char *out,
 		break;
 	case UNSUBD_P_DONE_ALL:
 		put(&pg, "You will get no more messages of any of our lists."
+		    "</p>\n");
+		break;
+	case UNSUBD_P_OPTIN:
+		put(&pg, "Do you want to receive the list <b>");
+		put_esc(&pg, list);
+		put(&pg, "</b>?  Nothing is recorded until you press the "
+		    "button.</p>\n"
+		    "<form method=\"post\">"
+		    "<input type=\"hidden\" name=\"confirm\" value=\"yes\">"
+		    "<button type=\"submit\">Yes, subscribe me to <b>");
+		put_esc(&pg, list);
+		put(&pg, "</b></button></form>\n"
+		    "<p>If you did not sign up, ignore this page: without the "
+		    "button, nothing happens.</p>\n");
+		break;
+	case UNSUBD_P_OPTIN_DONE:
+		put(&pg, "Thank you: you are subscribed to the list <b>");
+		put_esc(&pg, list);
+		put(&pg, "</b>.  Every message carries a link to leave it."
 		    "</p>\n");
 		break;
 	default:

@@ -15,6 +15,14 @@
  *                       that differ, Transfer-Encoding with one, or a
  *                       coding but chunked (request smuggling)
  *   store unwritable    503 + Retry-After, nothing claimed
+ *
+ *   GET|HEAD /c/TOKEN   200 the double opt-in page with its confirm
+ *                       button; no change (scanners never consent)
+ *   POST /c/TOKEN       confirm=yes: 200, "confirmed" recorded with the
+ *                       click's time and address (once); refused when
+ *                       nothing is pending or the person left since
+ *   any bad /c/ token   400, one page whatever was wrong (forged,
+ *                       altered, expired, of the unsubscribe purpose)
  */
 #ifndef UNSUBD_H
 #define UNSUBD_H
@@ -33,6 +41,12 @@
 #define UNSUBD_RETRY_AFTER	"120"	/* seconds, with a 503 */
 #define UNSUBD_ALLOW		"GET, HEAD, POST"	/* with a 405 */
 #define UNSUBD_PREFIX		"/u/"
+#define UNSUBD_CONFIRM_PREFIX	"/c/"
+
+/* unsubd_path() results */
+#define UNSUBD_PATH_NONE	0	/* not ours: 404 */
+#define UNSUBD_PATH_UNSUB	1	/* /u/TOKEN */
+#define UNSUBD_PATH_CONFIRM	2	/* /c/TOKEN */
 
 enum unsubd_method {
 	UNSUBD_GET,
@@ -52,6 +66,10 @@ enum unsubd_page {
 	UNSUBD_P_TOOBIG,	/* 413 body, 414 path, 431 headers */
 	UNSUBD_P_UNAVAILABLE,	/* 503, with Retry-After */
 	UNSUBD_P_FRAMING,	/* 400, 501: the body's length is not sure */
+	UNSUBD_P_OPTIN,		/* 200: the double opt-in confirm button */
+	UNSUBD_P_OPTIN_DONE,	/* 200: confirmed (or confirmed before) */
+	UNSUBD_P_OPTIN_REFUSED,	/* 200: nothing to confirm, or they left */
+	UNSUBD_P_OPTIN_INVALID,	/* 400: any bad confirmation token */
 	UNSUBD_P_MAX_
 };
 
@@ -86,6 +104,7 @@ struct unsubd_framing {
 struct unsubd_form {
 	int	one_click;		/* List-Unsubscribe=One-Click */
 	int	all;			/* all=1: every list */
+	int	confirm;		/* confirm=yes: a double opt-in click */
 };
 
 /*
@@ -98,6 +117,14 @@ struct unsubd_env {
 	int64_t	now;
 	int	(*record)(void *arg, const struct token_claims *c, int all);
 	void	*arg;
+	/*
+	 * confirm: called once per valid confirmation POST; returns
+	 * OPTIN_CONFIRMED, OPTIN_ALREADY, OPTIN_REFUSED (core/optin.h) or -1
+	 * not recorded.  NULL: /c/ is not served (404).  confirm_lifetime:
+	 * how long a confirmation link works (optin.lifetime).
+	 */
+	int	(*confirm)(void *arg, const struct token_claims *c);
+	int64_t	confirm_lifetime;
 };
 
 struct unsubd_resp {
@@ -110,6 +137,15 @@ struct unsubd_resp {
 
 /* unsubd_method - the method name as enum unsubd_method. */
 int	unsubd_method(const char *name);
+
+/*
+ * unsubd_path - which endpoint path (len octets, a query cut off) names:
+ * UNSUBD_PATH_UNSUB for "/u/TOKEN", UNSUBD_PATH_CONFIRM for "/c/TOKEN"
+ * (TOKEN one non-empty segment: *tok, *toklen point into path), else
+ * UNSUBD_PATH_NONE.  TOKEN is not checked.
+ */
+int	unsubd_path(const char *path, size_t len, const char **tok,
+	    size_t *toklen);
 
 /*
  * unsubd_path_token - 1 if path (len octets, a query cut off) is

@@ -1,7 +1,7 @@
 /*
  * csv.c - a streaming RFC 4180 reader: one pass over the input, no
- * allocation per row or field.  At the end, the cell writer and its
- * formula guard, kept beside the reader that must undo the guard.
+ * allocation per row or field.  At the end, the undoing of the formula
+ * guard that enc_csv_put() writes.
  *
  * Input is read in chunks into one buffer that keeps every octet of the
  * row being parsed, so a malformed row can be abandoned and parsing
@@ -11,13 +11,13 @@
  * the caller's buffer in place.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/csv.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define CHUNK		65536
@@ -248,23 +248,6 @@ grow_fields(struct csv *c)
 	return 0;
 }
 
-/* seterr - a message into the caller's err, if it gave one. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * resync - after a bad row, go on from where the error was found to the
  * end of that row: through the rest of a quoted field if the error was
@@ -403,31 +386,31 @@ perr_message(enum perr pe, size_t nf, char *err, size_t errlen)
 {
 	switch (pe) {
 	case E_UNTERMINATED:
-		seterr(err, errlen, "field %zu: unterminated quoted field", nf);
+		util_fail(err, errlen, "field %zu: unterminated quoted field", nf);
 		break;
 	case E_BARE_QUOTE:
-		seterr(err, errlen, "field %zu: bare quote in unquoted field",
+		util_fail(err, errlen, "field %zu: bare quote in unquoted field",
 		    nf);
 		break;
 	case E_AFTER_QUOTE:
-		seterr(err, errlen, "field %zu: text after the closing quote",
+		util_fail(err, errlen, "field %zu: text after the closing quote",
 		    nf);
 		break;
 	case E_FIELD_LONG:
-		seterr(err, errlen, "field %zu: field longer than %d octets",
+		util_fail(err, errlen, "field %zu: field longer than %d octets",
 		    nf, CSV_FIELD_MAX);
 		break;
 	case E_ROW_LONG:
-		seterr(err, errlen, "row longer than %d octets", CSV_ROW_MAX);
+		util_fail(err, errlen, "row longer than %d octets", CSV_ROW_MAX);
 		break;
 	case E_FIELDS:
-		seterr(err, errlen, "more than %d fields", CSV_FIELDS_MAX);
+		util_fail(err, errlen, "more than %d fields", CSV_FIELDS_MAX);
 		break;
 	case E_NUL:
-		seterr(err, errlen, "field %zu: NUL byte in field", nf);
+		util_fail(err, errlen, "field %zu: NUL byte in field", nf);
 		break;
 	case E_UTF8:
-		seterr(err, errlen, "field %zu: invalid UTF-8", nf);
+		util_fail(err, errlen, "field %zu: invalid UTF-8", nf);
 		break;
 	case E_NONE:
 	case E_NOMEM:
@@ -441,11 +424,11 @@ input_end(struct csv *c, char *err, size_t errlen)
 {
 	c->rowstart = c->ipos;
 	if (c->ioerr == ENOMEM) {
-		seterr(err, errlen, "out of memory");
+		util_fail(err, errlen, "out of memory");
 		return -2;
 	}
 	if (c->ioerr != 0) {
-		seterr(err, errlen, "read error: %s", strerror(c->ioerr));
+		util_fail(err, errlen, "read error: %s", strerror(c->ioerr));
 		return -2;
 	}
 	return 0;
@@ -539,66 +522,14 @@ bad:
 	return -1;
 
 nomem:
-	seterr(err, errlen, "out of memory");
+	util_fail(err, errlen, "out of memory");
 	c->ioerr = ENOMEM;
 	return -2;
-}
-
-/* --- the writer ---------------------------------------------------------- */
-
-/*
- * formula - 1 if s (n octets) is zero or more '\'' and then an octet that
- * starts a spreadsheet formula.  The quotes count: else a cell "'=x"
- * would be written as it is and read back as "=x".
- */
-static int
-formula(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] == '\'')
-		i++;
-	return i < n && (s[i] == '=' || s[i] == '+' || s[i] == '-' ||
-	    s[i] == '@' || s[i] == '\t' || s[i] == '\r');
-}
-
-/* csv_put_cell - one field, quoted and guarded as it needs (csv.h). */
-int
-csv_put_cell(FILE *fp, const char *s, size_t n, int flags)
-{
-	static const char hex[] = "0123456789abcdef";
-	int escape = (flags & CSV_PUT_ESCAPE) != 0;
-	int valid = !escape || util_utf8_valid(s, n);
-	int guard = formula(s, n), quote = guard;
-
-	for (size_t i = 0; i < n && !quote; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	if (quote)
-		fputc('"', fp);
-	if (guard)
-		fputc('\'', fp);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"')
-			fputs("\"\"", fp);
-		else if (escape && ((c < 0x20 && c != '\n' && c != '\r' &&
-		    c != '\t') || c == 0x7f || (c >= 0x80 && !valid))) {
-			fputs("\\x", fp);
-			fputc(hex[c >> 4], fp);
-			fputc(hex[c & 15], fp);
-		} else
-			fputc(c, fp);
-	}
-	if (quote)
-		fputc('"', fp);
-	return ferror(fp) ? -1 : 0;
 }
 
 /* csv_unguard - a field without its formula guard (csv.h). */
 const char *
 csv_unguard(const char *s)
 {
-	return s[0] == '\'' && formula(s, strlen(s)) ? s + 1 : s;
+	return s[0] == '\'' && enc_csv_formula(s, strlen(s)) ? s + 1 : s;
 }

@@ -8,9 +8,9 @@
  * size), so hostile input cannot exhaust memory, and a malformed row is
  * reported with the physical line it starts on; the reader then goes on
  * from the next line, so every bad row of a file can be reported in one
- * pass.  Also the one cell writer every CSV output uses, with its formula
- * guard, and the reader's undoing of that guard.  Generic: knows nothing
- * of addresses or consent.
+ * pass.  The cell writer, with its formula guard, is enc_csv_put() in
+ * util/enc.h; the reader undoes that guard (csv_unguard).  Generic: knows
+ * nothing of addresses or consent.
  */
 #ifndef CSV_H
 #define CSV_H
@@ -61,23 +61,8 @@ int	csv_next(struct csv *, char ***fields, size_t *nfields,
 /* csv_free - free the reader and its buffers; NULL is a no-op. */
 void	csv_free(struct csv *);
 
-#define CSV_PUT_ESCAPE	0x1	/* csv_put_cell(): controls as \xHH */
-
 /*
- * csv_put_cell - write s (n octets, NUL allowed) to fp as one field:
- * between double quotes, each doubled, when it holds a comma, a quote, CR
- * or LF (RFC 4180).  A cell a spreadsheet would run as a formula, one
- * starting with '=', '+', '-', '@', tab or CR (OWASP CSV injection), is
- * quoted with a '\'' in front; so is one of single quotes and then one of
- * those, so that csv_unguard() gives every cell back as it was.  With
- * CSV_PUT_ESCAPE, other control characters, DEL and, in a cell that is
- * not UTF-8, every octet past 0x7f are written as \xHH: for reports, not
- * for a file to read back.  Returns 0, or -1 if fp has an error.
- */
-int	csv_put_cell(FILE *fp, const char *s, size_t n, int flags);
-
-/*
- * csv_unguard - s (a field as read) without the '\'' csv_put_cell() put in
+ * csv_unguard - s (a field as read) without the '\'' enc_csv_put() put in
  * front: one is dropped when s is one or more '\'' and then '=', '+', '-',
  * '@', tab or CR.  Any other s comes back as it is.  Returns a pointer
  * into s.

@@ -575,6 +575,21 @@ t_err "needs a FILE"
 t_run 2 kctl --audit "$W/audit.log" --html "$W/no/such/dir/r.html"
 t_err "r.html"
 
+# --- audit find parses its options like every command: any number of
+# --audit, each taking the files that follow it
+args=""
+i=0
+while [ $i -lt 70 ]; do args="$args --audit $W/audit-plain.log"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+t_run 0 "$CTL" -c "$W/plain.conf" audit find alice@example.com $args
+t_err "decisions about alice@example.com"
+t_run 0 "$CTL" -c "$W/plain.conf" audit find alice@example.com --audit \
+    "$W/audit-plain.log" "$W/audit-plain.log"
+t_run 2 "$CTL" -c "$W/plain.conf" audit find alice@example.com --maillog x
+t_err "does not apply"
+t_run 2 "$CTL" -c "$W/plain.conf" audit find
+t_err "usage: consentctl audit find"
+
 # --- a fixture from the real milter in front of a private Postfix: its
 # audit lines and Postfix's own maillog_file.  Needs root and Postfix;
 # skipped (and said so) otherwise.

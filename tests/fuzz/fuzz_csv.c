@@ -6,7 +6,7 @@
  * what a memory reader gives.  Through import_open/import_next in every
  * format: a row has a key, at most IMPORT_CHANGES_MAX changes in time
  * order with valid enums, and a bad row's message names its line.  The
- * input as one cell through csv_put_cell reads back, unguarded, as itself,
+ * input as one cell through enc_csv_put reads back, unguarded, as itself,
  * and never as a cell that starts a formula.
  */
 #include <stdint.h>
@@ -16,6 +16,7 @@
 
 #include "ctl/import.h"
 #include "util/csv.h"
+#include "util/enc.h"
 #include "util/util.h"
 
 #define NOW	1767225600
@@ -195,7 +196,7 @@ check_write(const uint8_t *data, size_t size)
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return;
 	fputs("x,", fp);	/* never a blank row, never a BOM first */
-	if (csv_put_cell(fp, s, size, 0) != 0)
+	if (enc_csv_put(fp, s, size, 0) != 0)
 		abort();
 	fputs("\r\n", fp);
 	if (fclose(fp) != 0)

@@ -48,6 +48,18 @@ record(void *arg, const struct token_claims *c, int all)
 	return k->fail ? -1 : 1;
 }
 
+/* confirm - the confirmation stand-in: a verified claim, counted. */
+static int
+confirm(void *arg, const struct token_claims *c)
+{
+	struct calls *k = arg;
+
+	if (c->addr[0] == '\0' || c->list[0] == '\0')
+		abort();
+	k->n++;
+	return k->fail ? -1 : 1;
+}
+
 /* field - the next NUL-terminated field of buf (size), or "" past it. */
 static const char *
 field(const char *buf, size_t size, size_t *off)
@@ -96,10 +108,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct calls k;
 	socklen_t sl;
 	char *buf, *path, *body, ip[REC_IP_MAX + 1], err[256];
-	const char *p, *ct, *b, *tok;
-	size_t off = 0, plen, blen, toklen;
+	const char *p, *ct, *b, *tok, *tok2;
+	size_t off = 0, plen, blen, toklen, toklen2;
 	unsigned flags;
-	int rc, fst;
+	int rc, fst, kind, asked;
 
 	if (!init) {
 		if (token_init() == -1)
@@ -129,19 +141,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, p, plen);
 	memcpy(body, b, blen);
 
-	/* The path: a token inside it, or a 404. */
-	if (unsubd_path_token(path, plen, &tok, &toklen) == 1) {
+	/* The path: a token inside it (/u/ or /c/), or a 404. */
+	kind = unsubd_path(path, plen, &tok, &toklen);
+	if (kind != UNSUBD_PATH_NONE) {
 		if (tok < path + 3 || tok + toklen > path + plen || toklen == 0 ||
-		    memchr(tok, '/', toklen) != NULL)
+		    memchr(tok, '/', toklen) != NULL ||
+		    (kind != UNSUBD_PATH_UNSUB && kind != UNSUBD_PATH_CONFIRM))
 			abort();
 	} else if (tok != NULL || toklen != 0)
+		abort();
+	if ((unsubd_path_token(path, plen, &tok2, &toklen2) == 1) !=
+	    (kind == UNSUBD_PATH_UNSUB))
 		abort();
 
 	/* The form: 0 or -1, and nothing kept on -1; parsing is stable. */
 	rc = unsubd_form_parse((flags & 4) ? NULL : ct, body, blen, &f);
-	if ((rc != 0 && rc != -1) || (rc == -1 && (f.one_click || f.all)) ||
-	    (f.one_click != 0 && f.one_click != 1) || (f.all != 0 && f.all != 1))
+	if ((rc != 0 && rc != -1) || (rc == -1 && (f.one_click || f.all ||
+	    f.confirm)) || (f.one_click != 0 && f.one_click != 1) ||
+	    (f.all != 0 && f.all != 1) || (f.confirm != 0 && f.confirm != 1))
 		abort();
+	/* What this side's POST must carry. */
+	asked = kind == UNSUBD_PATH_CONFIRM ? f.confirm : f.one_click;
 	if (unsubd_form_parse((flags & 4) ? NULL : ct, body, blen, &g) != rc ||
 	    memcmp(&f, &g, sizeof(f)) != 0)
 		abort();
@@ -165,6 +185,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.now = NOW;
 	env.record = record;
 	env.arg = &k;
+	env.confirm = confirm;	/* /c/ served: both sides fuzzed */
+	env.confirm_lifetime = 7 * 86400;
 	memset(&req, 0, sizeof(req));
 	req.method = (int)(flags & 3);
 	req.path = path;
@@ -180,11 +202,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    r.page != UNSUBD_P_FRAMING || k.n != 0))
 		abort();
 	if (k.n > 1 || (k.n == 1 && (req.method != UNSUBD_POST || rc != 0 ||
-	    !f.one_click || req.body_over || k.all != f.all)))
+	    !asked || req.body_over || (kind == UNSUBD_PATH_UNSUB &&
+	    k.all != f.all))))
 		abort();
 	switch (r.status) {
 	case 200:
-		if (r.claims.addr[0] == '\0' || (req.method == UNSUBD_POST ?
+		if (r.claims.addr[0] == '\0')
+			abort();
+		if (kind == UNSUBD_PATH_CONFIRM ? (req.method == UNSUBD_POST ?
+		    k.n != 1 || r.page != UNSUBD_P_OPTIN_DONE || !r.changed :
+		    r.page != UNSUBD_P_OPTIN) : (req.method == UNSUBD_POST ?
 		    k.n != 1 || r.page != (f.all ? UNSUBD_P_DONE_ALL :
 		    UNSUBD_P_DONE) || !r.changed : r.page != UNSUBD_P_CONFIRM))
 			abort();
@@ -195,7 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 400:
-		if (k.n != 0 || (r.page != UNSUBD_P_INVALID &&
+		if (k.n != 0 || (r.page != (kind == UNSUBD_PATH_CONFIRM ?
+		    UNSUBD_P_OPTIN_INVALID : UNSUBD_P_INVALID) &&
 		    r.page != UNSUBD_P_BADREQ && r.page != UNSUBD_P_FRAMING) ||
 		    r.claims.addr[0] != '\0')
 			abort();

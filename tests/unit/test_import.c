@@ -19,6 +19,7 @@
 
 #include "core/record.h"
 #include "ctl/import.h"
+#include "util/time.h"
 #include "util/util.h"
 
 #define NOW	1767225600	/* 2026-01-01, after every time in the files */

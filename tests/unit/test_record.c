@@ -406,6 +406,61 @@ test_list_names(void **state)
 	assert_int_equal(record_list_check(longname, err, sizeof(err)), 0);
 }
 
+/*
+ * Changes at the same second end the same whatever order they come in:
+ * unsubscribe, then confirmed, then pending, then subscribed wins.
+ */
+static void
+test_merge_tie_order_free(void **state)
+{
+	static const int st[4] = { CS_SUBSCRIBED, CS_PENDING, CS_CONFIRMED,
+	    CS_UNSUBSCRIBED };
+	static const int perm[24][4] = {
+		{0,1,2,3},{0,1,3,2},{0,2,1,3},{0,2,3,1},{0,3,1,2},{0,3,2,1},
+		{1,0,2,3},{1,0,3,2},{1,2,0,3},{1,2,3,0},{1,3,0,2},{1,3,2,0},
+		{2,0,1,3},{2,0,3,1},{2,1,0,3},{2,1,3,0},{2,3,0,1},{2,3,1,0},
+		{3,0,1,2},{3,0,2,1},{3,1,0,2},{3,1,2,0},{3,2,0,1},{3,2,1,0},
+	};
+
+	(void)state;
+	/* Every pair, both orders: the stronger wins. */
+	for (int a = 0; a < 4; a++)
+		for (int b = 0; b < 4; b++) {
+			struct subject s;
+			struct evidence ev;
+
+			subject_init(&s);
+			memset(&ev, 0, sizeof(ev));
+			ev.time = 1000;
+			ev.status = (uint8_t)st[a];
+			ev.source = SRC_FORM;
+			assert_true(record_apply_consent(&s, "news", &ev) >= 0);
+			ev.status = (uint8_t)st[b];
+			ev.source = SRC_DOI;
+			assert_true(record_apply_consent(&s, "news", &ev) >= 0);
+			assert_int_equal(record_find_list(&s, "news")->status,
+			    st[a > b ? a : b]);
+			subject_clear(&s);
+		}
+	/* All four, every order. */
+	for (int p = 0; p < 24; p++) {
+		struct subject s;
+		struct evidence ev;
+
+		subject_init(&s);
+		for (int i = 0; i < 4; i++) {
+			memset(&ev, 0, sizeof(ev));
+			ev.time = 1000;
+			ev.status = (uint8_t)st[perm[p][i]];
+			ev.source = (uint8_t)(SRC_FORM + i);
+			assert_true(record_apply_consent(&s, "news", &ev) >= 0);
+		}
+		assert_int_equal(record_find_list(&s, "news")->status,
+		    CS_UNSUBSCRIBED);
+		subject_clear(&s);
+	}
+}
+
 int
 main(void)
 {
@@ -417,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_merge_newer_wins),
 		cmocka_unit_test(test_merge_tie_unsubscribe_wins),
+		cmocka_unit_test(test_merge_tie_order_free),
 		cmocka_unit_test(test_merge_confirmed_not_downgraded),
 		cmocka_unit_test(test_merge_time_unknown),
 		cmocka_unit_test(test_merge_history_bounded),

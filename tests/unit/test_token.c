@@ -887,6 +887,73 @@ teardown_dir(void **state)
 	return rmdir(tmpdir);
 }
 
+/*
+ * A token made for one purpose never verifies for another: a confirm
+ * link is no unsubscribe link and an unsubscribe link confirms nobody,
+ * over a million tokens of the wrong purpose (and their bit flips).
+ */
+static void
+test_purposes(void **state)
+{
+	struct token_ring r;
+	struct token_claims c;
+	char tok[TOKEN_MAX], addr[64];
+	size_t wrong = 0;
+	int len;
+
+	(void)state;
+	ring_set(&r, &k_new, &k_old, 0);
+	len = token_make_for(&r, TOKEN_CONFIRM, "a@example.com", "news", NOW,
+	    tok, sizeof(tok));
+	assert_true(len > 0);
+	assert_int_equal(token_verify_for(&r, TOKEN_CONFIRM, 7 * 86400, tok,
+	    (size_t)len, NOW + 3600, &c), 0);
+	assert_string_equal(c.addr, "a@example.com");
+	assert_string_equal(c.list, "news");
+	/* Its own lifetime: a week here, not the ring's 90 days. */
+	assert_int_equal(token_verify_for(&r, TOKEN_CONFIRM, 7 * 86400, tok,
+	    (size_t)len, NOW + 8 * 86400, &c), -1);
+	assert_int_equal(token_verify(&r, tok, (size_t)len, NOW, &c), -1);
+	assert_int_equal(token_verify_for(&r, TOKEN_UNSUBSCRIBE, 86400, tok,
+	    (size_t)len, NOW, &c), -1);
+	len = token_make(&r, "a@example.com", "news", NOW, tok, sizeof(tok));
+	assert_int_equal(token_verify_for(&r, TOKEN_CONFIRM, 86400, tok,
+	    (size_t)len, NOW, &c), -1);
+	assert_int_equal(token_verify_for(&r, TOKEN_UNSUBSCRIBE, 86400, tok,
+	    (size_t)len, NOW, &c), 0);
+	/* Bad purposes and lifetimes make and verify nothing. */
+	assert_int_equal(token_make_for(&r, TOKEN_PURPOSES, "a@example.com",
+	    "news", NOW, tok, sizeof(tok)), -1);
+	assert_int_equal(token_make_for(&r, -1, "a@example.com", "news", NOW,
+	    tok, sizeof(tok)), -1);
+	assert_int_equal(token_verify_for(&r, TOKEN_CONFIRM, 0, tok,
+	    (size_t)len, NOW, &c), -1);
+	/* A million of the wrong purpose, each way, with their bit flips. */
+	for (size_t i = 0; i < 1000000; i++) {
+		int made = (int)(i / 1000 % 2);
+
+		if (i % 1000 == 0) {
+			snprintf(addr, sizeof(addr), "u%zu@example.com",
+			    i / 1000);
+			len = token_make_for(&r, made, addr, "news", NOW, tok,
+			    sizeof(tok));
+			assert_true(len > 0);
+		} else {
+			/* One octet changed, then put back: a flip each. */
+			size_t at = i % (size_t)len;
+			char was = tok[at];
+
+			tok[at] = (char)(was == 'A' ? 'B' : 'A');
+			wrong += token_verify_for(&r, made, 86400, tok,
+			    (size_t)len, NOW, &c) == 0;
+			tok[at] = was;
+		}
+		wrong += token_verify_for(&r, !made, 86400, tok, (size_t)len,
+		    NOW, &c) == 0;
+	}
+	assert_int_equal(wrong, 0);
+}
+
 int
 main(void)
 {
@@ -902,6 +969,7 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_inner_checks),
 		cmocka_unit_test(test_million),
+		cmocka_unit_test(test_purposes),
 		cmocka_unit_test(test_wipe),
 		cmocka_unit_test_setup_teardown(test_key_files, setup_dir,
 		    teardown_dir),

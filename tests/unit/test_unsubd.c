@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "core/optin.h"
 #include "unsubd/unsubd.h"
 
 #define NOW	INT64_C(1700000000)
@@ -88,7 +89,7 @@ static void
 run(struct fake *f, int method, const char *p, const char *ctype,
     const char *body, struct unsubd_resp *r)
 {
-	struct unsubd_env env = { &ring, NOW, fake_record, f };
+	struct unsubd_env env = { &ring, NOW, fake_record, f, NULL, 0 };
 	struct unsubd_req req;
 
 	memset(&req, 0, sizeof(req));
@@ -308,7 +309,7 @@ test_other_types(void **state)
 static void
 test_limits(void **state)
 {
-	struct unsubd_env env = { &ring, NOW, fake_record, NULL };
+	struct unsubd_env env = { &ring, NOW, fake_record, NULL, NULL, 0 };
 	struct fake fk;
 	struct unsubd_req req;
 	struct unsubd_resp r;
@@ -587,7 +588,7 @@ framing(int http10, ...)
 static void
 test_framing(void **state)
 {
-	struct unsubd_env env = { &ring, NOW, fake_record, NULL };
+	struct unsubd_env env = { &ring, NOW, fake_record, NULL, NULL, 0 };
 	struct unsubd_framing f;
 	struct fake fk;
 	struct unsubd_req req;
@@ -679,6 +680,130 @@ test_framing(void **state)
 	assert_non_null(strstr(page, "not clear"));
 }
 
+/* fake_confirm - the confirmation store stand-in: refuses when told to. */
+static int
+fake_confirm(void *arg, const struct token_claims *c)
+{
+	struct fake *f = arg;
+
+	f->calls++;
+	f->last = *c;
+	if (f->fail)
+		return -1;
+	if (f->last_all)	/* here: "the person left since" */
+		return OPTIN_REFUSED;
+	if (f->unsub)		/* here: confirmed already */
+		return OPTIN_ALREADY;
+	f->unsub = 1;
+	f->changes++;
+	return OPTIN_CONFIRMED;
+}
+
+/* run_c - a request to the double opt-in side. */
+static void
+run_c(struct fake *f, int method, const char *p, const char *body,
+    struct unsubd_resp *r)
+{
+	struct unsubd_env env = { &ring, NOW, fake_record, f, fake_confirm,
+	    7 * DAY };
+	struct unsubd_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = p;
+	req.pathlen = strlen(p);
+	req.body = body;
+	req.bodylen = body != NULL ? strlen(body) : 0;
+	unsubd_handle(&env, &req, r);
+}
+
+static void
+test_confirm(void **state)
+{
+	struct fake fk;
+	struct unsubd_resp r;
+	char ctok[TOKEN_MAX], cpath[TOKEN_MAX + 8], page[UNSUBD_PAGE_MAX];
+	char bad[UNSUBD_PAGE_MAX], bad2[UNSUBD_PAGE_MAX];
+
+	(void)state;
+	memset(&fk, 0, sizeof(fk));
+	assert_true(token_make_for(&ring, TOKEN_CONFIRM, ADDR, LIST, NOW - DAY,
+	    ctok, sizeof(ctok)) > 0);
+	snprintf(cpath, sizeof(cpath), "/c/%s", ctok);
+	/* Without a confirm callback /c/ is not served. */
+	run(&fk, UNSUBD_GET, cpath, NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	/* GET and HEAD: the page, no change. */
+	run_c(&fk, UNSUBD_GET, cpath, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN);
+	assert_string_equal(r.claims.addr, ADDR);
+	run_c(&fk, UNSUBD_HEAD, cpath, "confirm=yes", &r);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN);
+	assert_int_equal(fk.calls, 0);
+	assert_true(unsubd_page(&r, "Example", page, sizeof(page)) > 0);
+	assert_non_null(strstr(page, "name=\"confirm\" value=\"yes\""));
+	/* A POST needs the field. */
+	run_c(&fk, UNSUBD_POST, cpath, "List-Unsubscribe=One-Click", &r);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.page, UNSUBD_P_BADREQ);
+	assert_int_equal(fk.calls, 0);
+	/* Confirmed once; replays change nothing. */
+	run_c(&fk, UNSUBD_POST, cpath, "confirm=yes", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_DONE);
+	assert_true(r.changed);
+	run_c(&fk, UNSUBD_POST, cpath, "confirm=yes", &r);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_DONE);
+	assert_false(r.changed);
+	assert_int_equal(fk.changes, 1);
+	/* Refused: the person left since. */
+	fk.last_all = 1;
+	run_c(&fk, UNSUBD_POST, cpath, "confirm=yes", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_REFUSED);
+	fk.last_all = 0;
+	fk.fail = 1;
+	run_c(&fk, UNSUBD_POST, cpath, "confirm=yes", &r);
+	assert_int_equal(r.status, 503);
+	fk.fail = 0;
+	/* The purposes never mix, and every bad token gets one page. */
+	run_c(&fk, UNSUBD_POST, path + 0, "confirm=yes", &r);
+	assert_int_equal(r.page, UNSUBD_P_BADREQ);	/* /u/ needs one-click */
+	snprintf(cpath, sizeof(cpath), "/c/%s", tok);	/* unsubscribe token */
+	run_c(&fk, UNSUBD_POST, cpath, "confirm=yes", &r);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_INVALID);
+	assert_true(unsubd_page(&r, "Example", bad, sizeof(bad)) > 0);
+	run_c(&fk, UNSUBD_POST, "/c/AAAAAAAAAAAAAAAAAAAAAAAA", "confirm=yes", &r);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_INVALID);
+	assert_true(unsubd_page(&r, "Example", bad2, sizeof(bad2)) > 0);
+	assert_string_equal(bad, bad2);
+	snprintf(cpath, sizeof(cpath), "/u/%s", ctok);	/* confirm token at /u/ */
+	run_c(&fk, UNSUBD_POST, cpath, UL, &r);
+	assert_int_equal(r.page, UNSUBD_P_INVALID);
+	/* Expired: a week and a day old. */
+	assert_true(token_make_for(&ring, TOKEN_CONFIRM, ADDR, LIST, NOW -
+	    8 * DAY, ctok, sizeof(ctok)) > 0);
+	snprintf(cpath, sizeof(cpath), "/c/%s", ctok);
+	run_c(&fk, UNSUBD_GET, cpath, NULL, &r);
+	assert_int_equal(r.page, UNSUBD_P_OPTIN_INVALID);
+	assert_int_equal(fk.changes, 1);
+	/* unsubd_path tells the two apart. */
+	{
+		const char *t;
+		size_t tl;
+
+		assert_int_equal(unsubd_path("/c/x?y", 6, &t, &tl),
+		    UNSUBD_PATH_CONFIRM);
+		assert_int_equal(tl, 1);
+		assert_int_equal(unsubd_path("/c/", 3, &t, &tl), UNSUBD_PATH_NONE);
+		assert_int_equal(unsubd_path("/c/a/b", 6, &t, &tl),
+		    UNSUBD_PATH_NONE);
+		assert_int_equal(unsubd_path_token("/c/x", 4, &t, &tl), 0);
+	}
+}
+
 static void
 test_pages(void **state)
 {
@@ -706,12 +831,12 @@ test_pages(void **state)
 		assert_null(strstr(page, "\"\""));
 		assert_null(strstr(page, "action="));
 	}
-	/* Escaped, and a control character is a blank. */
+	/* Escaped, and a control character is U+FFFD (util/enc.h). */
 	memset(&r, 0, sizeof(r));
 	r.page = UNSUBD_P_CONFIRM;
 	strcpy(r.claims.list, "news");
 	assert_true(unsubd_page(&r, "<b>A&B's \"x\"\n", page, sizeof(page)) > 0);
-	assert_non_null(strstr(page, "&lt;b&gt;A&amp;B&#39;s &quot;x&quot; "));
+	assert_non_null(strstr(page, "&lt;b&gt;A&amp;B&#39;s &quot;x&quot;&#xfffd;"));
 	assert_null(strstr(page, "<b>A"));
 	assert_non_null(strstr(page, "name=\"List-Unsubscribe\" "
 	    "value=\"One-Click\""));
@@ -903,6 +1028,7 @@ main(void)
 		cmocka_unit_test(test_bad_tokens_alike),
 		cmocka_unit_test(test_not_found_method),
 		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_client_ip),
 		cmocka_unit_test(test_sockaddr),

@@ -1,0 +1,336 @@
+/*
+ * rep.c - the audit report's model (rep.h): interning, the tables of
+ * messages and recipients, the lookup of the decision a delivery rests
+ * on, and the report's birth and death.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ctl/rep.h"
+
+#define IDX_MIN		16	/* recipients before a message gets an index */
+#define JOIN_SLACK	300	/* filter and MTA clocks may differ (seconds) */
+
+int
+rep_oom(struct rep *R)
+{
+	return util_fail(R->err, R->errlen, "out of memory");
+}
+
+int
+rep_read_error(struct rep *R, const struct input *in)
+{
+	if (errno == ENOMEM)
+		return rep_oom(R);
+	return util_fail(R->err, R->errlen, "%s: %s", in->path,
+	    strerror(errno));
+}
+
+int
+rep_eq(rstr a, const char *b)
+{
+	size_t n = strlen(b);
+
+	return a.n == n && memcmp(a.p, b, n) == 0;
+}
+
+rstr
+rep_trim(rstr s)
+{
+	while (s.n > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.n--;
+	}
+	while (s.n > 0 && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+		s.n--;
+	return s;
+}
+
+/* view_eq - the view an item starts with matches the view key. */
+static int
+view_eq(const void *item, const void *key)
+{
+	const rstr *s = item, *k = key;
+
+	return s->n == k->n && memcmp(s->p, k->p, k->n) == 0;
+}
+
+int
+rep_sym(struct rep *R, rstr s, uint32_t *id)
+{
+	uint64_t h;
+	struct sym *y;
+
+	if (s.p == NULL)
+		s.p = "";	/* an absent field */
+	h = htab_hash(s.p, s.n);
+	if ((y = htab_find(&R->symt, h, view_eq, &s)) != NULL) {
+		*id = y->id;
+		return 0;
+	}
+	if (R->nsyms == R->symcap) {
+		size_t cap = R->symcap ? R->symcap * 2 : 64;
+		struct sym **v = realloc(R->syms, cap * sizeof(*v));
+
+		if (v == NULL)
+			return rep_oom(R);
+		R->syms = v;
+		R->symcap = cap;
+	}
+	if ((y = arena_alloc(&R->a, sizeof(*y))) == NULL)
+		return rep_oom(R);
+	memset(y, 0, sizeof(*y));
+	if ((y->s.p = arena_copy(&R->a, s.p, s.n)) == NULL)
+		return rep_oom(R);
+	y->s.n = s.n;
+	y->id = (uint32_t)R->nsyms;
+	if (htab_put(&R->symt, h, y) == -1)
+		return rep_oom(R);
+	R->syms[R->nsyms++] = y;
+	*id = y->id;
+	return 0;
+}
+
+/* sym_lit - rep_sym() for a C string. */
+static int
+sym_lit(struct rep *R, const char *s, uint32_t *id)
+{
+	rstr k = { s, strlen(s) };
+
+	return rep_sym(R, k, id);
+}
+
+int
+rep_keep(struct rep *R, rstr *s)
+{
+	if (s->p == NULL)
+		return 0;
+	if ((s->p = arena_copy(&R->a, s->p, s->n)) == NULL)
+		return rep_oom(R);
+	return 0;
+}
+
+int
+rep_str(struct rep *R, const char *s, rstr *out)
+{
+	out->n = strlen(s);
+	if ((out->p = arena_copy(&R->a, s, out->n)) == NULL)
+		return rep_oom(R);
+	return 0;
+}
+
+struct msg *
+rep_msg(struct rep *R, rstr qid)
+{
+	uint64_t h = htab_hash(qid.p, qid.n);
+	struct msg *m = htab_find(&R->msgs, h, view_eq, &qid);
+
+	if (m != NULL)
+		return m;
+	if ((m = arena_alloc(&R->a, sizeof(*m))) == NULL)
+		return NULL;
+	memset(m, 0, sizeof(*m));
+	m->qid = qid;
+	m->recv = -1;
+	if (rep_keep(R, &m->qid) == -1)
+		return NULL;
+	if (htab_put(&R->msgs, h, m) == -1)
+		return NULL;
+	return m;
+}
+
+struct msg *
+rep_msg_of(struct rep *R, rstr qid)
+{
+	struct msg *m = R->lastm;
+
+	if (m != NULL && m->qid.n == qid.n && memcmp(m->qid.p, qid.p,
+	    qid.n) == 0)
+		return m;
+	if ((m = rep_msg(R, qid)) != NULL)
+		R->lastm = m;
+	return m;
+}
+
+struct rcpt *
+rep_rcpt_find(const struct rep *R, rstr s, uint64_t h)
+{
+	return htab_find(&R->rcpts, h, view_eq, &s);
+}
+
+struct rcpt *
+rep_rcpt(struct rep *R, rstr s, uint64_t h)
+{
+	struct rcpt *r = rep_rcpt_find(R, s, h);
+
+	if (r != NULL)
+		return r;
+	if ((r = arena_alloc(&R->a, sizeof(*r))) == NULL)
+		return NULL;
+	r->s = s;
+	r->unsubs = NULL;
+	if (htab_put(&R->rcpts, h, r) == -1)
+		return NULL;
+	return r;
+}
+
+/* dec_is - d is about recipient k (hash h). */
+static int
+dec_is(const struct dec *d, const rstr *k, uint64_t h)
+{
+	return d->rh == h && d->rcpt.n == k->n &&
+	    memcmp(d->rcpt.p, k->p, k->n) == 0;
+}
+
+/* dec_later - a is the later of two decisions about one recipient. */
+static int
+dec_later(const struct dec *a, const struct dec *b)
+{
+	return b == NULL || a->t_ms > b->t_ms;
+}
+
+/*
+ * msg_index - for a message with many recipients, an open-addressing
+ * index of its decisions by recipient, made on first use; -1 out of memory.
+ */
+static int
+msg_index(struct rep *R, struct msg *m)
+{
+	size_t size = 32;
+
+	while (size < (size_t)m->ndec * 2)
+		size *= 2;
+	if ((m->idx = arena_alloc(&R->a, size * sizeof(*m->idx))) == NULL)
+		return rep_oom(R);
+	memset(m->idx, 0, size * sizeof(*m->idx));
+	m->idxmask = size - 1;
+	/* Newest first: an older duplicate only replaces on a later time. */
+	for (struct dec *d = m->decs; d != NULL; d = d->next) {
+		size_t i;
+
+		for (i = (size_t)d->rh & m->idxmask; m->idx[i] != NULL;
+		    i = (i + 1) & m->idxmask)
+			if (dec_is(m->idx[i], &d->rcpt, d->rh))
+				break;
+		if (m->idx[i] == NULL || dec_later(d, m->idx[i]))
+			m->idx[i] = d;
+	}
+	return 0;
+}
+
+struct dec *
+rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
+    int64_t t, int *err)
+{
+	struct dec *best = NULL;
+	int64_t limit = t >= INT64_MAX / 1000 - JOIN_SLACK ? INT64_MAX :
+	    (t + JOIN_SLACK) * 1000;
+
+	if (m->ndec >= IDX_MIN) {
+		if (m->idx == NULL && msg_index(R, m) == -1) {
+			*err = 1;
+			return NULL;
+		}
+		for (size_t i = (size_t)h & m->idxmask; m->idx[i] != NULL;
+		    i = (i + 1) & m->idxmask)
+			if (dec_is(m->idx[i], k, h)) {
+				if (m->idx[i]->t_ms <= limit)
+					return m->idx[i];
+				break;	/* a later one: look for an earlier */
+			}
+	}
+	for (struct dec *d = m->decs; d != NULL; d = d->next)
+		if (dec_is(d, k, h) && d->t_ms <= limit && dec_later(d, best))
+			best = d;
+	return best;
+}
+
+int
+rep_viol_add(struct rep *R, const struct viol *v)
+{
+	if (R->nviol == R->violcap) {
+		size_t cap = R->violcap ? R->violcap * 2 : 64;
+		struct viol *nv = realloc(R->viol, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return rep_oom(R);
+		R->viol = nv;
+		R->violcap = cap;
+	}
+	R->viol[R->nviol++] = *v;
+	R->nkind[v->kind]++;
+	return 0;
+}
+
+/* well_known - the symbols the readers compare with; 0 / -1. */
+static int
+well_known(struct rep *R)
+{
+	uint32_t empty;
+
+	/* Id 0 is "": a field that is absent. */
+	if (sym_lit(R, "", &empty) == -1 ||
+	    sym_lit(R, "open", &R->s_open) == -1 ||
+	    sym_lit(R, "allow", &R->s_allow) == -1 ||
+	    sym_lit(R, "deny", &R->s_deny) == -1 ||
+	    sym_lit(R, "tempfail", &R->s_tempfail) == -1 ||
+	    sym_lit(R, "bulk", &R->s_bulk) == -1 ||
+	    sym_lit(R, "accepted", &R->s_accepted) == -1 ||
+	    sym_lit(R, "tagged", &R->s_tagged) == -1 ||
+	    sym_lit(R, "consent", &R->s_consent) == -1 ||
+	    sym_lit(R, "suppression", &R->s_suppression) == -1 ||
+	    sym_lit(R, "unsubscribed", &R->s_unsub) == -1 ||
+	    sym_lit(R, "unsubscribed_all", &R->s_unsub_all) == -1 ||
+	    sym_lit(R, "redirected", &R->s_redirected) == -1)
+		return -1;
+	return 0;
+}
+
+int
+rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
+{
+	memset(R, 0, sizeof(*R));
+	R->c = c;
+	R->err = err;
+	R->errlen = errlen;
+	R->audit_first = -1;
+	R->log_first = -1;
+	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
+	    htab_init(&R->symt, 256) == -1 ||
+	    htab_init(&R->msgs, 1 << 14) == -1 ||
+	    htab_init(&R->rcpts, 1 << 10) == -1 ||
+	    htab_init(&R->days, 64) == -1)
+		return rep_oom(R);
+	if (well_known(R) == -1)
+		return -1;
+	/* The holding mailbox the milter itself adds for a redirect. */
+	if (c->cf.redirect_to[0] != '\0') {
+		struct addr a;
+		char e[256];
+
+		if (addr_normalize(c->cf.redirect_to, strlen(c->cf.redirect_to),
+		    c->cf.addr_flags, c->cf.delims, &a, e, sizeof(e)) == 0)
+			util_strlcpy(R->hold, a.key, sizeof(R->hold));
+	}
+	return 0;
+}
+
+void
+rep_free(struct rep *R)
+{
+	if (R == NULL)
+		return;
+	lines_free(&R->rd);
+	htab_free(&R->symt);
+	htab_free(&R->msgs);
+	htab_free(&R->rcpts);
+	htab_free(&R->days);
+	free(R->syms);
+	free(R->viol);
+	free(R->scratch);
+	sodium_memzero(&R->hmac, sizeof(R->hmac));
+	arena_free(&R->a);
+}

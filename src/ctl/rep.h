@@ -1,0 +1,291 @@
+/*
+ * rep.h - the audit report's model, shared by its stages (report.c runs
+ * them): the records the readers fill (report_audit.c,
+ * report_maillog.c), the join judges (report_judge.c) and the tables
+ * show (report_tab.c).  Private to those files.
+ *
+ * Every record lives in the arena and dies with the report; decisions
+ * hang off their message, found through an open-addressing table keyed
+ * by queue id; short strings (verdicts, reasons, lists) are interned as
+ * symbols and counted where they are.
+ */
+#ifndef REP_H
+#define REP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "core/addr.h"
+#include "core/audit.h"
+#include "ctl/ctl.h"
+#include "util/arena.h"
+#include "util/htab.h"
+#include "util/lines.h"
+#include "util/time.h"
+#include "util/util.h"
+
+#define READ_CHUNK	(512u << 10)
+#define DECBLOCK	8192
+#define ALL_LISTS	UINT32_MAX	/* an unsubscribe from every list */
+#define LATE_SECONDS	(2 * 86400)	/* Gmail and Yahoo: two days */
+#define LATE_BUSINESS	10		/* CAN-SPAM: ten business days */
+#define PARENT_DEPTH	16		/* "forwarded as" hops followed */
+
+/* Verdict columns of the tallies. */
+#define V_ALLOW		0
+#define V_DENY		1
+#define V_TEMPFAIL	2
+#define V_OTHER		3
+#define NV		4
+
+/* dec.flags */
+#define D_BULK		0x01
+#define D_OUTDELIV	0x02	/* outcome says delivered: accepted or tagged */
+#define D_EV		0x04	/* rests on a record, ev_time set */
+#define D_SENT		0x08	/* the mail log shows status=sent */
+#define D_LOGGED	0x10	/* a mail log line was joined to it */
+
+/* msg.flags */
+#define M_AUDIT		0x01
+#define M_MAILLOG	0x02
+#define M_CLEANUP	0x04
+#define M_NOTICE	0x08	/* a bounce or delay notice Postfix made */
+#define M_REDIRECT	0x10	/* a recipient was redirected: see hold */
+
+/* Violation kinds, in report order. */
+#define K_DENIED	0	/* delivered against a deny */
+#define K_NORCPT	1	/* delivered to an undecided recipient */
+#define K_NOMSG		2	/* delivered, no audit line for the queue id */
+#define NKIND		3
+
+typedef struct util_str rstr;
+
+/* An interned short string: verdict, reason, list, outcome, source... */
+struct sym {
+	rstr	s;
+	uint32_t id;
+	uint64_t as_verdict;		/* decisions with this verdict */
+	uint64_t as_reason[NV];		/* with this reason, by verdict */
+	uint64_t as_list[NV];		/* on this list, by verdict */
+};
+
+struct unsub;
+
+/* A recipient who unsubscribed, as the audit names them. */
+struct rcpt {
+	rstr	s;			/* pseudonym or address */
+	struct unsub *unsubs;
+};
+
+struct dec;
+
+struct pend;
+
+/* One queue id, from the audit, the mail log or both. */
+struct msg {
+	rstr	qid, msgid;
+	struct msg *parent;		/* "forwarded as": where it came from */
+	struct msg *same_msgid;		/* next audited one with this msgid */
+	struct dec *decs;		/* its decisions, newest first */
+	struct dec **idx;		/* for many recipients: by recipient */
+	size_t	idxmask;
+	struct pend *pend;		/* deliveries waiting for the end */
+	struct msg *pend_next;
+	int64_t	recv;			/* cleanup time, else first log time */
+	uint32_t ndec;
+	uint32_t flags;
+};
+
+struct dec {
+	struct msg *m;			/* NULL for NOQUEUE */
+	struct dec *next;		/* the message's others */
+	rstr	rcpt;			/* as the audit has it */
+	uint64_t rh;			/* hash of rcpt */
+	int64_t	t_ms;
+	int64_t	ev_time;		/* seconds; with D_EV */
+	int64_t	sent;			/* last status=sent (s); with D_SENT */
+	uint32_t verdict_sym, reason, list, outcome;
+	uint32_t line, sent_line;
+	uint16_t file, sent_file;
+	uint8_t	verdict, flags;
+};
+
+struct decblock {
+	struct decblock *next;
+	size_t	n;
+	struct dec d[DECBLOCK];
+};
+
+struct unsub {
+	struct unsub *next;		/* the recipient's others */
+	struct unsub *all_next;
+	struct rcpt *r;
+	struct dec *ev;			/* the first decision that showed it */
+	struct dec *late;		/* the last bulk delivery after it */
+	int64_t	when, late_t;
+	uint32_t list, source;
+};
+
+/* A delivery of a queue id without an audit line, judged at the end. */
+struct pend {
+	struct pend *next;
+	rstr	rcpt;			/* as shown: the pseudonym when keyed */
+	rstr	plain;			/* the normalised address */
+	int64_t	t;
+	uint32_t line;
+	uint16_t file;
+};
+
+struct viol {
+	int	kind;
+	struct msg *m;
+	struct dec *d;
+	rstr	rcpt;
+	int64_t	t;			/* seconds */
+	uint32_t line, count;
+	uint16_t file;
+	int	from_log;		/* by the mail log, not the outcome */
+};
+
+struct day {
+	int64_t	day;			/* days since the epoch, UTC */
+	uint64_t n[NV];
+};
+
+struct input {
+	const char *path;
+	int	fd, maillog;
+	unsigned long lines, records;
+};
+
+struct rep {
+	struct ctl *c;
+	char	*err;
+	size_t	errlen;
+	struct arena a;
+	struct htab symt, msgs, rcpts, days;
+	struct sym **syms;
+	size_t	nsyms, symcap;
+	struct decblock *blocks;
+	struct input *in;
+	size_t	nin;
+	struct msg *pending;
+	struct unsub *unsubs;
+	size_t	nunsub;
+	struct viol *viol;
+	size_t	nviol, violcap;
+	char	*scratch;
+	size_t	scratchcap;
+	struct lines rd;		/* one buffer for every file */
+	struct msg *lastm;		/* the last queue id seen */
+	struct day *lastday;
+	struct symcache { uint32_t id; } sc[7];	/* per field: the last value */
+
+	/* The reading. */
+	int64_t	audit_first, audit_last;	/* ms; audit_first < 0: none */
+	int64_t	log_first, log_last;	/* seconds; log_first < 0: none */
+	uint64_t ndec, nmsg, noqueue, torn, skipped;
+	uint64_t sent, bounced, deferred, other, matched;
+	uint64_t notices, unjudged, held, late2, late10;
+	uint64_t nkind[NKIND];
+	int	maillog, have_pseudo, keyed;
+	crypto_auth_hmacsha256_state hmac;
+	char	hold[ADDR_MAX + 1];	/* actions.redirect_to, normalised */
+
+	/* Well-known symbols. */
+	uint32_t s_allow, s_deny, s_tempfail, s_bulk, s_accepted, s_tagged;
+	uint32_t s_consent, s_suppression, s_unsub, s_unsub_all, s_open;
+	uint32_t s_redirected;
+
+	struct time_memo tm;		/* the time readers' memory */
+};
+
+/*
+ * rep_init - an empty report for c with the well-known symbols; err
+ * (errlen octets, the caller's) takes every message of the run.  0, or
+ * -1 with err; rep_free() either way.
+ */
+int	rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen);
+
+/* rep_free - everything rep_init() and the reading made; NULL is a no-op. */
+void	rep_free(struct rep *R);
+
+/* rep_oom - the error for a failed allocation; always -1. */
+int	rep_oom(struct rep *R);
+
+/* rep_read_error - the error for lines_next() failing on in; always -1. */
+int	rep_read_error(struct rep *R, const struct input *in);
+
+/*
+ * report_audit_load - every decision of audit file R->in[file] into the
+ * model; 0, or -1 with err naming the file and line (report_audit.c).
+ */
+int	report_audit_load(struct rep *R, int file);
+
+/*
+ * report_maillog_key - set up the pseudonym key, when the audit holds
+ * pseudonyms and a mail log is to be joined; 0 / -1 with err.
+ * report_maillog_load - every line of mail log R->in[file] judged or
+ * noted; 0 / -1 with err (report_maillog.c).
+ */
+int	report_maillog_key(struct rep *R);
+int	report_maillog_load(struct rep *R, int file);
+
+/*
+ * report_maillog_deliver - a status=sent at t of audited message m to a
+ * recipient known by the keys k[0..nk) (hashes h): mark its decision
+ * delivered, or flag it, naming the recipient shown; 0 / -1 with err.
+ */
+int	report_maillog_deliver(struct rep *R, struct msg *m, const rstr *k,
+	    const uint64_t *h, int nk, const char *shown, int64_t t, int file,
+	    uint32_t lineno);
+
+/*
+ * report_judge - the deliveries still waiting, the violations and the
+ * time to honour each unsubscribe; 0 / -1 with err (report_judge.c).
+ */
+int	report_judge(struct rep *R);
+
+/* rep_sym - the id of s, interning an arena copy of it; 0 / -1 out of memory. */
+int	rep_sym(struct rep *R, rstr s, uint32_t *id);
+
+/* rep_keep - move s into the arena: the line it points into is about to go. */
+int	rep_keep(struct rep *R, rstr *s);
+
+/* rep_str - an arena-owned copy of the C string s into *out; 0 / -1. */
+int	rep_str(struct rep *R, const char *s, rstr *out);
+
+/* rep_msg - the message of a queue id, made on first sight; NULL out of memory. */
+struct msg *rep_msg(struct rep *R, rstr qid);
+
+/* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
+struct msg *rep_msg_of(struct rep *R, rstr qid);
+
+/* rep_rcpt - the unsubscribed recipient s (hash h), made on first sight. */
+struct rcpt *rep_rcpt(struct rep *R, rstr s, uint64_t h);
+
+/* rep_rcpt_find - the unsubscribed recipient s (hash h), or NULL. */
+struct rcpt *rep_rcpt_find(const struct rep *R, rstr s, uint64_t h);
+
+/*
+ * rep_dec_find - m's decision about recipient k (hash h) that a delivery
+ * at t (seconds; INT64_MAX for any time) can rest on: the latest made
+ * before it.  Postfix reuses queue ids, so a decision made after the
+ * delivery belongs to another message.  NULL if none; *err set if out of
+ * memory.
+ */
+struct dec *rep_dec_find(struct rep *R, struct msg *m, const rstr *k,
+	    uint64_t h, int64_t t, int *err);
+
+/* rep_viol_add - append a copy of v to the violations; 0 / -1 out of memory. */
+int	rep_viol_add(struct rep *R, const struct viol *v);
+
+/* rep_trim - s without surrounding blanks (a view into the same octets). */
+rstr	rep_trim(rstr s);
+
+/* rep_eq - a view equals a C string. */
+int	rep_eq(rstr a, const char *b);
+
+#endif

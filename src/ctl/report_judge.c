@@ -1,0 +1,261 @@
+/*
+ * report_judge.c - the audit report's join and its judgements, once
+ * every line is read: deliveries of queue ids without an audit line
+ * followed to the message they came from (or flagged), bulk mail
+ * delivered against a deny, and how long each unsubscribe took to be
+ * honoured (the last allowed bulk delivery after it, against 2 days and
+ * 10 business days).
+ */
+#include <string.h>
+
+#include "ctl/rep.h"
+
+/* A message-id that pending deliveries look for, and who has it. */
+struct mid {
+	rstr	id;
+	struct msg *cand;		/* audited messages, by same_msgid */
+};
+
+/* mid_eq - a message-id index entry matches the key. */
+static int
+mid_eq(const void *item, const void *key)
+{
+	const struct mid *x = item;
+	const rstr *k = key;
+
+	return x->id.n == k->n && memcmp(x->id.p, k->p, k->n) == 0;
+}
+
+/*
+ * mids_link - the audited messages whose message-id a pending message
+ * has.  Only the few pending ids are indexed; the audited messages are
+ * walked once.
+ */
+static int
+mids_link(struct rep *R, struct htab *mids)
+{
+	struct msg *m;
+	size_t n = 0;
+
+	for (m = R->pending; m != NULL; m = m->pend_next)
+		n += m->msgid.n > 0;
+	if (n == 0)
+		return 0;
+	if (htab_init(mids, 64) == -1)
+		return rep_oom(R);
+	for (m = R->pending; m != NULL; m = m->pend_next) {
+		uint64_t h;
+		struct mid *x;
+
+		if (m->msgid.n == 0)
+			continue;
+		h = htab_hash(m->msgid.p, m->msgid.n);
+		if (htab_find(mids, h, mid_eq, &m->msgid) != NULL)
+			continue;
+		if ((x = arena_alloc(&R->a, sizeof(*x))) == NULL)
+			return rep_oom(R);
+		x->id = m->msgid;
+		x->cand = NULL;
+		if (htab_put(mids, h, x) == -1)
+			return rep_oom(R);
+	}
+	for (size_t i = 0; (m = htab_next(&R->msgs, &i)) != NULL;) {
+		struct mid *x;
+
+		if (m->ndec == 0 || m->msgid.n == 0)
+			continue;
+		if ((x = htab_find(mids, htab_hash(m->msgid.p, m->msgid.n),
+		    mid_eq, &m->msgid)) != NULL) {
+			m->same_msgid = x->cand;
+			x->cand = m;
+		}
+	}
+	return 0;
+}
+
+/*
+ * pend_join - deliver pd to the audited message cand; with bymsgid, to
+ * whichever audited message with that message-id decided its recipient.
+ */
+static int
+pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
+{
+	rstr k[2] = { pd->rcpt, pd->plain };
+	uint64_t h[2];
+	struct msg *c = cand;
+	int nk = pd->plain.p != pd->rcpt.p ? 2 : 1, err = 0;
+
+	h[0] = htab_hash(k[0].p, k[0].n);
+	h[1] = htab_hash(k[1].p, k[1].n);
+	for (; bymsgid && c->same_msgid != NULL; c = c->same_msgid) {
+		if (rep_dec_find(R, c, &k[0], h[0], pd->t, &err) != NULL ||
+		    (nk == 2 && rep_dec_find(R, c, &k[1], h[1], pd->t, &err) != NULL))
+			break;
+		if (err)
+			return -1;
+	}
+	return report_maillog_deliver(R, c, k, h, nk, pd->rcpt.p, pd->t, pd->file, pd->line);
+}
+
+/*
+ * resolve_pending - deliveries of queue ids without an audit line: follow
+ * "forwarded as" to an audited parent, else the message-id to an audited
+ * message (a content filter re-injects under a new queue id); else it is
+ * a notice Postfix made, older than the audit, or mail the filter never saw.
+ */
+static int
+resolve_pending(struct rep *R)
+{
+	struct htab mids = { NULL, 0, 0 };
+	int rc = -1;
+
+	if (mids_link(R, &mids) == -1)
+		goto out;
+	for (struct msg *m = R->pending; m != NULL; m = m->pend_next) {
+		struct msg *a = m, *cand = NULL;
+		struct pend *pd;
+		uint32_t n = 0;
+		int notice = 0, bymsgid = 0;
+
+		for (int depth = 0; a != NULL && a->ndec == 0 && depth <
+		    PARENT_DEPTH; depth++) {
+			notice |= (a->flags & M_NOTICE) != 0;
+			a = a->parent;
+		}
+		if (a != NULL && a->ndec > 0)
+			cand = a;
+		else if (m->msgid.n > 0 && mids.s != NULL) {
+			struct mid *x = htab_find(&mids, htab_hash(m->msgid.p,
+			    m->msgid.n), mid_eq, &m->msgid);
+
+			cand = x != NULL ? x->cand : NULL;
+			bymsgid = 1;
+		}
+		if (cand != NULL) {
+			for (pd = m->pend; pd != NULL; pd = pd->next)
+				if (pend_join(R, pd, cand, bymsgid) == -1)
+					goto out;
+			continue;
+		}
+		for (pd = m->pend; pd != NULL; pd = pd->next)
+			n++;
+		if (notice) {
+			R->notices += n;
+			continue;
+		}
+		if (R->audit_first >= 0 && m->recv * 1000 < R->audit_first -
+		    999) {
+			R->unjudged += n;
+			continue;
+		}
+		{
+			struct viol v;
+
+			/* pend is newest first: report the first delivery. */
+			for (pd = m->pend; pd->next != NULL; pd = pd->next)
+				;
+			memset(&v, 0, sizeof(v));
+			v.kind = K_NOMSG;
+			v.m = m;
+			v.rcpt = pd->rcpt;
+			v.t = pd->t;
+			v.file = pd->file;
+			v.line = pd->line;
+			v.count = n;
+			v.from_log = 1;
+			if (rep_viol_add(R, &v) == -1)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	htab_free(&mids);
+	return rc;
+}
+
+/*
+ * delivered - whether d's mail was delivered, and when: by the mail log
+ * when it saw the message, else by the outcome the milter recorded.
+ */
+static int
+delivered(const struct dec *d, int64_t *when, int *from_log)
+{
+	if ((d->flags & D_LOGGED) || (d->m != NULL && (d->m->flags &
+	    M_MAILLOG))) {
+		*from_log = 1;
+		*when = d->sent;
+		return (d->flags & D_SENT) != 0;
+	}
+	*from_log = 0;
+	*when = d->t_ms / 1000;
+	return (d->flags & D_OUTDELIV) != 0;
+}
+
+/*
+ * honour_note - an allowed bulk delivery to r at when.  After an
+ * unsubscribe, an allow that rests on an older record (or none) should
+ * not have happened; one that rests on a newer record is a new
+ * subscription.  The latest such delivery is the one the lag runs to.
+ */
+static void
+honour_note(struct rcpt *r, struct dec *d, int64_t when)
+{
+	for (struct unsub *u = r->unsubs; u != NULL; u = u->next) {
+		/* Decided before the unsubscribe: right then, whenever sent. */
+		if ((u->list != ALL_LISTS && u->list != d->list) ||
+		    d->t_ms / 1000 <= u->when ||
+		    ((d->flags & D_EV) && d->ev_time > u->when))
+			continue;
+		if (u->late == NULL || when > u->late_t) {
+			u->late = d;
+			u->late_t = when;
+		}
+	}
+}
+
+int
+report_judge(struct rep *R)
+{
+	if (resolve_pending(R) == -1)
+		return -1;
+	for (struct decblock *b = R->blocks; b != NULL; b = b->next) {
+		for (size_t i = 0; i < b->n; i++) {
+			struct dec *d = &b->d[i];
+			struct rcpt *r;
+			int64_t when;
+			int from_log;
+
+			if (!(d->flags & D_BULK) ||
+			    !delivered(d, &when, &from_log))
+				continue;
+			if (d->verdict == V_DENY) {
+				struct viol v;
+
+				memset(&v, 0, sizeof(v));
+				v.kind = K_DENIED;
+				v.m = d->m;
+				v.d = d;
+				v.rcpt = d->rcpt;
+				v.t = when;
+				v.from_log = from_log;
+				v.file = from_log ? d->sent_file : d->file;
+				v.line = from_log ? d->sent_line : d->line;
+				if (rep_viol_add(R, &v) == -1)
+					return -1;
+				continue;
+			}
+			if (d->verdict == V_ALLOW && R->nunsub > 0 &&
+			    (r = rep_rcpt_find(R, d->rcpt, d->rh)) != NULL)
+				honour_note(r, d, when);
+		}
+	}
+	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {
+		if (u->late == NULL)
+			continue;
+		if (u->late_t - u->when > LATE_SECONDS)
+			R->late2++;
+		if (time_business_days(u->when, u->late_t) > LATE_BUSINESS)
+			R->late10++;
+	}
+	return 0;
+}

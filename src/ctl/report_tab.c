@@ -1,0 +1,606 @@
+/*
+ * report_tab.c - the judged model as the report's tables (report_tab.h):
+ * one function per table, each row filled by named columns, and the
+ * summary figures.  Rows are sorted here, so every writer shows the same
+ * order.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/rep.h"
+#include "ctl/report_tab.h"
+#include "util/time.h"
+
+_Static_assert(CT_NV == NV, "a count column per verdict");
+
+static const char *kind_names[NKIND] = {
+	[K_DENIED] = "delivered-to-denied",
+	[K_NORCPT] = "no-decision-recipient",
+	[K_NOMSG] = "no-decision-message",
+};
+
+static const struct col cols_input[IN_NCOL] = {
+	[IN_KIND] = { "kind", "kind", C_STR, 1 },
+	[IN_FILE] = { "file", "file", C_STR, 1 },
+	[IN_LINES] = { "lines", "lines", C_INT, 1 },
+	[IN_RECORDS] = { "records", "records", C_INT, 1 },
+};
+static const struct col cols_verdict[VE_NCOL] = {
+	[VE_VERDICT] = { "verdict", "verdict", C_STR, 1 },
+	[VE_COUNT] = { "count", "count", C_INT, 1 },
+};
+#define COUNTS \
+	[CT_ALLOW] = { "allow", "allow", C_INT, 1 }, \
+	[CT_DENY] = { "deny", "deny", C_INT, 1 }, \
+	[CT_TEMPFAIL] = { "tempfail", "tempfail", C_INT, 1 }, \
+	[CT_OTHER] = { "other", "other", C_INT, 1 }, \
+	[CT_TOTAL] = { "total", "total", C_INT, 1 }
+static const struct col cols_reason[CT_NCOL] = {
+	[CT_KEY] = { "reason", "reason", C_STR, 1 }, COUNTS
+};
+static const struct col cols_list[CT_NCOL] = {
+	[CT_KEY] = { "list", "list", C_STR, 1 }, COUNTS
+};
+static const struct col cols_day[CT_NCOL] = {
+	[CT_KEY] = { "day", "day", C_STR, 1 }, COUNTS
+};
+#undef COUNTS
+static const struct col cols_viol[VI_NCOL] = {
+	[VI_KIND] = { "kind", "kind", C_STR, 1 },
+	[VI_TIME] = { "time", "time", C_TIME, 1 },
+	[VI_QID] = { "qid", "queue id", C_STR, 1 },
+	[VI_RCPT] = { "rcpt", "recipient", C_STR, 1 },
+	[VI_LIST] = { "list", "list", C_STR, 1 },
+	[VI_VERDICT] = { "verdict", "verdict", C_STR, 1 },
+	[VI_REASON] = { "reason", "reason", C_STR, 1 },
+	[VI_OUTCOME] = { "outcome", "outcome", C_STR, 0 },
+	[VI_MSGID] = { "msgid", "message-id", C_STR, 0 },
+	[VI_RECIPIENTS] = { "recipients", "recipients", C_INT, 0 },
+	[VI_BASIS] = { "basis", "judged by", C_STR, 1 },
+	[VI_WHERE] = { "where", "where", C_STR, 1 },
+	[VI_DECISION] = { "decision", "decision", C_STR, 0 },
+};
+static const struct col cols_honour[HO_NCOL] = {
+	[HO_RCPT] = { "rcpt", "recipient", C_STR, 1 },
+	[HO_LIST] = { "list", "list", C_STR, 1 },
+	[HO_UNSUBSCRIBED] = { "unsubscribed", "unsubscribed", C_TIME, 1 },
+	[HO_SOURCE] = { "source", "source", C_STR, 1 },
+	[HO_LAST] = { "last_delivery", "last delivery after", C_TIME, 1 },
+	[HO_QID] = { "qid", "queue id", C_STR, 1 },
+	[HO_LAG] = { "lag_seconds", "lag", C_DUR, 1 },
+	[HO_BDAYS] = { "business_days", "business days", C_INT, 1 },
+	[HO_OVER2] = { "over_2_days", "> 2 days", C_BOOL, 1 },
+	[HO_OVER10] = { "over_10_business_days", "> 10 business days", C_BOOL,
+	    1 },
+	[HO_EVIDENCE] = { "evidence", "evidence", C_STR, 0 },
+};
+
+#define NCOL(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const struct col *c;
+	size_t	n;
+	const char *name, *title;
+} spec[NTAB] = {
+	[T_INPUT] = { cols_input, NCOL(cols_input), "inputs", "Inputs" },
+	[T_VERDICT] = { cols_verdict, NCOL(cols_verdict), "by_verdict",
+	    "Decisions by verdict" },
+	[T_REASON] = { cols_reason, NCOL(cols_reason), "by_reason",
+	    "Decisions by reason" },
+	[T_LIST] = { cols_list, NCOL(cols_list), "by_list",
+	    "Decisions by list" },
+	[T_DAY] = { cols_day, NCOL(cols_day), "by_day",
+	    "Decisions by day (UTC)" },
+	[T_VIOL] = { cols_viol, NCOL(cols_viol), "violations", "Violations" },
+	[T_HONOUR] = { cols_honour, NCOL(cols_honour), "time_to_honour",
+	    "Time to honour unsubscribes" },
+};
+
+/* tab_row - a new zeroed row of t (owned by t); NULL out of memory. */
+static struct cell *
+tab_row(struct rep *R, struct tab *t)
+{
+	struct cell *row;
+
+	if (t->nrow == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct cell *c = realloc(t->cells, cap * t->ncol * sizeof(*c));
+
+		if (c == NULL) {
+			rep_oom(R);
+			return NULL;
+		}
+		t->cells = c;
+		t->cap = cap;
+	}
+	row = &t->cells[t->nrow++ * t->ncol];
+	memset(row, 0, t->ncol * sizeof(*row));
+	return row;
+}
+
+/* cell_str - a string cell from a view; NULL is "". */
+static void
+cell_str(struct cell *c, rstr s)
+{
+	c->s = s.p != NULL ? s.p : "";
+	c->n = s.n;
+}
+
+/* cell_cstr - a string cell from a C string; NULL is null. */
+static void
+cell_cstr(struct cell *c, const char *s)
+{
+	if (s == NULL) {
+		c->null = 1;
+		return;
+	}
+	c->s = s;
+	c->n = strlen(s);
+}
+
+/* cell_where - "FILE:LINE", in the arena, as a string cell; 0 / -1. */
+static int
+cell_where(struct rep *R, struct cell *c, int file, uint32_t line)
+{
+	char buf[1100];
+	rstr s;
+
+	snprintf(buf, sizeof(buf), "%s:%" PRIu32, R->in[file].path, line);
+	if (rep_str(R, buf, &s) == -1)
+		return -1;
+	cell_str(c, s);
+	return 0;
+}
+
+/* counts - the verdict columns and their total, from n[NV]. */
+static void
+counts(struct cell *row, const uint64_t n[NV])
+{
+	uint64_t total = 0;
+
+	for (int k = 0; k < NV; k++) {
+		row[CT_ALLOW + k].v = (int64_t)n[k];
+		total += n[k];
+	}
+	row[CT_TOTAL].v = (int64_t)total;
+}
+
+/* build_inputs - one row per file read. */
+static int
+build_inputs(struct rep *R, struct tab *t)
+{
+	struct cell *row;
+
+	for (size_t i = 0; i < R->nin; i++) {
+		if ((row = tab_row(R, t)) == NULL)
+			return -1;
+		cell_cstr(&row[IN_KIND], R->in[i].maillog ? "maillog" : "audit");
+		cell_cstr(&row[IN_FILE], R->in[i].path);
+		row[IN_LINES].v = (int64_t)R->in[i].lines;
+		row[IN_RECORDS].v = (int64_t)R->in[i].records;
+	}
+	return 0;
+}
+
+/* sym_cmp - symbols by name, octet order (qsort). */
+static int
+sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = *(const struct sym *const *)a;
+	const struct sym *y = *(const struct sym *const *)b;
+	size_t n = x->s.n < y->s.n ? x->s.n : y->s.n;
+	int c = memcmp(x->s.p, y->s.p, n);
+
+	return c != 0 ? c : (x->s.n > y->s.n) - (x->s.n < y->s.n);
+}
+
+/*
+ * build_syms - by verdict, by reason and by list: every symbol that
+ * counted as one, in name order.
+ */
+static int
+build_syms(struct rep *R, struct out *o)
+{
+	struct sym **sorted;
+	struct cell *row;
+	int rc = -1;
+
+	if ((sorted = malloc((R->nsyms + 1) * sizeof(*sorted))) == NULL)
+		return rep_oom(R);
+	memcpy(sorted, R->syms, R->nsyms * sizeof(*sorted));
+	qsort(sorted, R->nsyms, sizeof(*sorted), sym_cmp);
+	for (size_t i = 0; i < R->nsyms; i++) {
+		struct sym *y = sorted[i];
+		uint64_t nr = 0, nl = 0;
+
+		for (int k = 0; k < NV; k++) {
+			nr += y->as_reason[k];
+			nl += y->as_list[k];
+		}
+		if (y->as_verdict > 0) {
+			if ((row = tab_row(R, &o->t[T_VERDICT])) == NULL)
+				goto out;
+			cell_str(&row[VE_VERDICT], y->s);
+			row[VE_COUNT].v = (int64_t)y->as_verdict;
+		}
+		if (nr > 0) {
+			if ((row = tab_row(R, &o->t[T_REASON])) == NULL)
+				goto out;
+			cell_str(&row[CT_KEY], y->s);
+			counts(row, y->as_reason);
+		}
+		if (nl > 0) {
+			if ((row = tab_row(R, &o->t[T_LIST])) == NULL)
+				goto out;
+			cell_str(&row[CT_KEY], y->s);
+			counts(row, y->as_list);
+		}
+	}
+	rc = 0;
+out:
+	free(sorted);
+	return rc;
+}
+
+/* day_cmp - days in time order (qsort). */
+static int
+day_cmp(const void *a, const void *b)
+{
+	const struct day *x = *(const struct day *const *)a;
+	const struct day *y = *(const struct day *const *)b;
+
+	return (x->day > y->day) - (x->day < y->day);
+}
+
+/* build_days - by day, in time order, each day as "2026-11-26". */
+static int
+build_days(struct rep *R, struct tab *t)
+{
+	struct day **days, *d;
+	struct cell *row;
+	size_t nd = 0;
+	int rc = -1;
+
+	if ((days = malloc((R->days.n + 1) * sizeof(*days))) == NULL)
+		return rep_oom(R);
+	for (size_t i = 0; (d = htab_next(&R->days, &i)) != NULL;)
+		days[nd++] = d;
+	qsort(days, nd, sizeof(*days), day_cmp);
+	for (size_t i = 0; i < nd; i++) {
+		char buf[32];
+		rstr s;
+
+		time_format(days[i]->day * 86400, buf, sizeof(buf));
+		buf[10] = '\0';
+		if ((row = tab_row(R, t)) == NULL || rep_str(R, buf, &s) == -1)
+			goto out;
+		cell_str(&row[CT_KEY], s);
+		counts(row, days[i]->n);
+	}
+	rc = 0;
+out:
+	free(days);
+	return rc;
+}
+
+/* viol_cmp - violations by time, kind, queue id, line (qsort). */
+static int
+viol_cmp(const void *a, const void *b)
+{
+	const struct viol *x = a, *y = b;
+	size_t n;
+	int c;
+
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	n = x->m && y->m ? (x->m->qid.n < y->m->qid.n ? x->m->qid.n :
+	    y->m->qid.n) : 0;
+	if (n && (c = memcmp(x->m->qid.p, y->m->qid.p, n)) != 0)
+		return c;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* viol_row - one violation's row; 0 / -1 out of memory. */
+static int
+viol_row(struct rep *R, struct cell *row, const struct viol *v)
+{
+	const struct dec *d = v->d;
+
+	cell_cstr(&row[VI_KIND], kind_names[v->kind]);
+	row[VI_TIME].v = v->t;
+	if (v->m != NULL) {
+		cell_str(&row[VI_QID], v->m->qid);
+		if (v->m->msgid.n > 0)
+			cell_str(&row[VI_MSGID], rep_trim(v->m->msgid));
+		else
+			row[VI_MSGID].null = 1;
+	} else {
+		cell_cstr(&row[VI_QID], "NOQUEUE");
+		row[VI_MSGID].null = 1;
+	}
+	cell_str(&row[VI_RCPT], v->rcpt);
+	if (d != NULL) {
+		cell_str(&row[VI_LIST], R->syms[d->list]->s);
+		cell_str(&row[VI_VERDICT], R->syms[d->verdict_sym]->s);
+		cell_str(&row[VI_REASON], R->syms[d->reason]->s);
+		cell_str(&row[VI_OUTCOME], R->syms[d->outcome]->s);
+		if (cell_where(R, &row[VI_DECISION], d->file, d->line) == -1)
+			return -1;
+	} else {
+		row[VI_LIST].null = row[VI_VERDICT].null = 1;
+		row[VI_REASON].null = row[VI_OUTCOME].null = 1;
+		row[VI_DECISION].null = 1;
+	}
+	row[VI_RECIPIENTS].v = v->kind == K_NOMSG ? v->count : 1;
+	cell_cstr(&row[VI_BASIS], v->from_log ? "maillog" : "audit");
+	return cell_where(R, &row[VI_WHERE], v->file, v->line);
+}
+
+/* build_viol - the violations, in time order. */
+static int
+build_viol(struct rep *R, struct tab *t)
+{
+	struct cell *row;
+
+	if (R->nviol > 0)
+		qsort(R->viol, R->nviol, sizeof(*R->viol), viol_cmp);
+	for (size_t i = 0; i < R->nviol; i++)
+		if ((row = tab_row(R, t)) == NULL ||
+		    viol_row(R, row, &R->viol[i]) == -1)
+			return -1;
+	return 0;
+}
+
+struct hrow {
+	const struct unsub *u;
+	int64_t	lag, bd;
+	int	over2, over10;
+};
+
+/*
+ * hrow_cmp - the worst first: over 10 business days, over 2 days, longest
+ * lag (qsort).
+ */
+static int
+hrow_cmp(const void *a, const void *b)
+{
+	const struct hrow *x = a, *y = b;
+
+	if (x->over10 != y->over10)
+		return y->over10 - x->over10;
+	if (x->over2 != y->over2)
+		return y->over2 - x->over2;
+	if (x->lag != y->lag)
+		return (y->lag > x->lag) - (y->lag < x->lag);
+	if (x->u->when != y->u->when)
+		return (x->u->when > y->u->when) - (x->u->when < y->u->when);
+	return memcmp(x->u->r->s.p, y->u->r->s.p, x->u->r->s.n <
+	    y->u->r->s.n ? x->u->r->s.n : y->u->r->s.n);
+}
+
+/* honour_row - one unsubscribe's row; 0 / -1 out of memory. */
+static int
+honour_row(struct rep *R, struct cell *row, const struct hrow *h)
+{
+	const struct unsub *u = h->u;
+
+	cell_str(&row[HO_RCPT], u->r->s);
+	/* "*" is every list. */
+	cell_cstr(&row[HO_LIST], u->list == ALL_LISTS ? "*" :
+	    R->syms[u->list]->s.p);
+	row[HO_UNSUBSCRIBED].v = u->when;
+	cell_str(&row[HO_SOURCE], R->syms[u->source]->s);
+	if (u->late != NULL) {
+		row[HO_LAST].v = u->late_t;
+		if (u->late->m != NULL)
+			cell_str(&row[HO_QID], u->late->m->qid);
+		else
+			cell_cstr(&row[HO_QID], "NOQUEUE");
+	} else
+		row[HO_LAST].null = row[HO_QID].null = 1;
+	row[HO_LAG].v = h->lag;
+	row[HO_BDAYS].v = h->bd;
+	row[HO_OVER2].v = h->over2;
+	row[HO_OVER10].v = h->over10;
+	return cell_where(R, &row[HO_EVIDENCE], u->ev->file, u->ev->line);
+}
+
+/* build_honour - the time to honour each unsubscribe, the worst first. */
+static int
+build_honour(struct rep *R, struct tab *t)
+{
+	struct hrow *hr;
+	struct cell *row;
+	size_t nh = 0;
+	int rc = -1;
+
+	if ((hr = malloc((R->nunsub + 1) * sizeof(*hr))) == NULL)
+		return rep_oom(R);
+	for (const struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {
+		struct hrow *h = &hr[nh++];
+
+		h->u = u;
+		h->lag = u->late ? u->late_t - u->when : 0;
+		h->bd = u->late ? time_business_days(u->when, u->late_t) : 0;
+		h->over2 = h->lag > LATE_SECONDS;
+		h->over10 = h->bd > LATE_BUSINESS;
+	}
+	qsort(hr, nh, sizeof(*hr), hrow_cmp);
+	for (size_t i = 0; i < nh; i++)
+		if ((row = tab_row(R, t)) == NULL ||
+		    honour_row(R, row, &hr[i]) == -1)
+			goto out;
+	rc = 0;
+out:
+	free(hr);
+	return rc;
+}
+
+/* kv_add - one summary figure; past NKV they are dropped (a bug, not input). */
+static void
+kv_add(struct out *o, const char *name, const char *title, int type,
+    int64_t v, int null)
+{
+	if (o->nkv < NKV) {
+		o->kv[o->nkv].name = name;
+		o->kv[o->nkv].title = title;
+		o->kv[o->nkv].type = type;
+		o->kv[o->nkv].v = v;
+		o->kv[o->nkv].null = null;
+		o->nkv++;
+	}
+}
+
+/* A summary figure that is a count: name, title, where it is in struct rep. */
+#define COUNT(name, title, field) \
+	kv_add(o, name, title, C_INT, (int64_t)R->field, 0)
+
+/* build_summary - the figures, in the order every form shows them. */
+static void
+build_summary(struct rep *R, struct out *o)
+{
+	o->violations = R->nviol;
+	o->late = R->late2;
+	COUNT("decisions", "decisions", ndec);
+	COUNT("messages", "messages (queue ids)", nmsg);
+	COUNT("noqueue", "decisions before queueing (NOQUEUE)", noqueue);
+	COUNT("torn_lines", "torn lines ignored", torn);
+	kv_add(o, "audit_first", "audit from", C_TIMEMS, R->audit_first,
+	    R->audit_first < 0);
+	kv_add(o, "audit_last", "audit to", C_TIMEMS, R->audit_last,
+	    R->audit_first < 0);
+	kv_add(o, "maillog", "mail log read", C_BOOL, R->maillog, 0);
+	kv_add(o, "maillog_first", "mail log from", C_TIME, R->log_first,
+	    R->log_first < 0);
+	kv_add(o, "maillog_last", "mail log to", C_TIME, R->log_last,
+	    R->log_first < 0);
+	COUNT("sent", "deliveries (status=sent)", sent);
+	COUNT("bounced", "bounced", bounced);
+	COUNT("deferred", "deferred", deferred);
+	COUNT("sent_matched", "deliveries joined to a decision", matched);
+	COUNT("notices", "deliveries of Postfix's own notices (not judged)",
+	    notices);
+	COUNT("before_audit", "deliveries of mail received before the audit "
+	    "(not judged)", unjudged);
+	COUNT("held", "deliveries to the holding mailbox of a redirect", held);
+	COUNT("unsubscribes", "unsubscribes seen as evidence", nunsub);
+	COUNT("late_2_days", "unsubscribes honoured after 2 days", late2);
+	COUNT("late_10_business_days", "unsubscribes honoured after 10 "
+	    "business days", late10);
+	COUNT("delivered_to_denied", "violations: delivered to denied",
+	    nkind[K_DENIED]);
+	COUNT("no_decision_recipient", "violations: recipient without "
+	    "decision", nkind[K_NORCPT]);
+	COUNT("no_decision_message", "violations: message without decision",
+	    nkind[K_NOMSG]);
+	COUNT("violations", "violations", nviol);
+	kv_add(o, "compliant", "compliant", C_BOOL, R->nviol == 0 &&
+	    R->late2 == 0, 0);
+}
+
+#undef COUNT
+
+int
+report_tab_build(struct rep *R, struct out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->generated = R->c->now;
+	for (int i = 0; i < NTAB; i++) {
+		o->t[i].cols = spec[i].c;
+		o->t[i].ncol = spec[i].n;
+		o->t[i].name = spec[i].name;
+		o->t[i].title = spec[i].title;
+	}
+	if (build_inputs(R, &o->t[T_INPUT]) == -1 || build_syms(R, o) == -1 ||
+	    build_days(R, &o->t[T_DAY]) == -1 ||
+	    build_viol(R, &o->t[T_VIOL]) == -1 ||
+	    build_honour(R, &o->t[T_HONOUR]) == -1)
+		return -1;
+	build_summary(R, o);
+	return 0;
+}
+
+void
+report_tab_free(struct out *o)
+{
+	if (o == NULL)
+		return;
+	for (int i = 0; i < NTAB; i++) {
+		free(o->t[i].cells);
+		o->t[i].cells = NULL;
+	}
+}
+
+/* fmt_dur - seconds as "3d 02h 00m" into buf. */
+static char *
+fmt_dur(int64_t s, char *buf, size_t len)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%" PRId64 "d %02" PRId64 "h %02" PRId64 "m",
+		    s / 86400, s % 86400 / 3600, s % 3600 / 60);
+	else if (s >= 3600)
+		snprintf(buf, len, "%" PRId64 "h %02" PRId64 "m", s / 3600,
+		    s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRId64 "m %02" PRId64 "s", s / 60,
+		    s % 60);
+	return buf;
+}
+
+struct util_str
+report_tab_text(const struct col *col, const struct cell *c, char *buf,
+    size_t len)
+{
+	struct util_str r = { buf, 0 };
+
+	if (c->null) {
+		r.p = "-";
+		r.n = 1;
+		return r;
+	}
+	switch (col->type) {
+	case C_STR:
+		r.p = c->n > 0 ? c->s : "-";
+		r.n = c->n > 0 ? c->n : 1;
+		return r;
+	case C_INT:
+		snprintf(buf, len, "%" PRId64, c->v);
+		break;
+	case C_BOOL:
+		snprintf(buf, len, "%s", c->v ? "YES" : "no");
+		break;
+	case C_TIME:
+		time_format(c->v, buf, len);
+		break;
+	case C_TIMEMS:
+		time_format_ms(c->v, buf, len);
+		break;
+	case C_DUR:
+		if (c->v == 0)
+			snprintf(buf, len, "0");
+		else
+			fmt_dur(c->v, buf, len);
+		break;
+	}
+	r.n = strlen(buf);
+	return r;
+}
+
+void
+report_tab_kv_text(const struct kv *kv, char *buf, size_t len)
+{
+	if (kv->null)
+		snprintf(buf, len, "-");
+	else if (kv->type == C_INT)
+		snprintf(buf, len, "%" PRId64, kv->v);
+	else if (kv->type == C_BOOL)
+		snprintf(buf, len, "%s", kv->v ? "yes" : "no");
+	else if (kv->type == C_TIMEMS)
+		time_format_ms(kv->v, buf, len);
+	else
+		time_format(kv->v, buf, len);
+}

@@ -1,0 +1,78 @@
+/*
+ * htab.c - growing and filling the open-addressing table (htab.h); the
+ * lookup is inline in the header.
+ */
+#include <stdlib.h>
+
+#include "util/htab.h"
+
+int
+htab_init(struct htab *t, size_t size)
+{
+	if ((t->s = calloc(size, sizeof(*t->s))) == NULL)
+		return -1;
+	t->mask = size - 1;
+	t->n = 0;
+	return 0;
+}
+
+void
+htab_free(struct htab *t)
+{
+	free(t->s);
+	t->s = NULL;
+	t->mask = t->n = 0;
+}
+
+/* grow - double the slots and re-place the items; 0 / -1 out of memory. */
+static int
+grow(struct htab *t)
+{
+	struct htab_slot *old = t->s;
+	size_t oldsize = t->mask + 1;
+
+	if (htab_init(t, oldsize * 2) == -1) {
+		t->s = old;
+		t->mask = oldsize - 1;
+		return -1;
+	}
+	for (size_t k = 0; k < oldsize; k++) {
+		size_t i;
+
+		if (old[k].v == NULL)
+			continue;
+		for (i = (size_t)old[k].h & t->mask; t->s[i].v != NULL;
+		    i = (i + 1) & t->mask)
+			;
+		t->s[i] = old[k];
+		t->n++;
+	}
+	free(old);
+	return 0;
+}
+
+int
+htab_put(struct htab *t, uint64_t h, void *v)
+{
+	size_t i;
+
+	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) == -1)
+		return -1;
+	for (i = (size_t)h & t->mask; t->s[i].v != NULL; i = (i + 1) & t->mask)
+		;
+	t->s[i].h = h;
+	t->s[i].v = v;
+	t->n++;
+	return 0;
+}
+
+void *
+htab_next(const struct htab *t, size_t *i)
+{
+	if (t->s == NULL)
+		return NULL;
+	for (; *i <= t->mask; (*i)++)
+		if (t->s[*i].v != NULL)
+			return t->s[(*i)++].v;
+	return NULL;
+}
