@@ -98,7 +98,10 @@ HPID=$!
 i=0
 until [ -e "$W/ready" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -e "$W/ready" ] && t_ok || t_fail "the slow clients did not get going"
-sleep 1		# a second octet on each: they are trickling, not new
+# A second octet on each: they are trickling, not new (slowhttp.py says so).
+i=0
+until [ -e "$W/ready.2" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$W/ready.2" ] && t_ok || t_fail "the slow clients did not send a second octet"
 n=0
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	[ $i -lt 5 ] && from=127.0.0.1 || from=127.0.0.10
