@@ -2,14 +2,16 @@
 # deps.sh - install the Debian packages consent-milter builds and tests with.
 # Installs only what is missing; does nothing when everything is present.
 # The system Postfix is installed unconfigured and never started: the tests
-# run their own private instance.
+# run their own private instance.  Sendmail is never installed (it would
+# remove Postfix): tests/lib/sendmail.sh fetches its .debs with apt-get
+# download and unpacks them privately; m4 builds its configuration.
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 liblmdb-dev lmdb-utils libconfig-dev libcmocka-dev libidn2-dev
 libsodium-dev libmicrohttpd-dev libsystemd-dev libmilter-dev miltertest
 postfix postfix-lmdb swaks curl python3 opendkim opendkim-tools python3-dkim
-gawk bc debhelper fakeroot lintian mmdebstrap prometheus
+gawk bc debhelper fakeroot lintian mmdebstrap prometheus m4
 chromium chromium-driver"
 
 missing=""

@@ -30,8 +30,8 @@ static const struct {
 	{ "show", ctl_show, "show ADDRESS|DOMAIN [--json]" },
 	{ "check", ctl_check, "check ADDRESS [--list L] [--json]" },
 	{ "import", ctl_import, "import FILE|- [--format auto|csv|klaviyo|mailchimp] [--list L] [--dry-run] [--skip-bad]" },
-	{ "export", ctl_export, "export [--format csv|jsonl]" },
-	{ "stats", ctl_stats, "stats [--json]" },
+	{ "export", ctl_export, "export [--format csv|jsonl] [--status STATUS[,STATUS]] [--list L] [--older-than DURATION]" },
+	{ "stats", ctl_stats, "stats [--list L] [--json]" },
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
@@ -93,6 +93,8 @@ static const struct option longopts[] = {
 	{ "html", required_argument, NULL, 'h' },
 	{ "postfix", required_argument, NULL, 'p' },
 	{ "sendmail-cf", required_argument, NULL, 'M' },
+	{ "status", required_argument, NULL, 's' },
+	{ "older-than", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 }
 };
 /* Each option's bit in the mask, and what its value is called. */
@@ -107,6 +109,7 @@ static const struct {
 	{ O_FORMAT, "FORMAT" }, { O_DRYRUN, NULL }, { O_SKIPBAD, NULL },
 	{ O_AUDIT, "FILE" }, { O_MAILLOG, "FILE" }, { O_CSV, NULL },
 	{ O_HTML, "FILE" }, { O_POSTFIX, "DIR" }, { O_SENDMAIL, "FILE" },
+	{ O_STATUS, "STATUS" }, { O_OLDER, "DURATION" },
 };
 
 /* opt_index - the longopts index of the option whose val is ch, or -1. */
@@ -141,6 +144,13 @@ opt_value(struct ctl *c, int ch, const char *arg, struct ctl_opts *o,
 	case 'h': o->html = arg; break;
 	case 'p': o->postfix_dir = arg; break;
 	case 'M': o->sendmail_cf = arg; break;
+	case 's': o->status = arg; break;
+	case 'o':
+		if (time_duration_parse(arg, &o->older) == -1 || o->older <= 0) {
+			ctl_err(c, "bad duration \"%s\" (such as 30d, 12h)", arg);
+			return -1;
+		}
+		break;
 	case 'D': o->dry_run = 1; break;
 	case 'k': o->skip_bad = 1; break;
 	case 'f': o->format = arg; break;

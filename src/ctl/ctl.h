@@ -49,6 +49,8 @@ struct ctl_file {
 };
 #define O_POSTFIX	0x80000	/* --postfix DIR */
 #define O_SENDMAIL	0x100000	/* --sendmail-cf FILE */
+#define O_STATUS	0x200000	/* --status STATUS[,STATUS] */
+#define O_OLDER		0x400000	/* --older-than DURATION */
 
 struct ctl_opts {
 	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
@@ -64,6 +66,8 @@ struct ctl_opts {
 	const char *format;		/* --format, else NULL */
 	const char *postfix_dir;	/* --postfix DIR, else NULL */
 	const char *sendmail_cf;	/* --sendmail-cf FILE, else NULL */
+	const char *status;		/* --status, else NULL */
+	int64_t	older;			/* --older-than: seconds, else 0 */
 	int	csv;			/* --csv */
 	const char *html;		/* --html FILE, else NULL */
 	struct ctl_file *files;		/* --audit, --maillog: in order */

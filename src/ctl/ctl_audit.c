@@ -180,6 +180,37 @@ find_in(struct ctl *c, const char *path, const char *plain,
 	return found;
 }
 
+/*
+ * find_evidence - the store's record of the person, every change with its
+ * evidence (a double opt-in click shows as source double-opt-in with its
+ * time and address), after a "# store" line.  1 if there is one, else 0;
+ * a store that does not open is said on stderr.
+ */
+static int
+find_evidence(struct ctl *c, const struct addr *a)
+{
+	struct subject s;
+	struct store *st;
+	char err[512];
+	int rc;
+
+	if (store_open(&st, c->storedir, STORE_RDONLY, c->cf.addr_flags, 0, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "audit find: no store evidence: %s\n", err);
+		return 0;
+	}
+	subject_init(&s);
+	rc = store_get(st, a->key, &s, err, sizeof(err));
+	store_close(st);
+	if (rc == 1) {
+		printf("# store: the record of %s, with its evidence\n", a->key);
+		ctl_print_subject_text(a->key, &s, c->now);
+	} else if (rc == -1)
+		fprintf(stderr, "audit find: %s\n", err);
+	subject_clear(&s);
+	return rc == 1;
+}
+
 /* find: every line about one person, by the keyed pseudonym. */
 static int
 audit_find_cmd(struct ctl *c, int argc, char **argv)
@@ -211,6 +242,8 @@ audit_find_cmd(struct ctl *c, int argc, char **argv)
 	}
 	fprintf(stderr, "%d decision%s about %s\n", found, found == 1 ? "" : "s",
 	    a.key);
+	/* The evidence behind them: who consented, when, how, the clicks. */
+	found += find_evidence(c, &a);
 	rc = found ? CTL_OK : CTL_NO;
 out:
 	ctl_opts_free(&o);

@@ -4,6 +4,7 @@
  * documented in consentctl(8) and kept stable.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
@@ -320,14 +321,115 @@ csv_row(const char *key, const char *list, const char *status, int64_t t,
 	putchar('\n');
 }
 
+/* Segments: which rows of the export are wanted (all when none set). */
+#define SEG_PENDING	0x01
+#define SEG_SUBSCRIBED	0x02
+#define SEG_CONFIRMED	0x04
+#define SEG_UNSUBSCRIBED 0x08
+#define SEG_SUPPRESSED	0x10
+#define SEG_NOT_OPTED_IN 0x20
+
+struct segment {
+	unsigned want;			/* SEG_*; 0: everything */
+	const char *list;		/* one list, or NULL: every list */
+	int64_t	before;			/* changed before this, or 0 */
+	int64_t	now;
+};
+
+/* seg_parse - "pending,confirmed" into SEG_* bits; -1 names a bad one. */
+static int
+seg_parse(struct ctl *c, const char *arg, unsigned *want)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "pending", SEG_PENDING }, { "subscribed", SEG_SUBSCRIBED },
+		{ "confirmed", SEG_CONFIRMED },
+		{ "unsubscribed", SEG_UNSUBSCRIBED },
+		{ "suppressed", SEG_SUPPRESSED },
+		{ "not_opted_in", SEG_NOT_OPTED_IN },
+	};
+	char buf[256], *tok, *save = NULL;
+
+	*want = 0;
+	util_strlcpy(buf, arg, sizeof(buf));
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(tok, names[i].name) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			ctl_err(c, "export: unknown status \"%s\" (pending, "
+			    "subscribed, confirmed, unsubscribed, suppressed, "
+			    "not_opted_in)", tok);
+			return -1;
+		}
+		*want |= names[i].bit;
+	}
+	return *want ? 0 : -1;
+}
+
+/* seg_status_bit - the SEG_* bit of a consent status. */
+static unsigned
+seg_status_bit(int status)
+{
+	switch (status) {
+	case CS_PENDING:	return SEG_PENDING;
+	case CS_SUBSCRIBED:	return SEG_SUBSCRIBED;
+	case CS_CONFIRMED:	return SEG_CONFIRMED;
+	case CS_UNSUBSCRIBED:	return SEG_UNSUBSCRIBED;
+	default:		return 0;
+	}
+}
+
+/* seg_old - 1 if t passes --older-than (or none was given). */
+static int
+seg_old(const struct segment *g, int64_t t)
+{
+	return g->before == 0 || t < g->before;
+}
+
+/* seg_suppressed - s's own suppression, when in force. */
+static int
+seg_suppressed(const struct segment *g, const struct subject *s)
+{
+	return s->has_supp && (s->supp.expires == 0 || s->supp.expires > g->now);
+}
+
+/*
+ * export_not_opted_in - the not_opted_in row of an address: known to the
+ * store, not suppressed, and on the list neither opted in nor left (no
+ * entry, or a pending request).
+ */
+static void
+export_not_opted_in(const struct segment *g, const char *key,
+    const struct subject *s)
+{
+	const struct list_consent *lc = record_find_list(s, g->list);
+
+	if (seg_suppressed(g, s))
+		return;
+	/* No entry at all: no status, no time of its own. */
+	if (lc == NULL && g->before == 0)
+		csv_row(key, g->list, "not_opted_in", 0, 0, 0, "", "");
+	/* A pending one is a row of its own status, once. */
+	else if (lc != NULL && lc->status == CS_PENDING &&
+	    !(g->want & SEG_PENDING) && seg_old(g, lc->changed))
+		csv_row(key, g->list, "pending", lc->changed, 1,
+		    lc->ev[lc->nev - 1].source, lc->ev[lc->nev - 1].ip,
+		    lc->ev[lc->nev - 1].note);
+}
+
 static int
 export_csv(const char *key, const struct subject *s, void *arg)
 {
-	(void)arg;
+	const struct segment *g = arg;
+
 	/* Domain suppressions have no address column: JSON lines carry them. */
 	if (store_is_domain_key(key))
 		return 0;
-	if (s->has_supp)
+	if (s->has_supp && (g->want == 0 || ((g->want & SEG_SUPPRESSED) &&
+	    seg_suppressed(g, s) && seg_old(g, s->supp.created))))
 		csv_row(key, "", record_reason_name(s->supp.reason),
 		    s->supp.created, !(s->supp.flags & REC_F_TIME_UNKNOWN),
 		    s->supp.source, "", s->supp.note);
@@ -335,10 +437,16 @@ export_csv(const char *key, const struct subject *s, void *arg)
 		const struct list_consent *lc = &s->lists[i];
 		const struct evidence *ev = &lc->ev[lc->nev - 1];
 
+		if (g->want != 0 && (!(g->want & seg_status_bit(lc->status)) ||
+		    (g->list != NULL && strcmp(g->list, lc->list) != 0) ||
+		    !seg_old(g, lc->changed)))
+			continue;
 		csv_row(key, lc->list, record_status_name(lc->status),
 		    lc->changed, !(ev->flags & REC_F_TIME_UNKNOWN), ev->source,
 		    ev->ip, ev->note);
 	}
+	if (g->want & SEG_NOT_OPTED_IN)
+		export_not_opted_in(g, key, s);
 	return ferror(stdout) ? -1 : 0;
 }
 
@@ -355,11 +463,13 @@ int
 ctl_export(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_opts o;
+	struct segment g;
 	struct store *st;
 	char err[512];
 	int jsonl, rc;
 
-	if (ctl_options(c, argc, argv, O_FORMAT, 0, 0, &o) == -1)
+	if (ctl_options(c, argc, argv, O_FORMAT | O_STATUS | O_LIST | O_OLDER,
+	    0, 0, &o) == -1)
 		return CTL_ERR;
 	if (o.format == NULL || strcmp(o.format, "csv") == 0)
 		jsonl = 0;
@@ -370,11 +480,27 @@ ctl_export(struct ctl *c, int argc, char **argv)
 		    o.format);
 		return CTL_ERR;
 	}
+	memset(&g, 0, sizeof(g));
+	g.now = c->now;
+	if (o.status != NULL && seg_parse(c, o.status, &g.want) == -1)
+		return CTL_ERR;
+	if ((o.list_set || o.older) && g.want == 0) {
+		ctl_err(c, "export: --list and --older-than choose rows of a "
+		    "--status segment");
+		return CTL_ERR;
+	}
+	if (jsonl && g.want != 0) {
+		ctl_err(c, "export: segments are CSV rows (--format csv)");
+		return CTL_ERR;
+	}
+	/* not_opted_in is about one list: the default one unless named. */
+	g.list = o.list_set || (g.want & SEG_NOT_OPTED_IN) ? o.list : NULL;
+	g.before = o.older ? c->now - o.older : 0;
 	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
 		return CTL_ERR;
 	if (!jsonl)
 		printf("email,list,status,timestamp,source,ip,note\n");
-	rc = store_foreach(st, jsonl ? export_jsonl : export_csv, NULL, err,
+	rc = store_foreach(st, jsonl ? export_jsonl : export_csv, &g, err,
 	    sizeof(err));
 	store_close(st);
 	if (rc != 0 || fflush(stdout) != 0) {
@@ -384,25 +510,130 @@ ctl_export(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Counts by list and status, for stats. */
+#define STATS_LISTS_MAX	10000	/* lists counted one by one; then "other" */
+
+struct list_count {
+	char	list[REC_LIST_MAX + 1];
+	uint64_t n[CS_MAX_];
+};
+
+struct list_counts {
+	struct list_count *v;
+	size_t	n, cap;
+	const char *only;	/* --list, or NULL */
+	int	oom;
+};
+
+/* count_of - the counter of list, made if new; NULL if out of memory. */
+static struct list_count *
+count_of(struct list_counts *lc, const char *list)
+{
+	struct list_count *nv;
+
+	for (size_t i = 0; i < lc->n; i++)
+		if (strcmp(lc->v[i].list, list) == 0)
+			return &lc->v[i];
+	if (lc->n == STATS_LISTS_MAX)
+		list = "other";
+	if (lc->n == lc->cap) {
+		size_t cap = lc->cap ? lc->cap * 2 : 16;
+
+		if ((nv = realloc(lc->v, cap * sizeof(*nv))) == NULL)
+			return NULL;
+		lc->v = nv;
+		lc->cap = cap;
+	}
+	memset(&lc->v[lc->n], 0, sizeof(lc->v[0]));
+	util_strlcpy(lc->v[lc->n].list, list, sizeof(lc->v[0].list));
+	return &lc->v[lc->n++];
+}
+
+/* count_lists - store_foreach: each list entry of an address, counted. */
+static int
+count_lists(const char *key, const struct subject *s, void *arg)
+{
+	struct list_counts *lc = arg;
+	struct list_count *x;
+
+	(void)key;
+	for (unsigned i = 0; i < s->nlists; i++) {
+		if (lc->only != NULL && strcmp(lc->only, s->lists[i].list) != 0)
+			continue;
+		if ((x = count_of(lc, s->lists[i].list)) == NULL) {
+			lc->oom = 1;
+			return -1;
+		}
+		x->n[s->lists[i].status]++;
+	}
+	return 0;
+}
+
+/* cmp_count - by list name. */
+static int
+cmp_count(const void *a, const void *b)
+{
+	return strcmp(((const struct list_count *)a)->list,
+	    ((const struct list_count *)b)->list);
+}
+
+/* print_lists - the table, or the JSON object, of counts by list. */
+static void
+print_lists(const struct list_counts *lc, int json)
+{
+	if (json) {
+		printf(",\"lists\":{");
+		for (size_t i = 0; i < lc->n; i++) {
+			printf("%s", i ? "," : "");
+			enc_json_puts(stdout, lc->v[i].list);
+			printf(":{");
+			for (int k = 1; k < CS_MAX_; k++)
+				printf("%s\"%s\":%llu", k > 1 ? "," : "",
+				    record_status_name(k),
+				    (unsigned long long)lc->v[i].n[k]);
+			printf("}");
+		}
+		printf("}");
+		return;
+	}
+	printf("\n%-20s", "list");
+	for (int k = 1; k < CS_MAX_; k++)
+		printf(" %12s", record_status_name(k));
+	printf("\n");
+	for (size_t i = 0; i < lc->n; i++) {
+		printf("%-20s", lc->v[i].list);
+		for (int k = 1; k < CS_MAX_; k++)
+			printf(" %12llu", (unsigned long long)lc->v[i].n[k]);
+		printf("\n");
+	}
+}
+
 int
 ctl_stats(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_opts o;
 	struct store *st;
 	struct store_stats ss;
+	struct list_counts lc;
 	char err[512];
 	int rc;
 
-	if (ctl_options(c, argc, argv, O_JSON, 0, 0, &o) == -1)
+	if (ctl_options(c, argc, argv, O_JSON | O_LIST, 0, 0, &o) == -1)
 		return CTL_ERR;
 	if (ctl_open_store(c, STORE_RDONLY, &st) == -1)
 		return CTL_ERR;
+	memset(&lc, 0, sizeof(lc));
+	lc.only = o.list_set ? o.list : NULL;
 	rc = store_stats(st, c->now, &ss, err, sizeof(err));
+	if (rc == 0 && store_foreach(st, count_lists, &lc, err, sizeof(err)) != 0)
+		rc = -1;
 	store_close(st);
 	if (rc == -1) {
-		ctl_err(c, "%s", err);
+		ctl_err(c, "%s", lc.oom ? "out of memory" : err);
+		free(lc.v);
 		return CTL_ERR;
 	}
+	qsort(lc.v, lc.n, sizeof(lc.v[0]), cmp_count);
 	if (o.json) {
 		printf("{\"addresses\":%llu,\"domains\":%llu,\"consent\":{",
 		    (unsigned long long)ss.addresses,
@@ -416,23 +647,28 @@ ctl_stats(struct ctl *c, int argc, char **argv)
 			printf("%s\"%s\":%llu", i > 1 ? "," : "",
 			    record_reason_name(i), (unsigned long long)ss.supps[i]);
 		printf("},\"expired_suppressions\":%llu,\"map_size\":%llu,"
-		    "\"map_used\":%llu,\"case_sensitive_local\":%s}\n",
+		    "\"map_used\":%llu,\"case_sensitive_local\":%s",
 		    (unsigned long long)ss.expired,
 		    (unsigned long long)ss.map_size,
 		    (unsigned long long)ss.map_used,
 		    (ss.addr_flags & ADDR_CASE_SENSITIVE) ? "true" : "false");
+		print_lists(&lc, 1);
+		printf("}\n");
+		free(lc.v);
 		return CTL_OK;
 	}
-	printf("addresses:     %llu\ndomains:       %llu\n",
+	printf("addresses:        %llu\ndomains:          %llu\n",
 	    (unsigned long long)ss.addresses, (unsigned long long)ss.domains);
 	for (int i = 1; i < CS_MAX_; i++)
-		printf("%-15s%llu\n", record_status_name(i),
+		printf("%-18s%llu\n", record_status_name(i),
 		    (unsigned long long)ss.consents[i]);
 	for (int i = 1; i < SR_MAX_; i++)
-		printf("%-15s%llu\n", record_reason_name(i),
+		printf("%-18s%llu\n", record_reason_name(i),
 		    (unsigned long long)ss.supps[i]);
-	printf("expired:       %llu\nmap:           %llu of %llu bytes used\n",
+	printf("expired:          %llu\nmap:              %llu of %llu bytes used\n",
 	    (unsigned long long)ss.expired, (unsigned long long)ss.map_used,
 	    (unsigned long long)ss.map_size);
+	print_lists(&lc, 0);
+	free(lc.v);
 	return CTL_OK;
 }

@@ -26,6 +26,7 @@
 #include "milter/milter.h"
 #include "milter/mmetrics.h"
 #include "milter/msg.h"
+#include "milter/mta.h"
 #include "util/log.h"
 #include "util/snap.h"
 #include "util/util.h"
@@ -57,6 +58,11 @@ static char store_delims[8];
 
 static atomic_uint sessions;
 static atomic_ulong n_bulk, n_trans, n_allow, n_deny, n_tempfail;
+
+/* Said once per process: which MTA we met, or that we could not tell. */
+static atomic_flag told_mta[3] = { ATOMIC_FLAG_INIT, ATOMIC_FLAG_INIT,
+    ATOMIC_FLAG_INIT };
+static atomic_flag told_symlist = ATOMIC_FLAG_INIT;
 
 void (*milter_ready_hook)(void);
 
@@ -425,15 +431,15 @@ decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 	char err[512], safe[300];
 
 	/*
-	 * Decide on what the MTA will deliver to: the form it is sure to
-	 * match.  A recipient without one could neither be removed nor be
-	 * known to be the address looked up: it is refused as invalid.
+	 * Decide on the mailbox the MTA will deliver to.  A recipient without
+	 * one could not be known to be the address looked up: it is refused
+	 * as invalid (and removed, where its removal is sure).
 	 */
-	if (r->del == NULL)
-		util_strlcpy(err, "no form the MTA is sure to match (source "
-		    "route, quoting outside RFC 5321, or recorded otherwise "
-		    "by the MTA)", sizeof(err));
-	if (r->del == NULL || addr_normalize(r->del, strlen(r->del),
+	if (r->mbox == NULL)
+		util_strlcpy(err, "no mailbox the MTA is sure to deliver to as "
+		    "given (source route, quoting outside RFC 5321, or recorded "
+		    "or rewritten otherwise by the MTA)", sizeof(err));
+	if (r->mbox == NULL || addr_normalize(r->mbox, strlen(r->mbox),
 	    cf->addr_flags, cf->delims, &a, err, sizeof(err)) == -1) {
 		log_info("%s: rcpt=<%s>: %s", c->m.queue_id[0] ? c->m.queue_id :
 		    "NOQUEUE", util_sanitize(r->raw, strlen(r->raw), safe,
@@ -550,12 +556,20 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
-		/* Only the macros we read, at the stage we read them. */
-		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {daemon_name} "
-		    "{client_addr} {client_port} {client_name}");
+		/*
+		 * Only the macros we read, at the stage we read them: v names
+		 * the MTA; Sendmail has its queue id (i) at MAIL, and ignores
+		 * a filter's list for the end of message (it looks for one
+		 * for the end of headers instead, 8.17 and 8.18).
+		 */
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "v i {auth_authen} "
+		    "{daemon_name} {client_addr} {client_port} {client_name}");
 		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{rcpt_addr}");
 		smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
-	}
+	} else if (!atomic_flag_test_and_set(&told_symlist))
+		log_warnx("the MTA does not let the filter ask for macros: it "
+		    "cannot tell Postfix from Sendmail, so no removal is sure and "
+		    "denied bulk recipients are refused");
 	return SMFIS_CONTINUE;
 }
 
@@ -564,7 +578,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_conn *c = smfi_getpriv(ctx);
 	struct classify_env env;
-	const char *port, *addr;
+	const char *port, *addr, *qid;
 	sfsistat ok;
 
 	if (c == NULL)
@@ -573,15 +587,37 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (c->rt != NULL)
 		finish_aborted(c);	/* a message the MTA never ended */
 	c->rt = rt_get();
+	c->m.mta = mta_detect(macro(ctx, "v"));
+	if (!atomic_flag_test_and_set(&told_mta[c->m.mta])) {
+		const char *v = macro(ctx, "v");
+		char safe[80] = "";
+
+		if (v != NULL)
+			util_sanitize(v, strlen(v), safe, sizeof(safe));
+		if (c->m.mta == MTA_UNKNOWN)
+			log_warnx("the MTA did not name itself as Postfix or "
+			    "Sendmail (macro v: %s): no removal is sure, so denied "
+			    "bulk recipients are refused", v != NULL ? safe :
+			    "not sent");
+		else
+			log_info("MTA: %s (%s); recipients are removed by its "
+			    "rules", mta_name(c->m.mta), safe);
+	}
+	/* Sendmail names its queue file at MAIL, Postfix later. */
+	if (c->m.mta == MTA_SENDMAIL && (qid = macro(ctx, "i")) != NULL)
+		util_strlcpy(c->m.queue_id, qid, sizeof(c->m.queue_id));
 	/*
 	 * Postfix emulates SMTP for sendmail(1) mail: localhost, port 0.
 	 * Its localhost is "::1" when inet_protocols = ipv6 (smtpd itself
-	 * writes an IPv6 client as "IPv6:...", never so).
+	 * writes an IPv6 client as "IPv6:...", never so).  Sendmail's
+	 * sendmail(1) hands mail to its MTA over SMTP, from a real port:
+	 * there, as from any client, recipients may be refused.
 	 */
 	port = macro(ctx, "{client_port}");
 	addr = macro(ctx, "{client_addr}");
-	c->m.local = addr != NULL && (strcmp(addr, "127.0.0.1") == 0 ||
-	    strcmp(addr, "::1") == 0) && (port == NULL || strcmp(port, "0") == 0);
+	c->m.local = c->m.mta != MTA_SENDMAIL && addr != NULL &&
+	    (strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) &&
+	    (port == NULL || strcmp(port, "0") == 0);
 	env.sender = argv != NULL ? argv[0] : NULL;
 	if (env.sender != NULL) {
 		/* For the audit trail: the address, without its brackets. */
@@ -600,9 +636,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	env.daemon_name = macro(ctx, "{daemon_name}");
 	classify_envelope(&c->rt->cf.classify, &env, &c->m.cls);
 	c->m.class_ = c->m.cls.class_;
-	log_debug("mail from=%s class=%d list=%s why=%s local=%d",
+	log_debug("mail from=%s class=%d list=%s why=%s local=%d mta=%s",
 	    env.sender ? "(set)" : "(none)", c->m.class_, c->m.cls.list,
-	    c->m.cls.why, c->m.local);
+	    c->m.cls.why, c->m.local, mta_name(c->m.mta));
 	return ok;
 }
 
@@ -624,15 +660,16 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		} else if (c->m.class_ == CLASS_TRANSACTIONAL)
 			r->state = RS_TRANSACTIONAL;
 		else
-			(void)msg_rcpt_witness(r, macro(ctx, "{rcpt_addr}"));
+			(void)msg_rcpt_witness(&c->m, r, macro(ctx,
+			    "{rcpt_addr}"));
 		return SMFIS_NOREPLY;
 	}
 	if (c == NULL || c->rt == NULL || argv == NULL || argv[0] == NULL)
 		return tempfail(ctx, "Filter state lost");
-	if (msg_rcpt_limit(&c->rt->rules, &c->m, &rep))
+	if (msg_rcpt_limit(&c->rt->rules, &c->m, argv[0], &rep))
 		return reply_of(ctx, &rep);
 	if ((r = msg_add_rcpt(&c->m, argv[0])) == NULL) {
-		if (c->m.local) {
+		if (!msg_rcpt_refusable(&c->m, argv[0])) {
 			/* Never refuse one recipient here: hold the message. */
 			c->m.tempfail = 1;
 			util_strlcpy(c->m.tempfail_why, "Out of memory",
@@ -641,8 +678,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		return tempfail(ctx, "Out of memory");
 	}
-	/* What smtpd recorded, which is what a removal must name. */
-	(void)msg_rcpt_witness(r, macro(ctx, "{rcpt_addr}"));
+	/* What the MTA recorded (Postfix) or delivers to (Sendmail). */
+	(void)msg_rcpt_witness(&c->m, r, macro(ctx, "{rcpt_addr}"));
 	if (c->m.class_ == CLASS_TRANSACTIONAL) {
 		r->state = RS_TRANSACTIONAL;
 		return SMFIS_CONTINUE;
@@ -766,10 +803,11 @@ cb_eom(SMFICTX *ctx)
 		const char *raw = c->m.rcpt[plan.unremovable].raw;
 		char safe[300];
 
-		log_warnx("%s: message refused: rcpt=%s has no form the MTA "
-		    "is sure to match, so it cannot be removed with certainty",
+		log_warnx("%s: message refused: rcpt=%s has no form %s is sure "
+		    "to match, so it cannot be removed with certainty",
 		    c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE",
-		    util_sanitize(raw, strlen(raw), safe, sizeof(safe)));
+		    util_sanitize(raw, strlen(raw), safe, sizeof(safe)),
+		    mta_name(c->m.mta));
 	}
 	if (plan.reply.kind == MSG_CONTINUE && c->m.class_ == CLASS_BULK &&
 	    c->rt->cf.lu_enable && unsub_plan(c, &plan) == -1) {

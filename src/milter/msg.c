@@ -3,15 +3,20 @@
  *
  * Rules kept here, in one place:
  *  - a recipient refused at RCPT time is not in the message any more;
- *  - on the non-SMTP path (sendmail(1)) no recipient is ever refused or
- *    tempfailed (Postfix treats that as a configuration error): a reject
- *    becomes a drop, a store failure tempfails the whole message;
+ *  - on Postfix's non-SMTP path (its sendmail(1)) no recipient is ever
+ *    refused or tempfailed (Postfix treats that as a configuration error):
+ *    a reject becomes a drop, a store failure tempfails the whole message;
+ *    Sendmail's sendmail(1) submits over SMTP, and has no such path;
  *  - a message left with no recipient is discarded, never delivered empty,
  *    or refused whole when every recipient was to be rejected;
  *  - headers never name one recipient to the others;
- *  - a recipient is only removed in a form the MTA is sure to match
- *    (mta.c); one that has none is refused, at RCPT time when the stage
- *    allows it, else with the whole message.
+ *  - a recipient is only removed in a form the MTA is sure to match, by
+ *    that MTA's rule (mta.c; an MTA we do not know has none); one that
+ *    has none is refused, at RCPT time when the stage allows it, else
+ *    with the whole message;
+ *  - a recipient is only refused at RCPT time when that keeps it out of
+ *    the message: Sendmail takes a refused one out as it removes one, so
+ *    one it could not remove waits for the end, like the rest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +44,7 @@ msg_reset(struct msg_state *m)
 		return;
 	for (unsigned i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].raw);
+		free(m->rcpt[i].mbox);
 		free(m->rcpt[i].del);
 		free(m->rcpt[i].alt);
 	}
@@ -47,14 +53,16 @@ msg_reset(struct msg_state *m)
 }
 
 /*
- * msg_add_rcpt - append a copy of raw and its removable form; the
- * recipient belongs to m (valid until the next add).  NULL if out of memory.
+ * msg_add_rcpt - append a copy of raw, its mailbox and its removable form
+ * under m->mta; the recipient belongs to m (valid until the next add).
+ * NULL if out of memory.
  */
 struct msg_rcpt *
 msg_add_rcpt(struct msg_state *m, const char *raw)
 {
 	struct msg_rcpt *r;
-	char del[MTA_DELRCPT_MAX];
+	char mbox[MTA_DELRCPT_MAX];
+	const char *del = NULL;
 
 	if (m->nrcpt == m->cap) {
 		unsigned cap = m->cap ? m->cap * 2 : 4;
@@ -70,8 +78,19 @@ msg_add_rcpt(struct msg_state *m, const char *raw)
 	r->reason = -1;
 	if ((r->raw = strdup(raw)) == NULL)
 		return NULL;
-	if (mta_delrcpt_arg(raw, del, sizeof(del)) == 1 &&
-	    (r->del = strdup(del)) == NULL) {
+	if (mta_delrcpt_arg(raw, mbox, sizeof(mbox)) == 1) {
+		if ((r->mbox = strdup(mbox)) == NULL) {
+			free(r->raw);
+			return NULL;
+		}
+		if (m->mta == MTA_POSTFIX)
+			del = mbox;	/* Postfix matches the mailbox */
+	}
+	/* Sendmail the argument as given, whether or not it has a mailbox. */
+	if (m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw))
+		del = raw;
+	if (del != NULL && (r->del = strdup(del)) == NULL) {
+		free(r->mbox);
 		free(r->raw);
 		return NULL;
 	}
@@ -79,15 +98,39 @@ msg_add_rcpt(struct msg_state *m, const char *raw)
 	return r;
 }
 
-/* msg_rcpt_witness - check r's removal form against the MTA's {rcpt_addr}. */
+/* forget - r has no sure form (del, alt) and, with mbox, no mailbox. */
+static void
+forget(struct msg_rcpt *r, int mbox)
+{
+	free(r->del);
+	free(r->alt);
+	r->del = r->alt = NULL;
+	if (mbox) {
+		free(r->mbox);
+		r->mbox = NULL;
+	}
+}
+
+/* msg_rcpt_witness - check r against the MTA's {rcpt_addr} (see msg.h). */
 int
-msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
+msg_rcpt_witness(const struct msg_state *m, struct msg_rcpt *r,
+    const char *rcpt_addr)
 {
 	char alt[MTA_DELRCPT_MAX];
 	int ok;
 
 	/* No witness (an MTA that sends none): the parse alone decides. */
-	if (r == NULL || r->del == NULL || rcpt_addr == NULL)
+	if (r == NULL || r->mbox == NULL || rcpt_addr == NULL)
+		return 0;
+	if (m->mta == MTA_SENDMAIL) {
+		/* What its mailer delivers to: it must be whom we decide on. */
+		if (!mta_sendmail_witness_ok(r->mbox, rcpt_addr)) {
+			free(r->mbox);
+			r->mbox = NULL;
+		}
+		return 0;
+	}
+	if (m->mta != MTA_POSTFIX || r->del == NULL)
 		return 0;
 	ok = mta_rcpt_witness_ok(r->del, rcpt_addr);
 	if (ok == 1)
@@ -102,12 +145,11 @@ msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr)
 		free(r->alt);
 		if ((r->alt = strdup(alt)) != NULL)
 			return 0;
-		free(r->del);
-		r->del = NULL;
+		forget(r, 1);
 		return -1;
 	}
-	free(r->del);
-	r->del = NULL;
+	/* smtpd recorded someone else: neither removal nor decision holds. */
+	forget(r, 1);
 	return 0;
 }
 
@@ -155,25 +197,61 @@ set_reply(struct msg_reply *rep, int kind, const char *rcode, const char *xcode,
 	util_strlcpy(rep->text, text, sizeof(rep->text));
 }
 
-/* msg_rcpt_limit - 1 with a 452 4.5.3 in rep past mr's recipient limits. */
+/*
+ * msg_rcpt_refusable - 1 if refusing the RCPT raw keeps it out of m.
+ * Postfix's smtpd never adds a refused recipient, but on its sendmail(1)
+ * path no refusal is allowed.  Sendmail adds the recipient before it asks
+ * the filter, and takes a refused one out again with removefromlist()
+ * (srvrsmtp.c), as it does a removal: a refusal is only as sure as the
+ * removal by raw, and a recipient refused otherwise is delivered all the
+ * same.  For an MTA we do not know, none is sure.
+ */
+int
+msg_rcpt_refusable(const struct msg_state *m, const char *raw)
+{
+	if (m->local)
+		return 0;
+	if (m->mta == MTA_POSTFIX)
+		return 1;
+	return m->mta == MTA_SENDMAIL && mta_sendmail_arg(raw);
+}
+
+/* hold - the whole message waits (a 451 at its end), for why. */
+static void
+hold(struct msg_state *m, const char *why)
+{
+	if (m->tempfail)
+		return;		/* the first reason stays */
+	m->tempfail = 1;
+	util_strlcpy(m->tempfail_why, why, sizeof(m->tempfail_why));
+}
+
+/*
+ * msg_rcpt_limit - 1 with a 452 4.5.3 in rep past mr's recipient limits
+ * for the next RCPT, raw.  One that cannot be refused for sure holds the
+ * whole message instead (0).
+ */
 int
 msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
-    struct msg_reply *rep)
+    const char *raw, struct msg_reply *rep)
 {
+	const char *why;
+
 	if (m->local || m->class_ != CLASS_BULK)
 		return 0;
-	if (m->nrcpt >= (unsigned)mr->max_recipients) {
-		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "Too many "
-		    "recipients for one bulk message");
-		return 1;
+	if (m->nrcpt >= (unsigned)mr->max_recipients)
+		why = "Too many recipients for one bulk message";
+	else if (mr->one_rcpt_per_msg && m->nbulk >= 1)
+		why = "One recipient per bulk message, please: each carries "
+		    "its own unsubscribe link";
+	else
+		return 0;
+	if (!msg_rcpt_refusable(m, raw)) {
+		hold(m, why);
+		return 0;
 	}
-	if (mr->one_rcpt_per_msg && m->nbulk >= 1) {
-		set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", "One recipient per "
-		    "bulk message, please: each carries its own unsubscribe "
-		    "link");
-		return 1;
-	}
-	return 0;
+	set_reply(rep, MSG_TEMPFAIL, "452", "4.5.3", why);
+	return 1;
 }
 
 /* removable - 1 if the MTA is sure to match r's removal. */
@@ -181,9 +259,10 @@ static int
 removable(const struct msg_state *m, const struct msg_rcpt *r)
 {
 	/*
-	 * On the sendmail(1) path Postfix shows the filter each recipient as
-	 * rewritten (@myorigin appended, canonical maps) but removes by the
-	 * original: no form there is sure.
+	 * del is NULL for an MTA we do not know.  On its sendmail(1) path
+	 * Postfix shows the filter each recipient as rewritten (@myorigin
+	 * appended, canonical maps) but removes by the original: no form
+	 * there is sure.
 	 */
 	return r->del != NULL && !m->local;
 }
@@ -194,24 +273,24 @@ msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r, int store_failed,
     struct msg_reply *rep)
 {
 	char text[200];
+	int refuse;
 
 	set_reply(rep, MSG_CONTINUE, "", "", "");
+	refuse = msg_rcpt_refusable(m, r->raw);
 	if (store_failed) {
-		if (m->local) {
+		r->state = RS_TEMPFAILED;	/* logged either way */
+		if (!refuse) {
 			/* Cannot refuse one recipient here: hold the message. */
-			m->tempfail = 1;
-			util_strlcpy(m->tempfail_why, "Consent store unavailable",
-			    sizeof(m->tempfail_why));
-			r->state = RS_TEMPFAILED;	/* logged, still in the message */
+			hold(m, "Consent store unavailable");
 			return;
 		}
-		r->state = RS_TEMPFAILED;
 		set_reply(rep, MSG_TEMPFAIL, "451", "4.3.0", "Consent store "
 		    "unavailable, try again later");
 		return;
 	}
 	if (r->state == RS_INVALID) {
-		if (m->local) {
+		if (!refuse) {
+			/* Removed at the end, or the message refused then. */
 			r->action = ACTION_DROP;
 			r->reason = -1;
 			return;
@@ -227,9 +306,11 @@ msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r, int store_failed,
 	/*
 	 * Refused now: a reject, and a drop or redirect that would need a
 	 * removal the MTA may not match (its action stays, for the log).
+	 * One that cannot be refused for sure waits for the end of the
+	 * message, which it then refuses whole unless it can be removed.
 	 */
-	if (!r->allow && (r->action == ACTION_REJECT || (!m->local &&
-	    !removable(m, r) && (r->action == ACTION_DROP ||
+	if (refuse && !r->allow && (r->action == ACTION_REJECT ||
+	    (!removable(m, r) && (r->action == ACTION_DROP ||
 	    r->action == ACTION_REDIRECT)))) {
 		r->state = RS_REJECTED;
 		snprintf(text, sizeof(text), "Recipient may not receive bulk "
@@ -311,6 +392,10 @@ plan_unremovable(const struct msg_state *m, struct msg_plan *p)
 		snprintf(text, sizeof(text), "Bulk mail from sendmail(1) to some "
 		    "who may not receive it: send one message per recipient "
 		    "(%s cannot be removed with certainty)", safe);
+	else if (m->mta == MTA_UNKNOWN)
+		snprintf(text, sizeof(text), "Recipient %s cannot be removed "
+		    "from this bulk message with certainty (the filter does not "
+		    "know this MTA's rules)", safe);
 	else
 		snprintf(text, sizeof(text), "Recipient %s cannot be removed "
 		    "from this bulk message with certainty; send it without a "

@@ -49,6 +49,8 @@ struct msg_evidence {
 
 struct msg_rcpt {
 	char	*raw;		/* the RCPT argument verbatim */
+	char	*mbox;		/* the mailbox decided on, "<local@domain>", or
+				 * NULL: none the MTA is sure to deliver to */
 	char	*del;		/* what smfi_delrcpt must be given, or NULL:
 				 * no form the MTA is sure to match */
 	char	*alt;		/* a second removal form, or NULL (msg_rcpt_witness) */
@@ -64,7 +66,9 @@ struct msg_rcpt {
 };
 
 struct msg_state {
-	int	local;		/* non-SMTP (sendmail(1)): never refuse a recipient */
+	int	mta;		/* MTA_* (milter/mta.h): whose removal rules apply */
+	int	local;		/* Postfix's non-SMTP path (its sendmail(1)):
+				 * never refuse a recipient */
 	int	class_;		/* CLASS_* as known so far */
 	struct classify_result cls;
 	struct classify_hdrs hdrs;
@@ -122,19 +126,24 @@ void	msg_init(struct msg_state *m);
 void	msg_reset(struct msg_state *m);
 
 /*
- * msg_add_rcpt - append a recipient; raw is copied, and the form in which
- * the MTA can remove it is worked out.  NULL if out of memory.
+ * msg_add_rcpt - append a recipient; raw is copied, and the mailbox to
+ * decide on and the form in which m->mta can remove it are worked out
+ * (set m->mta first).  NULL if out of memory.
  */
 struct msg_rcpt *msg_add_rcpt(struct msg_state *m, const char *raw);
 
 /*
- * msg_rcpt_witness - check r's removal form against the MTA's own
- * {rcpt_addr} for it (NULL: none sent); if they name different
- * recipients, r has no sure form (as if mta_delrcpt_arg had failed); if
- * they differ in ASCII case only, r is removed by both forms (alt).
+ * msg_rcpt_witness - check r against the MTA's own {rcpt_addr} for it
+ * (NULL: none sent, the parse alone decides).  Postfix: {rcpt_addr} is
+ * what smtpd recorded; if it names another recipient than r's removal
+ * form, r has no sure form and no mailbox; if they differ in ASCII case
+ * only, r is removed by both forms (alt).  Sendmail: {rcpt_addr} is what
+ * its mailer delivers to; if it is not r's mailbox, r has no mailbox (its
+ * removal, by the RCPT argument, stays sure).  Unknown MTA: nothing.
  * Returns -1 when out of memory (then r has no sure form), else 0.
  */
-int	msg_rcpt_witness(struct msg_rcpt *r, const char *rcpt_addr);
+int	msg_rcpt_witness(const struct msg_state *m, struct msg_rcpt *r,
+	    const char *rcpt_addr);
 
 /*
  * msg_decide - record the policy decision for r and the action the
@@ -151,14 +160,28 @@ void	msg_decide(const struct msg_rules *mr, const struct msg_state *m,
  * store failed, 452 4.5.3 past the recipient limits; never a refusal on
  * the non-SMTP path.  A denied recipient that would be removed at the
  * end, but has no form the MTA is sure to match, is refused here instead.
+ * One that cannot be refused for sure (msg_rcpt_refusable) is left to the
+ * end of the message, and a store failure for it holds the whole message.
  * Updates r->state and m's counters.
  */
 void	msg_rcpt_reply(struct msg_state *m, struct msg_rcpt *r,
 	    int store_failed, struct msg_reply *rep);
 
-/* msg_rcpt_limit - 1 if the next bulk recipient must get 452 4.5.3 (too many). */
+/*
+ * msg_rcpt_refusable - 1 if refusing the RCPT raw at RCPT time is sure to
+ * keep it out of the message under m->mta (Sendmail: as sure as its
+ * removal by raw; never on Postfix's sendmail(1) path, or for an MTA we
+ * do not know).
+ */
+int	msg_rcpt_refusable(const struct msg_state *m, const char *raw);
+
+/*
+ * msg_rcpt_limit - 1 if the next bulk recipient, raw, must get 452 4.5.3
+ * (too many); one that cannot be refused for sure holds the whole message
+ * instead (m->tempfail), and 0.
+ */
 int	msg_rcpt_limit(const struct msg_rules *mr, struct msg_state *m,
-	    struct msg_reply *rep);
+	    const char *raw, struct msg_reply *rep);
 
 /*
  * msg_plan - the end-of-message plan.  Marks recipients to remove; fills p

@@ -102,7 +102,8 @@ cat >"$R/t.lua" <<LUA
 local conn = mt.connect("unix:$SOCK")
 if conn == nil then print("no connection"); os.exit(1) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then os.exit(1) end
-mt.macro(conn, SMFIC_MAIL, "{client_addr}", "192.0.2.1", "{client_port}", "4000")
+mt.macro(conn, SMFIC_MAIL, "v", "Postfix 3.7.11", "{client_addr}", "192.0.2.1",
+    "{client_port}", "4000")
 if mt.mailfrom(conn, "<news@example.org>") ~= nil then os.exit(1) end
 if mt.rcptto(conn, "<kept@example.com>") ~= nil then os.exit(1) end
 if mt.rcptto(conn, "<never@example.com>") ~= nil then os.exit(1) end

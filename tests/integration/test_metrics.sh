@@ -73,14 +73,16 @@ pf_wait_file "$W/m.sock" 10 && t_ok || t_fail "the milter did not start: $(cat "
 pf_wait_port "$UPORT" 10 && t_ok || t_fail "no unsubd metrics listener: $(cat "$W/unsubd.log")"
 pf_wait_port "$MPORT" 10 && t_ok || t_fail "no milter metrics listener: $(cat "$W/milter.log")"
 
-# Traffic: envelope bulk (allowed, denied), header bulk on three more
-# lists (past max_lists), transactional.
+# Traffic, from "Postfix" (v: the filter removes, and refuses at RCPT, only
+# for an MTA it knows): envelope bulk (allowed, denied), header bulk on
+# three more lists (past max_lists), transactional.
 cat >"$W/t.lua" <<EOF
 local conn = mt.connect("unix:$W/m.sock")
 if conn == nil then print("no connection"); os.exit(1) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then os.exit(1) end
 local function msg(from, rcpts, hdrs)
-	mt.macro(conn, SMFIC_MAIL, "{client_addr}", "192.0.2.1", "{client_port}", "4000")
+	mt.macro(conn, SMFIC_MAIL, "v", "Postfix 3.7.11", "{client_addr}", "192.0.2.1",
+	    "{client_port}", "4000")
 	assert(mt.mailfrom(conn, from) == nil)
 	for _, r in ipairs(rcpts) do assert(mt.rcptto(conn, r) == nil) end
 	for _, h in ipairs(hdrs) do assert(mt.header(conn, h[1], h[2]) == nil) end

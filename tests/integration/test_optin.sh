@@ -122,6 +122,10 @@ t_eq "$code" 200 "replayed POST"
 t_eq "$(ctl show ann@example.com | grep -c 'double-opt-in')" "$n1" "a replay adds no evidence"
 t_run 0 ctl check ann@example.com --list news
 t_out "confirmed"
+# audit find shows the click beside the decisions.
+t_run 0 ctl audit find ann@example.com --audit /dev/null
+t_out "# store: the record of ann@example.com"
+t_out "confirmed    source=double-opt-in ip=203.0.113.9"
 
 # The multipart encoding of the same form.
 L2=$(ctl optin carl@example.com --list news 2>/dev/null)

@@ -64,7 +64,8 @@ T.main(function()
 		local t0 = os.time()
 		local got
 		for _ = 1, 40 do
-			T.call(mt.macro(conn, SMFIC_MAIL, "{mail_addr}", NEWS), "mt.macro")
+			T.call(mt.macro(conn, SMFIC_MAIL, "{mail_addr}", NEWS, "v",
+			    T.MTA), "mt.macro")
 			T.call(mt.mailfrom(conn, NEWS), "mt.mailfrom")
 			got = T.rcpt_quiet(conn, "<yes@example.net>")
 			T.call(mt.abort(conn), "mt.abort")

@@ -1,33 +1,62 @@
 -- macros.lua - an MTA that sends few or no macros: no {i} (queue id), no
 -- {daemon_name}, no {auth_authen}, no client macros, the null sender, no
 -- Message-ID.  The filter must decide all the same, name the message
--- NOQUEUE in its log, and never crash.
+-- NOQUEUE in its log, and never crash.  An MTA that does not name itself
+-- (no v) gets no removal and no refusal of one recipient at all: its
+-- rules are not known; only whole messages are refused.
 local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
 if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
 
 T.main(function()
 	T.case("no macros at all", function(conn)
 		-- Straight mt.mailfrom: not a single macro on this connection.
+		-- An MTA that does not name itself: no refusal at RCPT and no
+		-- removal is known to hold, so the message is refused whole.
 		T.call(mt.mailfrom(conn, "<news@news.example.com>"), "mt.mailfrom")
-		T.rcpt(conn, "<no@example.net>", SMFIR_REPLYCODE, "bulk by sender: refused")
+		T.rcpt(conn, "<no@example.net>", SMFIR_CONTINUE, "unknown MTA: not refused at RCPT")
 		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
-		T.rcpt(conn, "<bounce@example.net>", SMFIR_CONTINUE)
 		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
 		T.call(mt.header(conn, "Subject", "no macros, no Message-ID"), "mt.header")
-		T.eom(conn, nil)
-		T.accepted(conn, "end of message")
-		T.deleted(conn, "<gone@example.net>", true)
-		T.deleted(conn, "<bounce@example.net>", true)
-		T.deleted(conn, "<yes@example.net>", false)
-		T.ok(mt.eom_check(conn, MT_RCPTADD, "hold@example.org"), "redirects")
-		local h = mt.getheader(conn, "X-Consent-Redirected", 0)
-		T.ok(h ~= nil and h:find("^1 recipients; ") ~= nil,
-		    "adds X-Consent-Redirected without a queue id", tostring(h))
+		T.eom_reply(conn, nil, SMFIR_REPLYCODE, "refused whole")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "Recipient <no@example.net> cannot be removed from this bulk " ..
+		    "message with certainty (the filter does not know this MTA's rules)"),
+		    "550 5.7.1 saying why")
+		T.deleted(conn, "<no@example.net>", false)
+		T.deleted(conn, "<gone@example.net>", false)
+		T.log_has("the MTA did not name itself as Postfix or Sendmail (macro v: " ..
+		    "not sent)", "says once that it cannot tell the MTA")
 		T.log_has("NOQUEUE: list=news rcpt=<gone@example.net> verdict=deny " ..
-		    "reason=unsubscribed action=drop stage=rcpt outcome=removed",
+		    "reason=unsubscribed action=drop stage=rcpt outcome=rejected",
 		    "logs NOQUEUE for want of {i}")
 		T.audit_has('"qid":"NOQUEUE","from":',
 		    "audits NOQUEUE and no Message-ID")
+	end)
+
+	T.case("no v, decided at the end: refused whole, never a removal", function(conn)
+		T.mail(conn, "<someone@elsewhere.example>")
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom(conn, "M0")
+		-- T.mail named Postfix: this one does.  The next case does not.
+		T.accepted(conn, "Postfix: end of message")
+		T.deleted(conn, "<gone@example.net>", true)
+		local saved = T.MTA
+		T.MTA = false
+		T.mail(conn, "<someone@elsewhere.example>")
+		T.MTA = saved
+		T.rcpt(conn, "<gone@example.net>", SMFIR_CONTINUE)
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE)
+		T.headers(conn, { { "X-Consent-List", "news" } })
+		T.eom_reply(conn, "M0b", SMFIR_REPLYCODE, "no v: the message is refused")
+		T.ok(mt.eom_check(conn, MT_SMTPREPLY, "550", "5.7.1",
+		    "Recipient <gone@example.net> cannot be removed from this bulk " ..
+		    "message with certainty (the filter does not know this MTA's rules)"),
+		    "with 550 5.7.1 saying why")
+		T.deleted(conn, "<gone@example.net>", false)
+		T.log_has("message refused: rcpt=<gone@example.net> has no form an " ..
+		    "unknown MTA is sure to match", "logs why")
 	end)
 
 	T.case("no {daemon_name}: the service rule cannot match", function(conn)

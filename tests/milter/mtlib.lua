@@ -126,11 +126,21 @@ function T.connect(sock)
 	return conn
 end
 
+-- T.MTA: the {v} the MTA names itself with at MAIL (the filter removes
+-- recipients by that MTA's rules); a script sets it to Sendmail's
+-- ("8.17.1.9"), or to false for an MTA that sends none.
+T.MTA = "Postfix 3.7.11"
+
 -- T.mail(conn, sender[, macros]): MAIL FROM with its macros, as a flat
 -- list { name, value, ... }.  Like Postfix, a set of MAIL macros is always
--- sent ({mail_addr} at least), which replaces the previous message's.
+-- sent ({mail_addr} at least, and v as T.MTA says), which replaces the
+-- previous message's.
 function T.mail(conn, sender, macros)
 	local m = { "{mail_addr}", sender }
+	if T.MTA then
+		m[#m + 1] = "v"
+		m[#m + 1] = T.MTA
+	end
 	for _, v in ipairs(macros or {}) do m[#m + 1] = v end
 	T.call(mt.macro(conn, SMFIC_MAIL, table.unpack(m)), "mt.macro MAIL")
 	T.call(mt.mailfrom(conn, sender), "mt.mailfrom " .. sender)

@@ -316,7 +316,8 @@ run() {
 
 # replies NAME SENDER [MACRO=VALUE...] -- RCPT... : the daemon NAME's reply
 # to each RCPT of one message, a line each: "c" (continue) or "y CODE XCODE
-# TEXT" (smfi_setreply).  miltertest shows the text of a reply only at end
+# TEXT" (smfi_setreply).  The MAIL macros name the MTA Postfix (v) unless
+# a v=... is given.  miltertest shows the text of a reply only at end
 # of message (MT_SMTPREPLY), so this speaks the milter protocol itself.
 replies() {
 	"$PYTHON" - "$W/$1.sock" "$@" <<'PY'
@@ -352,6 +353,8 @@ send(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
 cmd, data = recv()
 proto = struct.unpack(">III", data[:12])[2]
 m = b"M{mail_addr}\0" + sender.encode() + b"\0"
+if not any(kv.startswith("v=") for kv in macros):
+    macros = ["v=Postfix 3.7.11"] + macros
 for kv in macros:
     k, v = kv.split("=", 1)
     m += k.encode() + b"\0" + v.encode() + b"\0"
@@ -445,6 +448,7 @@ run main eom_stage.lua
 run main addresses.lua
 run main nonsmtp.lua
 run main macros.lua
+run main sendmail.lua
 run main abort.lua
 run main many.lua
 run main livestore.lua

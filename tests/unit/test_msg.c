@@ -1,7 +1,8 @@
 /*
  * test_msg.c - the per-message rules: RCPT-time replies, the non-SMTP
  * path, and every end-of-message plan (remove, discard, refuse whole,
- * redirect, tag, hold, tempfail, list header removal).
+ * redirect, tag, hold, tempfail, list header removal), under Postfix's
+ * removal rules unless a case says Sendmail's or an unknown MTA's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "core/config.h"
 #include "milter/milter.h"
 #include "milter/msg.h"
+#include "milter/mta.h"
 
 static struct config cf;
 static struct msg_rules rules;	/* what msg.c reads of cf */
@@ -52,6 +54,7 @@ static void
 bulk(struct msg_state *m, const char *list)
 {
 	msg_init(m);
+	m->mta = MTA_POSTFIX;
 	m->class_ = CLASS_BULK;
 	m->cls.class_ = CLASS_BULK;
 	strcpy(m->cls.list, list);
@@ -104,25 +107,25 @@ test_limits(void **state)
 	(void)state;
 	load("milter: { one_recipient_per_message = true; max_recipients = 3; };");
 	bulk(&m, "news");
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	r = rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
 	msg_rcpt_reply(&m, r, 0, &rep);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 1);
 	assert_string_equal(rep.rcode, "452");
 	assert_string_equal(rep.xcode, "4.5.3");
 	/* Not on the non-SMTP path, and not for transactional mail. */
 	m.local = 1;
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	m.local = 0;
 	m.class_ = CLASS_TRANSACTIONAL;
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	msg_reset(&m);
 	load("milter: { max_recipients = 2; };");
 	bulk(&m, "news");
 	rcpt(&m, "a@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 0);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 0);
 	rcpt(&m, "b@x", PR_SUBSCRIBED, 1);
-	assert_int_equal(msg_rcpt_limit(&rules, &m, &rep), 1);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<z@x>", &rep), 1);
 	msg_reset(&m);
 }
 
@@ -372,6 +375,151 @@ test_plan_strip_and_log(void **state)
 	msg_reset(&m);
 }
 
+/* Sendmail: removed by the RCPT argument as given, decided on its mailbox. */
+static void
+test_sendmail(void **state)
+{
+	struct msg_state m;
+	struct msg_plan p;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("");
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	r = rcpt(&m, "<@relay.example:B@x>", PR_UNSUBSCRIBED, 0);
+	assert_string_equal(r->mbox, "<B@x>");
+	assert_string_equal(r->del, "<@relay.example:B@x>");
+	r = rcpt(&m, "c@x", PR_NO_CONSENT, 0);
+	assert_string_equal(r->mbox, "<c@x>");
+	assert_string_equal(r->del, "c@x");
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_CONTINUE);
+	assert_int_equal(p.nremove, 2);
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Its {rcpt_addr} is what it delivers to: the mailbox, or nobody. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	r = msg_add_rcpt(&m, "<@relay.example:\"b\"@X.example>");
+	assert_int_equal(msg_rcpt_witness(&m, r, "\"b\"@x.example"), 0);
+	assert_string_equal(r->mbox, "<\"b\"@X.example>");
+	r = msg_add_rcpt(&m, "<b%y@x>");
+	assert_int_equal(msg_rcpt_witness(&m, r, "b@y"), 0);
+	assert_null(r->mbox);	/* rewritten: not whom we would decide on */
+	assert_string_equal(r->del, "<b%y@x>");	/* still removable */
+	msg_reset(&m);
+	/* A comma or an 8-bit octet could be read otherwise: refused. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	r = rcpt(&m, "<\"b\xc3\xa9\"@x>", PR_UNSUBSCRIBED, 0);
+	assert_non_null(r->mbox);
+	assert_null(r->del);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_int_equal(p.unremovable, 1);
+	assert_non_null(strstr(p.reply.text, "without a source route"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Sendmail's localhost is an SMTP client like any: refused at RCPT. */
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	r = rcpt(&m, "<b@x>", PR_UNSUBSCRIBED, 1);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_REJECT);
+	/* Without a mailbox, but removable: refused at RCPT all the same. */
+	r = msg_add_rcpt(&m, "<@[IPv6:::1]:b@x>");
+	assert_null(r->mbox);
+	assert_string_equal(r->del, "<@[IPv6:::1]:b@x>");
+	r->state = RS_INVALID;
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_string_equal(rep.xcode, "5.1.3");
+	msg_reset(&m);
+	/*
+	 * Sendmail takes a refused RCPT out with removefromlist, as it
+	 * removes one: what it could not remove, it cannot refuse either.
+	 * Such a recipient waits for the end, and stops the message there.
+	 */
+	load("milter: { max_recipients = 2; };");
+	bulk(&m, "news");
+	m.mta = MTA_SENDMAIL;
+	assert_int_equal(msg_rcpt_refusable(&m, "<b@x>"), 1);
+	assert_int_equal(msg_rcpt_refusable(&m, "@a,@b:b@x"), 0);
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 1);
+	r = rcpt(&m, "@a,@b:b@x", PR_NO_CONSENT, 1);
+	assert_null(r->del);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);	/* a reject, not refused */
+	assert_int_equal(r->state, RS_DECIDED);
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "@c,@d:c@x", &rep), 0);
+	assert_int_equal(m.tempfail, 1);	/* past the limit: held */
+	assert_non_null(strstr(m.tempfail_why, "Too many"));
+	assert_int_equal(msg_rcpt_limit(&rules, &m, "<c@x>", &rep), 1);
+	m.tempfail = 0;
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);	/* whole */
+	assert_int_equal(p.unremovable, 1);
+	msg_plan_free(&p);
+	r = msg_add_rcpt(&m, "@e,@f:e@x");
+	msg_rcpt_reply(&m, r, 1, &rep);	/* store failed */
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	assert_int_equal(m.tempfail, 1);
+	assert_non_null(strstr(m.tempfail_why, "Consent store"));
+	msg_reset(&m);
+}
+
+/* An MTA we do not know: nothing removed or refused but whole messages. */
+static void
+test_unknown_mta(void **state)
+{
+	struct msg_state m;
+	struct msg_plan p;
+	struct msg_reply rep;
+	struct msg_rcpt *r;
+
+	(void)state;
+	load("actions: { default = \"drop\"; };");
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	r = rcpt(&m, "<a@x>", PR_CONFIRMED, 1);
+	assert_non_null(r->mbox);
+	assert_null(r->del);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	/* No refusal at RCPT is sure either: all waits for the end. */
+	assert_int_equal(msg_rcpt_refusable(&m, "<b@x>"), 0);
+	r = rcpt(&m, "<b@x>", PR_NO_CONSENT, 1);
+	msg_rcpt_reply(&m, r, 0, &rep);
+	assert_int_equal(rep.kind, MSG_CONTINUE);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_int_equal(p.nremove, 1);
+	assert_int_equal(p.unremovable, 1);
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Decided at the end: the message goes whole to the allowed, or not. */
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	rcpt(&m, "<a@x>", PR_CONFIRMED, 0);
+	rcpt(&m, "<b@x>", PR_NO_CONSENT, 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_REJECT);
+	assert_non_null(strstr(p.reply.text, "does not know this MTA"));
+	msg_plan_free(&p);
+	msg_reset(&m);
+	/* Nobody left: discarded, which needs no removal. */
+	bulk(&m, "news");
+	m.mta = MTA_UNKNOWN;
+	rcpt(&m, "<b@x>", PR_NO_CONSENT, 0);
+	assert_int_equal(msg_plan(&rules, &m, &p), 0);
+	assert_int_equal(p.reply.kind, MSG_DISCARD);
+	msg_plan_free(&p);
+	msg_reset(&m);
+}
+
 int
 main(void)
 {
@@ -386,6 +534,8 @@ main(void)
 		cmocka_unit_test(test_plan_redirect),
 		cmocka_unit_test(test_plan_tag_quarantine),
 		cmocka_unit_test(test_plan_strip_and_log),
+		cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_unknown_mta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

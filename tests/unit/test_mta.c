@@ -1,7 +1,8 @@
 /*
  * test_mta.c - the removal forms: every RCPT form RFC 5321 allows gets
  * the form Postfix's cleanup matches; anything a parser could read two
- * ways gets none.
+ * ways gets none.  Sendmail's: the RCPT argument as given, unless its list
+ * parse could split it.  Which MTA a {v} macro names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +143,89 @@ test_witness(void **state)
 	assert_int_equal(mta_rcpt_witness_ok("erin@example.com", "erin@example.com"), 0);
 }
 
+static void
+test_detect(void **state)
+{
+	(void)state;
+	assert_int_equal(mta_detect("Postfix 3.7.11"), MTA_POSTFIX);
+	assert_int_equal(mta_detect("Postfix"), MTA_POSTFIX);
+	assert_int_equal(mta_detect("8.17.1.9"), MTA_SENDMAIL);
+	assert_int_equal(mta_detect("8.18.1"), MTA_SENDMAIL);
+	assert_int_equal(mta_detect(NULL), MTA_UNKNOWN);
+	assert_int_equal(mta_detect(""), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("Postfixish 1"), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("postfix 3.7"), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("8."), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("8.17."), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("8.17.1.9 x"), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("9.0.0"), MTA_UNKNOWN);
+	assert_int_equal(mta_detect("Exim 4.96"), MTA_UNKNOWN);
+	assert_string_equal(mta_name(MTA_SENDMAIL), "Sendmail");
+	assert_string_equal(mta_name(MTA_POSTFIX), "Postfix");
+	assert_string_equal(mta_name(MTA_UNKNOWN), "an unknown MTA");
+}
+
+/* Sendmail matches the RCPT argument verbatim: what its list parse keeps whole. */
+static void
+test_sendmail_arg(void **state)
+{
+	(void)state;
+	assert_int_equal(mta_sendmail_arg("<erin@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("erin@example.com"), 1);
+	assert_int_equal(mta_sendmail_arg("<@relay.example:erin@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("<@a.example,@b.example:bob@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("<\"a,b\"@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("<\"a\\\",b\"@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("< erin@example.com>"), 1);
+	assert_int_equal(mta_sendmail_arg("<bob@example.com >"), 1);
+	assert_int_equal(mta_sendmail_arg("<u@[IPv6:2001:db8::1]>"), 1);
+	/* A comma the list parse would split at, or stop at with an error. */
+	assert_int_equal(mta_sendmail_arg("@a.example,@b.example:bob@example.com"), 0);
+	assert_int_equal(mta_sendmail_arg("<a,b@example.com>"), 0);
+	assert_int_equal(mta_sendmail_arg("a\\,b@example.com"), 0);
+	assert_int_equal(mta_sendmail_arg(",erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_arg(" <erin@example.com>"), 0);
+	/* 8-bit octets are stored quoted (_FFR_8BITENVADDR); controls, tabs. */
+	assert_int_equal(mta_sendmail_arg("<j\xc3\xb6rg@example.com>"), 0);
+	assert_int_equal(mta_sendmail_arg("<erin@example.com\t>"), 0);
+	/* Unbalanced: not what Sendmail recorded. */
+	assert_int_equal(mta_sendmail_arg("<\"erin@example.com>"), 0);
+	assert_int_equal(mta_sendmail_arg("<erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_arg("erin@example.com>"), 0);
+	assert_int_equal(mta_sendmail_arg("<erin(x)@example.com>"), 0);
+	assert_int_equal(mta_sendmail_arg(""), 0);
+	assert_int_equal(mta_sendmail_arg(NULL), 0);
+}
+
+/* Sendmail's {rcpt_addr}: whom its mailer delivers to, against our mailbox. */
+static void
+test_sendmail_witness(void **state)
+{
+	(void)state;
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "erin@example.com"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "<erin@example.com>"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@Example.COM.>", "erin@example.com"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<\"erin\"@example.com>", "\"erin\"@example.com"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<\"erin\"@example.com>", "erin@example.com"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<\"a b\"@example.com>", "\"a b\"@example.com"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "@relay.example:erin@example.com"), 1);
+	/* A local mailer's user: local part only, its case maybe folded. */
+	assert_int_equal(mta_sendmail_witness_ok("<Erin@mta.example>", "erin"), 1);
+	assert_int_equal(mta_sendmail_witness_ok("<postmaster>", "postmaster@mta.example"), 1);
+	/* Rewritten into someone else, or spelt otherwise for a remote mailer. */
+	assert_int_equal(mta_sendmail_witness_ok("<erin%example.com@example.com>", "erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "bob@example.com"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "erin@example.org"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<Erin@example.com>", "erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "bob"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "@relay.example"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", "erin@"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", ""), 0);
+	assert_int_equal(mta_sendmail_witness_ok("erin@example.com", "erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_witness_ok(NULL, "erin@example.com"), 0);
+	assert_int_equal(mta_sendmail_witness_ok("<erin@example.com>", NULL), 0);
+}
+
 int
 main(void)
 {
@@ -151,6 +235,9 @@ main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_witness),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_sendmail_arg),
+		cmocka_unit_test(test_sendmail_witness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
