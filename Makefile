@@ -19,7 +19,7 @@ CLANG	?= clang
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
 
-PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd
+PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,7 +28,7 @@ WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 VERSION	:= 0.1.0
 # The layers (see README, "Source layout"); includes name their folder.
-SRCDIRS	:= util core milter unsubd ctl
+SRCDIRS	:= util core milter unsubd ctl syncd
 INCS	:= -Isrc
 REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(INCS) $(WARN) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
 REQ_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -51,7 +51,8 @@ endif
 
 # The programs; each has its main in src/FOLDER/NAME.c.  Everything else
 # goes into one library that the programs, tests and fuzz targets link.
-MAINSRC	:= src/milter/consent-milter.c src/ctl/consentctl.c src/unsubd/consent-unsubd.c
+MAINSRC	:= src/milter/consent-milter.c src/ctl/consentctl.c src/unsubd/consent-unsubd.c \
+	   src/syncd/consent-syncd.c
 PROGS	:= $(notdir $(MAINSRC:.c=))
 LIBSRC	:= $(filter-out $(MAINSRC),$(wildcard $(SRCDIRS:%=src/%/*.c)))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
@@ -97,6 +98,9 @@ $(BUILD)/consent-unsubd: $(BUILD)/obj/unsubd/consent-unsubd.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/consentctl: $(BUILD)/obj/ctl/consentctl.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/consent-syncd: $(BUILD)/obj/syncd/consent-syncd.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/tests/obj/%.o: tests/unit/%.c
@@ -176,6 +180,7 @@ install: $(BINS)
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/consent-milter $(DESTDIR)$(SBINDIR)/consent-milter
 	install -m 0755 $(BUILD)/consent-unsubd $(DESTDIR)$(SBINDIR)/consent-unsubd
+	install -m 0755 $(BUILD)/consent-syncd $(DESTDIR)$(SBINDIR)/consent-syncd
 	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/*.service; do \

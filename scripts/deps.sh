@@ -12,7 +12,7 @@ liblmdb-dev lmdb-utils libconfig-dev libcmocka-dev libidn2-dev
 libsodium-dev libmicrohttpd-dev libsystemd-dev libmilter-dev miltertest
 postfix postfix-lmdb swaks curl python3 opendkim opendkim-tools python3-dkim
 gawk bc debhelper fakeroot lintian mmdebstrap prometheus m4
-chromium chromium-driver"
+chromium chromium-driver postgresql-15 libpq-dev"
 
 missing=""
 for p in $PKGS; do

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/config.h"
@@ -67,6 +68,11 @@ static int	post_lifetime(struct config *, char *, size_t);
 static int	post_lu_url(struct config *, char *, size_t);
 static int	post_lu_mailto(struct config *, char *, size_t);
 static int	post_lu_list_url(struct config *, char *, size_t);
+static int	host_id_ok(const char *);
+static int	post_sync(struct config *, char *, size_t);
+static int	post_sync_host(struct config *, char *, size_t);
+static int	post_sync_lag(struct config *, char *, size_t);
+static int	post_sync_poll(struct config *, char *, size_t);
 static int	post_metrics(struct config *, char *, size_t);
 static int	post_optin_url(struct config *, char *, size_t);
 static int	post_optin_lifetime(struct config *, char *, size_t);
@@ -136,6 +142,14 @@ static const struct ckey keys[] = {
 	{ "actions.soft_bounce", K_ENUM, OFF(action_cfg[PR_SOFT_BOUNCE]), 0, 0, 0, action_names, NULL },
 	{ "actions.unknown_list", K_ENUM, OFF(action_cfg[PR_UNKNOWN_LIST]), 0, 0, 0, action_names, NULL },
 	{ "actions.redirect_to", K_STR, OFF(redirect_to), SZ(redirect_to), 0, 0, NULL, post_redirect },
+	{ "sync.conninfo", K_STR, OFF(sync.conninfo), SZ(sync.conninfo), 1, 0, NULL, post_sync },
+	{ "sync.writer_conninfo", K_STR, OFF(sync.writer_conninfo), SZ(sync.writer_conninfo), 1, 0, NULL, post_sync },
+	{ "sync.host_id", K_STR, OFF(sync.host_id), SZ(sync.host_id), 1, 0, NULL, post_sync_host },
+	{ "sync.max_lag", K_STR, OFF(sync.max_lag_s), SZ(sync.max_lag_s), 1, 0, NULL, post_sync_lag },
+	{ "sync.poll_interval", K_STR, OFF(sync.poll_s), SZ(sync.poll_s), 1, 0, NULL, post_sync_poll },
+	{ "sync.batch", K_INT, OFF(sync.batch), 0, 1, 1000000, NULL, post_sync },
+	{ "sync.user", K_STR, OFF(sync.user), SZ(sync.user), 0, 0, NULL, post_sync },
+	{ "sync.pid_file", K_STR, OFF(sync.pid_file), SZ(sync.pid_file), 0, 0, NULL, post_sync },
 };
 
 void
@@ -179,6 +193,12 @@ config_defaults(struct config *c)
 	c->action_default = ACTION_REJECT;
 	for (int i = 0; i < PR_MAX_; i++)
 		c->action_cfg[i] = -1;	/* unset: actions.default */
+	util_strlcpy(c->sync.max_lag_s, "24h", sizeof(c->sync.max_lag_s));
+	c->sync.max_lag = 24 * 3600;
+	util_strlcpy(c->sync.poll_s, "10s", sizeof(c->sync.poll_s));
+	c->sync.poll = 10;
+	c->sync.batch = 10000;
+	util_strlcpy(c->sync.user, "consent-milter", sizeof(c->sync.user));
 	config_finish(c);
 }
 
@@ -194,6 +214,20 @@ config_finish(struct config *c)
 	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
 		c->action[i] = c->action_cfg[i] != -1 ? c->action_cfg[i] :
 		    c->action_default;
+	c->sync.enabled = c->sync.conninfo[0] != '\0';
+	if (c->sync.enabled && c->sync.host_id[0] == '\0') {
+		char h[256], *dot;
+
+		/* The short host name, if it makes a valid host id. */
+		if (gethostname(h, sizeof(h)) == 0) {
+			h[sizeof(h) - 1] = '\0';
+			if ((dot = strchr(h, '.')) != NULL)
+				*dot = '\0';
+			if (host_id_ok(h))
+				util_strlcpy(c->sync.host_id, h,
+				    sizeof(c->sync.host_id));
+		}
+	}
 }
 
 /* Checks that span keys, after the whole file is read. */
@@ -212,6 +246,17 @@ config_check(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: audit.key_file: needed to pseudonymise "
 		    "recipients (make one with 'consentctl keygen'), or set "
 		    "audit.pseudonymize = false", file);
+		return -1;
+	}
+	if (c->sync.seen && !c->sync.enabled) {
+		snprintf(err, errlen, "%s: sync: the section needs sync.conninfo "
+		    "(a libpq connection string, such as \"service=consent\")",
+		    file);
+		return -1;
+	}
+	if (c->sync.enabled && c->sync.host_id[0] == '\0') {
+		snprintf(err, errlen, "%s: sync.host_id: the host name does not "
+		    "make one: set it (letters, digits, '.', '-', '_')", file);
 		return -1;
 	}
 	for (int i = PR_FIRST_DENY; i < PR_MAX_; i++)
@@ -283,6 +328,61 @@ post_lu_list_url(struct config *c, char *err, size_t errlen)
 	return check_tmpl(c->lu_default.list_url, "https", err, errlen);
 }
 
+/* host_id_ok - 1 if s is a host id: [A-Za-z0-9._-]{1,64}. */
+static int
+host_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_HOST_MAX)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n;
+}
+
+/*
+ * has_password - 1 if a libpq connection string carries a password: a
+ * password= keyword, or a URI's user:password@.
+ */
+static int
+has_password(const char *ci)
+{
+	const char *p, *at, *slash;
+
+	for (p = ci; (p = strcasestr(p, "password")) != NULL; p += 8) {
+		const char *q = p + 8;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '=' && (p == ci || p[-1] == ' ' || p[-1] == '\t'))
+			return 1;
+	}
+	if (strncmp(ci, "postgresql://", 13) == 0 ||
+	    strncmp(ci, "postgres://", 11) == 0) {
+		p = strstr(ci, "://") + 3;
+		at = strchr(p, '@');
+		slash = strchr(p, '/');
+		if (at != NULL && (slash == NULL || at < slash) &&
+		    memchr(p, ':', (size_t)(at - p)) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+post_sync(struct config *c, char *err, size_t errlen)
+{
+	c->sync.seen = 1;
+	if (has_password(c->sync.conninfo) ||
+	    has_password(c->sync.writer_conninfo)) {
+		snprintf(err, errlen, "no password in the configuration: put it "
+		    "in the user's ~/.pgpass (PGPASSFILE) or use a service file "
+		    "(service=...), or peer or certificate authentication");
+		return -1;
+	}
+	return 0;
+}
+
 /* post_optin_url - the confirmation link: https, with the token (%t). */
 static int
 post_optin_url(struct config *c, char *err, size_t errlen)
@@ -296,6 +396,56 @@ post_optin_url(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+post_sync_host(struct config *c, char *err, size_t errlen)
+{
+	c->sync.seen = 1;
+	if (!host_id_ok(c->sync.host_id)) {
+		snprintf(err, errlen, "1 to %d letters, digits, '.', '-' or '_'",
+		    CONFIG_HOST_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* sync_duration - s as a duration of at least min seconds into *out. */
+static int
+sync_duration(struct config *c, const char *s, int64_t min, int64_t *out,
+    char *err, size_t errlen)
+{
+	int64_t d;
+
+	c->sync.seen = 1;
+	if (time_duration_parse(s, &d) == -1 || d < min) {
+		snprintf(err, errlen, "not a duration of at least %llds, such as "
+		    "24h or 10s", (long long)min);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int
+post_sync_lag(struct config *c, char *err, size_t errlen)
+{
+	/* Gmail and Yahoo allow 2 days to honour an unsubscribe. */
+	if (sync_duration(c, c->sync.max_lag_s, 1, &c->sync.max_lag, err,
+	    errlen) == -1)
+		return -1;
+	if (c->sync.max_lag > 2 * 86400) {
+		snprintf(err, errlen, "longer than 2d: an unsubscribe made on "
+		    "another host must be honoured within 2 days");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+post_sync_poll(struct config *c, char *err, size_t errlen)
+{
+	return sync_duration(c, c->sync.poll_s, 1, &c->sync.poll, err, errlen);
 }
 
 /* post_optin_lifetime - how long a confirmation link works: 1h to 90d. */

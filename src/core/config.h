@@ -17,6 +17,25 @@
 #define CONFIG_URL_MAX		512
 #define CONFIG_KEYS_MAX		16
 #define CONFIG_LU_LISTS_MAX	64
+#define CONFIG_CONNINFO_MAX	512
+#define CONFIG_HOST_MAX		64
+
+/* The sync section: the fleet journal in PostgreSQL (README, "Fleet"). */
+struct sync_conf {
+	int	enabled;			/* derived: conninfo is set */
+	int	seen;				/* derived: some sync key is set */
+	char	conninfo[CONFIG_CONNINFO_MAX];	/* libpq: where replicas read */
+	char	writer_conninfo[CONFIG_CONNINFO_MAX];	/* where writers insert;
+						   "" for conninfo */
+	char	host_id[CONFIG_HOST_MAX + 1];	/* this host; default hostname */
+	char	max_lag_s[16];			/* as written: "24h" */
+	int64_t	max_lag;			/* derived: seconds */
+	char	poll_s[16];			/* as written: "10s" */
+	int64_t	poll;				/* derived: seconds */
+	int	batch;				/* rows per store transaction */
+	char	user[64];			/* consent-syncd runs as */
+	char	pid_file[CONFIG_PATH_MAX];
+};
 
 /* Unsubscribe templates: the defaults, or one list's own. */
 struct lu_templates {
@@ -96,6 +115,9 @@ struct config {
 	int	action_cfg[PR_MAX_];		/* as set in the file, or -1 */
 	int	action_default;			/* for reasons not set */
 	char	redirect_to[ADDR_MAX + 1];
+
+	/* the fleet journal; sync.enabled = 0: the local store alone */
+	struct sync_conf sync;
 };
 
 #define ACTION_REJECT		0

@@ -1,10 +1,14 @@
 /*
  * store.c - the LMDB consent store.
  *
- * Three named databases in one environment:
- *   meta    format version, normaliser flags, creation time
+ * Four named databases in one environment:
+ *   meta    format version, normaliser flags, creation time; a replica's
+ *           sync state ("sync")
  *   addr    address key -> subject (suppression and per-list consent)
  *   domain  domain key ("example.com", ".example.com") -> suppression
+ *   outbox  u64 sequence (big-endian) -> an opt-out not yet given back by
+ *           the fleet journal (opaque here); created when first opened
+ *           for writing, absent from stores no writer has opened since
  *
  * Every LMDB detail stays in this file.  Read transactions live only inside
  * one call, so readers see each commit on their next lookup.  Recovery is
@@ -33,7 +37,8 @@
 
 struct store {
 	MDB_env	*env;
-	MDB_dbi	meta, addr, domain;
+	MDB_dbi	meta, addr, domain, outbox;
+	int	has_outbox;
 	int	rdonly;
 	int	addr_flags;
 	unsigned stale;		/* reader slots of dead processes cleared at open */
@@ -182,7 +187,8 @@ store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "addr", MDB_CREATE, &st->addr)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &st->domain)) != 0)
+	    (rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &st->domain)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) != 0)
 		goto bad;
 	{
 		uint32_t v;
@@ -206,6 +212,27 @@ store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 bad:
 	txn_abort(st, txn);
 	return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+}
+
+/* Add the outbox to a store made before there was one. */
+static int
+create_outbox(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) != 0) {
+		txn_abort(st, txn);
+		return util_fail(err, errlen, "%s: outbox: %s", st->dir,
+		    mdb_strerror(rc));
+	}
+	if ((rc = txn_commit(st, txn)) != 0)
+		return util_fail(err, errlen, "%s: outbox: %s", st->dir,
+		    mdb_strerror(rc));
+	st->has_outbox = 1;
+	return 0;
 }
 
 /* Open the databases of an existing store and check its meta data. */
@@ -248,6 +275,12 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		rc = mdb_dbi_open(txn, "addr", 0, &st->addr);
 	if (rc == 0)
 		rc = mdb_dbi_open(txn, "domain", 0, &st->domain);
+	if (rc == 0) {
+		rc = mdb_dbi_open(txn, "outbox", 0, &st->outbox);
+		st->has_outbox = rc == 0;
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
 	if (rc != 0) {
 		txn_abort(st, txn);
 		return util_fail(err, errlen, "%s: %s", st->dir,
@@ -258,6 +291,8 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	if ((rc = txn_commit(st, txn)) != 0)
 		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
 	st->addr_flags = addr_flags;
+	if (!st->has_outbox && !st->rdonly)
+		return create_outbox(st, err, errlen);
 	return 0;
 }
 
@@ -300,7 +335,7 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 	if (st->rdonly)
 		envflags |= MDB_RDONLY;
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(st->env, 4)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, MAX_READERS)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env,
 	    mapsize ? mapsize : DEFAULT_MAPSIZE)) != 0) {
@@ -326,6 +361,8 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 	}
 	if (store_open_dbs(st, addr_flags, err, errlen) == -1)
 		goto bad;
+	if (flags & STORE_CREATE)
+		st->has_outbox = 1;	/* store_init_dbs made it */
 	*sp = st;
 	return 0;
 bad:
@@ -685,6 +722,237 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 	ss->map_size = info.me_mapsize;
 	ss->map_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
 	ss->addr_flags = st->addr_flags;
+	return 0;
+}
+
+/* --- a replica's sync state and outbox ---------------------------------- */
+
+#define SYNC_KEY	"sync"
+#define SYNC_VERSION	1
+
+static void
+put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* sync_decode - the meta value into ss; 0, or MDB_CORRUPTED. */
+static int
+sync_decode(const MDB_val *d, struct store_sync *ss)
+{
+	const unsigned char *p = d->mv_data;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (d->mv_size < 42 || p[0] != SYNC_VERSION)
+		return MDB_CORRUPTED;
+	ss->xid = get_be64(p + 1);
+	ss->id = (int64_t)get_be64(p + 9);
+	ss->synced = (int64_t)get_be64(p + 17);
+	ss->attempt = (int64_t)get_be64(p + 25);
+	ss->error_time = (int64_t)get_be64(p + 33);
+	n = p[41];
+	if (d->mv_size != 42 + n || n >= sizeof(ss->error) ||
+	    memchr(p + 42, '\0', n) != NULL)
+		return MDB_CORRUPTED;
+	memcpy(ss->error, p + 42, n);
+	ss->error[n] = '\0';
+	return 0;
+}
+
+/* sync_read - the sync state in txn: 0, MDB_NOTFOUND or an error. */
+static int
+sync_read(MDB_txn *txn, MDB_dbi meta, struct store_sync *ss)
+{
+	MDB_val k = { sizeof(SYNC_KEY) - 1, (void *)(uintptr_t)SYNC_KEY }, d;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((rc = mdb_get(txn, meta, &k, &d)) != 0)
+		return rc;
+	return sync_decode(&d, ss);
+}
+
+int
+store_sync_get(struct store *st, struct store_sync *ss, char *err,
+    size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = sync_read(txn, st->meta, ss);
+	txn_abort(st, txn);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return util_fail(err, errlen, "%s: sync state: %s", st->dir,
+		    mdb_strerror(rc));
+	return 1;
+}
+
+int
+store_synced(struct store *st, int64_t *synced, char *err, size_t errlen)
+{
+	struct store_sync ss;
+	int rc;
+
+	if ((rc = store_sync_get(st, &ss, err, errlen)) == 1)
+		*synced = ss.synced;
+	return rc;
+}
+
+int
+store_txn_sync_get(struct store_txn *t, struct store_sync *ss)
+{
+	int rc = sync_read(t->txn, t->st->meta, ss);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : txn_fail(t, rc, "sync state");
+}
+
+int
+store_txn_sync_put(struct store_txn *t, const struct store_sync *ss)
+{
+	MDB_val k = { sizeof(SYNC_KEY) - 1, (void *)(uintptr_t)SYNC_KEY }, d;
+	unsigned char b[42 + STORE_SYNC_ERR_MAX];
+	size_t n = strlen(ss->error);
+	int rc;
+
+	if (n >= STORE_SYNC_ERR_MAX)
+		n = STORE_SYNC_ERR_MAX - 1;
+	b[0] = SYNC_VERSION;
+	put_be64(b + 1, ss->xid);
+	put_be64(b + 9, (uint64_t)ss->id);
+	put_be64(b + 17, (uint64_t)ss->synced);
+	put_be64(b + 25, (uint64_t)ss->attempt);
+	put_be64(b + 33, (uint64_t)ss->error_time);
+	b[41] = (unsigned char)n;
+	memcpy(b + 42, ss->error, n);
+	d.mv_size = 42 + n;
+	d.mv_data = b;
+	if ((rc = mdb_put(t->txn, t->st->meta, &k, &d, 0)) != 0)
+		return txn_fail(t, rc, "sync state");
+	return 0;
+}
+
+int
+store_txn_outbox_put(struct store_txn *t, const void *rec, size_t len,
+    uint64_t *seqp)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	unsigned char kb[8];
+	uint64_t seq = 1;
+	int rc;
+
+	if (!t->st->has_outbox) {
+		snprintf(t->err, sizeof(t->err), "the store has no outbox");
+		return -1;
+	}
+	if (len == 0 || len > 2048) {
+		snprintf(t->err, sizeof(t->err), "outbox record of %zu octets", len);
+		return -1;
+	}
+	if ((rc = mdb_cursor_open(t->txn, t->st->outbox, &c)) != 0)
+		return txn_fail(t, rc, "outbox");
+	rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size == 8)
+		seq = get_be64(k.mv_data) + 1;
+	else if (rc != MDB_NOTFOUND)
+		return txn_fail(t, rc == 0 ? MDB_CORRUPTED : rc, "outbox");
+	put_be64(kb, seq);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	d.mv_size = len;
+	d.mv_data = (void *)(uintptr_t)rec;
+	if ((rc = mdb_put(t->txn, t->st->outbox, &k, &d, MDB_APPEND)) != 0)
+		return txn_fail(t, rc, "outbox");
+	if (seqp != NULL)
+		*seqp = seq;
+	return 0;
+}
+
+int
+store_txn_outbox_del(struct store_txn *t, uint64_t seq)
+{
+	unsigned char kb[8];
+	MDB_val k = { 8, kb };
+	int rc;
+
+	if (!t->st->has_outbox)
+		return 0;
+	put_be64(kb, seq);
+	rc = mdb_del(t->txn, t->st->outbox, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : txn_fail(t, rc, "outbox");
+}
+
+int
+store_outbox_foreach(struct store *st, int (*fn)(uint64_t, const void *,
+    size_t, void *), void *arg, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc, ret = 0;
+
+	if (!st->has_outbox)
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_cursor_open(txn, st->outbox, &c)) != 0) {
+		txn_abort(st, txn);
+		return util_fail(err, errlen, "outbox: %s", mdb_strerror(rc));
+	}
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			ret = util_fail(err, errlen, "outbox: corrupt key");
+			break;
+		}
+		if ((ret = fn(get_be64(k.mv_data), d.mv_data, d.mv_size, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != MDB_NOTFOUND)
+		ret = util_fail(err, errlen, "outbox: %s", mdb_strerror(rc));
+	mdb_cursor_close(c);
+	txn_abort(st, txn);
+	return ret;
+}
+
+int
+store_outbox_count(struct store *st, uint64_t *n, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc;
+
+	*n = 0;
+	if (!st->has_outbox)
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = mdb_stat(txn, st->outbox, &ms);
+	txn_abort(st, txn);
+	if (rc != 0)
+		return util_fail(err, errlen, "outbox: %s", mdb_strerror(rc));
+	*n = ms.ms_entries;
 	return 0;
 }
 

@@ -111,4 +111,63 @@ unsigned store_stale_cleared(const struct store *st);
 /* store_is_domain_key - 1 if key names a domain (no '@'). */
 int	store_is_domain_key(const char *key);
 
+/*
+ * --- a replica of the fleet journal -------------------------------------
+ *
+ * A store that consent-syncd keeps holds its sync state in the meta
+ * database: the cursor (the last journal row applied), written in the
+ * same transaction as the rows it covers, and when the replica last held
+ * every row the database could give.  Its outbox holds the opt-outs made
+ * here that the journal has not given back yet (core/journal.h); its
+ * records are opaque octets to the store (core/change.h encodes them).
+ */
+#define STORE_SYNC_ERR_MAX	256
+
+struct store_sync {
+	uint64_t xid;		/* cursor: transaction id of the last row applied */
+	int64_t	id;		/* and its row id; 0, 0 before the first */
+	int64_t	synced;		/* last time every row below the horizon was here */
+	int64_t	attempt;	/* last time consent-syncd tried */
+	int64_t	error_time;	/* when error was set */
+	char	error[STORE_SYNC_ERR_MAX];	/* the last failure, "" after a success */
+};
+
+/*
+ * store_sync_get - the replica's sync state into ss.  Returns 1 if the
+ * store is a replica, 0 if not (ss zeroed), -1 with err.
+ */
+int	store_sync_get(struct store *st, struct store_sync *ss, char *err,
+	    size_t errlen);
+
+/*
+ * store_synced - only the time of the last complete sync: what the milter
+ * asks before it decides.  1 (with *synced), 0 not a replica, -1 with err.
+ */
+int	store_synced(struct store *st, int64_t *synced, char *err, size_t errlen);
+
+/* Inside store_write(): the sync state (1 / 0 / -1; 0 / -1). */
+int	store_txn_sync_get(struct store_txn *t, struct store_sync *ss);
+int	store_txn_sync_put(struct store_txn *t, const struct store_sync *ss);
+
+/* store_txn_outbox_put - add a record (1 to 2048 octets) at the outbox's
+ * end; *seqp (may be NULL) is its place.  0 / -1. */
+int	store_txn_outbox_put(struct store_txn *t, const void *rec, size_t len,
+	    uint64_t *seqp);
+
+/* store_txn_outbox_del - remove the record at seq: 1 removed, 0 absent, -1. */
+int	store_txn_outbox_del(struct store_txn *t, uint64_t seq);
+
+/*
+ * store_outbox_foreach - fn for every outbox record, oldest first, in one
+ * read transaction; rec is valid only during the call.  Stops at fn's
+ * non-zero value and returns it.  0, fn's value, or -1 with err.
+ */
+int	store_outbox_foreach(struct store *st, int (*fn)(uint64_t seq,
+	    const void *rec, size_t len, void *arg), void *arg, char *err,
+	    size_t errlen);
+
+/* store_outbox_count - records in the outbox into *n; 0, or -1 with err. */
+int	store_outbox_count(struct store *st, uint64_t *n, char *err,
+	    size_t errlen);
+
 #endif

@@ -2,6 +2,7 @@
  * unsub.c - the unsubscribe loop's shared pieces (see unsub.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -88,114 +89,121 @@ unsub_header(const struct config *cf, const struct token_ring *r,
 
 struct rec_arg {
 	const struct token_claims *c;
-	int	source, all, changed;
+	int	source, all;
 	const char *ip;
 	int64_t	now;
 };
 
+/* plan_add - the next change of a plan, for key, made now. */
+static struct change *
+plan_add(struct change *plan, size_t *np, int kind, const struct rec_arg *a)
+{
+	struct change *ch = &plan[(*np)++];
+
+	change_init(ch, kind, a->c->addr, a->now);
+	return ch;
+}
+
 /*
  * Unsubscribe s from one list, whatever its record says: dated now, or at
  * its newest change if that is later (an equal time goes to the
- * unsubscribe).  1 if it changed, 0 if it was unsubscribed already, -1 if
- * the record refused it (cannot happen; fail rather than pretend).
+ * unsubscribe).  Adds the change to the plan and merges it into s.  1 if
+ * it changed s, 0 if it was unsubscribed already, -1 if the record
+ * refused it (cannot happen; fail rather than pretend).
  */
 static int
-unsub_list(struct subject *s, const char *list, const struct rec_arg *a)
+unsub_list(struct subject *s, const char *list, const struct rec_arg *a,
+    struct change *plan, size_t *np)
 {
 	struct list_consent *lc = record_find_list(s, list);
-	struct evidence ev;
+	struct change *ch;
 
 	if (lc != NULL && lc->status == CS_UNSUBSCRIBED)
 		return 0;
-	memset(&ev, 0, sizeof(ev));
-	ev.status = CS_UNSUBSCRIBED;
-	ev.source = (uint8_t)a->source;
-	ev.time = a->now;
-	if (lc != NULL && lc->changed > ev.time)
-		ev.time = lc->changed;
-	util_strlcpy(ev.ip, a->ip, sizeof(ev.ip));
-	return record_apply_consent(s, list, &ev) == 1 ? 1 : -1;
+	ch = plan_add(plan, np, CHANGE_CONSENT, a);
+	util_strlcpy(ch->list, list, sizeof(ch->list));
+	ch->ev.status = CS_UNSUBSCRIBED;
+	ch->ev.source = (uint8_t)a->source;
+	ch->ev.time = a->now;
+	if (lc != NULL && lc->changed > ch->ev.time)
+		ch->ev.time = lc->changed;
+	util_strlcpy(ch->ev.ip, a->ip, sizeof(ch->ev.ip));
+	return change_merge(s, ch) == 1 ? 1 : -1;
 }
 
 /*
- * An explicit unsubscribe always ends denied: a click that changes nothing
- * must be one that finds the person unsubscribed already.
+ * unsub_all - leave every list: an unsubscribed_all suppression newer
+ * than every opt-in it faces, unless one is in force already.  A
+ * stronger suppression (a hard bounce, say) keeps its place and may
+ * expire: then every known list is left one by one.
  */
 static int
-record_fn(struct store_txn *t, void *arg)
+unsub_all(struct subject *s, const struct rec_arg *a, struct change *plan,
+    size_t *np)
 {
-	struct rec_arg *a = arg;
-	struct subject s;
-	int rc = 0;
+	struct change *ch;
+	int64_t newest = a->now;
+	int in_force, rc, r2;
 
-	a->changed = 0;
-	subject_init(&s);
-	if (store_txn_get(t, a->c->addr, &s) == -1)
-		return -1;
-	if (a->all) {
-		struct suppression sp;
-		int64_t newest = a->now;
-		int in_force;
-
-		/* In force: unexpired and newer than every opt-in it faces. */
-		for (unsigned i = 0; i < s.nlists; i++)
-			if (s.lists[i].changed > newest)
-				newest = s.lists[i].changed;
-		in_force = s.has_supp && s.supp.reason == SR_UNSUBSCRIBED_ALL &&
-		    (s.supp.expires == 0 || s.supp.expires > a->now);
-		for (unsigned i = 0; in_force && i < s.nlists; i++)
-			if (s.lists[i].status != CS_UNSUBSCRIBED &&
-			    s.lists[i].changed >= s.supp.created)
-				in_force = 0;
-		if (!in_force) {
-			memset(&sp, 0, sizeof(sp));
-			sp.reason = SR_UNSUBSCRIBED_ALL;
-			sp.source = (uint8_t)a->source;
-			sp.created = newest + (newest > a->now);
-			snprintf(sp.note, sizeof(sp.note), "list %s%s%s",
-			    a->c->list, a->ip[0] ? ", ip " : "", a->ip);
-			rc = record_apply_supp(&s, &sp, a->now);
-			/*
-			 * A stronger suppression (a hard bounce, say) keeps its
-			 * place and may expire: leave every known list too.
-			 */
-			if (rc == 0) {
-				int r = unsub_list(&s, a->c->list, a);
-
-				for (unsigned i = 0; r != -1 && i < s.nlists; i++) {
-					int r2 = unsub_list(&s, s.lists[i].list, a);
-
-					r = r2 == -1 ? -1 : (r | r2);
-				}
-				rc = r;
-			}
-		}
-	} else
-		rc = unsub_list(&s, a->c->list, a);
-	if (rc == -1) {
-		subject_clear(&s);
-		return 2;	/* abort: nothing written, the caller says why */
+	/* In force: unexpired and newer than every opt-in it faces. */
+	for (unsigned i = 0; i < s->nlists; i++)
+		if (s->lists[i].changed > newest)
+			newest = s->lists[i].changed;
+	in_force = s->has_supp && s->supp.reason == SR_UNSUBSCRIBED_ALL &&
+	    (s->supp.expires == 0 || s->supp.expires > a->now);
+	for (unsigned i = 0; in_force && i < s->nlists; i++)
+		if (s->lists[i].status != CS_UNSUBSCRIBED &&
+		    s->lists[i].changed >= s->supp.created)
+			in_force = 0;
+	if (in_force)
+		return 0;
+	ch = plan_add(plan, np, CHANGE_SUPPRESS, a);
+	ch->supp.reason = SR_UNSUBSCRIBED_ALL;
+	ch->supp.source = (uint8_t)a->source;
+	ch->supp.created = newest + (newest > a->now);
+	snprintf(ch->supp.note, sizeof(ch->supp.note), "list %s%s%s",
+	    a->c->list, a->ip[0] ? ", ip " : "", a->ip);
+	if ((rc = change_merge(s, ch)) != 0)
+		return rc;
+	(*np)--;	/* it changes nothing: the lists, one by one */
+	rc = unsub_list(s, a->c->list, a, plan, np);
+	for (unsigned i = 0; rc != -1 && i < s->nlists; i++) {
+		r2 = unsub_list(s, s->lists[i].list, a, plan, np);
+		rc = r2 == -1 ? -1 : (rc | r2);
 	}
-	if (rc == 1 && store_txn_put(t, a->c->addr, &s) == -1) {
-		subject_clear(&s);
-		return -1;
-	}
-	a->changed = rc == 1;
-	subject_clear(&s);
-	return 0;
+	return rc;
 }
 
 int
-unsub_record(struct store *st, const struct token_claims *c, int source,
+unsub_record(struct journal *j, const struct token_claims *c, int source,
     const char *ip, int all, int64_t now, char *err, size_t errlen)
 {
-	struct rec_arg a = { c, source, all, 0, ip ? ip : "", now };
+	struct rec_arg a = { c, source, all, ip ? ip : "", now };
+	struct journal_result res;
+	struct change *plan;
+	struct subject s;
+	size_t n = 0;
 	int rc;
 
-	if ((rc = store_write(st, record_fn, &a, err, errlen)) == 2)
+	/* An explicit unsubscribe always ends denied: a click that changes
+	 * nothing must be one that finds the person unsubscribed already. */
+	subject_init(&s);
+	if (store_get(j->st, c->addr, &s, err, errlen) == -1)
+		return -1;
+	if ((plan = calloc(REC_LISTS_MAX + 2, sizeof(*plan))) == NULL) {
+		subject_clear(&s);
+		return util_fail(err, errlen, "out of memory");
+	}
+	rc = all ? unsub_all(&s, &a, plan, &n) : unsub_list(&s, c->list, &a,
+	    plan, &n);
+	subject_clear(&s);
+	if (rc == -1) {
+		free(plan);
 		return util_fail(err, errlen, "the record of %s refused the "
 		    "unsubscribe", c->addr);
-	if (rc != 0)
-		return -1;
-	return a.changed;
+	}
+	if (rc == 1)
+		rc = journal_submit(j, plan, n, &res, err, errlen) == -1 ? -1 : 1;
+	free(plan);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/journal.h"
 #include "core/store.h"
 #include "core/token.h"
 
@@ -35,12 +36,14 @@ int	unsub_header(const struct config *cf, const struct token_ring *r,
 
 /*
  * unsub_record - record an unsubscribe of the token's recipient from its
- * list (or, with all, from every list) in one write transaction, with
- * source, the client's ip ("" if unknown) and now as evidence.  Returns 1
- * if the store changed, 0 if the recipient was unsubscribed already (a
- * repeated click changes nothing), -1 with err.
+ * list (or, with all, from every list), with source, the client's ip (""
+ * if unknown) and now as evidence: the changes its record in j's store
+ * calls for, handed to journal_submit() together.  Returns 1 if they were
+ * recorded, 0 if the recipient was unsubscribed already (a repeated click
+ * changes nothing), -1 with err (nothing recorded).
  */
-int	unsub_record(struct store *st, const struct token_claims *c, int source,
-	    const char *ip, int all, int64_t now, char *err, size_t errlen);
+int	unsub_record(struct journal *j, const struct token_claims *c,
+	    int source, const char *ip, int all, int64_t now, char *err,
+	    size_t errlen);
 
 #endif

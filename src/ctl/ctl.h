@@ -165,5 +165,6 @@ int	ctl_optin(struct ctl *, int, char **);	/* ctl_optin.c */
 int	ctl_record_pending(struct ctl *c, const struct ctl_opts *o, FILE *fp,
 	    char key[ADDR_MAX + 1], int *status);
 int	ctl_audit_report(struct ctl *, int, char **);	/* report.c */
+int	ctl_sync(struct ctl *, int, char **);		/* ctl_sync.c */
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * ctl_import.c - consentctl import: a contact export into the store, in
- * one write transaction.  A file with any bad row changes nothing unless
+ * one write transaction (in a fleet: into the fleet journal, in one COPY).  A file with any bad row changes nothing unless
  * --skip-bad; --dry-run runs everything and commits nothing.  The whole
  * file is read inside the transaction, so a crash leaves the store at its
  * last commit, and a map that fills up is grown and the file read again.
@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/change.h"
+#include "core/journal.h"
 #include "ctl/ctl.h"
 #include "ctl/import.h"
 #include "util/util.h"
@@ -32,6 +34,7 @@ struct imp {
 	unsigned long rows, bad, changed, unchanged, consent, supp;
 	char	errs[MAX_REPORTED][320];
 	char	fatal[320];
+	struct change ch;	/* the one being merged */
 };
 
 static double
@@ -69,6 +72,28 @@ show_progress(struct imp *m, double t0, int last)
 		fputc('\n', stderr);
 }
 
+/*
+ * import_change_of - row's change i as a struct change into ch (reused:
+ * only the fields change_merge reads are set), made at now.
+ */
+static void
+import_change_of(const struct import_row *row, unsigned i, int64_t now,
+    struct change *ch)
+{
+	const struct import_change *ic = &row->ch[i];
+
+	ch->made = now;
+	if (ic->kind == IMP_CONSENT) {
+		ch->kind = CHANGE_CONSENT;
+		util_strlcpy(ch->list, row->list, sizeof(ch->list));
+		ch->ev = ic->ev;
+	} else {
+		ch->kind = CHANGE_SUPPRESS;
+		ch->list[0] = '\0';
+		ch->supp = ic->supp;
+	}
+}
+
 /* Apply one row's changes to its subject; -1 on a store error. */
 static int
 apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
@@ -80,15 +105,12 @@ apply_row(struct store_txn *t, struct imp *m, const struct import_row *row)
 	if (store_txn_get(t, row->key, &s) == -1)
 		return -1;
 	for (unsigned i = 0; i < row->nch; i++) {
-		const struct import_change *ch = &row->ch[i];
-
-		if (ch->kind == IMP_CONSENT) {
-			rc = record_apply_consent(&s, row->list, &ch->ev);
+		import_change_of(row, i, m->io.now, &m->ch);
+		rc = change_merge(&s, &m->ch);
+		if (row->ch[i].kind == IMP_CONSENT)
 			m->consent += rc == 1;
-		} else {
-			rc = record_apply_supp(&s, &ch->supp, m->io.now);
+		else
 			m->supp += rc == 1;
-		}
 		if (rc == -1) {
 			char why[128];
 
@@ -128,10 +150,16 @@ row_in_future(const struct imp *m, const struct import_row *row)
 #define IMP_ABORT_DRY	3	/* dry run: change nothing */
 #define IMP_ABORT_FATAL	4	/* unreadable file */
 
+/*
+ * read_rows - read the file from its start, row_fn for each good row; bad
+ * rows counted and kept for the report.  0 (or IMP_ABORT_BAD,
+ * IMP_ABORT_DRY as the options say), IMP_ABORT_FATAL with m->fatal, or
+ * -1 when row_fn failed.
+ */
 static int
-import_fn(struct store_txn *t, void *arg)
+read_rows(struct imp *m, int (*row_fn)(struct imp *, const struct import_row *,
+    void *), void *arg)
 {
-	struct imp *m = arg;
 	struct import *im;
 	struct import_row row;
 	char err[300];
@@ -169,7 +197,7 @@ import_fn(struct store_txn *t, void *arg)
 			bad_row(m, err);
 			continue;
 		}
-		if (apply_row(t, m, &row) == -1) {
+		if (row_fn(m, &row, arg) == -1) {
 			import_free(im);
 			return -1;
 		}
@@ -184,6 +212,78 @@ import_fn(struct store_txn *t, void *arg)
 	if (m->bad > 0 && !m->skip_bad)
 		return IMP_ABORT_BAD;
 	return m->dry_run ? IMP_ABORT_DRY : 0;
+}
+
+static int
+apply_cb(struct imp *m, const struct import_row *row, void *arg)
+{
+	return apply_row(arg, m, row);
+}
+
+static int
+import_fn(struct store_txn *t, void *arg)
+{
+	return read_rows(arg, apply_cb, t);
+}
+
+/* What a fleet import streams through. */
+struct fleet {
+	struct journal *j;
+	char	err[512];
+};
+
+/* stream_cb - a row's changes into the journal's COPY (not on a dry run). */
+static int
+stream_cb(struct imp *m, const struct import_row *row, void *arg)
+{
+	struct fleet *f = arg;
+	struct change *ch = &m->ch;
+
+	for (unsigned i = 0; i < row->nch; i++) {
+		change_init(ch, 0, row->key, m->io.now);
+		import_change_of(row, i, m->io.now, ch);
+		if (row->ch[i].kind == IMP_CONSENT)
+			m->consent++;
+		else
+			m->supp++;
+		if (!m->dry_run && journal_stream_put(f->j, ch, f->err,
+		    sizeof(f->err)) == -1)
+			return -1;
+	}
+	m->changed++;
+	return 0;
+}
+
+/*
+ * import_fleet - the file into the fleet journal as one COPY: committed
+ * only if the whole file is good (or --skip-bad) and not a dry run.
+ * The store is not touched: consent-syncd brings the rows back.
+ */
+static int
+import_fleet(struct ctl *c, struct imp *m)
+{
+	struct journal j;
+	struct fleet f;
+	int rc, commit;
+
+	journal_init(&j, NULL, &c->cf.sync, 0);
+	f.j = &j;
+	f.err[0] = '\0';
+	if (!m->dry_run && journal_stream_begin(&j, f.err, sizeof(f.err)) == -1) {
+		ctl_err(c, "import: nothing imported: %s", f.err);
+		journal_fini(&j);
+		return -1;
+	}
+	rc = read_rows(m, stream_cb, &f);
+	commit = rc == 0;
+	if (!m->dry_run && journal_stream_end(&j, commit, f.err,
+	    sizeof(f.err)) == -1 && commit) {
+		ctl_err(c, "import: nothing imported: %s", f.err);
+		rc = -1;
+	} else if (rc == -1)
+		ctl_err(c, "import: nothing imported: %s", f.err);
+	journal_fini(&j);
+	return rc;
 }
 
 /* Standard input cannot be read twice: spool it to an unlinked file. */
@@ -208,6 +308,48 @@ spool_stdin(struct ctl *c)
 		return NULL;
 	}
 	return fp;
+}
+
+/* import_report - the outcome of an import (rc from read_rows); exit code. */
+static int
+import_report(struct ctl *c, struct imp *m, int rc, int fleet)
+{
+	fclose(m->fp);
+	if (rc == -1)
+		return CTL_ERR;
+	if (rc == IMP_ABORT_FATAL) {
+		ctl_err(c, "import: nothing imported: %s", m->fatal);
+		return CTL_ERR;
+	}
+	for (unsigned long i = 0; i < m->bad && i < MAX_REPORTED; i++)
+		fprintf(stderr, "%s\n", m->errs[i]);
+	if (m->bad > MAX_REPORTED)
+		fprintf(stderr, "%s: ... and %lu more bad rows\n", m->fname,
+		    m->bad - MAX_REPORTED);
+	if (rc == IMP_ABORT_BAD) {
+		ctl_err(c, "import: nothing imported: %lu of %lu rows are bad "
+		    "(fix them, or use --skip-bad to import the good rows)",
+		    m->bad, m->rows);
+		return CTL_ERR;
+	}
+	if (fleet)
+		printf("%s%s (%s): %lu rows, %lu consent changes, %lu "
+		    "suppressions%s%s", rc == IMP_ABORT_DRY ? "dry run, nothing "
+		    "sent: " : "sent to the fleet journal: ", m->fname,
+		    import_format_name(m->format), m->rows - m->bad, m->consent,
+		    m->supp, rc == IMP_ABORT_DRY ? "" : "; each host applies them "
+		    "as it syncs", m->bad ? "" : "\n");
+	else
+		printf("%s%s (%s): %lu rows, %lu addresses %s, %lu unchanged, "
+		    "%lu consent changes, %lu suppressions%s",
+		    rc == IMP_ABORT_DRY ? "dry run, nothing written: " :
+		    "imported ", m->fname, import_format_name(m->format),
+		    m->rows - m->bad, m->changed, rc == IMP_ABORT_DRY ?
+		    "would change" : "changed", m->unchanged, m->consent,
+		    m->supp, m->bad ? "" : "\n");
+	if (m->bad)
+		printf(", %lu bad rows skipped\n", m->bad);
+	return m->bad ? CTL_PARTIAL : CTL_OK;
 }
 
 int
@@ -252,39 +394,18 @@ ctl_import(struct ctl *c, int argc, char **argv)
 	if (fstat(fileno(m.fp), &sb) == 0)
 		m.size = sb.st_size;
 	m.progress = isatty(STDERR_FILENO);
+	if (c->cf.sync.enabled)
+		return import_report(c, &m, import_fleet(c, &m), 1);
 	if (ctl_open_store(c, 0, &st) == -1) {
 		fclose(m.fp);
 		return CTL_ERR;
 	}
 	rc = store_write(st, import_fn, &m, err, sizeof(err));
 	store_close(st);
-	fclose(m.fp);
 	if (rc == -1) {
+		fclose(m.fp);
 		ctl_err(c, "import: nothing imported: %s", err);
 		return CTL_ERR;
 	}
-	if (rc == IMP_ABORT_FATAL) {
-		ctl_err(c, "import: nothing imported: %s", m.fatal);
-		return CTL_ERR;
-	}
-	for (unsigned long i = 0; i < m.bad && i < MAX_REPORTED; i++)
-		fprintf(stderr, "%s\n", m.errs[i]);
-	if (m.bad > MAX_REPORTED)
-		fprintf(stderr, "%s: ... and %lu more bad rows\n", m.fname,
-		    m.bad - MAX_REPORTED);
-	if (rc == IMP_ABORT_BAD) {
-		ctl_err(c, "import: nothing imported: %lu of %lu rows are bad "
-		    "(fix them, or use --skip-bad to import the good rows)",
-		    m.bad, m.rows);
-		return CTL_ERR;
-	}
-	printf("%s%s (%s): %lu rows, %lu addresses %s, %lu unchanged, "
-	    "%lu consent changes, %lu suppressions%s",
-	    rc == IMP_ABORT_DRY ? "dry run, nothing written: " : "imported ",
-	    m.fname, import_format_name(m.format), m.rows - m.bad, m.changed,
-	    rc == IMP_ABORT_DRY ? "would change" : "changed", m.unchanged,
-	    m.consent, m.supp, m.bad ? "" : "\n");
-	if (m.bad)
-		printf(", %lu bad rows skipped\n", m.bad);
-	return m.bad ? CTL_PARTIAL : CTL_OK;
+	return import_report(c, &m, rc, 0);
 }

@@ -301,6 +301,7 @@ ctl_intake(struct ctl *c, int argc, char **argv)
 	struct token_ring ring;
 	struct find f;
 	struct store *st;
+	struct journal j;
 	char *head, subject[SUBJECT_MAX], err[512];
 	size_t headlen;
 	int rc, found = 0;
@@ -347,8 +348,11 @@ ctl_intake(struct ctl *c, int argc, char **argv)
 	/* Deferred, not bounced: Postfix retries, the request is kept. */
 	if (ctl_open_store(c, 0, &st) == -1)
 		return EX_TEMPFAIL;
-	rc = unsub_record(st, &f.claims, SRC_MAILTO, "", 0, c->now, err,
+	/* A pipe(8) child does not wait on the network: the outbox sends it. */
+	journal_init(&j, st, &c->cf.sync, JOURNAL_NO_NETWORK);
+	rc = unsub_record(&j, &f.claims, SRC_MAILTO, "", 0, c->now, err,
 	    sizeof(err));
+	journal_fini(&j);
 	store_close(st);
 	if (rc == -1) {
 		ctl_err(c, "intake: cannot record the unsubscribe: %s", err);

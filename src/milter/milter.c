@@ -416,6 +416,51 @@ finish_aborted(struct milter_conn *c)
 }
 
 /*
+ * fleet_fresh - in a fleet, whether this host's replica was complete
+ * within sync.max_lag; the age is read from the store at most once a
+ * second (one meta read).  1 fresh, 0 stale, not a replica or unreadable:
+ * bulk mail is then tempfailed, and why is logged once a minute.
+ */
+static int
+fleet_fresh(struct store *st, const struct sync_conf *sc)
+{
+	static _Atomic int64_t checked, synced, logged;
+	static _Atomic int known;
+	int64_t now = (int64_t)time(NULL), s = 0, age, last;
+	char err[256], why[320];
+	int k;
+
+	if (atomic_load(&checked) != now) {
+		k = store_synced(st, &s, err, sizeof(err));
+		atomic_store(&synced, s);
+		atomic_store(&known, k);
+		atomic_store(&checked, now);
+	}
+	k = atomic_load(&known);
+	s = atomic_load(&synced);
+	age = now - s;
+	if (k == 1 && s > 0 && age <= sc->max_lag)
+		return 1;
+	last = atomic_load(&logged);
+	if (now - last < 60 || !atomic_compare_exchange_strong(&logged, &last,
+	    now))
+		return 0;	/* said less than a minute ago */
+	if (k == -1)
+		snprintf(why, sizeof(why), "cannot read the replica's age");
+	else if (k == 0)
+		snprintf(why, sizeof(why), "the store is not a replica of the "
+		    "fleet journal (consentctl sync bootstrap)");
+	else if (s == 0)
+		snprintf(why, sizeof(why), "the replica was never complete");
+	else
+		snprintf(why, sizeof(why), "the replica's last sync was %lld s "
+		    "ago, over sync.max_lag (%s): is consent-syncd running, and "
+		    "the fleet database reachable?", (long long)age, sc->max_lag_s);
+	log_warnx("bulk mail is tempfailed (451 4.3.0): %s", why);
+	return 0;
+}
+
+/*
  * Decide one bulk recipient: normalise, look up, apply the policy.
  * Returns 0, or -1 if the store failed (the caller fails closed).
  */
@@ -460,6 +505,9 @@ decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 		return 0;
 	}
 	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
+		return -1;
+	/* In a fleet, an old replica may miss an unsubscribe: fail closed. */
+	if (cf->sync.enabled && !fleet_fresh(st, &cf->sync))
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_facts(st, &a, c->m.cls.list, &f, err, sizeof(err)) == -1) {

@@ -93,6 +93,7 @@ struct conn {
 /* What the store write needs, for unsubd_handle's callback. */
 struct rec {
 	struct store *st;
+	const struct sync_conf *sync;	/* the snapshot's: fleet or local */
 	const char *ip;
 	int64_t	now;
 	char	err[512];
@@ -217,13 +218,19 @@ static int
 record_cb(void *arg, const struct token_claims *c, int all)
 {
 	struct rec *r = arg;
+	struct journal j;
+	int rc;
 
 	if (r->st == NULL) {
 		snprintf(r->err, sizeof(r->err), "the store is not open");
 		return -1;
 	}
-	return unsub_record(r->st, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
+	/* In a fleet, the outbox: a click never waits on the database. */
+	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
+	rc = unsub_record(&j, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
 	    sizeof(r->err));
+	journal_fini(&j);
+	return rc;
 }
 
 /* confirm_cb - a valid confirmation click: confirmed, with its address. */
@@ -231,12 +238,18 @@ static int
 confirm_cb(void *arg, const struct token_claims *c)
 {
 	struct rec *r = arg;
+	struct journal j;
+	int rc;
 
 	if (r->st == NULL) {
 		snprintf(r->err, sizeof(r->err), "the store is not open");
 		return -1;
 	}
-	return optin_confirm(r->st, c, r->ip, r->now, r->err, sizeof(r->err));
+	/* In a fleet, forwarded by consent-syncd: never waits on the network. */
+	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
+	rc = optin_confirm(&j, c, r->ip, r->now, r->err, sizeof(r->err));
+	journal_fini(&j);
+	return rc;
 }
 
 /* The last X-Forwarded-For field: a proxy appends to the last one. */
@@ -392,6 +405,7 @@ respond(struct MHD_Connection *mc, struct conn *c, const char *url)
 	req.body_over = c->over;
 	req.framing = c->framing;
 	rec.ip = ip;
+	rec.sync = &s->cf.sync;
 	rec.now = (int64_t)time(NULL);
 	env.ring = &s->ring;
 	env.now = rec.now;

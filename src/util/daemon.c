@@ -125,6 +125,10 @@ daemon_wait(int ms)
 		if (select(sigpipe_fds[0] + 1, &rfds, NULL, NULL, &tv) > 0)
 			while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
 				;
+	} else if (sigpipe_fds[0] != -1) {
+		/* Events already here: empty the pipe, so a poll sleeps again. */
+		while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+			;
 	}
 	if (got_reload) {
 		got_reload = 0;
@@ -133,6 +137,12 @@ daemon_wait(int ms)
 	if (got_stop)
 		ev |= DAEMON_STOP;
 	return ev;
+}
+
+int
+daemon_signal_fd(void)
+{
+	return sigpipe_fds[0];
 }
 
 void

@@ -45,6 +45,13 @@ void	daemon_signals(int flags);
  */
 int	daemon_wait(int ms);
 
+/*
+ * daemon_signal_fd - the descriptor that turns readable when a signal
+ * came, for a loop that polls other descriptors too; then call
+ * daemon_wait(0) for the events.  -1 before daemon_signals().
+ */
+int	daemon_signal_fd(void);
+
 /* daemon_wake - from any thread: make daemon_wait() report DAEMON_STOP. */
 void	daemon_wake(void);
 

@@ -55,3 +55,6 @@ if [ -x tests/bench/milter.sh ]; then
 	echo "== milter: messages/s through a private Postfix"
 	BUILD=$BUILD tests/bench/milter.sh
 fi
+
+echo "== fleet: the PostgreSQL journal and three replicas (tests/bench/fleet.sh)"
+BUILD=$BUILD tests/bench/fleet.sh

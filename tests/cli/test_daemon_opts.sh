@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 . tests/lib/assert.sh
 
-for d in consent-milter consent-unsubd; do
+for d in consent-milter consent-unsubd consent-syncd; do
 	t_run 0 "$BUILD/$d" --help
 	t_out "usage: $d [-c CONFIG] [-n] [-f] [-d] [-V]"
 	t_run 0 "$BUILD/$d" -h

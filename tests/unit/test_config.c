@@ -37,6 +37,57 @@ test_defaults(void **state)
 }
 
 static void
+test_sync(void **state)
+{
+	struct config c;
+	char err[512];
+
+	(void)state;
+	config_defaults(&c);
+	assert_false(c.sync.enabled);
+	assert_int_equal(c.sync.max_lag, 86400);
+	if (config_load_string(&c, "sync: { conninfo = \"service=consent\";\n"
+	    "  host_id = \"mta1\"; max_lag = \"36h\"; poll_interval = \"2s\";\n"
+	    "  batch = 500; };", err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_true(c.sync.enabled);
+	assert_string_equal(c.sync.conninfo, "service=consent");
+	assert_string_equal(c.sync.host_id, "mta1");
+	assert_int_equal(c.sync.max_lag, 36 * 3600);
+	assert_int_equal(c.sync.poll, 2);
+	assert_int_equal(c.sync.batch, 500);
+	/* The host name is the default host id. */
+	if (config_load_string(&c, "sync: { conninfo = \"host=/tmp\"; };", err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_true(c.sync.host_id[0] != '\0');
+	assert_int_equal(config_load_string(&c, "sync: { host_id = \"a\"; };",
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sync.conninfo"));
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\";\n"
+	    "  max_lag = \"3d\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: sync.max_lag: longer than 2d"));
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\";\n"
+	    "  host_id = \"mta 1\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: sync.host_id:"));
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\"; "
+	    "password = \"x\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sync.password: unknown key"));
+	/* ...and no password inside a connection string either. */
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"host=db "
+	    "password = x\"; };", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sync.conninfo: no password"));
+	assert_int_equal(config_load_string(&c, "sync: { conninfo = \"x\"; "
+	    "writer_conninfo = \"postgresql://w:secret@db/consent\"; };", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no password"));
+	if (config_load_string(&c, "sync: { conninfo = \"postgresql://r@db/"
+	    "consent?sslmode=verify-full&passfile=/etc/pgpass\"; };", err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+}
+
+static void
 test_unsubd_limits(void **state)
 {
 	struct config c;
@@ -250,6 +301,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_unsubd_limits),
+		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_string),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_errors),

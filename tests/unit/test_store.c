@@ -454,6 +454,88 @@ test_foreach(void **state)
 	assert_int_equal(n, 3);
 }
 
+
+struct sync_arg {
+	struct store_sync ss;
+	const char *rec[3];
+	int	del;		/* outbox seq to delete, or 0 */
+	int	got;		/* store_txn_sync_get's answer */
+};
+
+static int
+sync_fn(struct store_txn *t, void *arg)
+{
+	struct sync_arg *a = arg;
+	struct store_sync old;
+
+	if ((a->got = store_txn_sync_get(t, &old)) == -1)
+		return -1;
+	if (store_txn_sync_put(t, &a->ss) == -1)
+		return -1;
+	for (int i = 0; i < 3 && a->rec[i] != NULL; i++)
+		if (store_txn_outbox_put(t, a->rec[i], strlen(a->rec[i]), NULL))
+			return -1;
+	if (a->del && store_txn_outbox_del(t, (uint64_t)a->del) != 1)
+		return -1;
+	return 0;
+}
+
+static int
+outbox_fn(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+	char *out = arg;
+
+	sprintf(out + strlen(out), "%llu:%.*s;", (unsigned long long)seq,
+	    (int)len, (const char *)rec);
+	return 0;
+}
+
+static void
+test_sync_state_and_outbox(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct sync_arg a;
+	struct store_sync ss;
+	int64_t synced;
+	uint64_t n;
+	char err[256], seen[256] = "";
+
+	assert_int_equal(store_sync_get(fx->st, &ss, err, sizeof(err)), 0);
+	assert_int_equal(store_synced(fx->st, &synced, err, sizeof(err)), 0);
+	memset(&a, 0, sizeof(a));
+	a.ss.xid = 1234;
+	a.ss.id = 99;
+	a.ss.synced = 1800000000;
+	a.ss.attempt = 1800000001;
+	a.ss.error_time = 1800000002;
+	strcpy(a.ss.error, "the fleet database: connection refused");
+	a.rec[0] = "first";
+	a.rec[1] = "second";
+	a.rec[2] = "third";
+	assert_int_equal(store_write(fx->st, sync_fn, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.got, 0);
+	assert_int_equal(store_sync_get(fx->st, &ss, err, sizeof(err)), 1);
+	assert_memory_equal(&ss, &a.ss, sizeof(ss));
+	/* The milter's question. */
+	assert_int_equal(store_synced(fx->st, &synced, err, sizeof(err)), 1);
+	assert_int_equal(synced, 1800000000);
+	assert_int_equal(store_outbox_count(fx->st, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	/* Delete the second; the next goes after the last, never in a gap. */
+	memset(&a.rec, 0, sizeof(a.rec));
+	a.rec[0] = "fourth";
+	a.del = 2;
+	a.ss.error[0] = '\0';
+	if (store_write(fx->st, sync_fn, &a, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(a.got, 1);
+	if (store_outbox_foreach(fx->st, outbox_fn, seen, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(seen, "1:first;3:third;4:fourth;");
+	assert_int_equal(store_sync_get(fx->st, &ss, err, sizeof(err)), 1);
+	assert_string_equal(ss.error, "");
+}
+
 int
 main(void)
 {
@@ -469,6 +551,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_value_fails_closed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_state_and_outbox, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,14 +105,17 @@ static int
 click(struct store *st, const char *key, const char *list, int all, int64_t now)
 {
 	struct token_claims c;
+	struct journal j;
 	char err[256];
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	strcpy(c.addr, key);
 	strcpy(c.list, list);
-	rc = unsub_record(st, &c, SRC_ONECLICK, "192.0.2.9", all, now, err,
+	journal_init(&j, st, NULL, 0);
+	rc = unsub_record(&j, &c, SRC_ONECLICK, "192.0.2.9", all, now, err,
 	    sizeof(err));
+	journal_fini(&j);
 	if (rc == -1)
 		fail_msg("%s", err);
 	return rc;
