@@ -34,7 +34,7 @@ SYNCD=$B/consent-syncd
 UNSUBD=$B/consent-unsubd
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "needs root (initdb and pg_ctl run as postgres): skipped"
+	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
@@ -315,6 +315,7 @@ for n in 1 2 3; do
 done
 kill -TERM "$UP"
 wait "$UP"
+t_eq $? 0 "consent-unsubd exit status after SIGTERM"
 # Under a sanitizer build: no report from any daemon or writer.
 if grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
     "$W"/*.log "$W"/*.err 2>/dev/null; then
