@@ -570,15 +570,10 @@ add_list(struct subject *s, const char *list)
 	return &nl[at];
 }
 
-/* Append ev; when full, drop the second oldest (the first is the origin). */
+/* push_event - the first change of a list: its origin and its status. */
 static void
 push_event(struct list_consent *lc, const struct evidence *ev)
 {
-	if (lc->nev == REC_EVENTS_MAX) {
-		memmove(&lc->ev[1], &lc->ev[2],
-		    (REC_EVENTS_MAX - 2) * sizeof(lc->ev[0]));
-		lc->nev--;
-	}
 	lc->ev[lc->nev++] = *ev;
 	lc->status = ev->status;
 	lc->changed = ev->time;
@@ -596,12 +591,133 @@ tie_rank(int status)
 	}
 }
 
+/*
+ * ev_cmp - the one order of changes, oldest first: by time, then the
+ * stronger at a tie, then every other field, so that any set of changes
+ * has one order whatever order it came in.  An undated opt-in counts as
+ * older than every dated change (a known time beats one we never knew).
+ */
+static int
+ev_cmp(const struct evidence *a, const struct evidence *b)
+{
+	int64_t ta = (a->flags & REC_F_TIME_UNKNOWN) &&
+	    a->status != CS_UNSUBSCRIBED ? INT64_MIN : a->time;
+	int64_t tb = (b->flags & REC_F_TIME_UNKNOWN) &&
+	    b->status != CS_UNSUBSCRIBED ? INT64_MIN : b->time;
+	int c;
+
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	if (tie_rank(a->status) != tie_rank(b->status))
+		return tie_rank(a->status) < tie_rank(b->status) ? -1 : 1;
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	if (a->flags != b->flags)
+		return a->flags < b->flags ? -1 : 1;
+	if ((c = strcmp(a->ip, b->ip)) != 0)
+		return c;
+	return strcmp(a->note, b->note);
+}
+
+/*
+ * derive - the list's status from its changes: the newest one's, but a
+ * single opt-in or a new request after a confirmation (and no
+ * unsubscribe since) keeps it confirmed.
+ */
+static void
+derive(struct list_consent *lc)
+{
+	const struct evidence *last = &lc->ev[lc->nev - 1];
+	int confirmed = 0;
+
+	for (unsigned k = 0; k < lc->nev; k++)
+		if (lc->ev[k].status == CS_CONFIRMED)
+			confirmed = 1;
+		else if (lc->ev[k].status == CS_UNSUBSCRIBED)
+			confirmed = 0;
+	lc->status = last->status;
+	lc->changed = last->time;
+	if (confirmed && (last->status == CS_PENDING ||
+	    last->status == CS_SUBSCRIBED))
+		lc->status = CS_CONFIRMED;
+}
+
+/*
+ * evict - over the bound, drop the oldest change that no rule needs: the
+ * origin stays (the first evidence), and so do the newest unsubscribe and
+ * the newest confirmation (derive reads them) and the newest change.
+ * Changes that lose their place never become needed again, so what stays
+ * is the same whatever order the changes came in.
+ */
+static void
+evict(struct evidence *v, unsigned *n)
+{
+	int unsub = -1, conf = -1;
+	unsigned k;
+
+	for (k = 0; k < *n; k++) {
+		if (v[k].status == CS_UNSUBSCRIBED)
+			unsub = (int)k;
+		if (v[k].status == CS_CONFIRMED)
+			conf = (int)k;
+	}
+	for (k = 1; k + 1 < *n; k++)
+		if ((int)k != unsub && (int)k != conf)
+			break;
+	memmove(&v[k], &v[k + 1], (*n - k - 1) * sizeof(v[0]));
+	(*n)--;
+}
+
+/*
+ * insert_dated - a change (dated, or an undated unsubscribe) into the
+ * list's changes, in ev_cmp's order.  The same change (time, status, source) once: of two that differ
+ * only in address or note, the lower stays.  1 if anything changed.
+ */
+static int
+insert_dated(struct list_consent *lc, const struct evidence *ev)
+{
+	struct evidence tmp[REC_EVENTS_MAX + 1];
+	unsigned k, n = 0, skip = lc->nev;
+
+	for (k = 0; k < lc->nev; k++) {
+		const struct evidence *e = &lc->ev[k];
+
+		if (e->time != ev->time || e->status != ev->status ||
+		    e->source != ev->source || e->flags != ev->flags)
+			continue;
+		if (ev_cmp(ev, e) >= 0)
+			return 0;
+		skip = k;	/* the same change: its lower address or note */
+		break;
+	}
+	for (k = 0; k < lc->nev && ev_cmp(&lc->ev[k], ev) < 0; k++)
+		if (k != skip)
+			tmp[n++] = lc->ev[k];
+	tmp[n++] = *ev;
+	for (; k < lc->nev; k++)
+		if (k != skip)
+			tmp[n++] = lc->ev[k];
+	if (n > REC_EVENTS_MAX)
+		evict(tmp, &n);
+	/* One that the bound keeps out again changes nothing. */
+	if (n == lc->nev) {
+		for (k = 0; k < n && ev_cmp(&tmp[k], &lc->ev[k]) == 0; k++)
+			;
+		if (k == n)
+			return 0;
+	}
+	memcpy(lc->ev, tmp, n * sizeof(tmp[0]));
+	lc->nev = n;
+	return 1;
+}
+
 int
 record_apply_consent(struct subject *s, const char *list,
     const struct evidence *ev)
 {
 	struct list_consent *lc;
-	int64_t cur;
 
 	if (ev->status == CS_NONE || ev->status >= CS_MAX_) {
 		errno = EINVAL;
@@ -620,34 +736,15 @@ record_apply_consent(struct subject *s, const char *list,
 		 */
 		if (ev->status != CS_UNSUBSCRIBED || lc->status == CS_UNSUBSCRIBED)
 			return 0;
-		push_event(lc, ev);
-		return 1;
 	}
-	for (unsigned k = 0; k < lc->nev; k++)
-		if (lc->ev[k].time == ev->time && lc->ev[k].status == ev->status &&
-		    lc->ev[k].source == ev->source)
-			return 0;
-	/* A known time beats a time we never knew, except an unsubscribe's. */
-	cur = (lc->ev[lc->nev - 1].flags & REC_F_TIME_UNKNOWN) &&
-	    lc->status != CS_UNSUBSCRIBED ? INT64_MIN : lc->changed;
-	if (ev->time < cur)
-		return 0;
 	/*
-	 * At a tie the stronger change wins, whatever order they come in:
-	 * an unsubscribe, then a confirmation, then a pending request, then
-	 * a single opt-in.
+	 * A dated change takes its place among the others, older ones too:
+	 * the status is derived from all of them, so the same changes give
+	 * the same record in any order (a fleet's replicas, imports).
 	 */
-	if (ev->time == cur && tie_rank(ev->status) <= tie_rank(lc->status))
+	if (insert_dated(lc, ev) == 0)
 		return 0;
-	if (lc->status == CS_CONFIRMED && ev->status == CS_PENDING)
-		return 0;	/* asking again does not undo a confirmation */
-	if (lc->status == CS_CONFIRMED && ev->status == CS_SUBSCRIBED) {
-		/* A renewed opt-in: kept as evidence, still confirmed. */
-		push_event(lc, ev);
-		lc->status = CS_CONFIRMED;
-		return 1;
-	}
-	push_event(lc, ev);
+	derive(lc);
 	return 1;
 }
 

@@ -176,6 +176,7 @@ consent_change(struct ctl *c, const struct ctl_opts *o, const char *addrarg,
 	const struct list_consent *lc;
 	struct addr a;
 	struct edit e;
+	char tb[32];
 	int rc;
 
 	if (ctl_addr(c, addrarg, &a) == -1)
@@ -196,17 +197,22 @@ consent_change(struct ctl *c, const struct ctl_opts *o, const char *addrarg,
 		edit_clear(&e);
 		return CTL_ERR;
 	}
+	lc = record_find_list(&e.after, e.ch.list);
 	if (sent(fp, &e))
 		;
-	else if (e.changed)
+	else if (e.changed && (lc == NULL || lc->status == status))
 		fprintf(fp, "%s %s on list %s\n", a.key,
 		    record_status_name(status), e.ch.list);
+	else if (e.changed)
+		/* An older change: part of the record, not its status. */
+		fprintf(fp, "%s: kept as evidence; still %s on list %s (since "
+		    "%s)\n", a.key, record_status_name(lc->status), e.ch.list,
+		    time_format(lc->changed, tb, sizeof(tb)));
 	else
 		explain_noop(fp, &e);
 	warn_suppressed(fp, &e);
 	if (after != NULL)
-		*after = (lc = record_find_list(&e.after, e.ch.list)) != NULL ?
-		    lc->status : CS_NONE;
+		*after = lc != NULL ? lc->status : CS_NONE;
 	if (key != NULL)
 		util_strlcpy(key, a.key, ADDR_MAX + 1);
 	edit_clear(&e);

@@ -82,7 +82,7 @@ t_err "no pending subscription"
 t_run 0 ctl unsubscribe alice@example.com --source one-click --at 2024-02-01T00:00:00Z
 t_out "unsubscribed on list default"
 t_run 0 ctl subscribe alice@example.com --at 2024-01-15T00:00:00Z
-t_out "no change: a newer change is recorded"
+t_out "alice@example.com: kept as evidence; still unsubscribed on list default"
 t_run 1 ctl check alice@example.com
 t_out "deny (unsubscribed)"
 # Other lists are separate.

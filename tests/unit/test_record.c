@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,20 +205,22 @@ test_merge_newer_wins(void **state)
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
 	ev = ev_make(CS_UNSUBSCRIBED, 200, SRC_ONECLICK);
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
-	/* An older subscribe never undoes the unsubscribe. */
+	/* An older subscribe never undoes the unsubscribe: kept as evidence. */
 	ev = ev_make(CS_SUBSCRIBED, 150, SRC_IMPORT);
-	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
 	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	assert_int_equal(s.lists[0].changed, 200);
 	/* At the same time, the unsubscribe wins; a subscribe does not. */
 	ev = ev_make(CS_SUBSCRIBED, 200, SRC_IMPORT);
-	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
 	/* A newer subscribe does (a real re-opt-in). */
 	ev = ev_make(CS_SUBSCRIBED, 300, SRC_FORM);
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
 	assert_int_equal(s.lists[0].status, CS_SUBSCRIBED);
 	/* Applying the same change again changes nothing. */
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
-	assert_int_equal(s.lists[0].nev, 3);
+	assert_int_equal(s.lists[0].nev, 5);
 	subject_clear(&s);
 }
 
@@ -247,8 +250,10 @@ test_merge_confirmed_not_downgraded(void **state)
 	subject_init(&s);
 	ev = ev_make(CS_CONFIRMED, 100, SRC_FORM);
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	/* Asking again does not undo it (kept as evidence). */
 	ev = ev_make(CS_PENDING, 200, SRC_FORM);
-	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_CONFIRMED);
 	/* A newer single opt-in renews it: still confirmed, newer time. */
 	ev = ev_make(CS_SUBSCRIBED, 300, SRC_API);
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
@@ -292,7 +297,8 @@ test_merge_time_unknown(void **state)
 	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);	/* again */
 	ev = ev_make(CS_SUBSCRIBED, 5000, SRC_IMPORT);	/* older, dated */
-	assert_int_equal(record_apply_consent(&s, "l", &ev), 0);
+	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
 	ev = ev_make(CS_SUBSCRIBED, 9500, SRC_FORM);	/* newer: a re-opt-in */
 	assert_int_equal(record_apply_consent(&s, "l", &ev), 1);
 	subject_clear(&s);
@@ -461,6 +467,67 @@ test_merge_tie_order_free(void **state)
 	}
 }
 
+/*
+ * The same changes give the same record in any order: a fleet's replicas
+ * and imports of one file in pieces agree byte for byte, past the bound
+ * on kept changes too.
+ */
+static void
+test_merge_any_order(void **state)
+{
+	uint64_t rng = 0x1234567;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct evidence evs[14];
+		unsigned char *first = NULL, *buf;
+		size_t flen = 0, len;
+		int n = 4 + round % 11;
+
+		for (int i = 0; i < n; i++) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			memset(&evs[i], 0, sizeof(evs[i]));
+			evs[i].status = (uint8_t)(1 + (rng >> 33) % 4);
+			evs[i].time = 1000 + (int64_t)((rng >> 40) % 6);
+			evs[i].source = (uint8_t)(1 + (rng >> 20) % 3);
+			snprintf(evs[i].ip, sizeof(evs[i].ip), "192.0.2.%u",
+			    (unsigned)((rng >> 50) % 3));
+		}
+		for (int perm = 0; perm < 12; perm++) {
+			struct subject s;
+
+			/* A Fisher-Yates shuffle of the changes. */
+			for (int i = n - 1; i > 0; i--) {
+				struct evidence t;
+				int j;
+
+				rng = rng * 6364136223846793005ULL + 1;
+				j = (int)((rng >> 33) % (uint64_t)(i + 1));
+				t = evs[i];
+				evs[i] = evs[j];
+				evs[j] = t;
+			}
+			subject_init(&s);
+			for (int i = 0; i < n; i++) {
+				assert_true(record_apply_consent(&s, "l", &evs[i]) >= 0);
+				/* Twice changes nothing. */
+				assert_int_equal(record_apply_consent(&s, "l", &evs[i]), 0);
+			}
+			assert_int_equal(record_encode(&s, &buf, &len), 0);
+			if (first == NULL) {
+				first = buf;
+				flen = len;
+			} else {
+				assert_int_equal(len, flen);
+				assert_memory_equal(buf, first, len);
+				free(buf);
+			}
+			subject_clear(&s);
+		}
+		free(first);
+	}
+}
+
 int
 main(void)
 {
@@ -473,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_merge_newer_wins),
 		cmocka_unit_test(test_merge_tie_unsubscribe_wins),
 		cmocka_unit_test(test_merge_tie_order_free),
+		cmocka_unit_test(test_merge_any_order),
 		cmocka_unit_test(test_merge_confirmed_not_downgraded),
 		cmocka_unit_test(test_merge_time_unknown),
 		cmocka_unit_test(test_merge_history_bounded),
