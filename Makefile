@@ -19,7 +19,7 @@ CLANG	?= clang
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
 
-PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd libpq
+PKGS	:= lmdb libconfig libidn2 libsodium libmicrohttpd libsystemd libpq gmime-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -184,7 +184,8 @@ install: $(BINS)
 	install -m 0755 $(BUILD)/consentctl $(DESTDIR)$(BINDIR)/consentctl
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/*.service; do \
-		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
+		sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/consentctl|$(BINDIR)/consentctl|g' \
+		    $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} && \
 		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} || exit 1; \
 	done
 	install -m 0644 conf/consentctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/consentctl

@@ -592,8 +592,14 @@ build(const struct audit *a, const struct audit_entry *e, char *buf, size_t cap,
 	size_t len;
 	int rc = 0;
 
-	len = (size_t)snprintf(buf, cap, "{\"v\":1,\"t\":\"%s\"",
-	    time_format_ms(e->time_ms, tb, sizeof(tb)));
+	/* A line of another type says so first, as "open" and "gap" do. */
+	if (e->type != NULL)
+		len = (size_t)snprintf(buf, cap, "{\"v\":1,\"type\":\"%s\","
+		    "\"t\":\"%s\"", e->type, time_format_ms(e->time_ms, tb,
+		    sizeof(tb)));
+	else
+		len = (size_t)snprintf(buf, cap, "{\"v\":1,\"t\":\"%s\"",
+		    time_format_ms(e->time_ms, tb, sizeof(tb)));
 	if (e->rcpt != NULL && e->rcpt[0] != '\0' && !a->plain)
 		audit_pseudonym(a->key, e->rcpt, rcpt);
 	else

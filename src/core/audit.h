@@ -33,6 +33,7 @@ struct audit;
 
 /* What one decision line says; NULL or "" fields are left out. */
 struct audit_entry {
+	const char *type;	/* NULL for a decision; "feedback" (consentctl) */
 	int64_t	time_ms;
 	const char *qid;
 	const char *msgid;

@@ -16,6 +16,7 @@
 
 #include "core/addr.h"
 #include "core/config.h"
+#include "core/config_int.h"
 #include "core/lu.h"
 #include "core/record.h"
 #include "core/token.h"
@@ -23,7 +24,8 @@
 #include "util/time.h"
 #include "util/util.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS };
+enum ktype { K_STR, K_INT, K_BOOL, K_ENUM, K_MODE, K_RULES, K_KEYS, K_LULISTS,
+    K_FBRULES };
 
 struct ckey {
 	const char *path;
@@ -112,6 +114,16 @@ static const struct ckey keys[] = {
 	{ "metrics.listen", K_STR, OFF(metrics_listen), SZ(metrics_listen), 0, 0, NULL, post_metrics },
 	{ "metrics.unsubd_listen", K_STR, OFF(metrics_unsubd_listen), SZ(metrics_unsubd_listen), 0, 0, NULL, post_metrics_unsubd },
 	{ "metrics.max_lists", K_INT, OFF(metrics_max_lists), 0, 1, 10000, NULL, NULL },
+	{ "feedback.queue_dir", K_STR, OFF(fb_queue_dir), SZ(fb_queue_dir), 1, 0, NULL, NULL },
+	{ "feedback.queue_max", K_INT, OFF(fb_queue_max), 0, 1, 1000000, NULL, NULL },
+	{ "feedback.queue_retention", K_STR, OFF(fb_queue_retention_s), SZ(fb_queue_retention_s), 1, 0, NULL, post_fb_retention },
+	{ "feedback.soft_threshold", K_INT, OFF(fb_soft_threshold), 0, 1, 100, NULL, NULL },
+	{ "feedback.soft_window", K_STR, OFF(fb_soft_window_s), SZ(fb_soft_window_s), 1, 0, NULL, post_fb_window },
+	{ "feedback.soft_expires", K_STR, OFF(fb_soft_expires_s), SZ(fb_soft_expires_s), 1, 0, NULL, post_fb_expires },
+	{ "feedback.sign_return_path", K_BOOL, OFF(fb_sign_return_path), 0, 0, 0, NULL, NULL },
+	{ "feedback.return_path_window", K_STR, OFF(fb_rp_window_s), SZ(fb_rp_window_s), 1, 0, NULL, post_fb_rp_window },
+	{ "feedback.rules", K_FBRULES, 0, 0, 0, 0, NULL, NULL },
+	{ "feedback.audit_file", K_STR, OFF(fb_audit_file), SZ(fb_audit_file), 0, 0, NULL, NULL },
 	{ "unsubscribe.enable", K_BOOL, OFF(lu_enable), 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.keys", K_KEYS, 0, 0, 0, 0, NULL, NULL },
 	{ "unsubscribe.lifetime", K_STR, OFF(lu_lifetime_s), SZ(lu_lifetime_s), 1, 0, NULL, post_lifetime },
@@ -180,6 +192,18 @@ config_defaults(struct config *c)
 	c->lu_lifetime = 90 * 86400;
 	util_strlcpy(c->unsubd_listen, "127.0.0.1:8025", sizeof(c->unsubd_listen));
 	c->metrics_max_lists = 50;
+	util_strlcpy(c->fb_queue_dir, "/var/lib/consent-milter/feedback",
+	    sizeof(c->fb_queue_dir));
+	c->fb_queue_max = 10000;
+	util_strlcpy(c->fb_queue_retention_s, "90d", sizeof(c->fb_queue_retention_s));
+	c->fb_queue_retention = 90 * 86400;
+	c->fb_soft_threshold = 3;
+	util_strlcpy(c->fb_soft_window_s, "7d", sizeof(c->fb_soft_window_s));
+	c->fb_soft_window = 7 * 86400;
+	util_strlcpy(c->fb_soft_expires_s, "30d", sizeof(c->fb_soft_expires_s));
+	c->fb_soft_expires = 30 * 86400;
+	util_strlcpy(c->fb_rp_window_s, "14d", sizeof(c->fb_rp_window_s));
+	c->fb_rp_window = 14 * 86400;
 	util_strlcpy(c->optin_lifetime_s, "7d", sizeof(c->optin_lifetime_s));
 	c->optin_lifetime = 7 * 86400;
 	util_strlcpy(c->unsubd_trusted, "127.0.0.1 ::1", sizeof(c->unsubd_trusted));
@@ -240,6 +264,18 @@ config_check(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: unsubscribe.enable needs unsubscribe.keys "
 		    "(make one with 'consentctl keygen') and unsubscribe.url",
 		    file);
+		return -1;
+	}
+	if (c->fb_sign_return_path && c->lu_nkeys == 0) {
+		snprintf(err, errlen, "%s: feedback.sign_return_path needs "
+		    "unsubscribe.keys (the tag's key is derived from the first)",
+		    file);
+		return -1;
+	}
+	if (c->fb_audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {
+		snprintf(err, errlen, "%s: feedback.audit_file: needs "
+		    "audit.key_file to pseudonymise recipients, or set "
+		    "audit.pseudonymize = false", file);
 		return -1;
 	}
 	if (c->audit_file[0] && c->audit_pseudonymize && !c->audit_key_file[0]) {
@@ -772,6 +808,79 @@ apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
 	return 0;
 }
 
+/* One feedback rule: { status = "5.4.1"; diagnostic = "..."; class = "hard"; } */
+static int
+apply_fb_rule(const config_setting_t *g, unsigned idx, struct fbclass_rule *ru,
+    char *err, size_t errlen)
+{
+	static const char *const names[] = { "status", "diagnostic", "class",
+	    NULL };
+	char path[96], buf[FBCLASS_DIAG_MAX];
+	int cls = -1;
+
+	memset(ru, 0, sizeof(*ru));
+	ru->line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return where(err, errlen, g, "feedback.rules", "rule %u must be "
+		    "a group { ... }", idx + 1);
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *f = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(f);
+		int k;
+
+		for (k = 0; names[k] != NULL; k++)
+			if (strcmp(names[k], name) == 0)
+				break;
+		snprintf(path, sizeof(path), "feedback.rules[%u].%s", idx, name);
+		if (names[k] == NULL)
+			return where(err, errlen, f, path, "unknown key (expected "
+			    "status, diagnostic, class)");
+		if (rule_str(f, path, buf, sizeof(buf), err, errlen) == -1)
+			return -1;
+		if (k == 0 && (strlen(buf) >= sizeof(ru->status) ||
+		    fbclass_status_check(buf) == -1))
+			return where(err, errlen, f, path, "\"%s\" is not a status "
+			    "code or pattern such as 5.1.1, 5.7.* or 4.*", buf);
+		if (k == 0)
+			util_strlcpy(ru->status, buf, sizeof(ru->status));
+		else if (k == 1)
+			util_strlcpy(ru->diag, buf, sizeof(ru->diag));
+		else if ((cls = fbclass_parse(buf)) == -1)
+			return where(err, errlen, f, path, "unknown class \"%s\" "
+			    "(expected hard, soft, policy, ignore)", buf);
+	}
+	if (cls == -1)
+		return where(err, errlen, g, "feedback.rules", "rule %u has no "
+		    "class", idx + 1);
+	if (ru->status[0] == '\0' && ru->diag[0] == '\0')
+		return where(err, errlen, g, "feedback.rules", "rule %u matches "
+		    "everything: give it a status, a diagnostic or both", idx + 1);
+	ru->class_ = cls;
+	return 0;
+}
+
+static int
+apply_fb_rules(struct config *c, const config_setting_t *s, char *err,
+    size_t errlen)
+{
+	int n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return where(err, errlen, s, "feedback.rules", "must be a list "
+		    "( { status = \"5.4.1\"; class = \"hard\"; }, ... )");
+	if ((n = config_setting_length(s)) > FBCLASS_RULES_MAX)
+		return where(err, errlen, s, "feedback.rules", "more than %d rules",
+		    FBCLASS_RULES_MAX);
+	c->fb_rules.nrules = 0;
+	for (int i = 0; i < n; i++) {
+		if (apply_fb_rule(config_setting_get_elem(s, (unsigned)i),
+		    (unsigned)i, &c->fb_rules.rules[i], err, errlen) == -1)
+			return -1;
+		c->fb_rules.nrules++;
+	}
+	return 0;
+}
+
 /* apply_mode - an octal file mode, in quotes since libconfig has none. */
 static int
 apply_mode(struct config *c, const struct ckey *k, const config_setting_t *s,
@@ -886,6 +995,10 @@ apply_key(struct config *c, const struct ckey *k, const config_setting_t *s,
 		break;
 	case K_LULISTS:
 		if (apply_lu_lists(c, s, err, errlen) == -1)
+			return -1;
+		break;
+	case K_FBRULES:
+		if (apply_fb_rules(c, s, err, errlen) == -1)
 			return -1;
 		break;
 	case K_ENUM:

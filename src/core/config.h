@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/classify.h"
+#include "core/fbclass.h"
 #include "core/policy.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/consent-milter/consent-milter.conf"
@@ -109,6 +110,22 @@ struct config {
 	char	metrics_listen[128];		/* consent-milter's, host:port */
 	char	metrics_unsubd_listen[128];	/* consent-unsubd's */
 	int	metrics_max_lists;		/* list labels kept; others "other" */
+
+	/* feedback: bounces and complaints (consentctl feedback) */
+	char	fb_queue_dir[CONFIG_PATH_MAX];	/* reports kept for review */
+	int	fb_queue_max;			/* reports in the queue at most */
+	char	fb_queue_retention_s[16];	/* "90d": seen reports kept */
+	int64_t	fb_queue_retention;		/* derived: seconds */
+	int	fb_soft_threshold;		/* soft bounces that suppress... */
+	char	fb_soft_window_s[16];		/* ...within this long */
+	int64_t	fb_soft_window;
+	char	fb_soft_expires_s[16];		/* for this long */
+	int64_t	fb_soft_expires;
+	int	fb_sign_return_path;		/* the milter signs MAIL FROM */
+	char	fb_rp_window_s[16];		/* a signed return path's life */
+	int64_t	fb_rp_window;
+	struct fbclass_conf fb_rules;		/* the operator's, before the built-in */
+	char	fb_audit_file[CONFIG_PATH_MAX];	/* feedback lines, chained; "" none */
 
 	/* actions, per deny reason */
 	int	action[PR_MAX_];		/* derived: ACTION_* per deny reason */

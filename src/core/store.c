@@ -9,6 +9,9 @@
  *   outbox  u64 sequence (big-endian) -> an opt-out not yet given back by
  *           the fleet journal (opaque here); created when first opened
  *           for writing, absent from stores no writer has opened since
+ *   soft    address key -> soft-bounce count (version, count, first, last);
+ *           made by the first writer that opens a store made without it,
+ *           so older stores need no upgrade and older builds ignore it
  *
  * Every LMDB detail stays in this file.  Read transactions live only inside
  * one call, so readers see each commit on their next lookup.  Recovery is
@@ -34,11 +37,14 @@
 #define DEFAULT_MAPSIZE	((uint64_t)1 << 30)	/* sparse: costs nothing until used */
 #define MAX_READERS	1024
 #define MAX_RETRIES	8
+#define SOFT_VERSION	1
+#define SOFT_LEN	21	/* version, count (4), first (8), last (8) */
 
 struct store {
 	MDB_env	*env;
-	MDB_dbi	meta, addr, domain, outbox;
+	MDB_dbi	meta, addr, domain, outbox, soft;
 	int	has_outbox;
+	int	has_soft;	/* the soft database exists (a reader may lack it) */
 	int	rdonly;
 	int	addr_flags;
 	unsigned stale;		/* reader slots of dead processes cleared at open */
@@ -188,8 +194,10 @@ store_init_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "addr", MDB_CREATE, &st->addr)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &st->domain)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) != 0)
+	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "soft", MDB_CREATE, &st->soft)) != 0)
 		goto bad;
+	st->has_soft = 1;
 	{
 		uint32_t v;
 
@@ -281,6 +289,14 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
+	if (rc == 0) {
+		int r = mdb_dbi_open(txn, "soft", 0, &st->soft);
+
+		if (r == 0)
+			st->has_soft = 1;
+		else if (r != MDB_NOTFOUND)
+			rc = r;
+	}
 	if (rc != 0) {
 		txn_abort(st, txn);
 		return util_fail(err, errlen, "%s: %s", st->dir,
@@ -293,6 +309,26 @@ store_open_dbs(struct store *st, int addr_flags, char *err, size_t errlen)
 	st->addr_flags = addr_flags;
 	if (!st->has_outbox && !st->rdonly)
 		return create_outbox(st, err, errlen);
+	return 0;
+}
+
+/* store_add_soft - make the soft database in a store made without it. */
+static int
+store_add_soft(struct store *st, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(st, 0, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_dbi_open(txn, "soft", MDB_CREATE, &st->soft)) != 0) {
+		txn_abort(st, txn);
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	}
+	if ((rc = txn_commit(st, txn)) != 0)
+		return util_fail(err, errlen, "%s: commit: %s", st->dir,
+		    mdb_strerror(rc));
+	st->has_soft = 1;
 	return 0;
 }
 
@@ -363,6 +399,8 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 		goto bad;
 	if (flags & STORE_CREATE)
 		st->has_outbox = 1;	/* store_init_dbs made it */
+	if (!st->rdonly && !st->has_soft && store_add_soft(st, err, errlen) == -1)
+		goto bad;
 	*sp = st;
 	return 0;
 bad:
@@ -623,6 +661,120 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 	}
 	return util_fail(err, errlen, "%s: map still full after %d attempts",
 	    st->dir, MAX_RETRIES);
+}
+
+/* --- soft-bounce counts ------------------------------------------------- */
+
+static void
+put64(unsigned char *p, int64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+}
+
+static int64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+/* soft_decode - a soft value into ss; 0, or -1 if it is malformed. */
+static int
+soft_decode(const MDB_val *d, struct store_soft *ss)
+{
+	const unsigned char *p = d->mv_data;
+
+	if (d->mv_size != SOFT_LEN || p[0] != SOFT_VERSION)
+		return -1;
+	ss->count = (unsigned)p[1] << 24 | (unsigned)p[2] << 16 |
+	    (unsigned)p[3] << 8 | p[4];
+	ss->first = get64(p + 5);
+	ss->last = get64(p + 13);
+	return 0;
+}
+
+int
+store_soft_get(struct store *st, const char *key, struct store_soft *ss,
+    char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_val d;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!st->has_soft)
+		return 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	rc = get_raw(txn, st->soft, key, &d);
+	if (rc == 0)
+		rc = soft_decode(&d, ss) == 0 ? 1 : util_fail(err, errlen,
+		    "%s: corrupt soft-bounce count", st->dir);
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else
+		rc = util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
+	txn_abort(st, txn);
+	return rc;
+}
+
+int
+store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
+    int64_t window, struct store_soft *ss)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
+	unsigned char b[SOFT_LEN];
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!t->st->has_soft || k.mv_size == 0 || k.mv_size > 511) {
+		snprintf(t->err, sizeof(t->err), "no soft-bounce database, or a "
+		    "key of %zu octets", k.mv_size);
+		return -1;
+	}
+	rc = mdb_get(t->txn, t->st->soft, &k, &d);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_fail(t, rc, "get");
+	/* A corrupt count, or one out of its window, starts again. */
+	if (rc == 0 && soft_decode(&d, ss) == 0 && ss->first <= now &&
+	    now - ss->first <= window && ss->count < UINT32_MAX) {
+		ss->count++;
+		if (now > ss->last)
+			ss->last = now;
+	} else {
+		ss->count = 1;
+		ss->first = ss->last = now;
+	}
+	b[0] = SOFT_VERSION;
+	b[1] = (unsigned char)(ss->count >> 24);
+	b[2] = (unsigned char)(ss->count >> 16);
+	b[3] = (unsigned char)(ss->count >> 8);
+	b[4] = (unsigned char)ss->count;
+	put64(b + 5, ss->first);
+	put64(b + 13, ss->last);
+	d.mv_size = sizeof(b);
+	d.mv_data = b;
+	if ((rc = mdb_put(t->txn, t->st->soft, &k, &d, 0)) != 0)
+		return txn_fail(t, rc, "put");
+	return 0;
+}
+
+int
+store_txn_soft_reset(struct store_txn *t, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+	int rc;
+
+	if (!t->st->has_soft || k.mv_size == 0 || k.mv_size > 511)
+		return 0;
+	rc = mdb_del(t->txn, t->st->soft, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : txn_fail(t, rc, "delete");
 }
 
 /* --- scans -------------------------------------------------------------- */

@@ -86,6 +86,31 @@ int	store_txn_del(struct store_txn *t, const char *key);	/* 1 deleted, 0 absent 
 const char *store_txn_error(struct store_txn *t);	/* after a -1 */
 
 /*
+ * Soft-bounce counts, per address key, in their own database: how many
+ * soft bounces since first, and the last one.  Kept apart from the
+ * record, so that the record's format does not change.
+ */
+struct store_soft {
+	unsigned count;
+	int64_t	first;
+	int64_t	last;
+};
+
+/* store_soft_get - the count under key into ss; 1 found, 0 none, -1 with err. */
+int	store_soft_get(struct store *st, const char *key, struct store_soft *ss,
+	    char *err, size_t errlen);
+
+/*
+ * Inside store_write(): store_txn_soft_add counts one soft bounce of key
+ * at now, starting again when the first counted is more than window
+ * seconds before now, and leaves the new count in *ss; 0 / -1.
+ * store_txn_soft_reset forgets key's count: 1 forgotten, 0 none, -1.
+ */
+int	store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
+	    int64_t window, struct store_soft *ss);
+int	store_txn_soft_reset(struct store_txn *t, const char *key);
+
+/*
  * store_foreach - call fn for every key in key order (addresses, then
  * domains), in one read transaction.  s is valid only during the call.
  * Stops and returns fn's value when it is non-zero.  Returns 0, fn's

@@ -153,6 +153,7 @@ int	ctl_audit(struct ctl *, int, char **);
 int	ctl_keygen(struct ctl *, int, char **);	/* ctl_intake.c */
 int	ctl_token(struct ctl *, int, char **);
 int	ctl_intake(struct ctl *, int, char **);
+int	ctl_feedback(struct ctl *, int, char **);	/* ctl_feedback.c */
 int	ctl_doctor(struct ctl *, int, char **);	/* doctor.c */
 int	ctl_optin(struct ctl *, int, char **);	/* ctl_optin.c */
 

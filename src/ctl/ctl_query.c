@@ -125,6 +125,38 @@ ctl_print_subject_text(const char *key, const struct subject *s, int64_t now)
 	}
 }
 
+/*
+ * show_soft - the soft-bounce count of key (consentctl feedback), after
+ * show's records: a JSON member, or a text line.  1 if there is one.
+ */
+static int
+show_soft(struct ctl *c, struct store *st, const char *key, int json,
+    int found)
+{
+	struct store_soft ss;
+	char err[512], tf[32], tl[32];
+	int r = store_is_domain_key(key) ? 0 :
+	    store_soft_get(st, key, &ss, err, sizeof(err));
+
+	if (r == -1)
+		ctl_err(c, "%s", err);
+	if (json) {
+		printf("],\"soft_bounces\":");
+		if (r == 1)
+			printf("{\"count\":%u,\"first\":\"%s\",\"last\":\"%s\"}",
+			    ss.count, time_format(ss.first, tf, sizeof(tf)),
+			    time_format(ss.last, tl, sizeof(tl)));
+		else
+			printf("null");
+	} else if (r == 1)
+		printf("%s%s  soft bounces: %u since %s (last %s); %d within %s "
+		    "suppress\n", found ? "" : key, found ? "" : "\n", ss.count,
+		    time_format(ss.first, tf, sizeof(tf)),
+		    time_format(ss.last, tl, sizeof(tl)), c->cf.fb_soft_threshold,
+		    c->cf.fb_soft_window_s);
+	return r == 1;
+}
+
 /* The keys show looks at: the address, its untagged form, its domains. */
 struct showkey {
 	const char *key;
@@ -199,8 +231,12 @@ ctl_show(struct ctl *c, int argc, char **argv)
 		found++;
 		subject_clear(&s);
 	}
+	if (rc == CTL_OK && show_soft(c, st, keys[0].key, o.json, found) == 1)
+		found++;
+	else if (rc != CTL_OK && o.json)
+		printf("]");
 	if (o.json)
-		printf("]}\n");
+		printf("}\n");
 	else if (!found && rc == CTL_OK)
 		printf("%s: nothing stored\n", keys[0].key);
 	subject_clear(&s);

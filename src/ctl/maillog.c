@@ -47,6 +47,50 @@ angle_value(const char **pp, const char *end, struct util_str *v)
 }
 
 /*
+ * field - the value of ", NAME=" in p..end (up to the next ',' or ' '),
+ * or {NULL, 0}.
+ */
+static void
+field(const char *p, const char *end, const char *name, size_t nlen,
+    struct util_str *v)
+{
+	const char *q = memmem(p, (size_t)(end - p), name, nlen), *e;
+
+	if (q == NULL)
+		return;
+	q += nlen;
+	for (e = q; e < end && *e != ',' && *e != ' '; e++)
+		;
+	v->p = q;
+	v->n = (size_t)(e - q);
+}
+
+/*
+ * extras - relay (its host), dsn and the "(...)" after the status, for
+ * consentctl feedback; the fields before status= only.
+ */
+static void
+extras(const char *p, const char *st, const char *q, const char *end,
+    struct maillog_line *out)
+{
+	const char *h;
+
+	field(p, st, ", relay=", 8, &out->relay);
+	for (h = out->relay.p; h != NULL && h < out->relay.p + out->relay.n;
+	    h++)
+		if (*h == '[') {
+			out->relay.n = (size_t)(h - out->relay.p);
+			break;
+		}
+	field(p, st, ", dsn=", 6, &out->dsn);
+	/* status=bounced (host mx[1.2.3.4] said: 550 ... (in reply to ...)) */
+	if (end - q > 2 && q[0] == ' ' && q[1] == '(' && end[-1] == ')') {
+		out->detail.p = q + 2;
+		out->detail.n = (size_t)(end - 1 - (q + 2));
+	}
+}
+
+/*
  * delivery - the fields of a delivery agent's line after its queue id:
  * to=<...>[, orig_to=<...>], ..., status=WORD, and "forwarded as QID"
  * when local(8) passed the copy on under a new queue id.  0 / -1.
@@ -54,7 +98,7 @@ angle_value(const char **pp, const char *end, struct util_str *v)
 static int
 delivery(const char *p, const char *end, struct maillog_line *out)
 {
-	const char *q;
+	const char *q, *st;
 	size_t n;
 
 	if (end - p < 4 || memcmp(p, "to=", 3) != 0)
@@ -69,11 +113,13 @@ delivery(const char *p, const char *end, struct maillog_line *out)
 	}
 	if ((q = memmem(p, (size_t)(end - p), ", status=", 9)) == NULL)
 		return -1;
-	p = q + 9;
-	for (q = p; q < end && *q != ' ' && *q != ','; q++)
+	st = q;
+	q += 9;
+	out->status.p = q;
+	for (; q < end && *q != ' ' && *q != ','; q++)
 		;
-	out->status.p = p;
-	out->status.n = (size_t)(q - p);
+	out->status.n = (size_t)(q - out->status.p);
+	extras(p, st, q, end, out);
 	if ((p = memmem(q, (size_t)(end - q), "forwarded as ", 13)) != NULL &&
 	    (n = qid_len(p + 13, end)) > 0) {
 		out->newqid.p = p + 13;

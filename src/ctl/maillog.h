@@ -1,6 +1,8 @@
 /*
  * maillog.h - reading the lines Postfix writes to syslog, as the audit
- * report needs them: deliveries, cleanup's message-id, bounce's notices.
+ * report and consentctl feedback need them: deliveries (with their relay,
+ * DSN code and the remote server's words), cleanup's message-id,
+ * bounce's notices.
  * One line at a time, views into the line, nothing allocated.
  */
 #ifndef MAILLOG_H
@@ -22,6 +24,9 @@ struct maillog_line {
 	int	classic;		/* "Nov 26 22:00:00", not RFC 3339 */
 	struct util_str time, qid;
 	struct util_str to, orig_to, status;	/* a delivery */
+	struct util_str relay;		/* its host, without [address]:port */
+	struct util_str dsn;		/* "5.1.1", as written */
+	struct util_str detail;		/* inside the "(...)" after status */
 	struct util_str msgid;			/* cleanup */
 	struct util_str newqid;		/* a notice, or "forwarded as" */
 };

@@ -19,6 +19,7 @@
 
 #include "core/addr.h"
 #include "core/audit.h"
+#include "core/audit_scan.h"
 #include "ctl/ctl.h"
 #include "util/arena.h"
 #include "util/htab.h"
@@ -154,6 +155,28 @@ struct day {
 	uint64_t n[NV];
 };
 
+/* Feedback kinds (a "feedback" line's reason). */
+#define FE_HARD		0
+#define FE_SOFT		1
+#define FE_POLICY	2
+#define FE_COMPLAINT	3
+
+/* A "feedback" line of consentctl feedback, joined at the end. */
+struct fbev {
+	struct fbev *next;
+	rstr	qid, rcpt;		/* kept */
+	int64_t	day;			/* days since the epoch, UTC */
+	uint32_t list;			/* symbol; 0: the line names none */
+	uint8_t	kind;			/* FE_* */
+};
+
+/* One list's day: its bulk deliveries and the feedback about them. */
+struct fbday {
+	uint32_t list;
+	int64_t	day;
+	uint64_t delivered, n[4];	/* n[FE_*]: distinct recipients */
+};
+
 struct input {
 	const char *path;
 	int	fd, maillog;
@@ -190,6 +213,8 @@ struct rep {
 	uint64_t sent, bounced, deferred, other, matched;
 	uint64_t notices, unjudged, held, late2, late10;
 	uint64_t nkind[NKIND];
+	struct fbev *fbevs;		/* feedback lines, newest first */
+	uint64_t nfbev, ncomplaint;
 	int	maillog, have_pseudo, keyed;
 	crypto_auth_hmacsha256_state hmac;
 	char	hold[ADDR_MAX + 1];	/* actions.redirect_to, normalised */
@@ -247,6 +272,19 @@ int	report_maillog_deliver(struct rep *R, struct msg *m, const rstr *k,
  * time to honour each unsubscribe; 0 / -1 with err (report_judge.c).
  */
 int	report_judge(struct rep *R);
+
+/*
+ * report_feedback_line - a line of type "feedback" (consentctl feedback's
+ * results): kept when applied (hard, soft, complaint) or a policy
+ * refusal reported; 0 / -1 with err.
+ * report_feedback_days - the bulk deliveries and the feedback per list
+ * and day, the lines joined to their list through the queue id when they
+ * name none, each recipient counted once per list, day and kind: an
+ * array (*days, to free; items in the arena) sorted by list and day, or
+ * none when no feedback line was read.  0 / -1 (report_feedback.c).
+ */
+int	report_feedback_line(struct rep *R, const struct audit_fields *f);
+int	report_feedback_days(struct rep *R, struct fbday ***days, size_t *n);
 
 /* rep_sym - the id of s, interning an arena copy of it; 0 / -1 out of memory. */
 int	rep_sym(struct rep *R, rstr s, uint32_t *id);

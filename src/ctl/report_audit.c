@@ -255,6 +255,8 @@ decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
 		R->audit_first = t;
 	if (t > R->audit_last)
 		R->audit_last = t;
+	if (rep_eq(f->type, "feedback"))
+		return report_feedback_line(R, f);	/* consentctl feedback */
 	if (f->type.p != NULL)
 		return 0;	/* "open", or a kind of line not reported on */
 	if (f->qid.n == 0)

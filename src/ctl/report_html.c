@@ -202,6 +202,7 @@ page(FILE *fp, const struct out *o)
 	fputs("<p>Late: an allowed bulk delivery more than 2 days (Gmail, "
 	    "Yahoo) or more than 10 business days, Monday to Friday in UTC, "
 	    "no holidays (CAN-SPAM), after the unsubscribe.</p>\n", fp);
+	html_table(fp, &o->t[T_FEEDBACK], "feedback");
 	html_table(fp, &o->t[T_VERDICT], "by-verdict");
 	html_table(fp, &o->t[T_REASON], "by-reason");
 	html_table(fp, &o->t[T_LIST], "by-list");

@@ -77,6 +77,19 @@ static const struct col cols_honour[HO_NCOL] = {
 	[HO_EVIDENCE] = { "evidence", "evidence", C_STR, 0 },
 };
 
+static const struct col cols_feedback[FB_NCOL] = {
+	[FB_LIST] = { "list", "list", C_STR, 1 },
+	[FB_DAY] = { "day", "day", C_STR, 1 },
+	[FB_DELIVERED] = { "delivered", "bulk delivered", C_INT, 1 },
+	[FB_HARD] = { "hard_bounces", "hard", C_INT, 1 },
+	[FB_SOFT] = { "soft_bounces", "soft", C_INT, 1 },
+	[FB_POLICY] = { "policy_refusals", "policy", C_INT, 1 },
+	[FB_COMPLAINTS] = { "complaints", "complaints", C_INT, 1 },
+	[FB_BOUNCE_RATE] = { "bounce_rate", "bounce rate", C_STR, 1 },
+	[FB_COMPLAINT_RATE] = { "complaint_rate", "complaint rate", C_STR, 1 },
+	[FB_OVER] = { "over_complaint_limit", "> 0.3% complaints", C_BOOL, 1 },
+};
+
 #define NCOL(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const struct {
@@ -96,6 +109,8 @@ static const struct {
 	[T_VIOL] = { cols_viol, NCOL(cols_viol), "violations", "Violations" },
 	[T_HONOUR] = { cols_honour, NCOL(cols_honour), "time_to_honour",
 	    "Time to honour unsubscribes" },
+	[T_FEEDBACK] = { cols_feedback, NCOL(cols_feedback), "feedback",
+	    "Bounces and complaints per list and day (UTC)" },
 };
 
 /* tab_row - a new zeroed row of t (owned by t); NULL out of memory. */
@@ -440,6 +455,74 @@ out:
 	return rc;
 }
 
+/* rate - n of d as a percentage with three decimals, in the arena; 0 / -1. */
+static int
+rate(struct rep *R, struct cell *c, uint64_t n, uint64_t d)
+{
+	char buf[32];
+	rstr s;
+
+	if (d == 0) {
+		c->null = 1;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%.3f%%", 100.0 * (double)n / (double)d);
+	if (rep_str(R, buf, &s) == -1)
+		return -1;
+	cell_str(c, s);
+	return 0;
+}
+
+/*
+ * build_feedback - per list and day: bulk deliveries, recipients who
+ * bounced (hard, soft, policy) or complained, the rates over the
+ * deliveries, and the complaint rate flagged at 0.3% (Gmail and Yahoo's
+ * limit for bulk senders).  *over counts the flagged days.
+ */
+static int
+build_feedback(struct rep *R, struct tab *t, uint64_t *over)
+{
+	struct fbday **days;
+	struct cell *row;
+	size_t nd;
+	int rc = -1;
+
+	*over = 0;
+	if (report_feedback_days(R, &days, &nd) == -1)
+		return -1;
+	for (size_t i = 0; i < nd; i++) {
+		const struct fbday *d = days[i];
+		char buf[32];
+		rstr s;
+		int flag;
+
+		time_format(d->day * 86400, buf, sizeof(buf));
+		buf[10] = '\0';
+		if ((row = tab_row(R, t)) == NULL || rep_str(R, buf, &s) == -1)
+			goto out;
+		cell_str(&row[FB_LIST], R->syms[d->list]->s);
+		cell_str(&row[FB_DAY], s);
+		row[FB_DELIVERED].v = (int64_t)d->delivered;
+		row[FB_HARD].v = (int64_t)d->n[FE_HARD];
+		row[FB_SOFT].v = (int64_t)d->n[FE_SOFT];
+		row[FB_POLICY].v = (int64_t)d->n[FE_POLICY];
+		row[FB_COMPLAINTS].v = (int64_t)d->n[FE_COMPLAINT];
+		if (rate(R, &row[FB_BOUNCE_RATE], d->n[FE_HARD] + d->n[FE_SOFT] +
+		    d->n[FE_POLICY], d->delivered) == -1 ||
+		    rate(R, &row[FB_COMPLAINT_RATE], d->n[FE_COMPLAINT],
+		    d->delivered) == -1)
+			goto out;
+		flag = d->n[FE_COMPLAINT] > 0 && d->n[FE_COMPLAINT] * 1000000 >=
+		    d->delivered * FB_COMPLAINT_LIMIT_PPM;
+		row[FB_OVER].v = flag;
+		*over += (uint64_t)flag;
+	}
+	rc = 0;
+out:
+	free(days);
+	return rc;
+}
+
 /* kv_add - one summary figure; past NKV they are dropped (a bug, not input). */
 static void
 kv_add(struct out *o, const char *name, const char *title, int type,
@@ -500,6 +583,11 @@ build_summary(struct rep *R, struct out *o)
 	COUNT("violations", "violations", nviol);
 	kv_add(o, "compliant", "compliant", C_BOOL, R->nviol == 0 &&
 	    R->late2 == 0, 0);
+	COUNT("feedback_lines", "feedback lines counted (consentctl feedback)",
+	    nfbev);
+	COUNT("complaints", "complaints (ARF abuse, applied)", ncomplaint);
+	kv_add(o, "complaint_days_over", "list-days with complaints at 0.3% "
+	    "or more", C_INT, (int64_t)o->complaint_over, 0);
 }
 
 #undef COUNT
@@ -518,7 +606,8 @@ report_tab_build(struct rep *R, struct out *o)
 	if (build_inputs(R, &o->t[T_INPUT]) == -1 || build_syms(R, o) == -1 ||
 	    build_days(R, &o->t[T_DAY]) == -1 ||
 	    build_viol(R, &o->t[T_VIOL]) == -1 ||
-	    build_honour(R, &o->t[T_HONOUR]) == -1)
+	    build_honour(R, &o->t[T_HONOUR]) == -1 ||
+	    build_feedback(R, &o->t[T_FEEDBACK], &o->complaint_over) == -1)
 		return -1;
 	build_summary(R, o);
 	return 0;

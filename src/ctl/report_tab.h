@@ -24,7 +24,8 @@ struct rep;
 #define C_DUR		5	/* seconds */
 
 /* The tables, in the order of the JSON and CSV forms. */
-enum { T_INPUT, T_VERDICT, T_REASON, T_LIST, T_DAY, T_VIOL, T_HONOUR, NTAB };
+enum { T_INPUT, T_VERDICT, T_REASON, T_LIST, T_DAY, T_VIOL, T_HONOUR,
+	T_FEEDBACK, NTAB };
 
 /* Inputs. */
 enum { IN_KIND, IN_FILE, IN_LINES, IN_RECORDS, IN_NCOL };
@@ -40,6 +41,11 @@ enum { VI_KIND, VI_TIME, VI_QID, VI_RCPT, VI_LIST, VI_VERDICT, VI_REASON,
 /* Time to honour unsubscribes. */
 enum { HO_RCPT, HO_LIST, HO_UNSUBSCRIBED, HO_SOURCE, HO_LAST, HO_QID,
 	HO_LAG, HO_BDAYS, HO_OVER2, HO_OVER10, HO_EVIDENCE, HO_NCOL };
+
+/* Bounces and complaints per list and day (consentctl feedback's lines). */
+enum { FB_LIST, FB_DAY, FB_DELIVERED, FB_HARD, FB_SOFT, FB_POLICY,
+	FB_COMPLAINTS, FB_BOUNCE_RATE, FB_COMPLAINT_RATE, FB_OVER, FB_NCOL };
+#define FB_COMPLAINT_LIMIT_PPM	3000	/* Gmail and Yahoo: under 0.3% */
 
 #define TAB_NCOL_MAX	VI_NCOL		/* the widest table */
 
@@ -80,6 +86,7 @@ struct out {
 	size_t	nkv;
 	int64_t	generated;
 	uint64_t violations, late;
+	uint64_t complaint_over;	/* list-days at 0.3% complaints or more */
 };
 
 /*

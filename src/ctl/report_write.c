@@ -154,7 +154,8 @@ json_cell(FILE *fp, const struct col *col, const struct cell *c)
  *        "notices": N, "before_audit": N, "held": N, "unsubscribes": N,
  *        "late_2_days": N, "late_10_business_days": N,
  *        "delivered_to_denied": N, "no_decision_recipient": N,
- *        "no_decision_message": N, "violations": N, "compliant": BOOL },
+ *        "no_decision_message": N, "violations": N, "compliant": BOOL,
+ *        "feedback_lines": N, "complaints": N, "complaint_days_over": N },
  *     "inputs": [ {"kind": "audit"|"maillog", "file", "lines", "records"} ],
  *     "by_verdict": [ {"verdict", "count"} ],
  *     "by_reason": [ {"reason", "allow", "deny", "tempfail", "other",
@@ -169,7 +170,11 @@ json_cell(FILE *fp, const struct col *col, const struct cell *c)
  *     "time_to_honour": [ {"rcpt", "list" ("*": every list), "unsubscribed",
  *        "source", "last_delivery": TIME|null, "qid": ...|null,
  *        "lag_seconds", "business_days", "over_2_days",
- *        "over_10_business_days", "evidence": "FILE:LINE"} ] }
+ *        "over_10_business_days", "evidence": "FILE:LINE"} ],
+ *     "feedback": [ {"list", "day", "delivered", "hard_bounces",
+ *        "soft_bounces", "policy_refusals", "complaints" (recipients, once
+ *        each), "bounce_rate": "0.250%"|null, "complaint_rate": ...|null,
+ *        "over_complaint_limit": BOOL (0.3%)} ] }
  *
  * Times are RFC 3339 UTC strings; "rcpt" is the audit's pseudonym.
  */
@@ -177,7 +182,7 @@ void
 report_write_json(FILE *fp, const struct out *o)
 {
 	static const int order[] = { T_INPUT, T_VERDICT, T_REASON, T_LIST,
-	    T_DAY, T_VIOL, T_HONOUR };
+	    T_DAY, T_VIOL, T_HONOUR, T_FEEDBACK };
 	char buf[64];
 
 	fprintf(fp, "{\"report\":\"consent-milter audit report\",\"version\":1,"

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "core/audit.h"
+#include "core/fbtag.h"
 #include "core/lu.h"
 #include "core/store.h"
 #include "core/token.h"
@@ -70,6 +71,7 @@ void (*milter_ready_hook)(void);
 struct milter_conn {
 	struct runtime *rt;	/* held for one message */
 	unsigned long proto;	/* protocol flags agreed: which replies are off */
+	int	chgfrom;	/* the MTA lets us sign the return path */
 	struct msg_state m;
 };
 
@@ -132,7 +134,8 @@ milter_reload(const struct config *cf, char *err, size_t errlen)
 	r->cf.classify.addr_flags = store_addr_flags;
 	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
 	milter_rules(&r->cf, &r->rules);
-	if (cf->lu_enable && unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
+	if ((cf->lu_enable || cf->fb_sign_return_path) &&
+	    unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
 		snap_release(r);
 		return -1;
 	}
@@ -554,6 +557,39 @@ unsub_plan(struct milter_conn *c, struct msg_plan *p)
 	return msg_plan_unsub(&c->rt->rules, &c->m, p, value, one_click);
 }
 
+/*
+ * sign_return_path - the envelope sender of a bulk message left with one
+ * original recipient becomes LOCAL+fb-TAG@DOMAIN (feedback.sign_return_path),
+ * so that a bounce that returns no headers still proves whom it is about.
+ * Best effort: a sender that cannot carry a tag keeps its form, logged.
+ */
+static void
+sign_return_path(SMFICTX *ctx, struct milter_conn *c, const struct msg_plan *p)
+{
+	const struct config *cf = &c->rt->cf;
+	const char *qid = c->m.queue_id[0] ? c->m.queue_id : "NOQUEUE";
+	char from[ADDR_MAX + 64];
+	int n;
+
+	if (!c->chgfrom || p->sole < 0 || p->nremain == 0 ||
+	    c->m.sender[0] == '\0' || c->m.rcpt[p->sole].key[0] == '\0')
+		return;
+	from[0] = '<';
+	n = fbtag_sign(&c->rt->ring, c->m.sender, c->m.rcpt[p->sole].key,
+	    cf->delims[0] ? cf->delims[0] : '+', (int64_t)time(NULL), from + 1,
+	    sizeof(from) - 2);
+	if (n < 0) {
+		log_warnx("%s: return path not signed: the sender cannot carry "
+		    "a tag (local part over %d octets, or signed already)", qid,
+		    ADDR_LOCAL_MAX - 1 - FBTAG_LEN);
+		return;
+	}
+	from[n + 1] = '>';
+	from[n + 2] = '\0';
+	if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
+		log_warnx("%s: return path not signed: smfi_chgfrom failed", qid);
+}
+
 /* --- callbacks ---------------------------------------------------------- */
 
 static sfsistat
@@ -595,11 +631,14 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 		if (r->cf.classify.nrules == 0)
 			c->proto |= f1 & SMFIP_NR_RCPT;
+		/* Only when asked to: a signed return path (fbtag.h). */
+		c->chgfrom = r->cf.fb_sign_return_path && (f0 & SMFIF_CHGFROM);
 		rt_put(r);
 	}
 	atomic_fetch_add(&sessions, 1);
 	smfi_setpriv(ctx, c);
-	*pf0 = f0 & (want_act | (f0 & SMFIF_SETSYMLIST ? SMFIF_SETSYMLIST : 0));
+	*pf0 = f0 & (want_act | (c->chgfrom ? SMFIF_CHGFROM : 0) |
+	    (f0 & SMFIF_SETSYMLIST ? SMFIF_SETSYMLIST : 0));
 	*pf1 = c->proto;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -865,6 +904,8 @@ cb_eom(SMFICTX *ctx)
 		return tempfail(ctx, "Out of memory");
 	}
 	rc = execute(ctx, c, &plan);
+	if (rc == SMFIS_CONTINUE && c->m.class_ == CLASS_BULK)
+		sign_return_path(ctx, c, &plan);
 	msg_plan_free(&plan);
 	outcome = rc == SMFIS_CONTINUE ? NULL : rc == SMFIS_DISCARD ?
 	    "discarded" : rc == SMFIS_REJECT ? "rejected" : "tempfailed";
@@ -909,7 +950,8 @@ static struct smfiDesc desc = {
 	"consent-milter",	/* filter name */
 	SMFI_VERSION,		/* libmilter version */
 	SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
-	    SMFIF_QUARANTINE | SMFIF_SETSYMLIST,	/* actions we may take */
+	    SMFIF_QUARANTINE | SMFIF_SETSYMLIST |
+	    SMFIF_CHGFROM,	/* actions we may take (CHGFROM: when signing) */
 	NULL,			/* connect: negotiated away */
 	NULL,			/* helo: negotiated away */
 	cb_envfrom,		/* MAIL FROM: classify by envelope */

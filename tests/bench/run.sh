@@ -51,6 +51,8 @@ echo "== store: policy decisions against raw mdb_get, same keys"
 echo "== audit report: 1,000,000 audit lines and 1,000,000 mail-log lines against one awk pass"
 BUILD=$BUILD tests/bench/bench_report.sh
 
+BUILD=$BUILD tests/bench/bench_feedback.sh
+
 if [ -x tests/bench/milter.sh ]; then
 	echo "== milter: messages/s through a private Postfix"
 	BUILD=$BUILD tests/bench/milter.sh

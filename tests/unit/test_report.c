@@ -225,6 +225,27 @@ test_maillog_delivery(void **state)
 	is(m.to, "alice@example.com");
 	assert_null(m.orig_to.p);
 	is(m.status, "sent");
+	is(m.relay, "mx.example.org");
+	is(m.dsn, "2.0.0");
+	is(m.detail, "250 2.0.0 Ok");
+	/* A bounce: the remote server's words, parentheses inside kept. */
+	assert_int_equal(ml("Nov 26 22:00:02 mx postfix/smtp[123]: 4A1B2C3D4F: "
+	    "to=<gone@example.net>, relay=mx.example.net[192.0.2.25]:25, "
+	    "delay=0.4, delays=0.1/0/0.2/0.1, dsn=5.1.1, status=bounced (host "
+	    "mx.example.net[192.0.2.25] said: 550 5.1.1 <gone@example.net>: "
+	    "User unknown (in reply to RCPT TO command))", &m), MAILLOG_DELIVERY);
+	is(m.relay, "mx.example.net");
+	is(m.dsn, "5.1.1");
+	is(m.status, "bounced");
+	is(m.detail, "host mx.example.net[192.0.2.25] said: 550 5.1.1 "
+	    "<gone@example.net>: User unknown (in reply to RCPT TO command)");
+	/* relay=none, no detail: views stay sensible. */
+	assert_int_equal(ml("Nov 26 22:00:03 mx postfix/smtp[1]: ABCDE: "
+	    "to=<a@nx.example>, relay=none, dsn=5.4.4, status=bounced", &m),
+	    MAILLOG_DELIVERY);
+	is(m.relay, "none");
+	is(m.dsn, "5.4.4");
+	assert_null(m.detail.p);
 	/* RFC 3339 times, multi-instance names, orig_to, forwarding. */
 	assert_int_equal(ml("2026-11-26T22:00:01.123456+00:00 mx "
 	    "postfix-out/local[9]: 4A1B2C3D53: to=<fwd@example.com>, "

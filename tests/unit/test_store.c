@@ -454,6 +454,101 @@ test_foreach(void **state)
 	assert_int_equal(n, 3);
 }
 
+struct soft_arg {
+	const char *key;
+	int64_t	now, window;
+	int	reset;
+	struct store_soft ss;
+	int	rc;
+};
+
+static int
+soft_fn(struct store_txn *t, void *arg)
+{
+	struct soft_arg *a = arg;
+
+	if (a->reset)
+		return (a->rc = store_txn_soft_reset(t, a->key)) == -1 ? -1 : 0;
+	return store_txn_soft_add(t, a->key, a->now, a->window, &a->ss);
+}
+
+/* soft_add - one soft bounce of key at now; the count after it. */
+static unsigned
+soft_add(struct store *st, const char *key, int64_t now)
+{
+	struct soft_arg a = { key, now, 7 * 86400, 0, { 0, 0, 0 }, 0 };
+	char err[256];
+
+	if (store_write(st, soft_fn, &a, err, sizeof(err)) != 0)
+		fail_msg("soft add: %s", err);
+	return a.ss.count;
+}
+
+static void
+test_soft_counts(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct soft_arg a = { "a@example.com", 0, 0, 1, { 0, 0, 0 }, 0 };
+	struct store_soft ss;
+	char err[256];
+	int64_t t0 = 1700000000;
+
+	assert_int_equal(store_soft_get(fx->st, "a@example.com", &ss, err,
+	    sizeof(err)), 0);
+	assert_int_equal(soft_add(fx->st, "a@example.com", t0), 1);
+	assert_int_equal(soft_add(fx->st, "a@example.com", t0 + 86400), 2);
+	assert_int_equal(soft_add(fx->st, "b@example.com", t0 + 86400), 1);
+	/* Seven days after the first, still counted; a second later, anew. */
+	assert_int_equal(soft_add(fx->st, "a@example.com", t0 + 7 * 86400), 3);
+	assert_int_equal(store_soft_get(fx->st, "a@example.com", &ss, err,
+	    sizeof(err)), 1);
+	assert_int_equal(ss.count, 3);
+	assert_true(ss.first == t0 && ss.last == t0 + 7 * 86400);
+	assert_int_equal(soft_add(fx->st, "a@example.com", t0 + 7 * 86400 + 1), 1);
+	assert_int_equal(store_soft_get(fx->st, "b@example.com", &ss, err,
+	    sizeof(err)), 1);
+	assert_int_equal(ss.count, 1);
+	assert_int_equal(store_write(fx->st, soft_fn, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.rc, 1);
+	assert_int_equal(store_write(fx->st, soft_fn, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(store_soft_get(fx->st, "a@example.com", &ss, err,
+	    sizeof(err)), 0);
+}
+
+static void
+test_soft_old_store(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store_soft ss;
+	struct store *ro;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char err[256];
+
+	/* A store made before the soft database: drop it. */
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0660), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "soft", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	/* A reader opens it and finds no count. */
+	if (store_open(&ro, fx->dir, STORE_RDONLY, 0, 0, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(store_soft_get(ro, "a@example.com", &ss, err,
+	    sizeof(err)), 0);
+	store_close(ro);
+	/* The first writer adds the database. */
+	if (store_open(&fx->st, fx->dir, 0, 0, 0, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_int_equal(soft_add(fx->st, "a@example.com", 1700000000), 1);
+}
 
 struct sync_arg {
 	struct store_sync ss;
@@ -551,6 +646,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_value_fails_closed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_soft_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_soft_old_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_state_and_outbox, setup,
 		    teardown),
 	};
