@@ -65,8 +65,17 @@ build() {
 }
 
 # suite_fails SUITE: run it; true if it failed (its output in $S/last.log).
+# A failing suite keeps its scratch directory and says so ("kept DIR",
+# "scratch directory kept: DIR"): those made under a mutant are removed.
 suite_fails() {
 	SUITES="$1" tests/run-all.sh >"$S/last.log" 2>&1
+	sed -n 's/.*kept:\{0,1\} \(\/[^ ]*\).*/\1/p' "$S/last.log" | sort -u |
+	    while IFS= read -r d; do
+		case "$d" in
+		/tmp/*/* | /var/tmp/*/*) ;;
+		/tmp/?* | /var/tmp/?*) [ -d "$d" ] && rm -rf "$d" ;;
+		esac
+	done
 	tail -n 1 "$S/last.log" | grep -qv ' 0 failed,'
 }
 
