@@ -78,7 +78,7 @@ ALL_LDFLAGS = $(REQ_LDFLAGS) $(LDFLAGS)
 
 .SECONDARY:
 .PHONY: all deps test test-run unit-run unit cli milter-tests integration check deb deb-test \
-	fuzz fuzz-short bench demo install clean
+	fuzz fuzz-short bench demo install clean mutate
 
 all: $(BINS)
 
@@ -135,6 +135,12 @@ unit-run: $(UNITBIN)
 
 test-run: $(BINS) $(UNITBIN)
 	@BUILD=$(BUILD) FUZZ=$(if $(SANITIZER),0,1) tests/run-all.sh
+
+# The suite checked against itself: each guarantee of the README broken
+# on purpose, one at a time (tests/mutate/NAME.patch), in a scratch copy;
+# every mutant must make its suites fail.  Minutes: not part of "test".
+mutate: deps
+	@tests/mutate/run.sh $(MUTANTS)
 
 # The same tests again with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps

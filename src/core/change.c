@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "core/change.h"
+#include "util/bin.h"
 #include "util/util.h"
 
 #define ENC_VERSION	1
@@ -305,89 +306,40 @@ change_id_parse(const char *s, size_t n, unsigned char id[CHANGE_ID_LEN])
 
 /* --- binary form -------------------------------------------------------- */
 
-struct wr {
-	unsigned char *p;
-	size_t	len, cap;
-	int	bad;
-};
-
-static void
-w_bytes(struct wr *w, const void *src, size_t n)
-{
-	if (w->len + n > w->cap) {
-		w->bad = 1;
-		return;
-	}
-	memcpy(w->p + w->len, src, n);
-	w->len += n;
-}
-
-static void
-w_u8(struct wr *w, unsigned v)
-{
-	unsigned char b = (unsigned char)v;
-
-	w_bytes(w, &b, 1);
-}
-
-static void
-w_i64(struct wr *w, int64_t v)
-{
-	unsigned char b[8];
-	uint64_t u = (uint64_t)v;
-
-	for (int i = 7; i >= 0; i--, u >>= 8)
-		b[i] = (unsigned char)u;
-	w_bytes(w, b, 8);
-}
-
-static void
-w_str(struct wr *w, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > 255) {
-		w->bad = 1;
-		return;
-	}
-	w_u8(w, (unsigned)n);
-	w_bytes(w, s, n);
-}
-
 int
 change_encode(const struct change *c, unsigned char *buf, size_t cap,
     size_t *lenp)
 {
-	struct wr w = { buf, 0, cap, 0 };
+	struct bin_w w = { buf, 0, cap, 0 };
 	char why[160];
 
 	if (change_check(c, why, sizeof(why)) == -1) {
 		errno = EINVAL;
 		return -1;
 	}
-	w_u8(&w, ENC_VERSION);
-	w_u8(&w, (unsigned)c->kind);
-	w_u8(&w, (unsigned)c->flags);
-	w_str(&w, c->key);
-	w_str(&w, c->list);
-	w_i64(&w, c->made);
-	w_str(&w, c->origin);
-	w_bytes(&w, c->id, CHANGE_ID_LEN);
+	bin_put_u8(&w, ENC_VERSION);
+	bin_put_u8(&w, (unsigned)c->kind);
+	bin_put_u8(&w, (unsigned)c->flags);
+	bin_put_str(&w, c->key, sizeof(c->key) - 1);
+	bin_put_str(&w, c->list, sizeof(c->list) - 1);
+	bin_put_i64(&w, c->made);
+	bin_put_str(&w, c->origin, sizeof(c->origin) - 1);
+	bin_put(&w, c->id, CHANGE_ID_LEN);
 	if (c->kind == CHANGE_CONSENT || c->kind == CHANGE_CONFIRM) {
-		w_u8(&w, c->ev.status);
-		w_u8(&w, c->ev.source);
-		w_u8(&w, c->ev.flags);
-		w_i64(&w, c->ev.time);
-		w_str(&w, c->ev.ip);
-		w_str(&w, c->ev.note);
+		bin_put_u8(&w, c->ev.status);
+		bin_put_u8(&w, c->ev.source);
+		bin_put_u8(&w, c->ev.flags);
+		bin_put_i64(&w, c->ev.time);
+		bin_put_str(&w, c->ev.ip, sizeof(c->ev.ip) - 1);
+		bin_put_str(&w, c->ev.note, sizeof(c->ev.note) - 1);
 	} else if (c->kind == CHANGE_SUPPRESS) {
-		w_u8(&w, c->supp.reason);
-		w_u8(&w, c->supp.source);
-		w_u8(&w, c->supp.flags);
-		w_i64(&w, c->supp.created);
-		w_i64(&w, c->supp.expires);
-		w_str(&w, c->supp.ref);
-		w_str(&w, c->supp.note);
+		bin_put_u8(&w, c->supp.reason);
+		bin_put_u8(&w, c->supp.source);
+		bin_put_u8(&w, c->supp.flags);
+		bin_put_i64(&w, c->supp.created);
+		bin_put_i64(&w, c->supp.expires);
+		bin_put_str(&w, c->supp.ref, sizeof(c->supp.ref) - 1);
+		bin_put_str(&w, c->supp.note, sizeof(c->supp.note) - 1);
 	}
 	if (w.bad) {
 		errno = ENOSPC;
@@ -397,94 +349,47 @@ change_encode(const struct change *c, unsigned char *buf, size_t cap,
 	return 0;
 }
 
-struct rd {
-	const unsigned char *p;
-	size_t	len, off;
-	int	bad;
-};
-
-static unsigned
-r_u8(struct rd *r)
-{
-	if (r->bad || r->off >= r->len) {
-		r->bad = 1;
-		return 0;
-	}
-	return r->p[r->off++];
-}
-
-static int64_t
-r_i64(struct rd *r)
-{
-	uint64_t u = 0;
-
-	if (r->bad || r->len - r->off < 8) {
-		r->bad = 1;
-		return 0;
-	}
-	for (int i = 0; i < 8; i++)
-		u = u << 8 | r->p[r->off++];
-	return (int64_t)u;
-}
-
-/* r_str - a string into dst (cap octets with the NUL); NUL inside is bad. */
-static void
-r_str(struct rd *r, char *dst, size_t cap)
-{
-	size_t n = r_u8(r);
-
-	dst[0] = '\0';
-	if (r->bad || n >= cap || r->len - r->off < n ||
-	    memchr(r->p + r->off, '\0', n) != NULL) {
-		r->bad = 1;
-		return;
-	}
-	memcpy(dst, r->p + r->off, n);
-	dst[n] = '\0';
-	r->off += n;
-}
-
 int
 change_decode(const void *buf, size_t len, struct change *c, char *err,
     size_t errlen)
 {
-	struct rd r = { buf, len, 0, 0 };
+	struct bin_r r = { buf, len, 0, NULL };
 	unsigned v;
 
 	memset(c, 0, sizeof(*c));
-	if ((v = r_u8(&r)) != ENC_VERSION && !r.bad)
+	if ((v = bin_u8(&r, "format")) != ENC_VERSION && r.why == NULL)
 		return util_fail(err, errlen, "change format %u is not %d%s", v,
 		    ENC_VERSION, v > ENC_VERSION ? " (written by a newer build)" :
 		    "");
-	c->kind = (int)r_u8(&r);
-	c->flags = (int)r_u8(&r);
-	r_str(&r, c->key, sizeof(c->key));
-	r_str(&r, c->list, sizeof(c->list));
-	c->made = r_i64(&r);
-	r_str(&r, c->origin, sizeof(c->origin));
-	if (!r.bad && r.len - r.off >= CHANGE_ID_LEN) {
-		memcpy(c->id, r.p + r.off, CHANGE_ID_LEN);
-		r.off += CHANGE_ID_LEN;
-	} else
-		r.bad = 1;
+	c->kind = (int)bin_u8(&r, "kind");
+	c->flags = (int)bin_u8(&r, "flags");
+	bin_copy(&r, c->key, sizeof(c->key) - 1, "key");
+	bin_copy(&r, c->list, sizeof(c->list) - 1, "list");
+	c->made = bin_i64(&r, "made");
+	bin_copy(&r, c->origin, sizeof(c->origin) - 1, "origin");
+	bin_take(&r, c->id, CHANGE_ID_LEN, "id");
 	if (c->kind == CHANGE_CONSENT || c->kind == CHANGE_CONFIRM) {
-		c->ev.status = (uint8_t)r_u8(&r);
-		c->ev.source = (uint8_t)r_u8(&r);
-		c->ev.flags = (uint8_t)r_u8(&r);
-		c->ev.time = r_i64(&r);
-		r_str(&r, c->ev.ip, sizeof(c->ev.ip));
-		r_str(&r, c->ev.note, sizeof(c->ev.note));
+		c->ev.status = (uint8_t)bin_u8(&r, "evidence status");
+		c->ev.source = (uint8_t)bin_u8(&r, "evidence source");
+		c->ev.flags = (uint8_t)bin_u8(&r, "evidence flags");
+		c->ev.time = bin_i64(&r, "evidence time");
+		bin_copy(&r, c->ev.ip, sizeof(c->ev.ip) - 1, "evidence ip");
+		bin_copy(&r, c->ev.note, sizeof(c->ev.note) - 1,
+		    "evidence note");
 	} else if (c->kind == CHANGE_SUPPRESS) {
-		c->supp.reason = (uint8_t)r_u8(&r);
-		c->supp.source = (uint8_t)r_u8(&r);
-		c->supp.flags = (uint8_t)r_u8(&r);
-		c->supp.created = r_i64(&r);
-		c->supp.expires = r_i64(&r);
-		r_str(&r, c->supp.ref, sizeof(c->supp.ref));
-		r_str(&r, c->supp.note, sizeof(c->supp.note));
+		c->supp.reason = (uint8_t)bin_u8(&r, "suppression reason");
+		c->supp.source = (uint8_t)bin_u8(&r, "suppression source");
+		c->supp.flags = (uint8_t)bin_u8(&r, "suppression flags");
+		c->supp.created = bin_i64(&r, "suppression created");
+		c->supp.expires = bin_i64(&r, "suppression expires");
+		bin_copy(&r, c->supp.ref, sizeof(c->supp.ref) - 1,
+		    "suppression ref");
+		bin_copy(&r, c->supp.note, sizeof(c->supp.note) - 1,
+		    "suppression note");
 	}
-	if (r.bad)
-		return util_fail(err, errlen, "change truncated or malformed");
+	if (r.why != NULL)
+		return util_fail(err, errlen, "change truncated or malformed "
+		    "(%s)", r.why);
 	if (r.off != r.len)
 		return util_fail(err, errlen, "change followed by %zu octets",
 		    r.len - r.off);

@@ -17,7 +17,7 @@
 #include "core/addr.h"
 #include "core/config.h"
 #include "core/config_int.h"
-#include "core/lu.h"
+#include "core/listunsub.h"
 #include "core/record.h"
 #include "core/seal.h"
 #include "core/token.h"
@@ -363,7 +363,7 @@ post_lifetime(struct config *c, char *err, size_t errlen)
 static int
 check_tmpl(const char *t, const char *scheme, char *err, size_t errlen)
 {
-	return t[0] == '\0' ? 0 : lu_template_check(t, scheme, err, errlen);
+	return t[0] == '\0' ? 0 : listunsub_template_check(t, scheme, err, errlen);
 }
 
 static int
@@ -797,7 +797,7 @@ apply_lu_lists(struct config *c, const config_setting_t *s, char *err,
 	c->lu_nlists = 0;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		struct lu_templates *t = &c->lu_lists[i];
+		struct listunsub_templates *t = &c->lu_lists[i];
 		char path[96], why[256];
 
 		memset(t, 0, sizeof(*t));

@@ -39,7 +39,7 @@ struct sync_conf {
 };
 
 /* Unsubscribe templates: the defaults, or one list's own. */
-struct lu_templates {
+struct listunsub_templates {
 	char	list[REC_LIST_MAX + 1];		/* "" for the defaults */
 	char	url[CONFIG_URL_MAX];		/* https://...%t... */
 	char	mailto[CONFIG_URL_MAX];		/* mailto:...%t..., or "" */
@@ -92,9 +92,9 @@ struct config {
 	char	lu_lifetime_s[16];		/* as written: "90d" */
 	int64_t	lu_lifetime;			/* derived: seconds */
 	int	lu_keep_existing;		/* "keep" rather than "replace" */
-	struct lu_templates lu_default;
+	struct listunsub_templates lu_default;
 	unsigned lu_nlists;
-	struct lu_templates lu_lists[CONFIG_LU_LISTS_MAX];
+	struct listunsub_templates lu_lists[CONFIG_LU_LISTS_MAX];
 	char	unsubd_listen[128];		/* host:port */
 	char	unsubd_trusted[256];		/* proxies whose X-Forwarded-For counts */
 	char	unsubd_tls_cert[CONFIG_PATH_MAX];

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/record.h"
+#include "util/bin.h"
 #include "util/util.h"
 
 #define F_HAS_SUPP	0x01
@@ -139,109 +140,48 @@ record_list_norm(const char *in, char *out, char *err, size_t errlen)
  * The writer runs twice: once without a buffer, to measure, then into a
  * buffer of that size (LMDB's own, with MDB_RESERVE): no copy, no growth.
  */
-struct wbuf {
-	unsigned char *p;	/* NULL: measure only */
-	size_t	len, cap;
-	int	bad;
-};
-
-static void
-w_bytes(struct wbuf *w, const void *src, size_t n)
-{
-	if (w->p != NULL) {
-		if (w->len + n > w->cap) {
-			w->bad = 1;
-			return;
-		}
-		memcpy(w->p + w->len, src, n);
-	}
-	w->len += n;
-}
-
-static void
-w_u8(struct wbuf *w, unsigned v)
-{
-	unsigned char c = (unsigned char)v;
-
-	w_bytes(w, &c, 1);
-}
-
-static void
-w_u16(struct wbuf *w, unsigned v)
-{
-	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-
-	w_bytes(w, b, 2);
-}
-
-static void
-w_i64(struct wbuf *w, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	unsigned char b[8];
-
-	for (int i = 7; i >= 0; i--) {
-		b[i] = (unsigned char)u;
-		u >>= 8;
-	}
-	w_bytes(w, b, 8);
-}
-
-static void
-w_str(struct wbuf *w, const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n > max || n > 255) {
-		w->bad = 1;
-		return;
-	}
-	w_u8(w, (unsigned)n);
-	w_bytes(w, s, n);
-}
-
 int
 record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
     size_t *lenp)
 {
-	struct wbuf w = { buf, 0, cap, 0 };
+	struct bin_w w = { buf, 0, cap, 0 };
 
 	if (s->nlists > REC_LISTS_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
-	w_u8(&w, REC_FORMAT);
-	w_u8(&w, s->has_supp ? F_HAS_SUPP : 0);
-	w_u16(&w, s->nlists);
+	bin_put_u8(&w, REC_FORMAT);
+	bin_put_u8(&w, s->has_supp ? F_HAS_SUPP : 0);
+	bin_put_u16(&w, s->nlists);
 	if (s->has_supp) {
 		const struct suppression *sp = &s->supp;
 
-		w_u8(&w, sp->reason);
-		w_u8(&w, sp->source);
-		w_u8(&w, sp->flags);
-		w_i64(&w, sp->created);
-		w_i64(&w, sp->expires);
-		w_str(&w, sp->ref, REC_REF_MAX);
-		w_str(&w, sp->note, REC_NOTE_MAX);
+		bin_put_u8(&w, sp->reason);
+		bin_put_u8(&w, sp->source);
+		bin_put_u8(&w, sp->flags);
+		bin_put_i64(&w, sp->created);
+		bin_put_i64(&w, sp->expires);
+		bin_put_str(&w, sp->ref, REC_REF_MAX);
+		bin_put_str(&w, sp->note, REC_NOTE_MAX);
 	}
 	for (unsigned i = 0; i < s->nlists; i++) {
 		const struct list_consent *lc = &s->lists[i];
 
 		if (lc->nev == 0 || lc->nev > REC_EVENTS_MAX)
 			w.bad = 1;
-		w_str(&w, lc->list, REC_LIST_MAX);
-		w_u8(&w, lc->status);
-		w_i64(&w, lc->changed);
-		w_u8(&w, lc->nev);
+		bin_put_str(&w, lc->list, REC_LIST_MAX);
+		bin_put_u8(&w, lc->status);
+		bin_put_i64(&w, lc->changed);
+		bin_put_u8(&w, lc->nev);
 		for (unsigned k = 0; k < lc->nev && k < REC_EVENTS_MAX; k++) {
 			const struct evidence *ev = &lc->ev[k];
 
-			w_u8(&w, ev->status);
-			w_u8(&w, ev->source);
-			w_u8(&w, ev->flags);
-			w_i64(&w, ev->time);
-			w_str(&w, ev->ip, REC_IP_MAX);
-			w_str(&w, ev->note, REC_NOTE_MAX);
+			bin_put_u8(&w, ev->status);
+			bin_put_u8(&w, ev->source);
+			bin_put_u8(&w, ev->flags);
+			bin_put_i64(&w, ev->time);
+			bin_put_str(&w, ev->ip, REC_IP_MAX);
+			bin_put_str(&w, ev->note, REC_NOTE_MAX);
 		}
 	}
 	if (w.bad) {
@@ -270,97 +210,10 @@ record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp)
 
 /* --- decoder ------------------------------------------------------------ */
 
-struct rbuf {
-	const unsigned char *p;
-	size_t	len, off;
-	const char *why;	/* first problem found */
-};
-
-static int
-r_need(struct rbuf *r, size_t n, const char *what)
-{
-	if (r->why != NULL)
-		return -1;
-	if (r->len - r->off < n) {
-		r->why = what;
-		return -1;
-	}
-	return 0;
-}
-
-static unsigned
-r_u8(struct rbuf *r, const char *what)
-{
-	if (r_need(r, 1, what))
-		return 0;
-	return r->p[r->off++];
-}
-
-static unsigned
-r_u16(struct rbuf *r, const char *what)
-{
-	unsigned v;
-
-	if (r_need(r, 2, what))
-		return 0;
-	v = (unsigned)r->p[r->off] << 8 | r->p[r->off + 1];
-	r->off += 2;
-	return v;
-}
-
-static int64_t
-r_i64(struct rbuf *r, const char *what)
-{
-	uint64_t u = 0;
-
-	if (r_need(r, 8, what))
-		return 0;
-	for (int i = 0; i < 8; i++)
-		u = u << 8 | r->p[r->off + i];
-	r->off += 8;
-	return (int64_t)u;
-}
-
-/* A string: returns a pointer into the value and its length, or NULL. */
-static const char *
-r_str(struct rbuf *r, size_t max, size_t *np, const char *what)
-{
-	size_t n = r_u8(r, what);
-	const char *s;
-
-	if (r->why != NULL)
-		return NULL;
-	if (n > max) {
-		r->why = what;
-		return NULL;
-	}
-	if (r_need(r, n, what))
-		return NULL;
-	s = (const char *)r->p + r->off;
-	if (memchr(s, '\0', n) != NULL) {
-		r->why = what;
-		return NULL;
-	}
-	r->off += n;
-	*np = n;
-	return s;
-}
-
 static void
-r_copy(struct rbuf *r, char *dst, size_t max, const char *what)
+r_enum(struct bin_r *r, uint8_t *dst, unsigned lo, unsigned max, const char *what)
 {
-	size_t n = 0;
-	const char *s = r_str(r, max, &n, what);
-
-	if (s != NULL)
-		memcpy(dst, s, n);
-	dst[s != NULL ? n : 0] = '\0';
-}
-
-static void
-r_enum(struct rbuf *r, uint8_t *dst, unsigned lo, unsigned max, const char *what)
-{
-	unsigned v = r_u8(r, what);
+	unsigned v = bin_u8(r, what);
 
 	if (r->why == NULL && (v < lo || v >= max))
 		r->why = what;
@@ -369,9 +222,9 @@ r_enum(struct rbuf *r, uint8_t *dst, unsigned lo, unsigned max, const char *what
 
 /* Header: format, flags, list count.  Shared by decode and peek. */
 static int
-r_header(struct rbuf *r, unsigned *flags, unsigned *nlists, char *err, size_t errlen)
+r_header(struct bin_r *r, unsigned *flags, unsigned *nlists, char *err, size_t errlen)
 {
-	unsigned fmt = r_u8(r, "format");
+	unsigned fmt = bin_u8(r, "format");
 
 	if (r->why == NULL && fmt != REC_FORMAT) {
 		if (fmt > REC_FORMAT)
@@ -382,8 +235,8 @@ r_header(struct rbuf *r, unsigned *flags, unsigned *nlists, char *err, size_t er
 			snprintf(err, errlen, "unknown record format %u", fmt);
 		return -1;
 	}
-	*flags = r_u8(r, "flags");
-	*nlists = r_u16(r, "list count");
+	*flags = bin_u8(r, "flags");
+	*nlists = bin_u16(r, "list count");
 	if (r->why == NULL && (*flags & ~F_HAS_SUPP))
 		r->why = "flags";
 	if (r->why == NULL && *nlists > REC_LISTS_MAX)
@@ -396,22 +249,22 @@ r_header(struct rbuf *r, unsigned *flags, unsigned *nlists, char *err, size_t er
 }
 
 static void
-r_supp(struct rbuf *r, struct suppression *sp)
+r_supp(struct bin_r *r, struct suppression *sp)
 {
 	r_enum(r, &sp->reason, 1, SR_MAX_, "suppression reason");
 	r_enum(r, &sp->source, 0, SRC_MAX_, "suppression source");
-	sp->flags = (uint8_t)r_u8(r, "suppression flags");
-	sp->created = r_i64(r, "suppression time");
-	sp->expires = r_i64(r, "suppression expiry");
-	r_copy(r, sp->ref, REC_REF_MAX, "suppression reference");
-	r_copy(r, sp->note, REC_NOTE_MAX, "suppression note");
+	sp->flags = (uint8_t)bin_u8(r, "suppression flags");
+	sp->created = bin_i64(r, "suppression time");
+	sp->expires = bin_i64(r, "suppression expiry");
+	bin_copy(r, sp->ref, REC_REF_MAX, "suppression reference");
+	bin_copy(r, sp->note, REC_NOTE_MAX, "suppression note");
 }
 
 int
 record_decode(const void *buf, size_t len, struct subject *s, char *err,
     size_t errlen)
 {
-	struct rbuf r = { buf, len, 0, NULL };
+	struct bin_r r = { buf, len, 0, NULL };
 	unsigned flags = 0, nlists = 0;
 	char lerr[128];
 
@@ -430,15 +283,15 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
 		struct list_consent *lc = &s->lists[i];
 
-		r_copy(&r, lc->list, REC_LIST_MAX, "list name");
+		bin_copy(&r, lc->list, REC_LIST_MAX, "list name");
 		if (r.why == NULL && record_list_check(lc->list, lerr, sizeof(lerr)))
 			r.why = "list name";
 		if (r.why == NULL && i > 0 &&
 		    strcmp(s->lists[i - 1].list, lc->list) >= 0)
 			r.why = "list order";
 		r_enum(&r, &lc->status, 1, CS_MAX_, "consent status");
-		lc->changed = r_i64(&r, "consent time");
-		lc->nev = r_u8(&r, "event count");
+		lc->changed = bin_i64(&r, "consent time");
+		lc->nev = bin_u8(&r, "event count");
 		if (r.why == NULL && (lc->nev == 0 || lc->nev > REC_EVENTS_MAX))
 			r.why = "event count";
 		for (unsigned k = 0; k < lc->nev && r.why == NULL; k++) {
@@ -446,10 +299,10 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 
 			r_enum(&r, &ev->status, 1, CS_MAX_, "event status");
 			r_enum(&r, &ev->source, 0, SRC_MAX_, "event source");
-			ev->flags = (uint8_t)r_u8(&r, "event flags");
-			ev->time = r_i64(&r, "event time");
-			r_copy(&r, ev->ip, REC_IP_MAX, "event ip");
-			r_copy(&r, ev->note, REC_NOTE_MAX, "event note");
+			ev->flags = (uint8_t)bin_u8(&r, "event flags");
+			ev->time = bin_i64(&r, "event time");
+			bin_copy(&r, ev->ip, REC_IP_MAX, "event ip");
+			bin_copy(&r, ev->note, REC_NOTE_MAX, "event note");
 		}
 		s->nlists = i + 1;
 	}
@@ -467,7 +320,7 @@ int
 record_peek(const void *buf, size_t len, const char *list, int *has_supp,
     struct supp_view *sv, int *has_consent, struct consent_view *cv)
 {
-	struct rbuf r = { buf, len, 0, NULL };
+	struct bin_r r = { buf, len, 0, NULL };
 	unsigned flags = 0, nlists = 0;
 	size_t listlen = strlen(list);
 	char err[128];
@@ -480,24 +333,24 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 
 		r_enum(&r, &sv->reason, 1, SR_MAX_, "reason");
 		r_enum(&r, &sv->source, 0, SRC_MAX_, "source");
-		(void)r_u8(&r, "flags");
-		sv->created = r_i64(&r, "created");
-		sv->expires = r_i64(&r, "expires");
-		(void)r_str(&r, REC_REF_MAX, &n, "ref");
-		(void)r_str(&r, REC_NOTE_MAX, &n, "note");
+		(void)bin_u8(&r, "flags");
+		sv->created = bin_i64(&r, "created");
+		sv->expires = bin_i64(&r, "expires");
+		(void)bin_str(&r, REC_REF_MAX, &n, "ref");
+		(void)bin_str(&r, REC_NOTE_MAX, &n, "note");
 		*has_supp = r.why == NULL;
 	}
 	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
 		size_t n = 0;
-		const char *name = r_str(&r, REC_LIST_MAX, &n, "list");
+		const char *name = bin_str(&r, REC_LIST_MAX, &n, "list");
 		int cmp;
 		uint8_t status = 0;
 		int64_t changed;
 		unsigned nev;
 
 		r_enum(&r, &status, 1, CS_MAX_, "status");
-		changed = r_i64(&r, "changed");
-		nev = r_u8(&r, "nev");
+		changed = bin_i64(&r, "changed");
+		nev = bin_u8(&r, "nev");
 		if (r.why != NULL)
 			break;
 		cmp = memcmp(name, list, n < listlen ? n : listlen);
@@ -508,12 +361,12 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 			for (unsigned k = 0; k < nev && r.why == NULL; k++) {
 				size_t m;
 
-				(void)r_u8(&r, "status");
+				(void)bin_u8(&r, "status");
 				r_enum(&r, &cv->source, 0, SRC_MAX_, "source");
-				(void)r_u8(&r, "flags");
-				(void)r_i64(&r, "time");
-				(void)r_str(&r, REC_IP_MAX, &m, "ip");
-				(void)r_str(&r, REC_NOTE_MAX, &m, "note");
+				(void)bin_u8(&r, "flags");
+				(void)bin_i64(&r, "time");
+				(void)bin_str(&r, REC_IP_MAX, &m, "ip");
+				(void)bin_str(&r, REC_NOTE_MAX, &m, "note");
 			}
 			*has_consent = r.why == NULL && nev > 0;
 			break;
@@ -523,11 +376,11 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 		for (unsigned k = 0; k < nev && r.why == NULL; k++) {
 			size_t m;
 
-			if (r_need(&r, 11, "event"))
+			if (bin_need(&r, 11, "event"))
 				break;
 			r.off += 11;
-			(void)r_str(&r, REC_IP_MAX, &m, "ip");
-			(void)r_str(&r, REC_NOTE_MAX, &m, "note");
+			(void)bin_str(&r, REC_IP_MAX, &m, "ip");
+			(void)bin_str(&r, REC_NOTE_MAX, &m, "note");
 		}
 	}
 	return r.why == NULL ? 0 : -1;

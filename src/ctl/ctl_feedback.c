@@ -33,7 +33,7 @@
 
 #include "core/audit.h"
 #include "core/fbtag.h"
-#include "core/unsub.h"
+#include "core/keyring.h"
 #include "ctl/ctl.h"
 #include "ctl/fbmaillog.h"
 #include "ctl/fbparse.h"
@@ -287,7 +287,7 @@ feedback_stdin(struct ctl *c, const struct fb_opts *o)
 		return EX_DATAERR;
 	}
 	memset(&ring, 0, sizeof(ring));
-	if (c->cf.lu_nkeys > 0 && unsub_ring_load(&c->cf, &ring, err,
+	if (c->cf.lu_nkeys > 0 && keyring_load(&c->cf, &ring, err,
 	    sizeof(err)) == -1) {
 		ctl_err(c, "feedback: %s", err);
 		free(raw);
@@ -468,7 +468,7 @@ queue_apply(struct ctl *c, const char *id)
 		return CTL_ERR;
 	}
 	memset(&ring, 0, sizeof(ring));
-	if (c->cf.lu_nkeys > 0 && unsub_ring_load(&c->cf, &ring, err,
+	if (c->cf.lu_nkeys > 0 && keyring_load(&c->cf, &ring, err,
 	    sizeof(err)) == -1) {
 		ctl_err(c, "feedback queue: %s", err);
 		return CTL_ERR;
@@ -539,7 +539,7 @@ feedback_sign(struct ctl *c, int nargs, char **args)
 	}
 	if (ctl_addr(c, args[1], &a) == -1)
 		return CTL_ERR;
-	if (c->cf.lu_nkeys == 0 || unsub_ring_load(&c->cf, &ring, err,
+	if (c->cf.lu_nkeys == 0 || keyring_load(&c->cf, &ring, err,
 	    sizeof(err)) == -1) {
 		ctl_err(c, "feedback sign: %s", c->cf.lu_nkeys ? err :
 		    "no unsubscribe.keys: nothing to sign with");

@@ -21,8 +21,9 @@
 
 #include <sodium.h>
 
+#include "core/keyring.h"
+#include "core/optout.h"
 #include "core/token.h"
-#include "core/unsub.h"
 #include "ctl/ctl.h"
 #include "util/util.h"
 
@@ -314,7 +315,7 @@ ctl_intake(struct ctl *c, int argc, char **argv)
 		/* Deferred, not bounced: the request waits until it is fixed. */
 		return EX_TEMPFAIL;
 	}
-	if (unsub_ring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
+	if (keyring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
 		ctl_err(c, "intake: %s", err);
 		return EX_TEMPFAIL;
 	}
@@ -350,7 +351,7 @@ ctl_intake(struct ctl *c, int argc, char **argv)
 		return EX_TEMPFAIL;
 	/* A pipe(8) child does not wait on the network: the outbox sends it. */
 	journal_init(&j, st, &c->cf.sync, JOURNAL_NO_NETWORK);
-	rc = unsub_record(&j, &f.claims, SRC_MAILTO, "", 0, c->now, err,
+	rc = optout_record(&j, &f.claims, SRC_MAILTO, "", 0, c->now, err,
 	    sizeof(err));
 	journal_fini(&j);
 	store_close(st);
@@ -449,7 +450,7 @@ ctl_token(struct ctl *c, int argc, char **argv)
 		    "the configuration");
 		return CTL_ERR;
 	}
-	if (unsub_ring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
+	if (keyring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
 		ctl_err(c, "token: %s", err);
 		return CTL_ERR;
 	}

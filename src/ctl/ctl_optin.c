@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
-#include "core/lu.h"
+#include "core/keyring.h"
+#include "core/listunsub.h"
 #include "core/token.h"
-#include "core/unsub.h"
 #include "ctl/ctl.h"
 #include "util/enc.h"
 #include "util/time.h"
@@ -26,14 +26,14 @@ optin_link(struct ctl *c, const char *key, const char *list, int64_t now,
 	char tok[TOKEN_MAX], err[512];
 	int n;
 
-	if (unsub_ring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
+	if (keyring_load(&c->cf, &ring, err, sizeof(err)) == -1) {
 		ctl_err(c, "optin: %s", err);
 		return -1;
 	}
 	n = token_make_for(&ring, TOKEN_CONFIRM, key, list, now, tok,
 	    sizeof(tok));
 	token_wipe(&ring);
-	if (n < 0 || lu_expand(c->cf.optin_url, tok, list, url, len) < 0) {
+	if (n < 0 || listunsub_expand(c->cf.optin_url, tok, list, url, len) < 0) {
 		sodium_memzero(tok, sizeof(tok));
 		ctl_err(c, "optin: cannot make a link for %s on list %s", key,
 		    list);

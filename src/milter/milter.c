@@ -20,11 +20,11 @@
 
 #include "core/audit.h"
 #include "core/fbtag.h"
-#include "core/lu.h"
+#include "core/keyring.h"
+#include "core/listunsub.h"
 #include "core/sealer.h"
 #include "core/store.h"
 #include "core/token.h"
-#include "core/unsub.h"
 #include "milter/milter.h"
 #include "milter/mmetrics.h"
 #include "milter/msg.h"
@@ -138,7 +138,7 @@ milter_reload(const struct config *cf, char *err, size_t errlen)
 	util_strlcpy(r->cf.delims, store_delims, sizeof(r->cf.delims));
 	milter_rules(&r->cf, &r->rules);
 	if ((cf->lu_enable || cf->fb_sign_return_path) &&
-	    unsub_ring_load(cf, &r->ring, err, errlen) == -1) {
+	    keyring_load(cf, &r->ring, err, errlen) == -1) {
 		snap_release(r);
 		return -1;
 	}
@@ -544,14 +544,14 @@ static int
 unsub_plan(struct milter_conn *c, struct msg_plan *p)
 {
 	const struct config *cf = &c->rt->cf;
-	char value[LU_VALUE_MAX], err[256];
+	char value[LISTUNSUB_VALUE_MAX], err[256];
 	const char *who = p->sole >= 0 ? c->m.rcpt[p->sole].key : NULL;
 	int n, one_click;
 
 	if (p->nremain == 0 || c->m.cls.list[0] == '\0' ||
 	    (who != NULL && who[0] == '\0'))
 		return 0;
-	n = unsub_header(cf, &c->rt->ring, who, c->m.cls.list, (int64_t)time(NULL),
+	n = listunsub_header(cf, &c->rt->ring, who, c->m.cls.list, (int64_t)time(NULL),
 	    value, sizeof(value), &one_click, err, sizeof(err));
 	if (n == -1) {
 		log_warnx("%s: no List-Unsubscribe: %s", c->m.queue_id[0] ?
@@ -804,9 +804,9 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		classify_header(&c->rt->cf.classify, &c->m.hdrs, name, value);
 	if (c->m.message_id[0] == '\0' && strcasecmp(name, "Message-ID") == 0)
 		util_strlcpy(c->m.message_id, value, sizeof(c->m.message_id));
-	else if (strcasecmp(name, LU_HEADER) == 0)
+	else if (strcasecmp(name, LISTUNSUB_HEADER) == 0)
 		c->m.nlu++;
-	else if (strcasecmp(name, LU_POST_HEADER) == 0)
+	else if (strcasecmp(name, LISTUNSUB_POST_HEADER) == 0)
 		c->m.nlupost++;
 	return ok;
 }
@@ -834,17 +834,17 @@ execute(SMFICTX *ctx, struct milter_conn *c, const struct msg_plan *p)
 		    cf->classify.list_header, i, NULL) != MI_SUCCESS)
 			return tempfail(ctx, "Could not remove a header");
 	for (int i = p->lu_post_del; i >= 1; i--)
-		if (smfi_chgheader(ctx, (char *)(uintptr_t)LU_POST_HEADER, i,
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)LISTUNSUB_POST_HEADER, i,
 		    NULL) != MI_SUCCESS)
 			return tempfail(ctx, "Could not remove a header");
 	for (int i = p->lu_del; i >= 1; i--)
-		if (smfi_chgheader(ctx, (char *)(uintptr_t)LU_HEADER, i, NULL) !=
+		if (smfi_chgheader(ctx, (char *)(uintptr_t)LISTUNSUB_HEADER, i, NULL) !=
 		    MI_SUCCESS)
 			return tempfail(ctx, "Could not remove a header");
 	if (p->lu_value != NULL && (smfi_addheader(ctx,
-	    (char *)(uintptr_t)LU_HEADER, p->lu_value) != MI_SUCCESS ||
-	    (p->lu_post && smfi_addheader(ctx, (char *)(uintptr_t)LU_POST_HEADER,
-	    (char *)(uintptr_t)LU_POST_VALUE) != MI_SUCCESS)))
+	    (char *)(uintptr_t)LISTUNSUB_HEADER, p->lu_value) != MI_SUCCESS ||
+	    (p->lu_post && smfi_addheader(ctx, (char *)(uintptr_t)LISTUNSUB_POST_HEADER,
+	    (char *)(uintptr_t)LISTUNSUB_POST_VALUE) != MI_SUCCESS)))
 		return tempfail(ctx, "Could not add a header");
 	for (unsigned i = 0; i < p->nhdr; i++)
 		if (smfi_addheader(ctx, (char *)(uintptr_t)p->hdr[i].name,

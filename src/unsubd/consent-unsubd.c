@@ -45,9 +45,10 @@
 
 #include "core/audit.h"
 #include "core/config.h"
+#include "core/keyring.h"
 #include "core/optin.h"
+#include "core/optout.h"
 #include "core/store.h"
-#include "core/unsub.h"
 #include "unsubd/guard.h"
 #include "unsubd/umetrics.h"
 #include "unsubd/unsubd.h"
@@ -184,7 +185,7 @@ snap_check(const struct config *cf, const char *path, char *err,
 static int
 snap_keys(struct snap *s, char *err, size_t errlen)
 {
-	if (unsub_ring_load(&s->cf, &s->ring, err, errlen) == -1)
+	if (keyring_load(&s->cf, &s->ring, err, errlen) == -1)
 		return -1;
 	s->pseudo = s->cf.audit_pseudonymize;
 	if (s->pseudo && s->cf.audit_key_file[0] != '\0' &&
@@ -227,7 +228,7 @@ record_cb(void *arg, const struct token_claims *c, int all)
 	}
 	/* In a fleet, the outbox: a click never waits on the database. */
 	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
-	rc = unsub_record(&j, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
+	rc = optout_record(&j, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
 	    sizeof(r->err));
 	journal_fini(&j);
 	return rc;

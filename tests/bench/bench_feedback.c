@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "core/config.h"
-#include "core/unsub.h"
+#include "core/keyring.h"
 #include "ctl/fbparse.h"
 #include "ctl/fbplan.h"
 
@@ -72,7 +72,7 @@ load(const char *conf, struct config *cf, struct token_ring *ring)
 	char err[512];
 
 	if (config_load(cf, conf, err, sizeof(err)) == -1 ||
-	    unsub_ring_load(cf, ring, err, sizeof(err)) == -1) {
+	    keyring_load(cf, ring, err, sizeof(err)) == -1) {
 		fprintf(stderr, "bench_feedback: %s\n", err);
 		exit(1);
 	}

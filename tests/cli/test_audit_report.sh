@@ -638,10 +638,20 @@ EOF
 		pf_send_expect 250 --from receipts@example.com --to dave@example.net || exit 1
 		pf_wait_queue_empty 30 || exit 1
 		pf_wait_log 'status=sent' 10
+		# The filter stops cleanly, and without a sanitizer's report.
+		pf_kill_bg milter TERM 15
+		st=$(pf_bg_status milter) && [ "$st" -eq 0 ] ||
+		    { echo "the milter exited ${st:-?} after SIGTERM"; exit 1; }
+		if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+		    "$PF_DIR/log/milter.log"; then
+			echo "sanitizer report in the milter's stderr"
+			exit 1
+		fi
 		pf_cleanup
 		cp "$dir/audit.log" "$dir/audit.key" "$PF_LOG" "$W/real/"
 	) >"$W/real/harness.log" 2>&1
-	if [ -s "$W/real/maillog" ] && [ -s "$W/real/audit.log" ]; then
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -s "$W/real/maillog" ] && [ -s "$W/real/audit.log" ]; then
 		t_ok
 		printf 'audit: { key_file = "%s/real/audit.key"; };\n' "$W" >"$W/real.conf"
 		t_run 0 "$CTL" -c "$W/real.conf" audit verify "$W/real/audit.log"

@@ -57,6 +57,7 @@ start() {
 stop() {
 	kill "$MPID"
 	wait "$MPID" 2>/dev/null
+	t_eq "$?" 0 "the filter's exit status after SIGTERM"
 	MPID=
 }
 start
@@ -98,4 +99,10 @@ chmod 600 "$W/seal.key"
 sed 's/seal_interval = "2s"/seal_interval = "3s"/' "$W/m.conf" >"$W/m3.conf"
 t_run 1 "$MILTER" -c "$W/m3.conf" -f
 t_err "made for epochs of 2s"
+if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+    "$W/milter.err" >&2; then
+	t_fail "a sanitizer report in the filter's stderr"
+else
+	t_ok
+fi
 t_done

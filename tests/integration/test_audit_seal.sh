@@ -22,6 +22,7 @@ MILTER=$BUILD/consent-milter
 CTL=$BUILD/consentctl
 FORGE="python3 $TOP/tests/lib/seal_forge.py"
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/daemons.sh"
 . "$TOP/tests/lib/assert.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -33,6 +34,7 @@ fi
 W=$(pf_tmpdir consent-audit-seal) || exit 1
 pf_cleanup_trap
 pf_setup "$W" || exit 1
+DAEMON_LOGS="$PF_DIR/log/milter.log"
 S=$W/store
 A=$W/audit.log
 CP=$W/checkpoints
@@ -73,6 +75,8 @@ done
 t_run 0 pf_wait_queue_empty 60
 n_load=$(seals "$A")
 sleep 6
+# Stopped, so that the log and the witness file hold the same checkpoints.
+t_check "the filter exits 0 after SIGTERM" daemon_end milter
 n_all=$(seals "$A")
 decisions=$(grep -c '"verdict"' "$A")
 [ "$decisions" -ge 400 ] && t_ok || t_fail "only $decisions decisions"
@@ -94,7 +98,6 @@ t_out "$n_all matched in $CP"
 grep -c 'audit seal {"v":1,"type":"seal"' "$PF_DIR/log/milter.log" |
     awk -v n="$n_all" '{ exit !($1 >= n) }' && t_ok || t_fail "seals not logged"
 t_run 0 $FORGE check "$A" "$V"
-t_run 0 pf_kill_bg milter TERM 10
 cp "$A" "$W/orig.log"
 
 # --- cut from the end: the log alone looks stale, the witness says cut
@@ -145,9 +148,10 @@ t_run 0 start_milter
 t_run 0 pf_send_expect 250 --from promo@news.example.com --to 2rcpt@example.com
 t_run 0 pf_wait_queue_empty 30
 sleep 3
-t_run 0 pf_kill_bg milter TERM 10
+t_check "the filter exits 0 after SIGTERM" daemon_end milter
 t_run 1 ctl audit verify --key "$V" "$A"
 t_out "SEAL BROKEN (missing)"
 t_out "have no checkpoint between this one and that of epoch 1"
+t_check "no sanitizer report in the filter's stderr" sanitizers_quiet
 pf_teardown 0 >/dev/null 2>&1
 t_done

@@ -17,6 +17,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 CTL=$BUILD/consentctl
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/lib/assert.sh"
+. "$TOP/tests/lib/daemons.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: needs root"
@@ -56,6 +57,7 @@ EOF
 "$CTL" -c "$W/m.conf" init >/dev/null
 chown -R consent-milter:consent-milter "$S"
 # The filter, as root dropping to consent-milter, as the unit would run it.
+DAEMON_LOGS=$PF_DIR/log/milter.log
 pf_bg milter "$BUILD/consent-milter" -c "$W/m.conf" -f
 t_run 0 pf_wait_file "$SOCK" 10
 # The mailto intake, routed the README's way.
@@ -158,6 +160,7 @@ t_run 2 "$CTL" -c "$W/m.conf" doctor --bogus
 t_run 0 "$CTL" doctor --help
 t_out "usage: consentctl doctor"
 
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
+t_check "no sanitizer report in the milter's stderr" sanitizers_quiet
 pf_teardown 0 >/dev/null 2>&1
 t_done

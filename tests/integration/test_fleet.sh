@@ -34,7 +34,7 @@ SYNCD=$B/consent-syncd
 UNSUBD=$B/consent-unsubd
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "needs root (initdb and pg_ctl run as postgres): skipped"
+	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
@@ -295,11 +295,15 @@ for n in 1 2 3; do
 		diff "$W/fresh.jsonl" "$W/e$n.jsonl" | head -10 >&2
 	fi
 done
-# Consent by the journal's rule (the newest change; an unsubscribe wins
-# a tie), as a query computes it, against host 3's export.
+# Consent by the journal's rule (the newest change; at a tie the stronger,
+# as record.c ranks them: unsubscribed, confirmed, pending, subscribed),
+# as a query computes it, against host 3's export.  (The sign-up and its
+# confirmation may fall in the same second.)
 pg_sql "SELECT DISTINCT ON (key, list) key || ',' || list || ',' || value
     FROM consent.change WHERE kind IN ('consent', 'confirm')
-    ORDER BY key, list, event_time DESC, (value = 'unsubscribed') DESC" |
+    ORDER BY key, list, event_time DESC,
+    CASE value WHEN 'unsubscribed' THEN 4 WHEN 'confirmed' THEN 3
+    WHEN 'pending' THEN 2 ELSE 1 END DESC" |
     sort >"$W/sql.csv"
 h 3 export | awk -F, 'NR > 1 && $2 != "" { print $1 "," $2 "," $3 }' |
     sort >"$W/e3.csv"
@@ -315,6 +319,7 @@ for n in 1 2 3; do
 done
 kill -TERM "$UP"
 wait "$UP"
+t_eq $? 0 "consent-unsubd exit status after SIGTERM"
 # Under a sanitizer build: no report from any daemon or writer.
 if grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
     "$W"/*.log "$W"/*.err 2>/dev/null; then

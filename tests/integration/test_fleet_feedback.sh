@@ -22,7 +22,7 @@ D=$TOP/tests/data/feedback
 FAKE=AXq7Zt3dFZ9cLr1pQe0b5YwKJmN2sV8hU4oG6iT_xRaE-lBkCgHjD7fWnMzSyOv1Pu3Q9e2RtL0aZ5XcVbNmKdJhGf8sWqYpUo4I6rE_TyA-lk
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "needs root (initdb and pg_ctl run as postgres): skipped"
+	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
 	echo "0 passed, 0 failed"
 	exit 0
 fi

@@ -18,7 +18,7 @@ case "$BUILD" in /*) B=$BUILD ;; *) B=$TOP/$BUILD ;; esac
 CTL=$B/consentctl
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "needs root (initdb and pg_ctl run as postgres): skipped"
+	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
 	echo "0 passed, 0 failed"
 	exit 0
 fi

@@ -29,7 +29,7 @@ CTL=$BUILD/consentctl
 . "$TOP/tests/lib/pg.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "needs root (initdb and pg_ctl run as postgres): skipped"
+	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
@@ -147,9 +147,20 @@ pf_send_expect 250 --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "bob still accepted"
 
 # --- 2. a stale replica: bulk mail tempfailed, transactional passes
-pf_kill_bg syncdB TERM
-sleep 4.5
-pf_send_expect "451 4.3.0" --from news@news.example.com --to bob@example.net &&
+# until_reply CODE SECONDS SWAKS-ARGS...: send until the reply is CODE.
+until_reply() {
+	local want="$1" n=$(($2 * 2))
+	shift 2
+	while [ $n -gt 0 ]; do
+		pf_send_expect "$want" "$@" 2>/dev/null && return 0
+		sleep 0.5
+		n=$((n - 1))
+	done
+	pf_send_expect "$want" "$@"
+}
+t_check "syncd B exits 0 after SIGTERM" daemon_end syncdB
+# max_lag is 3 s: stale within a few seconds of the last sync.
+until_reply "451 4.3.0" 15 --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "stale replica: bulk mail tempfailed"
 pf_send_expect 250 --from receipts@shop.example.org --to bob@example.net &&
     t_ok || t_fail "stale replica: transactional mail passes"
@@ -157,14 +168,13 @@ t_run 0 grep -q "bulk mail is tempfailed (451 4.3.0): the replica's last sync wa
     "$PF_DIR/log/milterB.log"
 daemon_start syncdB2 "replica of the fleet journal" \
     "$BUILD/consent-syncd" -c "$PF_DIR/B.conf" -f -d && t_ok || t_fail "syncd B again"
-sleep 1.2
-pf_send_expect 250 --from news@news.example.com --to bob@example.net &&
+until_reply 250 15 --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "fresh again: bulk mail accepted"
 t_run 0 ctl B sync status
 t_out "error:    none"
 
 # --- 3. not a replica: bulk mail tempfailed
-pf_kill_bg milterB TERM
+t_check "milter B exits 0 after SIGTERM" daemon_end milterB
 mv "$PF_DIR/storeB" "$PF_DIR/storeB.replica"
 "$CTL" -c /dev/null -s "$PF_DIR/storeB" init >/dev/null
 daemon_start milterB2 "listening on" \
@@ -173,10 +183,11 @@ pf_send_expect "451 4.3.0" --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "not a replica: bulk mail tempfailed"
 t_run 0 grep -q "the store is not a replica of the fleet journal" \
     "$PF_DIR/log/milterB2.log"
-pf_kill_bg milterB2 TERM
-pf_kill_bg syncdA TERM
-pf_kill_bg syncdB2 TERM
-pf_kill_bg unsubdA TERM
+daemon_stop milterB2
+daemon_stop syncdA
+daemon_stop syncdB2
+daemon_stop unsubdA
+t_check "every daemon exits 0 after SIGTERM" daemons_gone
 if grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
     "$PF_DIR"/log/*.log 2>/dev/null; then
 	t_fail "a sanitizer report (above)"

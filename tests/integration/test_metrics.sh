@@ -64,8 +64,10 @@ $CTL subscribe yes@example.com --list news >/dev/null
 $CTL subscribe yes@example.com --list l2 >/dev/null
 
 "$B/consent-milter" -f -c "$W/m.conf" 2>"$W/milter.log" &
+MILTER_PID=$!
 PIDS="$PIDS $!"
 "$B/consent-unsubd" -f -c "$W/m.conf" 2>"$W/unsubd.log" &
+UNSUBD_PID=$!
 PIDS="$PIDS $!"
 pf_wait_file "$W/m.sock" 10 && t_ok || t_fail "the milter did not start: $(cat "$W/milter.log")"
 pf_wait_port "$UPORT" 10 && t_ok || t_fail "no unsubd metrics listener: $(cat "$W/unsubd.log")"
@@ -162,4 +164,17 @@ q 'sum(consent_milter_messages_total)' | grep -q '"value":\[[0-9.]*,"6"\]' && t_
     t_fail "Prometheus has not the filter's 6 messages: $(q 'sum(consent_milter_messages_total)')"
 q 'consent_unsubd_requests_total{outcome="unsubscribed"}' | grep -q '"value":\[[0-9.]*,"1"\]' &&
     t_ok || t_fail "Prometheus has not the endpoint's POST"
+
+# Both daemons stop cleanly at SIGTERM, with no sanitizer report.
+for d in milter:$MILTER_PID unsubd:$UNSUBD_PID; do
+	kill -TERM "${d#*:}"
+	wait "${d#*:}"
+	t_eq "$?" 0 "consent-${d%%:*}: exit status after SIGTERM"
+	if grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+	    "$W/${d%%:*}.log" >&2; then
+		t_fail "consent-${d%%:*}: sanitizer report in its stderr"
+	else
+		t_ok
+	fi
+done
 t_done

@@ -18,6 +18,7 @@ MILTER=$BUILD/consent-milter
 CTL=$BUILD/consentctl
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/lib/assert.sh"
+. "$TOP/tests/lib/daemons.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: needs root"
@@ -36,8 +37,8 @@ cat >"$W/m.conf" <<EOF
 store: { path = "$S"; };
 milter: { socket = "unix:$PF_RUN/m.sock"; user = ""; socket_group = "postfix"; };
 EOF
+DAEMON_LOGS=$PF_DIR/log/milter.log
 pf_bg milter "$MILTER" -c "$W/m.conf" -f
-MPID=$PF_BG_PID
 t_run 0 pf_wait_file "$PF_RUN/m.sock" 10
 
 # The negotiation itself, seen by miltertest.
@@ -61,7 +62,8 @@ t_run 0 pf_send_expect 250 --from news@example.org --to yes@example.com,no@examp
 t_run 0 pf_wait_queue_empty 30
 pf_sink_recipients >"$W/got"
 grep -q "yes@example.com" "$W/got" && t_ok || t_fail "the subscriber did not get it"
-grep -q "no@example.com" "$W/got" && t_fail "a recipient without consent got it" || t_ok
+[ -s "$W/got" ] && ! grep -q "no@example.com" "$W/got" && t_ok ||
+    t_fail "a recipient without consent got it (or nothing was delivered)"
 pf_sink_reset
 
 # Transactional mail reaches both.
@@ -74,6 +76,7 @@ pf_sink_recipients >"$W/got"
 # Decided at the end of the message, and logged so.
 grep -q "rcpt=<no@example.com> verdict=deny reason=no_consent action=reject stage=eom outcome=removed" \
     "$PF_DIR/log/milter.log" && t_ok || t_fail "no end-of-message decision in the log"
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
+t_check "no sanitizer report in the milter's stderr" sanitizers_quiet
 pf_teardown 0 >/dev/null 2>&1
 t_done

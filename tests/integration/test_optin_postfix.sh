@@ -16,6 +16,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 CTL=$BUILD/consentctl
 . "$TOP/tests/lib/postfix.sh"
 . "$TOP/tests/lib/assert.sh"
+. "$TOP/tests/lib/daemons.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: needs root"
@@ -81,7 +82,10 @@ t_eq "$(pf_sink_recipients | cut -f2)" "ann@example.com" "delivered after the cl
 grep -q 'rcpt=<ann@example.com> verdict=allow reason=confirmed' \
     "$PF_DIR/log/milter.log" && t_ok || t_fail "the decision does not rest on the confirmation"
 
-pf_kill_bg unsubd TERM 10
-pf_kill_bg milter TERM 10
+DAEMON_LOGS="$PF_DIR/log/milter.log $PF_DIR/log/unsubd.log"
+daemon_stop unsubd
+daemon_stop milter
+t_check "both daemons exit 0 after SIGTERM" daemons_gone
+t_check "no sanitizer report in their stderr" sanitizers_quiet
 pf_teardown 0 >/dev/null 2>&1
 t_done

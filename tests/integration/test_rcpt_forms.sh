@@ -173,7 +173,7 @@ grep '^eom-unsure' "$W/replies" | grep -v 'RCPT [^ ]* 5' | grep -q 'DATA 250' &&
 send_forms eom-utf8 "$(printf "$UTF8_FORM")" utf8
 
 # --- 2. an envelope rule, unsubscribed dropped: decided at RCPT -----------
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
 write_conf 'classify: { rules = ( { sender_domain = "news.example.org"; list = "news"; } ); };' \
     'actions: { unsubscribed = "drop"; no_consent = "drop"; };'
 pf_bg milter "$MILTER" -c "$W/m.conf" -f
@@ -213,7 +213,7 @@ printf 'From: news@news.example.org\nX-Consent-List: news\nSubject: local\n\nhi\
 t_run 0 pf_wait_queue_empty 30
 t_eq "$(pf_sink_recipients | cut -f2)" "alice@example.com" "sendmail(1): alice alone is delivered"
 
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
 DAEMON_LOGS="$PF_DIR/log/milter.log"
 sanitizers_quiet && t_ok || t_fail "sanitizer reports in the milter's log"
 pf_teardown 0 >/dev/null 2>&1

@@ -109,7 +109,7 @@ pf_set_milters "unix:$PF_RUN/m.sock"
 t_run 0 pf_start
 verify_forms eom
 
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
 write_conf 'classify: { rules = ( { sender_domain = "news.example.org"; list = "news"; } ); };' \
     'actions: { unsubscribed = "drop"; no_consent = "drop"; };'
 pf_bg milter "$MILTER" -c "$W/m.conf" -f
@@ -118,7 +118,7 @@ verify_forms rcpt
 
 # (B) at the end of test_rcpt_forms.sh, before its teardown.  An
 # IPv6-only Postfix: sendmail(1) mail then comes from "::1".
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
 write_conf
 pf_bg milter "$MILTER" -c "$W/m.conf" -f
 t_run 0 pf_wait_file "$PF_RUN/m.sock" 10
@@ -141,7 +141,7 @@ for form in 'bob' 'erin@example.com.' '@relay.example:erin@example.com'; do
 	t_eq "$got" "news@news.example.org " "ipv6-only sendmail(1) alice + $form: only the bounce"
 done
 
-pf_kill_bg milter TERM 10
+t_check "the milter exits 0 after SIGTERM" daemon_end milter
 DAEMON_LOGS="$PF_DIR/log/milter.log"
 sanitizers_quiet && t_ok || t_fail "sanitizer reports in the milter's log"
 pf_teardown 0 >/dev/null 2>&1

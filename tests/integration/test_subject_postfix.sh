@@ -19,6 +19,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 CTL=$BUILD/consentctl
 . "$TOP/tests/lib/postfix.sh"
+. "$TOP/tests/lib/daemons.sh"
 . "$TOP/tests/lib/assert.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,6 +31,7 @@ fi
 W=$(pf_tmpdir consent-subject-pf) || exit 1
 pf_cleanup_trap
 pf_setup "$W" || exit 1
+DAEMON_LOGS="$PF_DIR/log/milter.log"
 A=$W/audit.log
 cat >"$W/m.conf" <<EOF
 store: { path = "$W/store"; };
@@ -100,6 +102,7 @@ t_run 0 pf_wait_queue_empty 30
 t_eq "$(delivered dana@example.com)" 2 "delivered after the new signup"
 t_run 0 ctl audit verify "$A"
 
-pf_kill_bg milter TERM 10
+t_check "the filter exits 0 after SIGTERM" daemon_end milter
+t_check "no sanitizer report in its stderr" sanitizers_quiet
 pf_teardown 0 >/dev/null 2>&1
 t_done

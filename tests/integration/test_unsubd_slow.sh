@@ -31,7 +31,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 2>/dev/null)
 
 if ! command -v curl >/dev/null 2>&1 || [ -z "$PY" ]; then
-	echo "curl or python3 is missing: skipped"
+	echo "skipped: curl or python3 is missing"
 	echo "0 passed, 0 failed"
 	exit 0
 fi
@@ -98,7 +98,10 @@ HPID=$!
 i=0
 until [ -e "$W/ready" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -e "$W/ready" ] && t_ok || t_fail "the slow clients did not get going"
-sleep 1		# a second octet on each: they are trickling, not new
+# A second octet on each: they are trickling, not new (slowhttp.py says so).
+i=0
+until [ -e "$W/ready.2" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$W/ready.2" ] && t_ok || t_fail "the slow clients did not send a second octet"
 n=0
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	[ $i -lt 5 ] && from=127.0.0.1 || from=127.0.0.10

@@ -406,6 +406,13 @@ dkim_setup() {
 		return 1
 	}
 	DKPORT=$(pf_free_port) || return 1
+	dkim_conf && cp "$d/keys/sel.txt" "$PF_DIR/log/" &&
+	opendkim -n -x "$d/opendkim.conf" >>"$PF_DIR/log/opendkim.log" 2>&1
+}
+
+# dkim_conf : OpenDKIM's configuration for DKPORT, in DKDIR.
+dkim_conf() {
+	local d=$DKDIR
 	cat >"$d/opendkim.conf" <<EOF
 Mode			s
 Domain			example.com
@@ -417,8 +424,7 @@ SignHeaders		From,To,Subject,Date,Message-ID,List-Unsubscribe,List-Unsubscribe-P
 Canonicalization	relaxed/simple
 Syslog			no
 EOF
-	cp "$d/opendkim.conf" "$d/keys/sel.txt" "$PF_DIR/log/"
-	opendkim -n -x "$d/opendkim.conf" >>"$PF_DIR/log/opendkim.log" 2>&1
+	cp "$d/opendkim.conf" "$PF_DIR/log/"
 }
 
 # dkim_cleanup : remove DKDIR (a private key) unless PF_KEEP=1; its
@@ -432,15 +438,39 @@ dkim_cleanup() {
 	fi
 }
 
-# dkim_start : OpenDKIM in the foreground; wait until it listens.
+# dkim_listening PID : wait (10 s) until PID itself listens on DKPORT
+# (anything else there means the port was taken); 1 once PID is gone.
+dkim_listening() {
+	local i=0
+	while pf__alive "$1" && [ $i -lt 200 ]; do
+		ss -Hltnp "( sport = :$DKPORT )" 2>/dev/null |
+			grep -q "pid=$1," && return 0
+		pf__sleep
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# dkim_start : OpenDKIM in the foreground; wait until it listens.  If
+# another process took DKPORT since it was picked, pick another (5 tries),
+# as pf_start does for Postfix's ports.
 dkim_start() {
-	local log=$PF_DIR/log/opendkim.log
-	pf_bg opendkim opendkim -f -x "$DKDIR/opendkim.conf"
-	if ! pf_wait_port "$DKPORT" 10 || ! pf__alive "$PF_BG_PID"; then
-		echo "  opendkim did not start:" >&2
-		sed 's/^/  /' "$log" >&2
-		return 1
-	fi
+	local log=$PF_DIR/log/opendkim.log try=0
+	while :; do
+		pf_bg opendkim opendkim -f -x "$DKDIR/opendkim.conf"
+		dkim_listening "$PF_BG_PID" && return 0
+		pf_kill_bg opendkim KILL
+		try=$((try + 1))
+		# OpenDKIM says only "smfi_opensocket() failed": see who is there.
+		if [ $try -ge 5 ] || [ -z "$(ss -Hltn "( sport = :$DKPORT )")" ]; then
+			echo "  opendkim did not start:" >&2
+			sed 's/^/  /' "$log" >&2
+			return 1
+		fi
+		DKPORT=$(pf_free_port) || return 1
+		PF__PORTS_USED="$PF__PORTS_USED $DKPORT"
+		dkim_conf || return 1
+	done
 }
 
 # ------------------------------------------------------------------------
@@ -499,7 +529,7 @@ if [ $DKIM = 1 ]; then
 	fi
 	[ $DKIM = 1 ] && MILTERS="$MILTERS, inet:127.0.0.1:$DKPORT"
 else
-	echo "# 4. DKIM: skipped (opendkim, opendkim-tools or python3-dkim not installed)"
+	echo "skipped: 4. DKIM (opendkim, opendkim-tools or python3-dkim not installed)"
 fi
 t_check "Postfix and sink started" pf_start || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-milter.log"

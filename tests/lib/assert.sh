@@ -43,6 +43,19 @@ t_not_out() {
 	if grep -qF -- "$1" "$T_OUT"; then t_fail "stdout has: $1"; else t_ok; fi
 }
 
+# t_lacks FILE ERE WHAT: FILE is there, is not empty, and no line of it
+# matches ERE (case-insensitive).  A check of a file that is not there
+# would pass whatever the code did: that is a failure too.
+t_lacks() {
+	if [ ! -s "$1" ]; then
+		t_fail "$3: $1 is missing or empty, so nothing was checked"
+	elif grep -qiE -- "$2" "$1"; then
+		t_fail "$3: $(grep -iE -- "$2" "$1" | head -n 3)"
+	else
+		t_ok
+	fi
+}
+
 # t_eq A B WHAT: A equals B.
 t_eq() {
 	if [ "$1" = "$2" ]; then t_ok; else t_fail "$3: got '$1', wanted '$2'"; fi

@@ -273,15 +273,41 @@ pf_set_milters() {
 }
 
 # pf_bg NAME COMMAND [ARG...] : run COMMAND in the background, output to
-# $PF_DIR/log/NAME.log, pid in $PF_RUN/NAME.pid and in PF_BG_PID.  It is
+# $PF_DIR/log/NAME.log, pid in $PF_RUN/NAME.pid and in PF_BG_PID; its exit
+# status goes to $PF_RUN/NAME.status when it ends (pf_bg_status).  It is
 # not a child of the calling shell, so a bare "wait" there does not wait
-# for it.  pf_kill_bg stops it; pf_cleanup stops whatever is left.
+# for it: a small shell of its own waits for it, reaps it at once and
+# records how it ended.  pf_kill_bg stops it; pf_cleanup stops whatever is
+# left.
 pf_bg() {
-	local name="$1"
+	local name="$1" i=0
 	shift
-	( "$@" >>"$PF_DIR/log/$name.log" 2>&1 </dev/null &
-	  echo $! >"$PF_RUN/$name.pid" )
-	PF_BG_PID=$(cat "$PF_RUN/$name.pid")
+	rm -f "$PF_RUN/$name.pid" "$PF_RUN/$name.status"
+	( ( "$@" >>"$PF_DIR/log/$name.log" 2>&1 </dev/null &
+	    echo $! >"$PF_RUN/$name.pid.new"
+	    mv "$PF_RUN/$name.pid.new" "$PF_RUN/$name.pid"
+	    wait $!
+	    echo $? >"$PF_RUN/$name.status.new"
+	    mv "$PF_RUN/$name.status.new" "$PF_RUN/$name.status"
+	  ) >/dev/null 2>&1 </dev/null & )
+	while [ ! -s "$PF_RUN/$name.pid" ] && [ $i -lt 200 ]; do
+		pf__sleep
+		i=$((i + 1))
+	done
+	PF_BG_PID=$(cat "$PF_RUN/$name.pid" 2>/dev/null)
+}
+
+# pf_bg_status NAME [TIMEOUT] : print the exit status of the pf_bg process
+# NAME once it has ended (128+N for signal N); wait for it up to TIMEOUT
+# seconds (default 10); 1 if it has not ended by then.
+pf_bg_status() {
+	local i=0 max=$(( ${2:-10} * 20 ))
+	while [ ! -s "$PF_RUN/$1.status" ]; do
+		[ $i -ge $max ] && return 1
+		pf__sleep
+		i=$((i + 1))
+	done
+	cat "$PF_RUN/$1.status"
 }
 
 # pf__alive PID : true while PID exists and is not a zombie.  (Zombies

@@ -12,7 +12,9 @@
 #       request header one octet a second and never finishing it; one the
 #       server closes is opened again a second later, as an attacker
 #       would.  After the first octet is out on every connection, the
-#       file READY is created.  After SECONDS, one line per source:
+#       file READY is created, and READY.2 once each has sent a second
+#       octet on one socket (or lost one).  After SECONDS, one line per
+#       source:
 #         SRC opened=O refused=R cut=C open=N
 #       refused: closed before the second octet (the per-client cap);
 #       cut: closed later (the request deadline); open: still open.
@@ -60,6 +62,7 @@ class Slow:
         self.up = False     # connected
         self.sent = 0
         self.tried = False  # has sent an octet, on this or an earlier socket
+        self.lost = False   # a socket of it was refused or cut
         self.next = 0.0     # when to send the next octet, or reconnect
 
 
@@ -86,13 +89,14 @@ def trickle(host, port, secs, ready, specs):
         sel.unregister(c.sock)
         c.sock.close()
         c.sock = None
+        c.lost = True
         stats[c.src]["refused" if c.sent < 2 else "cut"] += 1
         c.next = now + 1
 
     start = time.monotonic()
     for c in conns:
         open_(c, start)
-    told = False
+    told = told2 = False
     while True:
         now = time.monotonic()
         if now - start >= secs:
@@ -116,6 +120,11 @@ def trickle(host, port, secs, ready, specs):
         if not told and all(c.tried for c in conns):
             open(ready, "w").close()
             told = True
+        # READY.2: each has sent a second octet on one socket (or lost
+        # one): the server has seen them trickle, not just arrive.
+        if not told2 and all(c.lost or c.sent >= 2 for c in conns):
+            open(ready + ".2", "w").close()
+            told2 = True
         wake = min([c.next for c in conns] + [start + secs])
         for key, ev in sel.select(max(0.0, min(wake - time.monotonic(), 0.2))):
             c = key.data

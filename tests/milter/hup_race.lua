@@ -13,7 +13,10 @@
 -- ignored (an ignored signal is dropped when sent).
 --
 -- The sign, seen at once: libmilter's signal thread (the one thread in
--- sigtimedwait, per /proc/PID/task/*/wchan) is gone.
+-- sigtimedwait, per /proc/PID/task/*/wchan, or where wchan reads 0, per
+-- the syscall number in /proc/PID/task/*/syscall) is gone.  Where neither
+-- shows it, the script says "skipped:" for that sign rather than pass
+-- without looking; the daemon's survival is checked either way.
 local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
 if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
 
@@ -21,16 +24,40 @@ T.main(function()
 	local NEWS = "<news@news.example.com>"
 	local PID = T.env("MT_PID")
 
-	-- sigwaiters(): threads of the daemon in sigtimedwait, or nil if unknown.
+	-- rt_sigtimedwait's number, for /proc/PID/task/TID/syscall.
+	local nr = ({ x86_64 = "128", aarch64 = "137", i686 = "177",
+	    armv7l = "177", ppc64le = "176", s390x = "177",
+	    riscv64 = "137" })[T.sh_out("uname -m")]
+
+	-- sigwaiters(): threads of the daemon in sigtimedwait, or nil if no
+	-- thread's wait can be seen (wchan reads 0 or nothing, and the
+	-- syscall files are unreadable or the architecture unknown).
 	local function sigwaiters()
-		local p = io.popen("cat /proc/" .. PID .. "/task/*/wchan 2>/dev/null; echo")
-		if p == nil then return nil end
-		local s = p:read("a") or ""
-		p:close()
-		if s:match("^%s*$") then return nil end
-		local n = 0
-		for _ in s:gmatch("sigtimedwait") do n = n + 1 end
+		local out = T.sh_out("for t in /proc/" .. PID .. "/task/*; do " ..
+		    "printf '%s %s\\n' \"$(cat $t/wchan 2>/dev/null)\" " ..
+		    "\"$(cut -d' ' -f1 $t/syscall 2>/dev/null)\"; done")
+		local n, seen = 0, false
+		for w, sc in (out .. "\n"):gmatch("(%S*) (%S*)\n") do
+			if w ~= "" and w ~= "0" then
+				seen = true
+				if w:find("sigtimedwait", 1, true) then n = n + 1 end
+			elseif nr ~= nil and sc:match("^%d+$") then
+				seen = true
+				if sc == nr then n = n + 1 end
+			end
+		end
+		if not seen then return nil end
 		return n
+	end
+
+	-- Without a thread seen in sigtimedwait, the rounds below could only pass.
+	local visible = sigwaiters()
+	if visible == nil or visible == 0 then
+		print("skipped: hup_race.lua: libmilter's signal thread cannot be " ..
+		    "seen here (/proc/PID/task/*/wchan reads 0, syscall unreadable); " ..
+		    "only the daemon's survival is checked")
+	else
+		T.eq(visible, 1, "libmilter's signal thread is seen in sigtimedwait")
 	end
 
 	local function message(conn, qid)
@@ -46,8 +73,9 @@ T.main(function()
 		local before = sigwaiters()
 		T.sh("kill -HUP " .. PID, "kill -HUP")
 		mt.sleep(0.3)
-		T.ok(before == nil or sigwaiters() == before,
-		    "libmilter's signal thread did not get it")
+		if before ~= nil and before > 0 then
+			T.eq(sigwaiters(), before, "libmilter's signal thread did not get it")
+		end
 		message(conn, "H0")
 	end)
 
@@ -94,7 +122,9 @@ T.main(function()
 		-- The daemon is on its way out: let it go (libmilter takes a few s).
 		T.wait_log("stopping", 10)
 	end
-	T.ok(not hit, "SIGHUP never reached libmilter's signal thread")
+	if visible ~= nil and visible > 0 then
+		T.ok(not hit, "SIGHUP never reached libmilter's signal thread")
+	end
 	T.prefix = ""
 	if not hit then
 		T.case("still filtering", function(conn) message(conn, "H9") end)

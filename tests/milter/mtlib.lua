@@ -230,19 +230,22 @@ function T.deleted(conn, raw, want, what)
 end
 
 -- T.no_edits(conn, what, rcpts): end of message asked for no change at all
--- (the recipients given were not removed, nothing added or held).
+-- (the recipients given were not removed, nothing added or held) and its
+-- reply lets the message go.  The reply is read from mt.getreply: with
+-- MT_SMTPREPLY miltertest matches only a whole reply, code, enhanced code
+-- and text, so a check for "550" alone could never find one.
 function T.no_edits(conn, what, rcpts)
 	local found = {}
+	local r = mt.getreply(conn)
+	if r ~= SMFIR_CONTINUE and r ~= SMFIR_ACCEPT then
+		found[#found + 1] = "reply " .. T.rname(r)
+	end
 	if mt.eom_check(conn, MT_HDRADD) then found[#found + 1] = "header added" end
 	if mt.eom_check(conn, MT_HDRINSERT) then found[#found + 1] = "header inserted" end
 	if mt.eom_check(conn, MT_HDRCHANGE) then found[#found + 1] = "header changed" end
 	if mt.eom_check(conn, MT_HDRDELETE) then found[#found + 1] = "header removed" end
 	if mt.eom_check(conn, MT_BODYCHANGE) then found[#found + 1] = "body changed" end
 	if mt.eom_check(conn, MT_QUARANTINE) then found[#found + 1] = "quarantined" end
-	if mt.eom_check(conn, MT_SMTPREPLY, "550") or
-	    mt.eom_check(conn, MT_SMTPREPLY, "451") then
-		found[#found + 1] = "SMTP reply set"
-	end
 	if mt.eom_check(conn, MT_RCPTADD, T.hold or "hold@example.org") then
 		found[#found + 1] = "recipient added"
 	end
@@ -304,6 +307,16 @@ end
 function T.sh(cmd, what)
 	local ok, how, code = os.execute("( " .. cmd .. " ) >/dev/null 2>&1")
 	return T.ok(ok == true, what or cmd, tostring(how) .. " " .. tostring(code))
+end
+
+-- T.sh_out(cmd): the standard output of a shell command, without its
+-- last newline ("" if it printed nothing).
+function T.sh_out(cmd)
+	local p = io.popen(cmd .. " 2>/dev/null")
+	if p == nil then return "" end
+	local s = p:read("a") or ""
+	p:close()
+	return (s:gsub("\n$", ""))
 end
 
 -- T.ctl(args, what): consentctl on the milter's store.

@@ -1,5 +1,5 @@
 /*
- * test_unsub.c - an explicit unsubscribe always ends denied: after a
+ * test_optout.c - an explicit unsubscribe always ends denied: after a
  * future-dated opt-in, after a newer opt-in that overrode an earlier
  * "every list", and under a hard bounce that will expire; a repeated click
  * changes nothing.
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "core/unsub.h"
+#include "core/optout.h"
 #include "fixture.h"
 
 #define NOW	1800000000
@@ -25,7 +25,7 @@
 static int
 setup(void **state)
 {
-	*state = store_fixture_make("test_unsub", 0);
+	*state = store_fixture_make("test_optout", 0);
 	return 0;
 }
 
@@ -113,7 +113,7 @@ click(struct store *st, const char *key, const char *list, int all, int64_t now)
 	strcpy(c.addr, key);
 	strcpy(c.list, list);
 	journal_init(&j, st, NULL, 0);
-	rc = unsub_record(&j, &c, SRC_ONECLICK, "192.0.2.9", all, now, err,
+	rc = optout_record(&j, &c, SRC_ONECLICK, "192.0.2.9", all, now, err,
 	    sizeof(err));
 	journal_fini(&j);
 	if (rc == -1)

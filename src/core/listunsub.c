@@ -1,5 +1,5 @@
 /*
- * lu.c - the List-Unsubscribe header value (see lu.h).
+ * listunsub.c - the List-Unsubscribe header value (see listunsub.h).
  *
  * A receiver splits the value at '<', '>' and ',' and the MTA at line
  * ends, so none of those may come out of a template or a value: the
@@ -10,10 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/lu.h"
+#include <sodium.h>
+
+#include "core/listunsub.h"
 #include "util/util.h"
 
-#define PREFIX_LEN	(sizeof(LU_HEADER ": ") - 1)
+#define PREFIX_LEN	(sizeof(LISTUNSUB_HEADER ": ") - 1)
 
 /* uri_char - 1 if c may stand inside <> in the header as it is. */
 static int
@@ -63,7 +65,7 @@ mailto_check(const char *p, char *err, size_t errlen)
 }
 
 int
-lu_template_check(const char *tmpl, const char *scheme, char *err,
+listunsub_template_check(const char *tmpl, const char *scheme, char *err,
     size_t errlen)
 {
 	const char *p, *what;
@@ -75,9 +77,9 @@ lu_template_check(const char *tmpl, const char *scheme, char *err,
 	what = strcmp(scheme, "https") == 0 ? "URL" : "mailto";
 	if (tmpl == NULL || *tmpl == '\0')
 		return util_fail(err, errlen, "%s template is empty", what);
-	if (strlen(tmpl) > LU_VALUE_MAX)
+	if (strlen(tmpl) > LISTUNSUB_VALUE_MAX)
 		return util_fail(err, errlen, "%s template is longer than %d "
-		    "octets", what, LU_VALUE_MAX);
+		    "octets", what, LISTUNSUB_VALUE_MAX);
 	for (p = tmpl; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
@@ -127,7 +129,7 @@ lu_template_check(const char *tmpl, const char *scheme, char *err,
 }
 
 int
-lu_expand(const char *tmpl, const char *token, const char *list,
+listunsub_expand(const char *tmpl, const char *token, const char *list,
     char *out, size_t outlen)
 {
 	const char *p, *v;
@@ -156,31 +158,31 @@ lu_expand(const char *tmpl, const char *token, const char *list,
 		n += vlen;
 	}
 	out[n] = '\0';
-	return n > LU_VALUE_MAX ? -1 : (int)n;
+	return n > LISTUNSUB_VALUE_MAX ? -1 : (int)n;
 }
 
 int
-lu_build(const char *url_tmpl, const char *mailto_tmpl, const char *token,
+listunsub_build(const char *url_tmpl, const char *mailto_tmpl, const char *token,
     const char *list, char *out, size_t outlen)
 {
-	char url[LU_VALUE_MAX + 1], mailto[LU_VALUE_MAX + 1];
+	char url[LISTUNSUB_VALUE_MAX + 1], mailto[LISTUNSUB_VALUE_MAX + 1];
 	size_t ulen, mlen = 0, first, total;
 	int n, fold = 0, has_mailto;
 
 	mailto[0] = '\0';
 	has_mailto = mailto_tmpl != NULL && *mailto_tmpl != '\0';
-	if (lu_template_check(url_tmpl, "https", NULL, 0) == -1 ||
-	    (has_mailto && lu_template_check(mailto_tmpl, "mailto", NULL,
+	if (listunsub_template_check(url_tmpl, "https", NULL, 0) == -1 ||
+	    (has_mailto && listunsub_template_check(mailto_tmpl, "mailto", NULL,
 	    0) == -1))
 		return -1;
 	if ((token != NULL && !all_of(token, b64url_char)) ||
 	    (list != NULL && !all_of(list, list_char)))
 		return -1;
-	if ((n = lu_expand(url_tmpl, token, list, url, sizeof(url))) == -1)
+	if ((n = listunsub_expand(url_tmpl, token, list, url, sizeof(url))) == -1)
 		return -1;
 	ulen = (size_t)n;
 	if (has_mailto) {
-		if ((n = lu_expand(mailto_tmpl, token, list, mailto,
+		if ((n = listunsub_expand(mailto_tmpl, token, list, mailto,
 		    sizeof(mailto))) == -1)
 			return -1;
 		mlen = (size_t)n;
@@ -191,17 +193,17 @@ lu_build(const char *url_tmpl, const char *mailto_tmpl, const char *token,
 
 	/* "List-Unsubscribe: <url>," must fit: a URI is never folded. */
 	first = PREFIX_LEN + 1 + ulen + 1 + (has_mailto ? 1 : 0);
-	if (first >= LU_LINE_MAX)
+	if (first >= LISTUNSUB_LINE_MAX)
 		return -1;
 	total = 1 + ulen + 1;
 	if (has_mailto) {
-		fold = first + 1 + 1 + mlen + 1 > LU_FOLD_AT;
+		fold = first + 1 + 1 + mlen + 1 > LISTUNSUB_FOLD_AT;
 		/* "\t<mailto>" on a line of its own. */
-		if (fold && 1 + 1 + mlen + 1 >= LU_LINE_MAX)
+		if (fold && 1 + 1 + mlen + 1 >= LISTUNSUB_LINE_MAX)
 			return -1;
 		total += 1 + (fold ? 2 : 1) + 1 + mlen + 1;
 	}
-	if (total > LU_VALUE_MAX || out == NULL || total >= outlen)
+	if (total > LISTUNSUB_VALUE_MAX || out == NULL || total >= outlen)
 		return -1;
 
 	n = 0;
@@ -217,5 +219,60 @@ lu_build(const char *url_tmpl, const char *mailto_tmpl, const char *token,
 		out[n++] = '>';
 	}
 	out[n] = '\0';
+	return n;
+}
+
+void
+listunsub_templates(const struct config *cf, const char *list, struct listunsub_templates *t)
+{
+	*t = cf->lu_default;
+	for (unsigned i = 0; i < cf->lu_nlists; i++) {
+		const struct listunsub_templates *l = &cf->lu_lists[i];
+
+		if (strcmp(l->list, list) != 0)
+			continue;
+		if (l->url[0])
+			util_strlcpy(t->url, l->url, sizeof(t->url));
+		if (l->mailto[0])
+			util_strlcpy(t->mailto, l->mailto, sizeof(t->mailto));
+		if (l->list_url[0])
+			util_strlcpy(t->list_url, l->list_url, sizeof(t->list_url));
+		break;
+	}
+}
+
+int
+listunsub_header(const struct config *cf, const struct token_ring *r,
+    const char *addr, const char *list, int64_t now, char *out, size_t outlen,
+    int *one_click, char *err, size_t errlen)
+{
+	struct listunsub_templates t;
+	char tok[TOKEN_MAX];
+	int n;
+
+	*one_click = 0;
+	listunsub_templates(cf, list, &t);
+	if (addr == NULL) {
+		/* Several recipients: never one person's token for everyone. */
+		if (t.list_url[0] == '\0')
+			return 0;
+		n = listunsub_build(t.list_url, NULL, "0", list, out, outlen);
+	} else {
+		if (t.url[0] == '\0')
+			return 0;
+		if (token_make(r, addr, list, now, tok, sizeof(tok)) < 0) {
+			snprintf(err, errlen, "cannot make a token (no key, or "
+			    "list %s / address too long)", list);
+			return -1;
+		}
+		n = listunsub_build(t.url, t.mailto, tok, list, out, outlen);
+		sodium_memzero(tok, sizeof(tok));
+		*one_click = 1;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "List-Unsubscribe for list %s would break "
+		    "the line limits", list);
+		return -1;
+	}
 	return n;
 }

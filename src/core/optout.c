@@ -1,91 +1,14 @@
 /*
- * unsub.c - the unsubscribe loop's shared pieces (see unsub.h).
+ * optout.c - recording an unsubscribe that a token proves: a one-click
+ * POST, a mailto unsubscribe.  The changes the record calls for go to
+ * journal_submit() together.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "core/lu.h"
-#include "core/unsub.h"
+#include "core/optout.h"
 #include "util/util.h"
-
-int
-unsub_ring_load(const struct config *cf, struct token_ring *r, char *err,
-    size_t errlen)
-{
-	memset(r, 0, sizeof(*r));
-	if (token_init() == -1) {
-		snprintf(err, errlen, "libsodium failed to initialise");
-		return -1;
-	}
-	for (unsigned i = 0; i < cf->lu_nkeys && i < TOKEN_KEYS_MAX; i++) {
-		if (token_key_load(cf->lu_keys[i].file, cf->lu_keys[i].id,
-		    &r->keys[i], err, errlen) == -1) {
-			token_wipe(r);
-			return -1;
-		}
-		r->nkeys++;
-	}
-	r->lifetime = cf->lu_lifetime;
-	return 0;
-}
-
-void
-unsub_templates(const struct config *cf, const char *list, struct lu_templates *t)
-{
-	*t = cf->lu_default;
-	for (unsigned i = 0; i < cf->lu_nlists; i++) {
-		const struct lu_templates *l = &cf->lu_lists[i];
-
-		if (strcmp(l->list, list) != 0)
-			continue;
-		if (l->url[0])
-			util_strlcpy(t->url, l->url, sizeof(t->url));
-		if (l->mailto[0])
-			util_strlcpy(t->mailto, l->mailto, sizeof(t->mailto));
-		if (l->list_url[0])
-			util_strlcpy(t->list_url, l->list_url, sizeof(t->list_url));
-		break;
-	}
-}
-
-int
-unsub_header(const struct config *cf, const struct token_ring *r,
-    const char *addr, const char *list, int64_t now, char *out, size_t outlen,
-    int *one_click, char *err, size_t errlen)
-{
-	struct lu_templates t;
-	char tok[TOKEN_MAX];
-	int n;
-
-	*one_click = 0;
-	unsub_templates(cf, list, &t);
-	if (addr == NULL) {
-		/* Several recipients: never one person's token for everyone. */
-		if (t.list_url[0] == '\0')
-			return 0;
-		n = lu_build(t.list_url, NULL, "0", list, out, outlen);
-	} else {
-		if (t.url[0] == '\0')
-			return 0;
-		if (token_make(r, addr, list, now, tok, sizeof(tok)) < 0) {
-			snprintf(err, errlen, "cannot make a token (no key, or "
-			    "list %s / address too long)", list);
-			return -1;
-		}
-		n = lu_build(t.url, t.mailto, tok, list, out, outlen);
-		sodium_memzero(tok, sizeof(tok));
-		*one_click = 1;
-	}
-	if (n < 0) {
-		snprintf(err, errlen, "List-Unsubscribe for list %s would break "
-		    "the line limits", list);
-		return -1;
-	}
-	return n;
-}
 
 struct rec_arg {
 	const struct token_claims *c;
@@ -175,7 +98,7 @@ unsub_all(struct subject *s, const struct rec_arg *a, struct change *plan,
 }
 
 int
-unsub_record(struct journal *j, const struct token_claims *c, int source,
+optout_record(struct journal *j, const struct token_claims *c, int source,
     const char *ip, int all, int64_t now, char *err, size_t errlen)
 {
 	struct rec_arg a = { c, source, all, ip ? ip : "", now };
