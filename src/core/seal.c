@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "core/seal.h"
+#include "util/bin.h"
 #include "util/time.h"
 #include "util/util.h"
 
@@ -378,32 +379,17 @@ seal_verifier_parse(const char *arg, struct seal_verifier *v, char *err,
 
 /* --- the key file ------------------------------------------------------ */
 
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (56 - 8 * i));
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* slot_encode - k as one slot. */
 static void
 slot_encode(const struct seal_key *k, unsigned char b[SLOT_LEN])
 {
-	memcpy(b, SLOT_MAGIC, 8);
-	put64(b + 8, k->epoch);
-	put64(b + 16, (uint64_t)k->t0);
-	put64(b + 24, (uint64_t)k->interval);
-	memcpy(b + 32, k->key, SEAL_KEY_BYTES);
+	struct bin_w w = { b, 0, SLOT_SUM, 0 };
+
+	bin_put(&w, SLOT_MAGIC, 8);
+	bin_put_i64(&w, (int64_t)k->epoch);
+	bin_put_i64(&w, k->t0);
+	bin_put_i64(&w, k->interval);
+	bin_put(&w, k->key, SEAL_KEY_BYTES);
 	crypto_generichash(b + SLOT_SUM, SLOT_LEN - SLOT_SUM, b, SLOT_SUM,
 	    NULL, 0);
 }
@@ -419,10 +405,16 @@ slot_decode(const unsigned char b[SLOT_LEN], struct seal_key *k)
 	crypto_generichash(sum, sizeof(sum), b, SLOT_SUM, NULL, 0);
 	if (sodium_memcmp(sum, b + SLOT_SUM, sizeof(sum)) != 0)
 		return -1;
-	k->epoch = get64(b + 8);
-	k->t0 = (int64_t)get64(b + 16);
-	k->interval = (int64_t)get64(b + 24);
-	memcpy(k->key, b + 32, SEAL_KEY_BYTES);
+	{
+		struct bin_r r = { b + 8, SLOT_SUM - 8, 0, NULL };
+
+		k->epoch = (uint64_t)bin_i64(&r, "epoch");
+		k->t0 = bin_i64(&r, "t0");
+		k->interval = bin_i64(&r, "interval");
+		bin_take(&r, k->key, SEAL_KEY_BYTES, "key");
+		if (r.why != NULL)
+			return -1;
+	}
 	if (k->t0 < 0 || k->interval < SEAL_INTERVAL_MIN ||
 	    k->interval > SEAL_INTERVAL_MAX)
 		return -1;
