@@ -92,7 +92,15 @@ grep -A1 '"type":"seal"' "$A" | grep -v -- '^--$' | awk '
 grep -B1 '"type":"seal"' "$A" | grep -c '"verdict"' |
     awk '{ exit !($1 >= 2) }' && t_ok || t_fail "no busy epoch sealed"
 t_run 0 ctl audit verify --key "$V" --checkpoints "$CP" "$A"
-t_out "0 broken, 0 warnings"
+t_out "0 broken, "
+# The filter is stopped, so once two epochs have passed (a loaded machine
+# takes that long) the verifier rightly calls the last checkpoint stale;
+# nothing else may be warned of.
+if grep 'warning (' "$T_OUT" | grep -qv 'warning (stale)'; then
+	t_fail "unexpected warning: $(grep 'warning (' "$T_OUT" | head -n 3)"
+else
+	t_ok
+fi
 t_out "$n_all matched in $CP"
 # The checkpoints also went to syslog (the filter's log, in the foreground).
 grep -c 'audit seal {"v":1,"type":"seal"' "$PF_DIR/log/milter.log" |
