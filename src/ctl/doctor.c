@@ -311,6 +311,45 @@ check_audit(struct doctor *d)
 	fclose(fp);
 }
 
+/* check_seal - the sealing key and the witness copy, when sealing is on. */
+static void
+check_seal(struct doctor *d)
+{
+	const struct config *cf = d->cf;
+	struct stat sb;
+
+	if (cf->audit_file[0] == '\0' || cf->audit_seal_key[0] == '\0')
+		return;
+	if (stat(cf->audit_seal_key, &sb) == -1) {
+		doctor_note(d, DOC_ERROR, "seal", "consentctl audit keygen "
+		    "SEALKEY", "seal key %s: %s: the filter does not start",
+		    cf->audit_seal_key, strerror(errno));
+		return;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		doctor_note(d, DOC_ERROR, "seal", "chmod 0600", "seal key %s "
+		    "is open to others (mode %04o): anyone who reads it can "
+		    "seal a rewritten log", cf->audit_seal_key,
+		    (unsigned)(sb.st_mode & 07777));
+	/* The filter evolves the key in place each epoch. */
+	if (cf->user[0] != '\0' && doctor_user_may(cf->user,
+	    cf->audit_seal_key, R_OK | W_OK) == 0)
+		doctor_note(d, DOC_ERROR, "seal", "chown consent-milter "
+		    "SEALKEY", "seal key %s cannot be read and written by "
+		    "milter.user %s: the filter cannot seal", cf->audit_seal_key,
+		    cf->user);
+	if (cf->audit_checkpoints[0] == '\0')
+		doctor_note(d, DOC_INFO, "seal", "audit: { checkpoints = "
+		    "\"/var/lib/consent-milter/checkpoints\"; };", "no witness "
+		    "copy of the checkpoints: a log cut after its last seal "
+		    "shows only as stale");
+	else if (cf->user[0] != '\0' && stat(cf->audit_checkpoints, &sb) == 0 &&
+	    doctor_user_may(cf->user, cf->audit_checkpoints, W_OK) == 0)
+		doctor_note(d, DOC_ERROR, "seal", "chown consent-milter FILE",
+		    "%s cannot be written by milter.user %s",
+		    cf->audit_checkpoints, cf->user);
+}
+
 /* check_templates - one-click needs an https link (RFC 8058). */
 static void
 check_templates(struct doctor *d)
@@ -400,6 +439,7 @@ ctl_doctor(struct ctl *c, int argc, char **argv)
 	check_store(d);
 	check_keys(d);
 	check_audit(d);
+	check_seal(d);
 	check_templates(d);
 	for (size_t i = 0; i < d->n; i++) {
 		nerr += d->f[i].sev == DOC_ERROR;

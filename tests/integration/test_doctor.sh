@@ -138,6 +138,27 @@ chmod 0600 "$W/keys/1.key"
 finding 1 "error   keys" "cannot be read by milter.user consent-milter"
 chmod 0640 "$W/keys/1.key"
 
+# Sealing: the key the filter evolves in place, and the witness copy.
+sed "s|^audit: .*|audit: { file = \"$W/log/audit.log\"; pseudonymize = false; \
+seal_key = \"$W/log/seal.key\"; seal_interval = \"15m\"; };|" \
+    "$W/m.conf" >"$W/seal.conf"
+sdoc() { "$CTL" -c "$W/seal.conf" doctor --postfix "$PF_CONF" "$@"; }
+t_run 1 sdoc
+t_out "error   seal"
+t_out "fix: consentctl audit keygen SEALKEY"
+t_run 0 "$CTL" -c "$W/seal.conf" audit keygen "$W/log/seal.key"
+chmod 0640 "$W/log/seal.key"
+t_run 1 sdoc
+t_out "is open to others (mode 0640)"
+chmod 0600 "$W/log/seal.key"
+chown root "$W/log/seal.key"	# keygen gave it to milter.user
+t_run 1 sdoc
+t_out "cannot be read and written by milter.user consent-milter"
+chown consent-milter "$W/log/seal.key"
+t_run 0 sdoc
+t_out "no witness copy of the checkpoints"
+t_lacks "$T_OUT" "error   seal" "a right seal key is not an error"
+
 # The audit trail: a decision line edited by hand breaks the chain.
 cat >"$W/t.lua" <<EOF
 local conn = mt.connect("unix:$SOCK")
