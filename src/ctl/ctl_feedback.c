@@ -595,6 +595,7 @@ static int
 feedback_maillog(struct ctl *c, const struct fb_opts *o)
 {
 	const struct fbml_stats *s;
+	struct token_ring ring;
 	struct fb_ctx ctx;
 	struct fbml *m;
 	struct store *st;
@@ -605,13 +606,28 @@ feedback_maillog(struct ctl *c, const struct fb_opts *o)
 		ctl_err(c, "feedback: --follow reads one file");
 		return EX_USAGE;
 	}
-	if (ctl_open_store(c, 0, &st) == -1)
+	/* The keys check the signed return paths: a line alone proves nothing. */
+	memset(&ring, 0, sizeof(ring));
+	if (c->cf.lu_nkeys > 0 && keyring_load(&c->cf, &ring, err,
+	    sizeof(err)) == -1) {
+		ctl_err(c, "feedback: %s", err);
 		return EX_TEMPFAIL;
-	if (ctx_init(c, NULL, NULL, &ctx) == -1) {
+	}
+	if (ring.nkeys == 0 || !c->cf.fb_sign_return_path)
+		ctl_err(c, "feedback: warning: %s: no bounce in the mail log can "
+		    "be proven ours, none will be applied", ring.nkeys == 0 ?
+		    "no unsubscribe.keys" : "feedback.sign_return_path is off");
+	if (ctl_open_store(c, 0, &st) == -1) {
+		token_wipe(&ring);
+		return EX_TEMPFAIL;
+	}
+	if (ctx_init(c, &ring, NULL, &ctx) == -1) {
+		token_wipe(&ring);
 		store_close(st);
 		return EX_TEMPFAIL;
 	}
 	if ((m = fbml_new(&ctx, st)) == NULL) {
+		token_wipe(&ring);
 		store_close(st);
 		ctl_err(c, "feedback: out of memory");
 		return EX_TEMPFAIL;
@@ -644,12 +660,14 @@ feedback_maillog(struct ctl *c, const struct fb_opts *o)
 		}
 	s = fbml_stats(m);
 	printf("%llu lines: %llu bounced (%llu hard, %llu soft, %llu policy); "
-	    "%llu soft counts cleared by a delivery; %llu changes to the store\n",
+	    "%llu soft counts cleared by a delivery; %llu changes to the store; "
+	    "%llu failures not applied: no signed return path\n",
 	    (unsigned long long)s->lines, (unsigned long long)s->bounced,
 	    (unsigned long long)s->hard, (unsigned long long)s->soft,
 	    (unsigned long long)s->policy, (unsigned long long)s->cleared,
-	    (unsigned long long)s->changed);
+	    (unsigned long long)s->changed, (unsigned long long)s->unproven);
 	fbml_free(m);
+	token_wipe(&ring);
 	store_close(st);
 	return rc;
 }

@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/fbtag.h"
 #include "ctl/fbmaillog.h"
 #include "ctl/maillog.h"
 #include "util/time.h"
 #include "util/util.h"
 
-#define CACHE_SLOTS	8192		/* queue id -> Message-ID, direct-mapped */
+#define CACHE_SLOTS	8192		/* queue id -> Message-ID, sender; direct-mapped */
 #define LINE_MAX_LEN	(64 * 1024)	/* longer lines are skipped */
 #define READ_CHUNK	(256 * 1024)
 #define BATCH		4096		/* changes per transaction */
@@ -25,7 +26,8 @@
 
 struct msgid_slot {
 	char	qid[33];
-	char	msgid[REC_REF_MAX + 1];
+	char	msgid[REC_REF_MAX + 1];	/* cleanup's, or "" */
+	char	sender[ADDR_MAX + 1];	/* qmgr's from=, or "" */
 };
 
 struct fbml {
@@ -197,6 +199,44 @@ add(struct fbml *m, const char *key, int op, char *err, size_t errlen,
 	return ch;
 }
 
+/*
+ * slot_claim - the slot of queue id v, emptied first when it held another
+ * queue id: a Message-ID or sender is never taken for the wrong message.
+ */
+static struct msgid_slot *
+slot_claim(struct fbml *m, struct util_str v)
+{
+	struct msgid_slot *s = slot(m, v);
+	char qid[33];
+
+	copy(v, qid, sizeof(qid));
+	if (strcmp(s->qid, qid) != 0) {
+		memset(s, 0, sizeof(*s));
+		util_strlcpy(s->qid, qid, sizeof(s->qid));
+	}
+	return s;
+}
+
+/*
+ * proven - 1 if qmgr's line for the queue id of l gave a sender that
+ * fbtag_sign made for key: a line in the mail log proves nothing by
+ * itself, since any local user can write one (logger -p mail.info -t
+ * postfix/smtp), but only the milter, with our key, can make the tag.
+ */
+static int
+proven(struct fbml *m, const struct maillog_line *l, const char *key)
+{
+	const struct msgid_slot *s = slot(m, l->qid);
+	char qid[33];
+
+	copy(l->qid, qid, sizeof(qid));
+	if (m->ctx->ring == NULL || m->ctx->ring->nkeys == 0 ||
+	    strcmp(s->qid, qid) != 0 || s->sender[0] == '\0')
+		return 0;
+	return fbtag_verify(m->ctx->ring, s->sender, key, m->ctx->delims,
+	    m->ctx->now, m->ctx->rp_window, NULL);
+}
+
 /* delivery - a bounced or sent line's change, if any. */
 static int
 delivery(struct fbml *m, const struct maillog_line *l, char *err,
@@ -208,7 +248,8 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 	struct util_str who = l->orig_to.p != NULL ? l->orig_to : l->to;
 	char status[16], diag[FBP_DIAG_MAX + 1], eff[FBCLASS_STATUS_MAX], e[128];
 	struct addr a;
-	int cls, rc, sent = l->status.n == 4 && memcmp(l->status.p, "sent", 4) == 0;
+	int cls, rc, ok, sent = l->status.n == 4 &&
+	    memcmp(l->status.p, "sent", 4) == 0;
 
 	if (!sent && !(l->status.n == 7 && memcmp(l->status.p, "bounced", 7) == 0))
 		return 0;
@@ -220,6 +261,8 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 	if (sent) {
 		if (!pending_soft(m, a.key, 0) && store_soft_get(m->st, a.key, &ss,
 		    e, sizeof(e)) != 1)
+			return 0;
+		if (!proven(m, l, a.key))
 			return 0;
 		if ((ch = add(m, a.key, FBO_RESET, err, errlen, &rc)) == NULL)
 			return rc;
@@ -236,15 +279,22 @@ delivery(struct fbml *m, const struct maillog_line *l, char *err,
 	m->stats.hard += cls == FBC_HARD;
 	m->stats.soft += cls == FBC_SOFT;
 	m->stats.policy += cls == FBC_POLICY;
-	/* A policy refusal writes nothing, but its feedback line is kept. */
-	if ((ch = add(m, a.key, cls == FBC_HARD ? FBO_SUPPRESS : cls == FBC_SOFT ?
-	    FBO_SOFT : FBO_NONE, err, errlen, &rc)) == NULL)
+	ok = cls == FBC_POLICY || proven(m, l, a.key);
+	m->stats.unproven += !ok;
+	/* A policy refusal, or a failure without proof, writes nothing, but
+	 * its feedback line is kept. */
+	if ((ch = add(m, a.key, !ok ? FBO_NONE : cls == FBC_HARD ? FBO_SUPPRESS :
+	    cls == FBC_SOFT ? FBO_SOFT : FBO_NONE, err, errlen, &rc)) == NULL)
 		return rc;
 	ch->class_ = cls;
-	if (cls == FBC_SOFT)
+	if (ok && cls == FBC_SOFT)
 		(void)pending_soft(m, a.key, 1);
 	util_strlcpy(ch->status, eff, sizeof(ch->status));
-	ch->why = rule != NULL && rule->why != NULL ? rule->why : "feedback.rules";
+	ch->why = !ok ? "no signed return path for this recipient in qmgr's "
+	    "line: not applied" : rule != NULL && rule->why != NULL ?
+	    rule->why : "feedback.rules";
+	if (!ok)
+		ch->by = FBP_BY_NONE;
 	evidence(m, ch, l, line_time(m, l));
 	return 0;
 }
@@ -259,9 +309,12 @@ fbml_line(struct fbml *m, const char *line, size_t len, char *err,
 	m->stats.lines++;
 	switch (maillog_scan(line, len, &l)) {
 	case MAILLOG_CLEANUP:
-		s = slot(m, l.qid);
-		copy(l.qid, s->qid, sizeof(s->qid));
+		s = slot_claim(m, l.qid);
 		copy(l.msgid, s->msgid, sizeof(s->msgid));
+		return 0;
+	case MAILLOG_QMGR:
+		s = slot_claim(m, l.qid);
+		copy(l.from, s->sender, sizeof(s->sender));
 		return 0;
 	case MAILLOG_DELIVERY:
 		return delivery(m, &l, err, errlen);

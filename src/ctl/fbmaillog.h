@@ -6,9 +6,13 @@
  * classified by its dsn= and the remote server's words (fbclass): hard
  * and soft failures are recorded as the mail channel records them, with
  * the relay, the text, the queue id and the Message-ID (from cleanup's
- * line, when it was seen) as evidence, and the line's own time.  Our MTA
- * wrote the line: no token is needed, nothing can be forged from outside.
- * A status=sent line for an address with a soft count clears it.
+ * line, when it was seen) as evidence, and the line's own time.  A line
+ * is applied only with proof: qmgr's line for the same queue id names a
+ * signed return path (fbtag.h) made for that recipient.  The text of the
+ * log proves nothing alone: any local user can write Postfix's lines to
+ * it with logger(1).  An unproven failure is counted and reported, never
+ * written.  A proven status=sent line for an address with a soft count
+ * clears it.
  * status=deferred is not a failure: Postfix still retries.  Changes are
  * written in batches of up to 4096, each one transaction, through
  * fb_record(), at the latest at the end of what there is to read.
@@ -29,6 +33,7 @@ struct fbml_stats {
 	uint64_t changed;	/* changes that changed the store */
 	uint64_t skipped;	/* lines longer than the bound, or addresses
 				 * that do not normalise */
+	uint64_t unproven;	/* failures without a signed return path */
 };
 
 struct fbml;

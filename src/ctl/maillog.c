@@ -201,6 +201,15 @@ maillog_scan(const char *line, size_t len, struct maillog_line *out)
 		out->msgid.n = (size_t)(end - p);
 		return out->kind = MAILLOG_CLEANUP;
 	}
+	if (n == 4 && memcmp(name, "qmgr", 4) == 0) {
+		/* from=<sender>, size=N, nrcpt=N (queue active) */
+		if (end - p < 7 || memcmp(p, "from=", 5) != 0)
+			return MAILLOG_OTHER;
+		p += 5;
+		if (angle_value(&p, end, &out->from) == -1)
+			return MAILLOG_OTHER;
+		return out->kind = MAILLOG_QMGR;
+	}
 	if (n == 6 && memcmp(name, "bounce", 6) == 0) {
 		if ((q = memmem(p, (size_t)(end - p), "notification: ", 14)) ==
 		    NULL || (n = qid_len(q + 14, end)) == 0)

@@ -1,8 +1,8 @@
 /*
  * maillog.h - reading the lines Postfix writes to syslog, as the audit
  * report and consentctl feedback need them: deliveries (with their relay,
- * DSN code and the remote server's words), cleanup's message-id,
- * bounce's notices.
+ * DSN code and the remote server's words), cleanup's message-id, qmgr's
+ * envelope sender, bounce's notices.
  * One line at a time, views into the line, nothing allocated.
  */
 #ifndef MAILLOG_H
@@ -17,6 +17,7 @@
 #define MAILLOG_DELIVERY	1	/* smtp, lmtp, local, virtual, pipe */
 #define MAILLOG_CLEANUP		2	/* cleanup: message-id= */
 #define MAILLOG_NOTICE		3	/* bounce: a notice sent as newqid */
+#define MAILLOG_QMGR		4	/* qmgr: from=<sender> (queue active) */
 
 /* One line's fields; views into the line, absent ones {NULL, 0}. */
 struct maillog_line {
@@ -28,6 +29,7 @@ struct maillog_line {
 	struct util_str dsn;		/* "5.1.1", as written */
 	struct util_str detail;		/* inside the "(...)" after status */
 	struct util_str msgid;			/* cleanup */
+	struct util_str from;			/* qmgr: the envelope sender */
 	struct util_str newqid;		/* a notice, or "forwarded as" */
 };
 

@@ -217,8 +217,10 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 	struct maillog_line f;
 	struct msg *m, *n;
 	int64_t t;
+	int kind = maillog_scan(s, len, &f);
 
-	if (maillog_scan(s, len, &f) == MAILLOG_OTHER)
+	/* qmgr's sender is for consentctl feedback's proof, not the report. */
+	if (kind == MAILLOG_OTHER || kind == MAILLOG_QMGR)
 		return 0;
 	if (line_time(R, &f, &t) == -1) {
 		R->skipped++;

@@ -48,7 +48,7 @@ pg_setup "$W" || { t_fail "private cluster"; t_done; exit 1; }
 cat >"$W/c.conf" <<EOC
 store: { path = "$W/store"; };
 unsubscribe: { keys = ( { id = 1; file = "$W/k.key"; } ); };
-feedback: { queue_dir = "$W/queue"; };
+feedback: { queue_dir = "$W/queue"; sign_return_path = true; };
 sync: {
 	conninfo = "$(pg_conninfo consent_replica)";
 	writer_conninfo = "$(pg_conninfo consent_writer)";
@@ -76,7 +76,10 @@ with_token arf_abuse.eml reader@example-isp.net
 t_run 0 ctl feedback <"$W/msg"
 t_run 0 ctl show reader@example-isp.net
 t_out "suppressed: complaint (source complaint)"
-printf 'Dec  1 10:00:01 mta postfix/smtp[12]: 4XyZ1A: to=<gone@example.com>, relay=mx.example.com[192.0.2.25]:25, dsn=5.1.1, status=bounced (host said: 550 5.1.1 unknown)\n' >"$W/mail.log"
+# qmgr's line names the signed return path that proves the bounce ours.
+printf 'Dec  1 10:00:00 mta postfix/qmgr[10]: 4XyZ1A: from=<%s>, size=900, nrcpt=1 (queue active)\n' \
+	"$(ctl feedback sign gone@example.com bounces@example.com)" >"$W/mail.log"
+printf 'Dec  1 10:00:01 mta postfix/smtp[12]: 4XyZ1A: to=<gone@example.com>, relay=mx.example.com[192.0.2.25]:25, dsn=5.1.1, status=bounced (host said: 550 5.1.1 unknown)\n' >>"$W/mail.log"
 t_run 0 ctl feedback --maillog "$W/mail.log"
 t_out "1 changes to the store"
 # Soft counts are the host's own: counted, not journaled.

@@ -285,9 +285,18 @@ test_maillog_others(void **state)
 	    "sender non-delivery notification: 4A1B2C3D77", &m),
 	    MAILLOG_NOTICE);
 	is(m.newqid, "4A1B2C3D77");
+	/* qmgr's sender: consentctl feedback's proof, not the report's. */
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
+	    "from=<a+fb-x@b>, size=1, nrcpt=1 (queue active)", &m), MAILLOG_QMGR);
+	is(m.from, "a+fb-x@b");
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
+	    "from=<>, size=1, nrcpt=1 (queue active)", &m), MAILLOG_QMGR);
+	assert_int_equal(m.from.n, 0);
 	/* Lines the report does not read, and broken ones. */
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
-	    "from=<a@b>, size=1, nrcpt=1 (queue active)", &m), MAILLOG_OTHER);
+	    "removed", &m), MAILLOG_OTHER);
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
+	    "from=a@b, size=1", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx dovecot[9]: 4A1B2C3D4E: "
 	    "to=<a@b>, status=sent", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/smtp[1]: ABCD: "
