@@ -9,18 +9,22 @@
  *   subject erase ADDRESS                      (Art. 17) the records go,
  *       with their evidence and notes; the address is kept only as a
  *       keyed hash (store.h), so that the person stays unmailable and no
- *       import brings them back.  The audit trail keeps its pseudonymised
- *       lines: the proof of past decisions (Art. 17(3)(b) and (e)).
+ *       import brings them back; the review queue's reports that name
+ *       them go too.  The audit trail keeps its pseudonymised lines: the
+ *       proof of past decisions (Art. 17(3)(b) and (e)).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/audit.h"
 #include "core/audit_scan.h"
 #include "ctl/ctl.h"
+#include "ctl/fbqueue.h"
 #include "util/enc.h"
 #include "util/time.h"
 #include "util/util.h"
@@ -359,6 +363,50 @@ erase_fn(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/* local_char - 1 if ch may be in a local part as reports write them. */
+static int
+local_char(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+/=?^_`{|}~.-", ch) != NULL;
+}
+
+/*
+ * names_person - fbq_purge's test: 1 if text names the erased address,
+ * in any case, or any tagged form of it (LOCAL<delim>anything@DOMAIN),
+ * as a whole address: malice@ is not alice@.
+ */
+static int
+names_person(const char *text, size_t len, void *arg)
+{
+	const struct erase *e = arg;
+	const char *base = e->a->base, *at = strrchr(base, '@');
+	size_t llen, dlen;
+
+	if (at == NULL)
+		return 0;
+	llen = (size_t)(at - base);
+	dlen = strlen(at);			/* "@domain" */
+	for (size_t i = llen; i + dlen <= len; i++) {
+		size_t end = i + dlen, j = i;
+
+		if (strncasecmp(text + i, at, dlen) != 0)
+			continue;
+		/* The domain ends there: "alice@example.com." ends a sentence. */
+		if (end < len && (isalnum((unsigned char)text[end]) ||
+		    text[end] == '-' || (text[end] == '.' && end + 1 < len &&
+		    isalnum((unsigned char)text[end + 1]))))
+			continue;
+		while (j > 0 && local_char((unsigned char)text[j - 1]))
+			j--;
+		if (i - j < llen || strncasecmp(text + j, base, llen) != 0)
+			continue;
+		if (i - j == llen || strchr(e->delims, text[j + llen]) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 /* erase - the person's records go; a keyed hash keeps them unmailable. */
 static int
 subject_erase(struct ctl *c, int argc, char **argv)
@@ -368,6 +416,7 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	struct addr a;
 	struct erase e;
 	char err[512];
+	unsigned purged = 0;
 	int rc;
 
 	if (ctl_options(c, argc, argv, 0, 1, 1, &o) == -1)
@@ -395,11 +444,14 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	}
 	rc = store_write(st, erase_fn, &e, err, sizeof(err));
 	store_close(st);
-	free(e.keys);
 	if (rc != 0) {
+		free(e.keys);
 		ctl_err(c, "subject erase: nothing erased: %s", err);
 		return CTL_ERR;
 	}
+	/* The review queue keeps raw reports, read or not: theirs go too. */
+	rc = fbq_purge(c->cf.fb_queue_dir, names_person, &e, &purged, err,
+	    sizeof(err));
 	printf("%s erased%s: %u record%s removed (%u list%s, %u change%s of "
 	    "consent with their evidence, %u suppression%s, %u soft-bounce "
 	    "count%s); kept: a keyed hash of the address, so that it stays "
@@ -407,6 +459,15 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	    e.records == 1 ? "" : "s", e.lists, e.lists == 1 ? "" : "s",
 	    e.events, e.events == 1 ? "" : "s", e.supps, e.supps == 1 ? "" : "s",
 	    e.softs, e.softs == 1 ? "" : "s");
+	printf("%u report%s naming the address removed from the review queue\n",
+	    purged, purged == 1 ? "" : "s");
+	if (rc == -1) {
+		free(e.keys);
+		ctl_err(c, "subject erase: the records are erased, but the review "
+		    "queue may still name the address: %s; run it again", err);
+		return CTL_ERR;
+	}
+	free(e.keys);
 	if (e.full)
 		fprintf(stderr, "subject erase: more than %d tagged forms of %s: "
 		    "run it again for the rest\n", ERASE_KEYS_MAX, a.base);

@@ -280,6 +280,90 @@ remove_files(const char *dir, const char *id, char *err, size_t errlen)
 	return 1;
 }
 
+/* The files a report may leave, whole or cut off by a crash. */
+static const char *const purge_ext[] = { ".meta", ".eml", ".meta.tmp",
+    ".eml.tmp", NULL };
+
+/* purge_one - 1 if a file of report id says what names looks for. */
+static int
+purge_one(const char *dir, const char *id, int (*names)(const char *,
+    size_t, void *), void *arg, char *err, size_t errlen)
+{
+	char path[4200], *buf;
+	size_t n;
+
+	for (int i = 0; purge_ext[i] != NULL; i++) {
+		int hit;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s%s", dir, id,
+		    purge_ext[i]) >= sizeof(path))
+			return util_fail(err, errlen, "%s: path too long", dir);
+		if (read_all(path, FBQ_RAW_MAX + META_MAX, &buf, &n) == -1) {
+			if (errno == ENOENT)
+				continue;
+			return util_fail(err, errlen, "%s: %s", path,
+			    strerror(errno));
+		}
+		hit = names(buf, n, arg);
+		free(buf);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* purge_remove - every file of report id, the meta file first. */
+static int
+purge_remove(const char *dir, const char *id, char *err, size_t errlen)
+{
+	char path[4200];
+
+	for (int i = 0; purge_ext[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, id, purge_ext[i]);
+		if (unlink(path) == -1 && errno != ENOENT)
+			return util_fail(err, errlen, "%s: %s", path,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+int
+fbq_purge(const char *dir, int (*names)(const char *, size_t, void *),
+    void *arg, unsigned *removed, char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *e;
+	char id[FBQ_ID_LEN + 1], last[FBQ_ID_LEN + 1] = "";
+	int rc = 0, r;
+
+	*removed = 0;
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : util_fail(err, errlen, "%s: %s", dir,
+		    strerror(errno));
+	/* Every id that has any file, not only those listed (ids()): a raw
+	 * file whose meta file a crash never wrote names the person too. */
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) <= FBQ_ID_LEN ||
+		    e->d_name[FBQ_ID_LEN] != '.')
+			continue;
+		memcpy(id, e->d_name, FBQ_ID_LEN);
+		id[FBQ_ID_LEN] = '\0';
+		if (!id_ok(id) || strcmp(id, last) == 0)
+			continue;
+		util_strlcpy(last, id, sizeof(last));
+		if ((r = purge_one(dir, id, names, arg, err, errlen)) == -1)
+			rc = -1;
+		else if (r == 1 && purge_remove(dir, id, err, errlen) == -1)
+			rc = -1;
+		else
+			*removed += (unsigned)r;
+	}
+	closedir(d);
+	if (*removed > 0)
+		sync_dir(dir);
+	return rc;
+}
+
 int
 fbq_sweep(const char *dir, int64_t now, int64_t retention, unsigned *removed,
     char *err, size_t errlen)

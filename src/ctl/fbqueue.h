@@ -68,6 +68,17 @@ int	fbq_seen(const char *dir, const char *id, int64_t now, char *err,
 int	fbq_remove(const char *dir, const char *id, char *err, size_t errlen);
 
 /*
+ * fbq_purge - remove every report of dir, read or not, for which names
+ * says 1 of its raw text or its meta file (each file passed whole, with
+ * its length), the temporary and half-written files of a report cut off
+ * by a crash included: an erasure (consentctl subject erase) leaves no
+ * report that names the person.  *removed counts the reports.  0, or -1
+ * with err (then some may be left: run it again).
+ */
+int	fbq_purge(const char *dir, int (*names)(const char *, size_t, void *),
+	    void *arg, unsigned *removed, char *err, size_t errlen);
+
+/*
  * fbq_sweep - remove the reports shown and older than retention at now;
  * *removed counts them.  Never one that was not shown.  0 / -1.
  */

@@ -20,6 +20,7 @@ policy: { model = "opt-out"; };
 audit: { file = "$A"; pseudonymize = false; };
 unsubscribe: { keys = ( { id = 1; file = "$W/1.key"; } ); };
 optin: { url = "https://u.example.com/c/%t"; };
+feedback: { queue_dir = "$W/queue"; };
 EOF
 ctl() { "$CTL" -c "$W/c.conf" -s "$S" "$@"; }
 json_ok() { python3 -m json.tool "$T_OUT" >/dev/null; }
@@ -61,11 +62,30 @@ t_err 'unknown subcommand "frob"'
 t_run 2 ctl subject erase
 t_err "usage: consentctl subject erase"
 
+# Reports without proof wait in the review queue, raw, naming who they
+# claim: one for alice (in another case), one for alice's tagged form, one
+# for bob, one for a longer address that only contains alice's.
+D=$TOP/tests/data/feedback
+for who in ALICE@Example.com alice+promo@example.com bob@example.org \
+    malice@example.com; do
+	sed "s/nobody@example.net/$who/g" "$D/postfix_5.1.1.eml" >"$W/dsn"
+	t_run 0 ctl feedback <"$W/dsn"
+	t_out "queued"
+done
+
 # --- erase
 t_run 0 ctl subject erase alice@example.com
 t_out "alice@example.com erased: 2 records removed (3 lists"
 t_out "kept: a keyed hash"
+t_out "2 reports naming the address removed from the review queue"
 t_err "keyed pseudonym"
+t_run 0 ctl feedback queue list
+t_not_out "ALICE@Example.com"
+t_not_out "alice+promo@"
+t_out "bob@example.org"
+t_out "malice@example.com"
+# Of the raw reports left, none names alice but as part of malice.
+t_run 1 sh -c "cat '$W'/queue/*.eml '$W'/queue/*.meta | sed 's/malice@//g' | grep -i 'alice[@+]'"
 t_run 0 ctl show alice@example.com
 t_out "erased at the person's request"
 t_not_out "192.0.2.7"
