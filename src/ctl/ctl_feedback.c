@@ -262,6 +262,42 @@ apply_plan(struct ctl *c, struct fb_plan *p, const struct fb_ctx *ctx,
 	return EX_OK;
 }
 
+/*
+ * names_erased - 1 if a recipient the report claims was erased (or its
+ * untagged form), 0 if none, -1 (said): such a report is not kept for
+ * review, since it would store the address that the erasure removed.
+ */
+static int
+names_erased(struct ctl *c, const struct fbp_report *r)
+{
+	struct store *st;
+	struct addr a;
+	char err[512];
+	int64_t when;
+	int rc = 0;
+
+	if (ctl_open_store(c, 0, &st) == -1)
+		return -1;
+	for (unsigned i = 0; i < r->nrcpt && rc == 0; i++) {
+		const char *claimed[2] = { r->rcpt[i].final, r->rcpt[i].original };
+
+		for (int k = 0; k < 2 && rc == 0; k++) {
+			if (claimed[k][0] == '\0' || addr_normalize(claimed[k],
+			    strlen(claimed[k]), c->cf.addr_flags, c->cf.delims[0] ?
+			    c->cf.delims : "+", &a, err, sizeof(err)) == -1)
+				continue;
+			if ((rc = store_erased(st, a.key, &when, err,
+			    sizeof(err))) == 0)
+				rc = store_erased(st, a.base, &when, err,
+				    sizeof(err));
+		}
+	}
+	store_close(st);
+	if (rc == -1)
+		ctl_err(c, "feedback: %s", err);
+	return rc;
+}
+
 /* feedback_stdin - one report on stdin, applied or queued; sysexits. */
 static int
 feedback_stdin(struct ctl *c, const struct fb_opts *o)
@@ -300,6 +336,14 @@ feedback_stdin(struct ctl *c, const struct fb_opts *o)
 	}
 	writes = fb_plan_make(&rep, &ctx, 0, &plan);
 	token_wipe(&ring);
+	if (plan.queue && (rc = names_erased(c, &rep)) != 0) {
+		free(raw);
+		if (rc == -1)
+			return EX_TEMPFAIL;
+		printf("not kept: it names an address erased at the person's "
+		    "request (%s)\n", plan.why);
+		return EX_OK;
+	}
 	if (plan.queue) {
 		meta_fill(&m, &rep, plan.why);
 		rc = fbq_add(c->cf.fb_queue_dir, (unsigned)c->cf.fb_queue_max,

@@ -86,6 +86,12 @@ t_out "bob@example.org"
 t_out "malice@example.com"
 # Of the raw reports left, none names alice but as part of malice.
 t_run 1 sh -c "cat '$W'/queue/*.eml '$W'/queue/*.meta | sed 's/malice@//g' | grep -i 'alice[@+]'"
+# A bounce of mail queued before the erasure comes back later: it is not
+# kept for review either (nothing that names the person is stored).
+sed "s/nobody@example.net/Alice+x@example.com/g" "$D/postfix_5.1.1.eml" >"$W/dsn"
+t_run 0 ctl feedback <"$W/dsn"
+t_out "not kept: it names an address erased at the person's request"
+t_run 1 sh -c "cat '$W'/queue/*.eml '$W'/queue/*.meta | sed 's/malice@//g' | grep -i 'alice[@+]'"
 t_run 0 ctl show alice@example.com
 t_out "erased at the person's request"
 t_not_out "192.0.2.7"
