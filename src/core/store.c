@@ -1161,6 +1161,16 @@ store_synced(struct store *st, int64_t *synced, char *err, size_t errlen)
 }
 
 int
+store_sync_fresh(int64_t synced, int64_t now, int64_t max_lag)
+{
+	if (synced <= 0 || max_lag < 0)
+		return 0;
+	if (synced > now)
+		return synced - now <= STORE_SYNC_SKEW;
+	return now - synced <= max_lag;
+}
+
+int
 store_txn_sync_get(struct store_txn *t, struct store_sync *ss)
 {
 	int rc = sync_read(t->txn, t->st->meta, ss);

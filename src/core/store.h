@@ -207,6 +207,17 @@ int	store_sync_get(struct store *st, struct store_sync *ss, char *err,
  */
 int	store_synced(struct store *st, int64_t *synced, char *err, size_t errlen);
 
+#define STORE_SYNC_SKEW	60	/* seconds a last sync may seem ahead of now */
+
+/*
+ * store_sync_fresh - 1 if a replica last complete at synced (0: never) is
+ * fresh at now under max_lag, 0 if stale.  A last sync ahead of now by
+ * more than STORE_SYNC_SKEW means the clock went back since: its age is
+ * unknown, so it is stale (else a clock stepped back a day would keep a
+ * dead replica fresh for a day).  Pure: the milter and sync status agree.
+ */
+int	store_sync_fresh(int64_t synced, int64_t now, int64_t max_lag);
+
 /* Inside store_write(): the sync state (1 / 0 / -1; 0 / -1). */
 int	store_txn_sync_get(struct store_txn *t, struct store_sync *ss);
 int	store_txn_sync_put(struct store_txn *t, const struct store_sync *ss);

@@ -210,7 +210,8 @@ sync_status(struct ctl *c, int argc, char **argv)
 	store_close(st);
 	s.replica = rc;
 	s.lag = c->now - s.ss.synced;
-	s.stale = !s.replica || s.ss.synced == 0 || s.lag > c->cf.sync.max_lag;
+	s.stale = !s.replica || !store_sync_fresh(s.ss.synced, c->now,
+	    c->cf.sync.max_lag);
 	pos.xid = s.ss.xid;
 	pos.id = s.ss.id;
 	if (pgj_connect(&pg, c->cf.sync.conninfo, "consentctl", s.db_err,

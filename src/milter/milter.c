@@ -452,7 +452,7 @@ fleet_fresh(struct store *st, const struct sync_conf *sc)
 	k = atomic_load(&known);
 	s = atomic_load(&synced);
 	age = now - s;
-	if (k == 1 && s > 0 && age <= sc->max_lag)
+	if (k == 1 && store_sync_fresh(s, now, sc->max_lag))
 		return 1;
 	last = atomic_load(&logged);
 	if (now - last < 60 || !atomic_compare_exchange_strong(&logged, &last,
@@ -465,6 +465,11 @@ fleet_fresh(struct store *st, const struct sync_conf *sc)
 		    "fleet journal (consentctl sync bootstrap)");
 	else if (s == 0)
 		snprintf(why, sizeof(why), "the replica was never complete");
+	else if (age < 0)
+		snprintf(why, sizeof(why), "the replica's last sync is %lld s "
+		    "ahead of the clock, which went back since: its age is "
+		    "unknown until consent-syncd completes a sync again",
+		    (long long)-age);
 	else
 		snprintf(why, sizeof(why), "the replica's last sync was %lld s "
 		    "ago, over sync.max_lag (%s): is consent-syncd running, and "

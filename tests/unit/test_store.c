@@ -745,6 +745,27 @@ test_erased_adopted(void **state)
 	store_close(rd);
 }
 
+/* A replica's freshness: the rule the milter and sync status share. */
+static void
+test_sync_fresh(void **state)
+{
+	const int64_t now = 1796000000, lag = 86400;
+
+	(void)state;
+	assert_int_equal(store_sync_fresh(now - 10, now, lag), 1);
+	assert_int_equal(store_sync_fresh(now - lag, now, lag), 1);
+	assert_int_equal(store_sync_fresh(now - lag - 1, now, lag), 0);
+	assert_int_equal(store_sync_fresh(0, now, lag), 0);	/* never complete */
+	/* The clock went back after the last sync: a few seconds are skew,
+	 * a day means its age is unknown (the old rule, now - synced <=
+	 * max_lag, called that fresh for a whole day, syncd dead or not). */
+	assert_int_equal(store_sync_fresh(now + STORE_SYNC_SKEW, now, lag), 1);
+	assert_int_equal(store_sync_fresh(now + STORE_SYNC_SKEW + 1, now, lag), 0);
+	assert_int_equal(store_sync_fresh(now + 86400, now, lag), 0);
+	assert_int_equal(store_sync_fresh(INT64_MAX, now, lag), 0);
+	assert_int_equal(store_sync_fresh(now - 10, now, -1), 0);
+}
+
 static void
 test_sync_state_and_outbox(void **state)
 {
@@ -811,6 +832,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_erased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erased_adopted, setup,
 		    teardown),
+		cmocka_unit_test(test_sync_fresh),
 		cmocka_unit_test_setup_teardown(test_sync_state_and_outbox, setup,
 		    teardown),
 	};
