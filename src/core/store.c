@@ -44,8 +44,9 @@
 #define DEFAULT_MAPSIZE	((uint64_t)1 << 30)	/* sparse: costs nothing until used */
 #define MAX_READERS	1024
 #define MAX_RETRIES	8
-#define SOFT_VERSION	1
-#define SOFT_LEN	21	/* version, count (4), first (8), last (8) */
+#define SOFT_VERSION	2
+#define SOFT_LEN_V1	21	/* version, count (4), first (8), last (8) */
+#define SOFT_LEN	(SOFT_LEN_V1 + 8 * STORE_SOFT_REFS)	/* and the refs */
 
 struct store {
 	MDB_env	*env;
@@ -857,20 +858,33 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 /* --- soft-bounce counts ------------------------------------------------- */
 
 static void
-put64(unsigned char *p, int64_t v)
+put_be64(unsigned char *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
 }
 
-static int64_t
-get64(const unsigned char *p)
+static uint64_t
+get_be64(const unsigned char *p)
 {
 	uint64_t v = 0;
 
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | p[i];
-	return (int64_t)v;
+	return v;
+}
+
+/* put64, get64 - a time, as put_be64 and get_be64 write and read it. */
+static void
+put64(unsigned char *p, int64_t v)
+{
+	put_be64(p, (uint64_t)v);
+}
+
+static int64_t
+get64(const unsigned char *p)
+{
+	return (int64_t)get_be64(p);
 }
 
 /* soft_decode - a soft value into ss; 0, or -1 if it is malformed. */
@@ -879,13 +893,48 @@ soft_decode(const MDB_val *d, struct store_soft *ss)
 {
 	const unsigned char *p = d->mv_data;
 
-	if (d->mv_size != SOFT_LEN || p[0] != SOFT_VERSION)
+	memset(ss, 0, sizeof(*ss));
+	/* Version 1 remembered no messages: its counts stay as they are. */
+	if (!(d->mv_size == SOFT_LEN_V1 && p[0] == 1) &&
+	    !(d->mv_size == SOFT_LEN && p[0] == SOFT_VERSION))
 		return -1;
 	ss->count = (unsigned)p[1] << 24 | (unsigned)p[2] << 16 |
 	    (unsigned)p[3] << 8 | p[4];
 	ss->first = get64(p + 5);
 	ss->last = get64(p + 13);
+	for (int i = 0; p[0] == SOFT_VERSION && i < STORE_SOFT_REFS; i++)
+		ss->refs[i] = get_be64(p + SOFT_LEN_V1 + 8 * i);
 	return 0;
+}
+
+uint64_t
+store_soft_ref(const char *ident)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	if (ident == NULL || *ident == '\0')
+		return 0;
+	for (; *ident != '\0'; ident++)
+		h = (h ^ (unsigned char)*ident) * 1099511628211ULL;
+	return h | 1;
+}
+
+int
+store_soft_seen(const struct store_soft *ss, uint64_t ref)
+{
+	for (int i = 0; ref != 0 && i < STORE_SOFT_REFS; i++)
+		if (ss->refs[i] == ref)
+			return 1;
+	return 0;
+}
+
+void
+store_soft_note(struct store_soft *ss, uint64_t ref)
+{
+	if (ref == 0)
+		return;
+	memmove(ss->refs + 1, ss->refs, sizeof(ss->refs) - sizeof(ss->refs[0]));
+	ss->refs[0] = ref;
 }
 
 int
@@ -915,10 +964,11 @@ store_soft_get(struct store *st, const char *key, struct store_soft *ss,
 
 int
 store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
-    int64_t window, struct store_soft *ss)
+    int64_t window, const char *ident, struct store_soft *ss)
 {
 	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
 	unsigned char b[SOFT_LEN];
+	uint64_t ref = store_soft_ref(ident);
 	int rc;
 
 	memset(ss, 0, sizeof(*ss));
@@ -936,13 +986,17 @@ store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
 	/* A corrupt count, or one out of its window, starts again. */
 	if (rc == 0 && soft_decode(&d, ss) == 0 && ss->first <= now &&
 	    now - ss->first <= window && ss->count < UINT32_MAX) {
+		if (store_soft_seen(ss, ref))
+			return 0;	/* that message counted already */
 		ss->count++;
 		if (now > ss->last)
 			ss->last = now;
 	} else {
+		memset(ss, 0, sizeof(*ss));
 		ss->count = 1;
 		ss->first = ss->last = now;
 	}
+	store_soft_note(ss, ref);
 	b[0] = SOFT_VERSION;
 	b[1] = (unsigned char)(ss->count >> 24);
 	b[2] = (unsigned char)(ss->count >> 16);
@@ -950,11 +1004,13 @@ store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
 	b[4] = (unsigned char)ss->count;
 	put64(b + 5, ss->first);
 	put64(b + 13, ss->last);
+	for (int i = 0; i < STORE_SOFT_REFS; i++)
+		put_be64(b + SOFT_LEN_V1 + 8 * i, ss->refs[i]);
 	d.mv_size = sizeof(b);
 	d.mv_data = b;
 	if ((rc = mdb_put(t->txn, t->st->soft, &k, &d, 0)) != 0)
 		return txn_fail(t, rc, "put");
-	return 0;
+	return 1;
 }
 
 int
@@ -1075,23 +1131,6 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 
 #define SYNC_KEY	"sync"
 #define SYNC_VERSION	1
-
-static void
-put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* sync_decode - the meta value into ss; 0, or MDB_CORRUPTED. */
 static int

@@ -88,14 +88,31 @@ const char *store_txn_error(struct store_txn *t);	/* after a -1 */
 
 /*
  * Soft-bounce counts, per address key, in their own database: how many
- * soft bounces since first, and the last one.  Kept apart from the
- * record, so that the record's format does not change.
+ * soft bounces since first, and the last one, and which messages they
+ * were: one message counts once, however often its bounce comes back
+ * (a resend, a replay, the DSN and the mail log's line of one failure).
+ * Kept apart from the record, so that the record's format does not
+ * change.
  */
+#define STORE_SOFT_REFS	8	/* messages remembered per count */
+
 struct store_soft {
 	unsigned count;
 	int64_t	first;
 	int64_t	last;
+	uint64_t refs[STORE_SOFT_REFS];	/* store_soft_ref()s counted, newest
+					 * first; 0 empty */
 };
+
+/* store_soft_ref - the hash a message's identity (its Message-ID, or a
+ * queue id) is remembered by; 0 for NULL or "": not remembered. */
+uint64_t store_soft_ref(const char *ident);
+
+/* store_soft_seen - 1 if ref (not 0) is one of the messages ss counted. */
+int	store_soft_seen(const struct store_soft *ss, uint64_t ref);
+
+/* store_soft_note - remember ref (not 0) in ss as the newest counted. */
+void	store_soft_note(struct store_soft *ss, uint64_t ref);
 
 /* store_soft_get - the count under key into ss; 1 found, 0 none, -1 with err. */
 int	store_soft_get(struct store *st, const char *key, struct store_soft *ss,
@@ -103,13 +120,15 @@ int	store_soft_get(struct store *st, const char *key, struct store_soft *ss,
 
 /*
  * Inside store_write(): store_txn_soft_add counts one soft bounce of key
- * at now, starting again when the first counted is more than window
- * seconds before now, and leaves the new count in *ss (of an erased
- * address it counts nothing: *ss zero); 0 / -1.
+ * at now for the message ident (its Message-ID or queue id; NULL or "":
+ * unknown, always counted), starting again when the first counted is
+ * more than window seconds before now, and leaves the count in *ss.
+ * 1 counted; 0 not: that message was counted already in this window, or
+ * the address was erased (*ss zero: nothing of it is kept); -1.
  * store_txn_soft_reset forgets key's count: 1 forgotten, 0 none, -1.
  */
 int	store_txn_soft_add(struct store_txn *t, const char *key, int64_t now,
-	    int64_t window, struct store_soft *ss);
+	    int64_t window, const char *ident, struct store_soft *ss);
 int	store_txn_soft_reset(struct store_txn *t, const char *key);
 
 /*

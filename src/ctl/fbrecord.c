@@ -11,7 +11,9 @@
  * reach the threshold; the suppressions are submitted, all or none; only
  * then do the counts move.  A failure before the last step leaves the
  * counts as they were, so the retry decides the same; a suppression
- * submitted twice merges once.
+ * submitted twice merges once.  A soft bounce of a message counted
+ * already (its Message-ID, or queue id, among the count's) counts no
+ * more: decide() and the store apply the same rule.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,7 @@
 /* What the batch does to one key's soft count, as it goes. */
 struct sim {
 	const char *key;	/* NULL: an empty slot */
-	unsigned count;
-	int64_t	first;
+	struct store_soft ss;	/* count, first and the messages counted */
 };
 
 /* sim_of - key's slot in the table of n slots (a power of two), loaded
@@ -43,12 +44,20 @@ sim_of(struct store *st, struct sim *tab, size_t n, const char *key,
 	for (i = (size_t)h & (n - 1); tab[i].key != NULL; i = (i + 1) & (n - 1))
 		if (strcmp(tab[i].key, key) == 0)
 			return &tab[i];
+	memset(&ss, 0, sizeof(ss));
 	if (store_soft_get(st, key, &ss, err, errlen) == -1)
 		return NULL;
 	tab[i].key = key;
-	tab[i].count = ss.count;
-	tab[i].first = ss.first;
+	tab[i].ss = ss;
 	return &tab[i];
+}
+
+/* ident - the message a soft bounce is of: its Message-ID, else its
+ * queue id in our mail log, else unknown (""). */
+static const char *
+ident(const struct fb_change *ch)
+{
+	return ch->supp.ref[0] != '\0' ? ch->supp.ref : ch->qid;
 }
 
 /* when - the event's time: the bounce's, else now. */
@@ -68,6 +77,7 @@ decide(struct store *st, struct fb_change *ch, unsigned n,
 {
 	size_t slots = 16;
 	struct sim *tab, *s;
+	uint64_t ref;
 	int rc = -1;
 
 	while (slots < 2 * (size_t)n)
@@ -84,19 +94,32 @@ decide(struct store *st, struct fb_change *ch, unsigned n,
 		if ((s = sim_of(st, tab, slots, ch[i].key, err, errlen)) == NULL)
 			goto out;
 		if (ch[i].op != FBO_SOFT) {
-			s->count = 0;		/* a suppression or a delivery */
+			/* a suppression or a delivery */
+			memset(&s->ss, 0, sizeof(s->ss));
 			continue;
 		}
-		if (s->count > 0 && s->first <= t && t - s->first <= ctx->soft_window)
-			s->count++;
-		else {
-			s->count = 1;
-			s->first = t;
+		/* As store_txn_soft_add() counts, so that both agree. */
+		ref = store_soft_ref(ident(&ch[i]));
+		if (s->ss.count > 0 && s->ss.first <= t &&
+		    t - s->ss.first <= ctx->soft_window) {
+			if (store_soft_seen(&s->ss, ref)) {
+				ch[i].op = FBO_NONE;
+				ch[i].soft_count = s->ss.count;
+				ch[i].why = "this message's soft bounce was "
+				    "counted already";
+				continue;
+			}
+			s->ss.count++;
+		} else {
+			memset(&s->ss, 0, sizeof(s->ss));
+			s->ss.count = 1;
+			s->ss.first = t;
 		}
-		ch[i].soft_count = s->count;
-		if (s->count >= ctx->soft_threshold) {
+		store_soft_note(&s->ss, ref);
+		ch[i].soft_count = s->ss.count;
+		if (s->ss.count >= ctx->soft_threshold) {
 			ch[i].suppressed = 1;
-			s->count = 0;
+			memset(&s->ss, 0, sizeof(s->ss));
 		}
 	}
 	rc = 0;
@@ -194,7 +217,7 @@ count_fn(struct store_txn *t, void *arg)
 				break;
 			}
 			if (store_txn_soft_add(t, ch->key, when(ch, a->ctx),
-			    a->ctx->soft_window, &ss) == -1)
+			    a->ctx->soft_window, ident(ch), &ss) == -1)
 				return -1;
 			ch->soft_count = ss.count;
 			ch->changed = 1;

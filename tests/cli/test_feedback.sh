@@ -87,8 +87,23 @@ t_run 0 ctl show full.mailbox@gmail.com --json
 t_out '"soft_bounces":{"count":1'
 t_run 0 ctl show full.mailbox@gmail.com
 t_out "soft bounces: 1 since"
+# The same bounce again (a resend, a replay, a second copy): one message
+# counts once, however often its bounce comes back.
+feed 0
+t_out "not applied"
+t_out "counted already"
+feed 0
+t_out "counted already"
+t_run 0 ctl show full.mailbox@gmail.com
+t_out "soft bounces: 1 since"
+# another_message N: the bounce of another message to the same person.
+another_message() { sed -i "s/news-2026-12\.[a-z0-9]*@example.org/news-2026-12.m$1@example.org/g" "$W/msg"; }
+another_message 2
 feed 0
 t_out "soft bounce 2 of 3 counted"
+feed 0
+t_out "counted already"
+another_message 3
 feed 0
 t_out "soft bounce 3: soft_bounce recorded"
 supp full.mailbox@gmail.com "soft_bounce (source bounce)"

@@ -118,6 +118,11 @@ done
 line 3010 bounced 5.2.2 soft1@example.net "552 5.2.2 Mailbox full" >"$F"
 t_run 0 ctl feedback --maillog "$F"
 t_out "1 soft, 0 policy"
+# The same log read again (a lost position, a second run): the message
+# of queue id 4XyZ3010 counts once.
+t_run 0 ctl feedback --maillog "$F"
+t_run 0 ctl show soft1@example.net
+t_out "soft bounces: 1"
 dline 3011 sent 2.0.0 soft1@example.net "250 2.0.0 Ok" >"$F"
 t_run 0 ctl feedback --maillog "$F"
 t_out "0 soft counts cleared by a delivery"

@@ -460,6 +460,7 @@ struct soft_arg {
 	int	reset;
 	struct store_soft ss;
 	int	rc;
+	const char *ident;
 };
 
 static int
@@ -469,14 +470,17 @@ soft_fn(struct store_txn *t, void *arg)
 
 	if (a->reset)
 		return (a->rc = store_txn_soft_reset(t, a->key)) == -1 ? -1 : 0;
-	return store_txn_soft_add(t, a->key, a->now, a->window, &a->ss);
+	return store_txn_soft_add(t, a->key, a->now, a->window, a->ident,
+	    &a->ss) == -1 ? -1 : 0;
 }
 
-/* soft_add - one soft bounce of key at now; the count after it. */
+/* soft_add_of - one soft bounce of key at now, of message ident; the
+ * count after it. */
 static unsigned
-soft_add(struct store *st, const char *key, int64_t now)
+soft_add_of(struct store *st, const char *key, int64_t now, const char *ident)
 {
-	struct soft_arg a = { key, now, 7 * 86400, 0, { 0, 0, 0 }, 0 };
+	struct soft_arg a = { .key = key, .now = now, .window = 7 * 86400,
+	    .ident = ident };
 	char err[256];
 
 	if (store_write(st, soft_fn, &a, err, sizeof(err)) != 0)
@@ -484,11 +488,49 @@ soft_add(struct store *st, const char *key, int64_t now)
 	return a.ss.count;
 }
 
+/* soft_add - one soft bounce of key at now, of an unknown message. */
+static unsigned
+soft_add(struct store *st, const char *key, int64_t now)
+{
+	return soft_add_of(st, key, now, NULL);
+}
+
+/* One message counts once, however often its bounce comes back. */
+static void
+test_soft_same_message(void **state)
+{
+	struct store_fixture *fx = *state;
+	int64_t t0 = 1700000000;
+	char id[32];
+
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0, "<m1@x>"), 1);
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0 + 60, "<m1@x>"),
+	    1);
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0 + 60, "<m2@x>"),
+	    2);
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0 + 90, "<m1@x>"),
+	    2);
+	/* Unknown messages always count. */
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0 + 90, ""), 3);
+	assert_int_equal(soft_add(fx->st, "m@example.com", t0 + 90), 4);
+	/* The newest STORE_SOFT_REFS are remembered. */
+	for (int i = 0; i < STORE_SOFT_REFS; i++) {
+		snprintf(id, sizeof(id), "<n%d@x>", i);
+		assert_int_equal(soft_add_of(fx->st, "n@example.com", t0, id),
+		    (unsigned)i + 1);
+	}
+	assert_int_equal(soft_add_of(fx->st, "n@example.com", t0, "<n1@x>"),
+	    STORE_SOFT_REFS);
+	/* Out of the window, the count starts again, the message with it. */
+	assert_int_equal(soft_add_of(fx->st, "m@example.com", t0 + 8 * 86400,
+	    "<m1@x>"), 1);
+}
+
 static void
 test_soft_counts(void **state)
 {
 	struct store_fixture *fx = *state;
-	struct soft_arg a = { "a@example.com", 0, 0, 1, { 0, 0, 0 }, 0 };
+	struct soft_arg a = { .key = "a@example.com", .reset = 1 };
 	struct store_soft ss;
 	char err[256];
 	int64_t t0 = 1700000000;
@@ -612,7 +654,7 @@ erased_soft_fn(struct store_txn *t, void *arg)
 {
 	struct store_soft ss;
 
-	return store_txn_soft_add(t, arg, 6000, 86400, &ss) == -1 ? -1 : 0;
+	return store_txn_soft_add(t, arg, 6000, 86400, NULL, &ss) == -1 ? -1 : 0;
 }
 
 static void
@@ -833,6 +875,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_erased_adopted, setup,
 		    teardown),
 		cmocka_unit_test(test_sync_fresh),
+		cmocka_unit_test_setup_teardown(test_soft_same_message, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sync_state_and_outbox, setup,
 		    teardown),
 	};
