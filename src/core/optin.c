@@ -31,6 +31,12 @@ confirm_plan(const struct subject *s, const struct token_claims *c,
 	    s->supp.created >= c->issued &&
 	    (s->supp.expires == 0 || s->supp.expires > now)))
 		return OPTIN_REFUSED;
+	/* Left this list after the link was made, even if pending again
+	 * since: the link is dead; only the new signup's own link confirms. */
+	for (unsigned i = 0; i < lc->nev; i++)
+		if (lc->ev[i].status == CS_UNSUBSCRIBED &&
+		    lc->ev[i].time >= c->issued)
+			return OPTIN_REFUSED;
 	change_init(ch, CHANGE_CONFIRM, c->addr, now);
 	util_strlcpy(ch->list, c->list, sizeof(ch->list));
 	ch->ev.status = CS_CONFIRMED;

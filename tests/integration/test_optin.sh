@@ -170,6 +170,19 @@ req left -X POST -d "confirm=yes" "$BASE$(path_of "$L4")"
 t_eq "$code" 200 "a confirmation after leaving"
 grep -q 'Nothing to confirm' "$W/left" && t_ok || t_fail "no refusal page"
 t_eq "$(status_of gus@example.com)" unsubscribed "the unsubscribe stands"
+# Left the list after the link was made, then signed up again (or someone
+# typed the address into the form again): the old link is dead; only the
+# new signup's own link may confirm it.
+L7=$(ctl optin ken@example.com --list news --at "$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)")
+t_run 0 ctl unsubscribe ken@example.com --list news
+sleep 1
+L8=$(ctl optin ken@example.com --list news 2>/dev/null)
+t_eq "$(status_of ken@example.com)" pending "ken signed up again"
+req leftold -X POST -d "confirm=yes" "$BASE$(path_of "$L7")"
+grep -q 'Nothing to confirm' "$W/leftold" && t_ok || t_fail "a link from before leaving confirmed"
+t_eq "$(status_of ken@example.com)" pending "after the old link"
+req leftnew -X POST -d "confirm=yes" "$BASE$(path_of "$L8")"
+t_eq "$(status_of ken@example.com)" confirmed "after the new link"
 L5=$(ctl optin hal@example.com --list news 2>/dev/null)
 t_run 0 ctl unsubscribe hal@example.com --all
 req leftall -X POST -d "confirm=yes" "$BASE$(path_of "$L5")"
