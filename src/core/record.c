@@ -609,6 +609,13 @@ supp_same(const struct suppression *a, const struct suppression *b)
 	    strcmp(a->ref, b->ref) == 0;
 }
 
+/* supp_end - when a suppression stops being in force; never: INT64_MAX. */
+static int64_t
+supp_end(const struct suppression *sp)
+{
+	return sp->expires == 0 ? INT64_MAX : sp->expires;
+}
+
 int
 record_apply_supp(struct subject *s, const struct suppression *sp, int64_t now)
 {
@@ -623,6 +630,13 @@ record_apply_supp(struct subject *s, const struct suppression *sp, int64_t now)
 		goto replace;
 	if (record_supp_sticky(cur->reason) != record_supp_sticky(sp->reason)) {
 		if (record_supp_sticky(cur->reason))
+			return 0;
+		goto replace;
+	}
+	/* One that ends sooner never replaces one in force: an opt-out is
+	 * never shortened by a later bounce or edit (unsuppress lifts it). */
+	if (supp_end(sp) != supp_end(cur)) {
+		if (supp_end(sp) < supp_end(cur))
 			return 0;
 		goto replace;
 	}

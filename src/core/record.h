@@ -160,9 +160,12 @@ int	record_apply_consent(struct subject *s, const char *list,
 /*
  * record_apply_supp - merge a suppression into s.  A hard bounce, complaint
  * or invalid suppression is never replaced by a weaker one (only an explicit
- * unsuppress clears it); otherwise the newer wins, and an expired one
- * (relative to now) always gives way; one flagged REC_F_TIME_UNKNOWN is
- * set only where there is none.  Returns 1 if s changed, 0 if not.
+ * unsuppress clears it); between two of one kind the one in force longer
+ * wins (never expiring the longest: an unsubscribe from every list is not
+ * replaced by a soft bounce that ends in 30 days), then the newer; an
+ * expired one (relative to now) always gives way; one flagged
+ * REC_F_TIME_UNKNOWN is set only where there is none.  Returns 1 if s
+ * changed, 0 if not.
  */
 int	record_apply_supp(struct subject *s, const struct suppression *sp,
 	    int64_t now);

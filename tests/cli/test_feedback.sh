@@ -110,6 +110,20 @@ supp full.mailbox@gmail.com "soft_bounce (source bounce)"
 t_out "expires"
 t_not_out "soft bounces:"		# the count starts again
 
+# An opt-out for good is not replaced by a suppression that ends: the
+# soft bounces of mail sent before the person left every list come back
+# after it, and 30 days later they would be mailable again.
+t_run 0 ctl unsubscribe left@gmail.com --all
+with_token gmail_5.2.2.eml left@gmail.com
+sed -i 's/full\.mailbox@gmail\.com/left@gmail.com/g' "$W/msg"
+for n in 1 2 3; do
+	another_message "left$n"
+	feed 0
+done
+t_out "soft bounce 3"
+supp left@gmail.com "unsubscribed_all"
+t_not_out "expires"
+
 # --- complaints: abuse suppresses the token's recipient, redacted or not
 with_token arf_abuse.eml reader@example-isp.net
 feed 0

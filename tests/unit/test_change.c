@@ -261,8 +261,9 @@ test_supp_uses_made(void **state)
 	subject_init(&s);
 	c = suppress("a@example.com", SR_SOFT_BOUNCE, 500, 600);
 	assert_int_equal(change_merge(&s, &c), 1);
-	/* An older manual one: live at made 550, expired at made 700. */
-	c = suppress("a@example.com", SR_MANUAL, 100, 0);
+	/* An older manual one, ending sooner: the soft one is live at made
+	 * 550, expired at made 700. */
+	c = suppress("a@example.com", SR_MANUAL, 100, 590);
 	c.made = 550;
 	assert_int_equal(change_merge(&s, &c), 0);
 	c.made = 700;

@@ -371,9 +371,35 @@ test_merge_supp(void **state)
 	/* An expired one gives way. */
 	sp = sp_make(SR_SOFT_BOUNCE, 500, 600);
 	assert_int_equal(record_apply_supp(&s, &sp, 500), 1);
-	sp = sp_make(SR_MANUAL, 100, 0);
+	sp = sp_make(SR_MANUAL, 100, 590);
 	assert_int_equal(record_apply_supp(&s, &sp, 550), 0);	/* older, live */
 	assert_int_equal(record_apply_supp(&s, &sp, 700), 1);	/* expired now */
+	subject_clear(&s);
+
+	/* One that ends never gives way to one that ends sooner, in either
+	 * order: an unsubscribe from every list, then a soft bounce of mail
+	 * sent before it (30 days), is an unsubscribe for good. */
+	sp = sp_make(SR_UNSUBSCRIBED_ALL, 100, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 100), 1);
+	sp = sp_make(SR_SOFT_BOUNCE, 200, 200 + 30 * 86400);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 0);
+	assert_int_equal(s.supp.reason, SR_UNSUBSCRIBED_ALL);
+	subject_clear(&s);
+	sp = sp_make(SR_SOFT_BOUNCE, 200, 200 + 30 * 86400);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 1);
+	sp = sp_make(SR_UNSUBSCRIBED_ALL, 100, 0);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 1);
+	assert_int_equal(s.supp.reason, SR_UNSUBSCRIBED_ALL);
+	/* A manual one for a day does not shorten it either. */
+	sp = sp_make(SR_MANUAL, 300, 300 + 86400);
+	assert_int_equal(record_apply_supp(&s, &sp, 300), 0);
+	/* Two that end: the later end wins, whichever came first. */
+	subject_clear(&s);
+	sp = sp_make(SR_SOFT_BOUNCE, 100, 5000);
+	assert_int_equal(record_apply_supp(&s, &sp, 100), 1);
+	sp = sp_make(SR_MANUAL, 200, 4000);
+	assert_int_equal(record_apply_supp(&s, &sp, 200), 0);
+	assert_int_equal(s.supp.expires, 5000);
 	subject_clear(&s);
 }
 
