@@ -679,6 +679,30 @@ pgj_history(struct pgjournal *pg, const char *key, const struct pgj_pos *upto,
 }
 
 int
+pgj_row_is(struct pgjournal *pg, const struct pgj_pos *pos,
+    const unsigned char *origin_id, char *err, size_t errlen)
+{
+	char sql[384], hex[2 * CHANGE_ID_LEN + 1] = "";
+	PGresult *r;
+	int rc;
+
+	for (int i = 0; origin_id != NULL && i < CHANGE_ID_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", origin_id[i]);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM consent.change WHERE "
+	    "xid = '%" PRIu64 "'::xid8 AND id = %" PRId64 "%s%s%s", pos->xid,
+	    pos->id, origin_id != NULL ? " AND origin_id = '" : "", hex,
+	    origin_id != NULL ? "'::uuid" : "");
+	r = PQexec(pg->conn, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		rc = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+	else
+		rc = pg_fail(pg, "finding the replica's last row",
+		    PQresultErrorMessage(r), err, errlen);
+	PQclear(r);
+	return rc;
+}
+
+int
 pgj_behind(struct pgjournal *pg, const struct pgj_pos *after, int64_t *rows,
     char *err, size_t errlen)
 {

@@ -114,6 +114,16 @@ long	pgj_history(struct pgjournal *pg, const char *key,
 	    int (*fn)(const struct change *, const struct pgj_pos *, void *),
 	    void *arg, char *err, size_t errlen);
 
+/*
+ * pgj_row_is - whether the journal holds the row at *pos and, with
+ * origin_id not NULL (CHANGE_ID_LEN octets), that it is the row of that
+ * origin id: 1 yes; 0 no (absent, or another row there: the journal was
+ * restored to an earlier point or replaced since it gave us that row);
+ * -1 with err.
+ */
+int	pgj_row_is(struct pgjournal *pg, const struct pgj_pos *pos,
+	    const unsigned char *origin_id, char *err, size_t errlen);
+
 /* pgj_behind - rows after *after (committed, any horizon) into *rows. */
 int	pgj_behind(struct pgjournal *pg, const struct pgj_pos *after,
 	    int64_t *rows, char *err, size_t errlen);

@@ -343,6 +343,8 @@ batch_fn(struct store_txn *t, void *arg)
 	if (r->nrows > 0) {
 		ss.xid = r->rows[r->nrows - 1].pos.xid;
 		ss.id = r->rows[r->nrows - 1].pos.id;
+		memcpy(ss.origin_id, r->rows[r->nrows - 1].c.id,
+		    sizeof(ss.origin_id));
 	}
 	ss.attempt = (int64_t)time(NULL);
 	if (r->complete) {
@@ -385,6 +387,65 @@ apply_batch(struct replica *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* lost_fn - a replica that cannot follow its journal: stale at once. */
+static int
+lost_fn(struct store_txn *t, void *arg)
+{
+	struct replica *r = arg;
+	struct store_sync ss;
+	int rc;
+
+	if ((rc = store_txn_sync_get(t, &ss)) != 1)
+		return rc;
+	ss.synced = 0;
+	ss.attempt = ss.error_time = (int64_t)time(NULL);
+	util_strlcpy(ss.error, r->err, sizeof(ss.error));
+	return store_txn_sync_put(t, &ss);
+}
+
+/*
+ * cursor_check - 0 if the journal still holds the row at this replica's
+ * cursor (the same row: its origin id, when known), -1 with err if not,
+ * or on error.  A journal restored to an earlier point hands out the
+ * xids after it again, below the cursor: read from the cursor on, the
+ * replica would pass over every later change, opt-outs included, and
+ * call itself complete.  So it is made stale at once instead, and stays
+ * so: only a bootstrap starts it again.
+ */
+static int
+cursor_check(struct replica *r, char *err, size_t errlen)
+{
+	static const unsigned char unknown[STORE_SYNC_ORIGIN_LEN];
+	struct store_sync ss;
+	struct pgj_pos pos;
+	char e[256];
+	int rc, known;
+
+	if ((rc = store_sync_get(r->st, &ss, err, errlen)) != 1)
+		return rc == 0 ? 0 : -1;	/* not a replica: said later */
+	if (ss.xid == 0 && ss.id == 0)
+		return 0;
+	pos.xid = ss.xid;
+	pos.id = ss.id;
+	known = memcmp(ss.origin_id, unknown, sizeof(unknown)) != 0;
+	if ((rc = pgj_row_is(r->rd, &pos, known ? ss.origin_id : NULL, err,
+	    errlen)) != 0)
+		return rc == 1 ? 0 : -1;
+	util_fail(r->err, sizeof(r->err), "the fleet journal no longer holds "
+	    "this replica's last row (xid %llu, id %lld): the database was "
+	    "restored to an earlier point or replaced, and this replica cannot "
+	    "follow it; bulk mail is tempfailed until it is bootstrapped again",
+	    (unsigned long long)ss.xid, (long long)ss.id);
+	/* What this host sent may have gone with the restore: send it all
+	 * again (ON CONFLICT DO NOTHING), so that a bootstrap finds it. */
+	if (ss.synced != 0)
+		r->nsent = 0;
+	if (store_write(r->st, lost_fn, r, e, sizeof(e)) != 0)
+		return util_fail(err, errlen, "%s (and not recorded: %s)", r->err,
+		    e);
+	return util_fail(err, errlen, "%s", r->err);
+}
+
 int
 replica_catch_up(struct replica *r, struct replica_stats *rs, char *err,
     size_t errlen)
@@ -395,7 +456,8 @@ replica_catch_up(struct replica *r, struct replica_stats *rs, char *err,
 	int rc;
 
 	memset(rs, 0, sizeof(*rs));
-	if (replica_connect(r, err, errlen) == -1)
+	if (replica_connect(r, err, errlen) == -1 ||
+	    cursor_check(r, err, errlen) == -1)
 		return -1;
 	do {
 		r->t0 = (int64_t)time(NULL);

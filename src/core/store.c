@@ -1130,7 +1130,8 @@ store_stats(struct store *st, int64_t now, struct store_stats *ss, char *err,
 /* --- a replica's sync state and outbox ---------------------------------- */
 
 #define SYNC_KEY	"sync"
-#define SYNC_VERSION	1
+#define SYNC_VERSION	2	/* 1: without the cursor row's origin id */
+#define SYNC_FIXED	(42 + STORE_SYNC_ORIGIN_LEN)	/* then the error */
 
 /* sync_decode - the meta value into ss; 0, or MDB_CORRUPTED. */
 static int
@@ -1139,19 +1140,24 @@ sync_decode(const MDB_val *d, struct store_sync *ss)
 	const unsigned char *p = d->mv_data;
 	size_t n;
 
+	size_t fixed;
+
 	memset(ss, 0, sizeof(*ss));
-	if (d->mv_size < 42 || p[0] != SYNC_VERSION)
+	if (d->mv_size < 42 || (p[0] != SYNC_VERSION && p[0] != 1))
 		return MDB_CORRUPTED;
+	fixed = p[0] == 1 ? 42 : SYNC_FIXED;
 	ss->xid = get_be64(p + 1);
 	ss->id = (int64_t)get_be64(p + 9);
 	ss->synced = (int64_t)get_be64(p + 17);
 	ss->attempt = (int64_t)get_be64(p + 25);
 	ss->error_time = (int64_t)get_be64(p + 33);
 	n = p[41];
-	if (d->mv_size != 42 + n || n >= sizeof(ss->error) ||
-	    memchr(p + 42, '\0', n) != NULL)
+	if (d->mv_size != fixed + n || n >= sizeof(ss->error) ||
+	    memchr(p + fixed, '\0', n) != NULL)
 		return MDB_CORRUPTED;
-	memcpy(ss->error, p + 42, n);
+	if (p[0] != 1)
+		memcpy(ss->origin_id, p + 42, STORE_SYNC_ORIGIN_LEN);
+	memcpy(ss->error, p + fixed, n);
 	ss->error[n] = '\0';
 	return 0;
 }
@@ -1223,7 +1229,7 @@ int
 store_txn_sync_put(struct store_txn *t, const struct store_sync *ss)
 {
 	MDB_val k = { sizeof(SYNC_KEY) - 1, (void *)(uintptr_t)SYNC_KEY }, d;
-	unsigned char b[42 + STORE_SYNC_ERR_MAX];
+	unsigned char b[SYNC_FIXED + STORE_SYNC_ERR_MAX];
 	size_t n = strlen(ss->error);
 	int rc;
 
@@ -1236,8 +1242,9 @@ store_txn_sync_put(struct store_txn *t, const struct store_sync *ss)
 	put_be64(b + 25, (uint64_t)ss->attempt);
 	put_be64(b + 33, (uint64_t)ss->error_time);
 	b[41] = (unsigned char)n;
-	memcpy(b + 42, ss->error, n);
-	d.mv_size = 42 + n;
+	memcpy(b + 42, ss->origin_id, STORE_SYNC_ORIGIN_LEN);
+	memcpy(b + SYNC_FIXED, ss->error, n);
+	d.mv_size = SYNC_FIXED + n;
 	d.mv_data = b;
 	if ((rc = mdb_put(t->txn, t->st->meta, &k, &d, 0)) != 0)
 		return txn_fail(t, rc, "sync state");

@@ -204,6 +204,8 @@ int	store_is_domain_key(const char *key);
  */
 #define STORE_SYNC_ERR_MAX	256
 
+#define STORE_SYNC_ORIGIN_LEN	16	/* CHANGE_ID_LEN */
+
 struct store_sync {
 	uint64_t xid;		/* cursor: transaction id of the last row applied */
 	int64_t	id;		/* and its row id; 0, 0 before the first */
@@ -211,6 +213,8 @@ struct store_sync {
 	int64_t	attempt;	/* last time consent-syncd tried */
 	int64_t	error_time;	/* when error was set */
 	char	error[STORE_SYNC_ERR_MAX];	/* the last failure, "" after a success */
+	unsigned char origin_id[STORE_SYNC_ORIGIN_LEN];	/* the cursor row's
+				 * origin id (change.h's id); all zero: not known */
 };
 
 /*

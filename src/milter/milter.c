@@ -464,7 +464,8 @@ fleet_fresh(struct store *st, const struct sync_conf *sc)
 		snprintf(why, sizeof(why), "the store is not a replica of the "
 		    "fleet journal (consentctl sync bootstrap)");
 	else if (s == 0)
-		snprintf(why, sizeof(why), "the replica was never complete");
+		snprintf(why, sizeof(why), "the replica was never complete, or "
+		    "cannot follow the fleet journal (consentctl sync status)");
 	else if (age < 0)
 		snprintf(why, sizeof(why), "the replica's last sync is %lld s "
 		    "ahead of the clock, which went back since: its age is "

@@ -827,6 +827,7 @@ test_sync_state_and_outbox(void **state)
 	a.ss.attempt = 1800000001;
 	a.ss.error_time = 1800000002;
 	strcpy(a.ss.error, "the fleet database: connection refused");
+	memset(a.ss.origin_id, 0xab, sizeof(a.ss.origin_id));	/* kept too */
 	a.rec[0] = "first";
 	a.rec[1] = "second";
 	a.rec[2] = "third";
