@@ -364,31 +364,39 @@ fbq_purge(const char *dir, int (*names)(const char *, size_t, void *),
 	return rc;
 }
 
+/* The state of one sweep, for sweep_one through fbq_list. */
+struct sweep {
+	const char	*dir;
+	int64_t		 cutoff;	/* shown reports older than this go */
+	unsigned	 removed;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* sweep_one - remove m's files if it was shown and is past the cutoff. */
+static int
+sweep_one(const struct fbq_meta *m, void *arg)
+{
+	struct sweep *sw = arg;
+	int r;
+
+	if (m->seen == 0 || m->time >= sw->cutoff)
+		return 0;
+	if ((r = remove_files(sw->dir, m->id, sw->err, sw->errlen)) == -1)
+		return -1;
+	sw->removed += (unsigned)r;
+	return 0;
+}
+
 int
 fbq_sweep(const char *dir, int64_t now, int64_t retention, unsigned *removed,
     char *err, size_t errlen)
 {
-	struct fbq_meta m;
-	char **v;
-	size_t n;
-	int rc = 0;
+	struct sweep sw = { dir, now - retention, 0, err, errlen };
+	int rc;
 
-	*removed = 0;
-	if (ids(dir, &v, &n, err, errlen) == -1)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		int r = meta_read(dir, v[i], &m, err, errlen);
-
-		if (r == -1)
-			rc = -1;
-		else if (r == 1 && m.seen != 0 && m.time + retention < now) {
-			if ((r = remove_files(dir, v[i], err, errlen)) == -1)
-				rc = -1;
-			else
-				*removed += (unsigned)r;
-		}
-	}
-	ids_free(v, n);
+	rc = fbq_list(dir, sweep_one, &sw, err, errlen);
+	*removed = sw.removed;
 	return rc;
 }
 

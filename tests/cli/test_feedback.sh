@@ -235,6 +235,18 @@ sed -e 's/queue_dir = [^;]*;/queue_dir = "'"$(echo "$W" | sed 's/[\/&]/\\&/g')"'
 t_run 0 "$CTL" -c "$W/c2.conf" feedback <"$D/sendmail_multi.eml"
 t_run 75 "$CTL" -c "$W/c2.conf" feedback <"$D/sendmail_multi.eml"
 t_err "the review queue is full"
+# The sweep: a report shown and older than queue_retention goes at the
+# next list (and makes room); one never shown stays, however old.
+old=$(ls "$W/q2" | sed -n 's/\.meta$//p')
+sed -i 's/^time=.*/time=1000000000/' "$W/q2/$old.meta"
+t_run 0 "$CTL" -c "$W/c2.conf" feedback queue list
+t_out "$old  "
+t_run 0 "$CTL" -c "$W/c2.conf" feedback queue show "$old"
+t_run 0 "$CTL" -c "$W/c2.conf" feedback queue list
+t_not_out "$old"
+[ ! -e "$W/q2/$old.meta" ] && [ ! -e "$W/q2/$old.eml" ] && t_ok ||
+	t_fail "a shown report past its retention was kept"
+t_run 0 "$CTL" -c "$W/c2.conf" feedback <"$D/sendmail_multi.eml"
 
 # --- feedback lines for the audit report: chained, pseudonymised
 "$CTL" -c /dev/null keygen "$W/audit.key" >/dev/null
