@@ -471,9 +471,15 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	if (e.full)
 		fprintf(stderr, "subject erase: more than %d tagged forms of %s: "
 		    "run it again for the rest\n", ERASE_KEYS_MAX, a.base);
-	fprintf(stderr, "subject erase: the audit trail keeps its lines, with "
-	    "the address as a keyed pseudonym: the proof of past decisions "
-	    "(README: \"A data subject's rights\")\n");
+	/* Say what the trail holds as it is configured, not as it should be. */
+	if (c->cf.audit_pseudonymize)
+		fprintf(stderr, "subject erase: the audit trail keeps its lines, "
+		    "with the address as a keyed pseudonym: the proof of past "
+		    "decisions (README: \"A data subject's rights\")\n");
+	else
+		fprintf(stderr, "subject erase: warning: audit.pseudonymize is "
+		    "off: the audit trail names the address in clear, and "
+		    "erasure does not reach it (nor feedback.audit_file)\n");
 	return CTL_OK;
 }
 

@@ -78,7 +78,10 @@ t_run 0 ctl subject erase alice@example.com
 t_out "alice@example.com erased: 2 records removed (3 lists"
 t_out "kept: a keyed hash"
 t_out "2 reports naming the address removed from the review queue"
-t_err "keyed pseudonym"
+# This trail writes addresses in clear (pseudonymize = false): erase must
+# not claim that it names the person by a pseudonym.
+if grep -qF "keyed pseudonym" "$T_ERR"; then t_fail "erase claims a pseudonym"; else t_ok; fi
+t_err "audit.pseudonymize is off: the audit trail names the address in clear"
 t_run 0 ctl feedback queue list
 t_not_out "ALICE@Example.com"
 t_not_out "alice+promo@"
