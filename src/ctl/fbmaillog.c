@@ -18,7 +18,10 @@
 #include "util/time.h"
 #include "util/util.h"
 
-#define CACHE_SLOTS	8192		/* queue id -> Message-ID, sender; direct-mapped */
+#define CACHE_SLOTS	8192		/* queue id -> Message-ID, direct-mapped */
+#define SENDER_SETS	16384		/* queue id -> signed sender: 4-way sets */
+#define SENDER_WAYS	4
+#define SENDER_MAX	127		/* octets of a sender kept; longer: none */
 #define LINE_MAX_LEN	(64 * 1024)	/* longer lines are skipped */
 #define READ_CHUNK	(256 * 1024)
 #define BATCH		4096		/* changes per transaction */
@@ -27,7 +30,20 @@
 struct msgid_slot {
 	char	qid[33];
 	char	msgid[REC_REF_MAX + 1];	/* cleanup's, or "" */
-	char	sender[ADDR_MAX + 1];	/* qmgr's from=, or "" */
+};
+
+/*
+ * The signed senders of the messages in flight, from qmgr's from= line to
+ * its "removed": the proof of a bounce line, which may come minutes after
+ * (a slow server).  Set-associative with the oldest of a set replaced, and
+ * emptied at "removed", so that a busy log (Postfix keeps up to 20,000
+ * messages active) loses almost none; one lost is only a bounce reported,
+ * not applied.
+ */
+struct sender_slot {
+	char	qid[33];		/* "" empty */
+	char	sender[SENDER_MAX + 1];
+	uint64_t seen;			/* the line count when stored */
 };
 
 struct fbml {
@@ -39,6 +55,7 @@ struct fbml {
 	struct fbml_stats stats;
 	struct time_memo memo;
 	struct msgid_slot *cache;
+	struct sender_slot *senders;	/* SENDER_SETS * SENDER_WAYS */
 	char	*buf;			/* READ_CHUNK + LINE_MAX_LEN */
 	size_t	carry;			/* octets of a line begun in buf */
 	int	skipping;		/* inside a line over the bound */
@@ -52,11 +69,13 @@ fbml_new(const struct fb_ctx *ctx, struct store *st)
 	if (m == NULL)
 		return NULL;
 	m->cache = calloc(CACHE_SLOTS, sizeof(*m->cache));
+	m->senders = calloc((size_t)SENDER_SETS * SENDER_WAYS,
+	    sizeof(*m->senders));
 	m->buf = malloc(READ_CHUNK + LINE_MAX_LEN);
 	m->batch = calloc(BATCH, sizeof(*m->batch));
 	m->softset = calloc(SOFTSET, sizeof(*m->softset));
-	if (m->cache == NULL || m->buf == NULL || m->batch == NULL ||
-	    m->softset == NULL) {
+	if (m->cache == NULL || m->senders == NULL || m->buf == NULL ||
+	    m->batch == NULL || m->softset == NULL) {
 		fbml_free(m);
 		return NULL;
 	}
@@ -72,6 +91,7 @@ fbml_free(struct fbml *m)
 	if (m == NULL)
 		return;
 	free(m->cache);
+	free(m->senders);
 	free(m->buf);
 	free(m->batch);
 	free(m->softset);
@@ -84,15 +104,22 @@ fbml_stats(const struct fbml *m)
 	return &m->stats;
 }
 
-/* slot - the cache slot of a queue id (FNV-1a). */
-static struct msgid_slot *
-slot(struct fbml *m, struct util_str qid)
+/* qid_hash - FNV-1a of a queue id. */
+static uint32_t
+qid_hash(struct util_str qid)
 {
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < qid.n; i++)
 		h = (h ^ (unsigned char)qid.p[i]) * 16777619u;
-	return &m->cache[h % CACHE_SLOTS];
+	return h;
+}
+
+/* slot - the Message-ID cache slot of a queue id. */
+static struct msgid_slot *
+slot(struct fbml *m, struct util_str qid)
+{
+	return &m->cache[qid_hash(qid) % CACHE_SLOTS];
 }
 
 /* copy - a view into a NUL-terminated buffer, cut to fit. */
@@ -199,22 +226,59 @@ add(struct fbml *m, const char *key, int op, char *err, size_t errlen,
 	return ch;
 }
 
-/*
- * slot_claim - the slot of queue id v, emptied first when it held another
- * queue id: a Message-ID or sender is never taken for the wrong message.
- */
-static struct msgid_slot *
-slot_claim(struct fbml *m, struct util_str v)
+/* sender_find - the slot of queue id v in its set, or NULL. */
+static struct sender_slot *
+sender_find(struct fbml *m, struct util_str v)
 {
-	struct msgid_slot *s = slot(m, v);
+	struct sender_slot *set = m->senders + (size_t)(qid_hash(v) %
+	    SENDER_SETS) * SENDER_WAYS;
 	char qid[33];
 
 	copy(v, qid, sizeof(qid));
-	if (strcmp(s->qid, qid) != 0) {
-		memset(s, 0, sizeof(*s));
-		util_strlcpy(s->qid, qid, sizeof(s->qid));
+	for (int i = 0; i < SENDER_WAYS; i++)
+		if (set[i].qid[0] != '\0' && strcmp(set[i].qid, qid) == 0)
+			return &set[i];
+	return NULL;
+}
+
+/* sender_drop - qmgr removed queue id v: its slot is free again. */
+static void
+sender_drop(struct fbml *m, struct util_str v)
+{
+	struct sender_slot *s = sender_find(m, v);
+
+	if (s != NULL)
+		s->qid[0] = '\0';
+}
+
+/* sender_keep - qmgr's sender of queue id v, if it may be a signed one. */
+static void
+sender_keep(struct fbml *m, struct util_str v, struct util_str from)
+{
+	struct sender_slot *s, *set;
+
+	/* Only a sender that can carry a tag, and fits, is worth a slot. */
+	if (from.n > SENDER_MAX || from.p == NULL || memmem(from.p, from.n,
+	    FBTAG_MARK, strlen(FBTAG_MARK)) == NULL) {
+		sender_drop(m, v);
+		return;
 	}
-	return s;
+	if ((s = sender_find(m, v)) == NULL) {
+		set = m->senders + (size_t)(qid_hash(v) % SENDER_SETS) *
+		    SENDER_WAYS;
+		s = &set[0];
+		for (int i = 0; i < SENDER_WAYS; i++) {
+			if (set[i].qid[0] == '\0') {
+				s = &set[i];
+				break;
+			}
+			if (set[i].seen < s->seen)
+				s = &set[i];	/* the oldest goes */
+		}
+	}
+	copy(v, s->qid, sizeof(s->qid));
+	copy(from, s->sender, sizeof(s->sender));
+	s->seen = m->stats.lines;
 }
 
 /*
@@ -226,12 +290,10 @@ slot_claim(struct fbml *m, struct util_str v)
 static int
 proven(struct fbml *m, const struct maillog_line *l, const char *key)
 {
-	const struct msgid_slot *s = slot(m, l->qid);
-	char qid[33];
+	const struct sender_slot *s;
 
-	copy(l->qid, qid, sizeof(qid));
 	if (m->ctx->ring == NULL || m->ctx->ring->nkeys == 0 ||
-	    strcmp(s->qid, qid) != 0 || s->sender[0] == '\0')
+	    (s = sender_find(m, l->qid)) == NULL)
 		return 0;
 	return fbtag_verify(m->ctx->ring, s->sender, key, m->ctx->delims,
 	    m->ctx->now, m->ctx->rp_window, NULL);
@@ -309,12 +371,15 @@ fbml_line(struct fbml *m, const char *line, size_t len, char *err,
 	m->stats.lines++;
 	switch (maillog_scan(line, len, &l)) {
 	case MAILLOG_CLEANUP:
-		s = slot_claim(m, l.qid);
+		s = slot(m, l.qid);
+		copy(l.qid, s->qid, sizeof(s->qid));
 		copy(l.msgid, s->msgid, sizeof(s->msgid));
 		return 0;
 	case MAILLOG_QMGR:
-		s = slot_claim(m, l.qid);
-		copy(l.from, s->sender, sizeof(s->sender));
+		sender_keep(m, l.qid, l.from);
+		return 0;
+	case MAILLOG_REMOVED:
+		sender_drop(m, l.qid);
 		return 0;
 	case MAILLOG_DELIVERY:
 		return delivery(m, &l, err, errlen);

@@ -202,7 +202,9 @@ maillog_scan(const char *line, size_t len, struct maillog_line *out)
 		return out->kind = MAILLOG_CLEANUP;
 	}
 	if (n == 4 && memcmp(name, "qmgr", 4) == 0) {
-		/* from=<sender>, size=N, nrcpt=N (queue active) */
+		/* from=<sender>, size=N, nrcpt=N (queue active); removed */
+		if (end - p == 7 && memcmp(p, "removed", 7) == 0)
+			return out->kind = MAILLOG_REMOVED;
 		if (end - p < 7 || memcmp(p, "from=", 5) != 0)
 			return MAILLOG_OTHER;
 		p += 5;

@@ -220,7 +220,8 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 	int kind = maillog_scan(s, len, &f);
 
 	/* qmgr's sender is for consentctl feedback's proof, not the report. */
-	if (kind == MAILLOG_OTHER || kind == MAILLOG_QMGR)
+	if (kind == MAILLOG_OTHER || kind == MAILLOG_QMGR ||
+	    kind == MAILLOG_REMOVED)
 		return 0;
 	if (line_time(R, &f, &t) == -1) {
 		R->skipped++;

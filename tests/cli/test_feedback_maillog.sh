@@ -128,6 +128,20 @@ t_run 0 ctl feedback --maillog "$F"
 t_out "0 soft counts cleared by a delivery"
 t_run 0 ctl show soft1@example.net
 t_out "soft bounces: 1"
+# A busy log: 20,000 other messages pass through qmgr (each with a sender
+# that looks signed, and its "removed") between the victim's message
+# entering the active queue and its bounce; its proof is kept.
+{
+	qmgr_line 3020 "$(signed busy@example.net)"
+	awk 'BEGIN { for (i = 0; i < 20000; i++) {
+		printf "Dec  1 10:00:00 mta postfix/qmgr[10]: 5B%06dX: from=<bounces+fb-01abcdabcdabcdabcdabcdab@example.org>, size=900, nrcpt=1 (queue active)\n", i
+		printf "Dec  1 10:00:01 mta postfix/qmgr[10]: 5B%06dX: removed\n", i } }'
+	dline 3020 bounced 5.1.1 busy@example.net "550 5.1.1 unknown"
+} >"$F"
+t_run 0 ctl feedback --maillog "$F"
+t_out "1 changes to the store; 0 failures not applied"
+t_run 0 ctl show busy@example.net
+t_out "suppressed: hard_bounce"
 # Without the keys, the channel says that nothing can be proven.
 grep -v '^unsubscribe' "$W/c.conf" | sed 's/ sign_return_path = true;//' >"$W/nokeys.conf"
 line 3012 bounced 5.1.1 nokey@example.net "550 5.1.1 unknown" >"$F"

@@ -294,7 +294,8 @@ test_maillog_others(void **state)
 	assert_int_equal(m.from.n, 0);
 	/* Lines the report does not read, and broken ones. */
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
-	    "removed", &m), MAILLOG_OTHER);
+	    "removed", &m), MAILLOG_REMOVED);
+	is(m.qid, "4A1B2C3D4E");
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
 	    "from=a@b, size=1", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx dovecot[9]: 4A1B2C3D4E: "
