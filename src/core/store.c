@@ -62,6 +62,8 @@ struct store {
 	int	rdonly;
 	int	addr_flags;
 	unsigned stale;		/* reader slots of dead processes cleared at open */
+	dev_t	dev;		/* the data file opened, for store_replaced() */
+	ino_t	ino;
 	char	dir[4096];
 	/* Held shared by every transaction, exclusively to adopt a new map size. */
 	pthread_rwlock_t resize;
@@ -505,6 +507,16 @@ store_open(struct store **sp, const char *dir, int flags, int addr_flags,
 	}
 	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
 		st->stale = (unsigned)dead;
+	{
+		mdb_filehandle_t fd;
+		struct stat sb;
+
+		/* The file itself, not the path: a rename cannot fool it. */
+		if (mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0) {
+			st->dev = sb.st_dev;
+			st->ino = sb.st_ino;
+		}
+	}
 	if (flags & STORE_CREATE) {
 		if (store_init_dbs(st, addr_flags, err, errlen) == -1)
 			goto bad;
@@ -1203,6 +1215,21 @@ store_synced(struct store *st, int64_t *synced, char *err, size_t errlen)
 	if ((rc = store_sync_get(st, &ss, err, errlen)) == 1)
 		*synced = ss.synced;
 	return rc;
+}
+
+int
+store_replaced(struct store *st, char *err, size_t errlen)
+{
+	char path[4200];
+	struct stat sb;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", st->dir) >=
+	    sizeof(path))
+		return util_fail(err, errlen, "store path too long");
+	if (stat(path, &sb) == -1)
+		return errno == ENOENT ? 1 : util_fail(err, errlen, "%s: %s", path,
+		    strerror(errno));
+	return sb.st_dev != st->dev || sb.st_ino != st->ino;
 }
 
 int

@@ -230,6 +230,15 @@ int	store_sync_get(struct store *st, struct store_sync *ss, char *err,
  */
 int	store_synced(struct store *st, int64_t *synced, char *err, size_t errlen);
 
+/*
+ * store_replaced - 1 if the data file at st's path is no longer the one st
+ * has open (moved away, removed, another renamed into place: a bootstrap
+ * or a restore while the daemon ran), so that st is a store no other
+ * program writes to any more; 0 if it is the same; -1 with err.  One
+ * stat(2): a daemon asks it now and then.
+ */
+int	store_replaced(struct store *st, char *err, size_t errlen);
+
 #define STORE_SYNC_SKEW	60	/* seconds a last sync may seem ahead of now */
 
 /*

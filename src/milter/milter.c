@@ -480,6 +480,40 @@ fleet_fresh(struct store *st, const struct sync_conf *sc)
 }
 
 /*
+ * store_current - 1 while the store open is the one at its path; 0 once
+ * another was renamed into place or it was moved away (a bootstrap, a
+ * restore, while we ran): nothing writes to ours any more, so an opt-out
+ * taken since would not be seen.  Bulk mail is then tempfailed until a
+ * restart opens the new one, and why is logged once a minute.  Asked of
+ * the file system at most once a second.
+ */
+static int
+store_current(struct store *st)
+{
+	static _Atomic int64_t checked, logged;
+	static _Atomic int gone;
+	int64_t now = (int64_t)time(NULL), last;
+	char err[256] = "";
+	int r;
+
+	if (atomic_load(&checked) != now) {
+		r = store_replaced(st, err, sizeof(err));
+		atomic_store(&gone, r != 0);	/* cannot tell: fail closed */
+		atomic_store(&checked, now);
+	}
+	if (!atomic_load(&gone))
+		return 1;
+	last = atomic_load(&logged);
+	if (now - last >= 60 && atomic_compare_exchange_strong(&logged, &last,
+	    now))
+		log_warnx("bulk mail is tempfailed (451 4.3.0): the store at %s "
+		    "is not the one open any more (replaced or moved since it "
+		    "was opened%s%s): restart consent-milter", store_path,
+		    err[0] ? ": " : "", err);
+	return 0;
+}
+
+/*
  * Decide one bulk recipient: normalise, look up, apply the policy.
  * Returns 0, or -1 if the store failed (the caller fails closed).
  */
@@ -523,7 +557,8 @@ decide(struct milter_conn *c, struct msg_rcpt *r, int at_rcpt)
 		msg_decide(&c->rt->rules, &c->m, r, &f, &d, at_rcpt);
 		return 0;
 	}
-	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL)
+	if (!milter_store_open() || (st = atomic_load(&g_store)) == NULL ||
+	    !store_current(st))
 		return -1;
 	/* In a fleet, an old replica may miss an unsubscribe: fail closed. */
 	if (cf->sync.enabled && !fleet_fresh(st, &cf->sync))

@@ -141,8 +141,31 @@ store_ready(struct loop *l, const struct config *cf)
 {
 	struct store_sync ss;
 	char err[512], msg[1800];
+	long waiting;
 	int rc;
 
+	/*
+	 * A store moved away under us (a bootstrap, a restore): follow the new
+	 * one, but only once the old one's outbox is sent, or the opt-outs
+	 * taken into it would be lost with it.
+	 */
+	if (l->st != NULL && store_replaced(l->st, err, sizeof(err)) != 0) {
+		waiting = l->r != NULL ? replica_outbox_waiting(l->r, err,
+		    sizeof(err)) : 0;
+		if (waiting != 0) {
+			snprintf(msg, sizeof(msg), "%s was replaced: its old "
+			    "outbox is sent first (%s)", cf->store_path,
+			    waiting > 0 ? "changes waiting" : err);
+			problem(l, msg);
+			return l->r != NULL;
+		}
+		log_warnx("%s was replaced or moved since it was opened: "
+		    "following the store now there", cf->store_path);
+		replica_free(l->r);
+		l->r = NULL;
+		store_close(l->st);
+		l->st = NULL;
+	}
 	if (l->r != NULL)
 		return 1;
 	if (l->st == NULL && store_open(&l->st, cf->store_path, 0,

@@ -215,6 +215,30 @@ snap_load(const char *path, int keys, struct snap **sp, char *err,
 	return 0;
 }
 
+/*
+ * store_usable - 1 if r's store is open and still the one at its path: a
+ * click written into a store moved away (a bootstrap or a restore while
+ * we ran) would be honoured by no one and, in a fleet, sent by no one.
+ * 0 with r->err otherwise: the click gets 503 and is tried again.
+ */
+static int
+store_usable(struct rec *r)
+{
+	char e[256] = "";
+
+	if (r->st == NULL) {
+		snprintf(r->err, sizeof(r->err), "the store is not open");
+		return 0;
+	}
+	if (store_replaced(r->st, e, sizeof(e)) != 0) {
+		snprintf(r->err, sizeof(r->err), "the store is not the one at its "
+		    "path any more (replaced or moved since it was opened%s%s): "
+		    "restart consent-unsubd", e[0] ? ": " : "", e);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 record_cb(void *arg, const struct token_claims *c, int all)
 {
@@ -222,10 +246,8 @@ record_cb(void *arg, const struct token_claims *c, int all)
 	struct journal j;
 	int rc;
 
-	if (r->st == NULL) {
-		snprintf(r->err, sizeof(r->err), "the store is not open");
+	if (!store_usable(r))
 		return -1;
-	}
 	/* In a fleet, the outbox: a click never waits on the database. */
 	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
 	rc = optout_record(&j, c, SRC_ONECLICK, r->ip, all, r->now, r->err,
@@ -242,10 +264,8 @@ confirm_cb(void *arg, const struct token_claims *c)
 	struct journal j;
 	int rc;
 
-	if (r->st == NULL) {
-		snprintf(r->err, sizeof(r->err), "the store is not open");
+	if (!store_usable(r))
 		return -1;
-	}
 	/* In a fleet, forwarded by consent-syncd: never waits on the network. */
 	journal_init(&j, r->st, r->sync, JOURNAL_NO_NETWORK);
 	rc = optin_confirm(&j, c, r->ip, r->now, r->err, sizeof(r->err));

@@ -9,6 +9,7 @@
 # the journal no longer holds its last row, and the replica is stale at
 # once (sync status exits 1, says why), until a bootstrap.  A replica whose
 # journal merely went away and came back (a restart) goes on as before.
+# A bootstrap made while consent-syncd runs: it follows the new store.
 #
 # Needs root (initdb runs as postgres; skipped otherwise).  Prints "N
 # passed, M failed".
@@ -144,4 +145,21 @@ t_run 1 a check victim@example.com --list news
 t_out "unsubscribed"
 t_run 1 a check early@example.com --list news
 t_run 0 a check later@example.com --list news
+
+# --- a bootstrap while consent-syncd runs: it follows the new store (once
+# the old one's outbox is sent), not the one moved away.
+"$B/consent-syncd" -c "$W/mta1.conf" -f 2>"$W/syncd2.log" &
+SP=$!
+t_run 0 b subscribe before.swap@example.com --list news
+wait_for "mta1 follows the journal" checks_allow before.swap@example.com
+mv "$W/mta1" "$W/mta1.swapped"
+t_run 0 a sync bootstrap
+t_run 0 b subscribe after.swap@example.com --list news
+wait_for "the new store gets what the journal gets" checks_allow after.swap@example.com
+grep -q 'was replaced or moved since it was opened' "$W/syncd2.log" && t_ok ||
+	t_fail "consent-syncd did not say it follows the new store"
+kill -TERM "$SP"
+wait "$SP"
+t_eq "$?" 0 "consent-syncd exit status"
+SP=
 t_done

@@ -308,6 +308,24 @@ until grep -q 'recovered' "$DLOG" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); 
 req u2 -X POST -d 'List-Unsubscribe=One-Click' "$U/$TG"
 t_eq "$code" 200 "POST once the store is back"
 t_run 1 ctl check gina@example.com --list news
+# --- the store moved away while it runs, a new one put in its place (a
+# bootstrap or a restore, the daemon not stopped): a click written into
+# the old one would be honoured by no one.  503, and the log says why.
+mv "$W/store" "$W/store.old"
+cp -a "$W/store.old" "$W/store"
+TI=$(ctl token ida@example.com --list news)
+t_run 0 ctl subscribe ida@example.com --list news
+req m -X POST -d 'List-Unsubscribe=One-Click' "$U/$TI"
+t_eq "$code" 503 "POST into a store moved away"
+t_lacks "$W/m.body" 'unsubscribed' "503 page claims an unsubscribe"
+t_run 0 ctl check ida@example.com --list news	# nothing claimed, nothing lost
+grep -q 'not the one at its path any more' "$DLOG" && t_ok || t_fail "no reason logged"
+stop
+start "$C"
+U=$BASE/u
+req m2 -X POST -d 'List-Unsubscribe=One-Click' "$U/$TI"
+t_eq "$code" 200 "POST after a restart"
+t_run 1 ctl check ida@example.com --list news
 stop
 
 # --- TLS of its own, and IPv6, where the machine has them

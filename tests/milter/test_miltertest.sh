@@ -128,6 +128,7 @@ conf limits "$S" opt-in false \
     'one_recipient_per_message = true; max_recipients = 3;'
 conf late "$W/late-store"
 conf corrupt "$W/bad-store"
+conf moved "$W/moved-store"
 # audit_fail.lua: audit.fail_closed true and false, on the main store.
 conf auditfc "$S"
 conf auditfo "$S"
@@ -175,6 +176,11 @@ ctl suppress soft@example.net --reason soft_bounce
 ctl suppress old@example.net --reason hard_bounce --at 2020-01-01T00:00:00Z --expires 1d
 ctl suppress blocked.example --reason invalid
 ctl suppress .corp.example --reason invalid
+
+# moved.lua: a store of its own, which it moves away while the daemon runs.
+"$CONSENTCTL" -c "$W/moved.conf" init >/dev/null 2>&1 &&
+    "$CONSENTCTL" -c "$W/moved.conf" subscribe yes@example.net --list news \
+    --at $AT1 >/dev/null 2>&1 || t_fail "setup: the moved store"
 
 # badrecord.lua: one record the daemon cannot read (a newer format),
 # written with LMDB's own mdb_load, so that a lookup fails in an open store.
@@ -402,7 +408,7 @@ expect_replies() {
 	done
 }
 
-ALL="main optout doi limits late corrupt hup auditfc auditfo"
+ALL="main optout doi limits late corrupt hup auditfc auditfo moved"
 for i in $ALL; do
 	start "$i"
 done
@@ -457,6 +463,8 @@ run doi doubleoptin.lua
 run limits limits.lua
 run late late.lua LATE_CTL="$CONSENTCTL -c $W/late.conf"
 run corrupt corrupt.lua
+run moved moved.lua MOVED_STORE="$W/moved-store" \
+    MOVED_CTL="$CONSENTCTL -c $W/moved.conf"
 run main badrecord.lua
 run auditfc audit_fail.lua MT_FAIL_CLOSED=1
 run auditfo audit_fail.lua MT_FAIL_CLOSED=0
