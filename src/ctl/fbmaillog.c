@@ -393,6 +393,11 @@ fbml_flush(struct fbml *m, char *err, size_t errlen)
 {
 	if (m->nbatch == 0)
 		return 0;
+	/* --follow keeps the store for days: never write into one moved away. */
+	if (store_replaced(m->st, err, errlen) != 0)
+		return util_fail(err, errlen, "the store is not the one at its "
+		    "path any more (replaced or moved since it was opened): "
+		    "restart to open the new one");
 	if (fb_record(m->st, m->batch, m->nbatch, m->ctx, err, errlen) == -1)
 		return -1;
 	for (unsigned i = 0; i < m->nbatch; i++)

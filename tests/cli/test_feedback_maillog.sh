@@ -201,4 +201,29 @@ wait "$FPID"
 FPID=
 grep -q "^4 lines: 2 bounced" "$W/follow.out" && t_ok || t_fail "restart re-read lines: $(cat "$W/follow.out")"
 
+# The store moved away and another put in its place while it follows: it
+# stops (75: systemd starts it again, on the new store), nothing written
+# into the old one, and the line is read again after the restart.
+"$CTL" -c "$W/c.conf" feedback --maillog "$L" --follow --position "$P" \
+	>"$W/follow.out" 2>&1 &
+FPID=$!
+sleep 0.5
+mv "$W/store" "$W/store.old"
+cp -a "$W/store.old" "$W/store"
+line 2007 bounced 5.1.1 f7@example.net "550 5.1.1 unknown" >>"$L"
+i=0
+while kill -0 "$FPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$FPID"
+t_eq "$?" 75 "--follow exits 75 when its store was replaced"
+FPID=
+grep -q "not the one at its path any more" "$W/follow.out" && t_ok || t_fail "no reason: $(cat "$W/follow.out")"
+t_run 1 "$CTL" -c "$W/c.conf" -s "$W/store.old" show f7@example.net
+"$CTL" -c "$W/c.conf" feedback --maillog "$L" --follow --position "$P" \
+	>"$W/follow.out" 2>&1 &
+FPID=$!
+wait_supp f7@example.net
+kill -TERM "$FPID"
+wait "$FPID"
+FPID=
+
 t_done
