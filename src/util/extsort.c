@@ -3,17 +3,17 @@
  *
  * One block of the budget's size holds the records from its start and
  * their index (an 8-octet key prefix and the record's offset) from its
- * end; the index is charged twice, since qsort() takes a buffer of its
- * size.  When the next record does not fit, the index is sorted and the
- * run written out to the spill file.  Reading merges the runs through a
+ * end; the index is sorted in place, so the block is all the sort holds.
+ * When the next record does not fit, the index is sorted and the run
+ * written out to the spill file.  Reading merges the runs through a
  * binary heap; ties go to the earlier run, and within a run to the
  * earlier offset, which is what makes the sort stable.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,7 @@
 #define RBUF_MAX	(4u << 20)	/* and at most */
 
 struct ent {
-	uint64_t pre;		/* the key's first 8 octets, big-endian */
+	uint64_t pre[2];	/* the key's first 16 octets, big-endian */
 	size_t	off;		/* the record's offset in the block */
 };
 
@@ -69,13 +69,13 @@ index_of(const struct extsort *x)
 	return (struct ent *)(void *)(x->blk + x->cap) - x->n;
 }
 
-/* prefix - the first 8 octets of key as a big-endian number, zero-padded. */
+/* prefix - 8 octets of key from at as a big-endian number, zero-padded. */
 static uint64_t
-prefix(const unsigned char *k, size_t kl)
+prefix(const unsigned char *k, size_t kl, size_t at)
 {
 	uint64_t p = 0;
 
-	for (size_t i = 0; i < 8; i++)
+	for (size_t i = at; i < at + 8; i++)
 		p = p << 8 | (i < kl ? k[i] : 0);
 	return p;
 }
@@ -107,28 +107,113 @@ rec_parse(const unsigned char *p, const unsigned char **k, size_t *kl,
 }
 
 /* ent_cmp - by key, then by offset (the order added): stable. */
-static int
-ent_cmp(const void *pa, const void *pb, void *arg)
+static inline int
+ent_cmp(const struct ent *a, const struct ent *b, const unsigned char *blk)
 {
-	const struct ent *a = pa, *b = pb;
-	const unsigned char *cmp_blk = arg;
 	const unsigned char *ka, *kb, *va, *vb;
 	size_t kla, klb, vla, vlb;
 	int c;
 
-	if (a->pre != b->pre)
-		return a->pre < b->pre ? -1 : 1;
-	rec_parse(cmp_blk + a->off, &ka, &kla, &va, &vla);
-	rec_parse(cmp_blk + b->off, &kb, &klb, &vb, &vlb);
+	if (a->pre[0] != b->pre[0])
+		return a->pre[0] < b->pre[0] ? -1 : 1;
+	if (a->pre[1] != b->pre[1])
+		return a->pre[1] < b->pre[1] ? -1 : 1;
+	rec_parse(blk + a->off, &ka, &kla, &va, &vla);
+	rec_parse(blk + b->off, &kb, &klb, &vb, &vlb);
 	if ((c = keycmp(ka, kla, kb, klb)) != 0)
 		return c;
 	return a->off < b->off ? -1 : a->off > b->off;
 }
 
+static inline void
+ent_swap(struct ent *a, struct ent *b)
+{
+	struct ent t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* heap_sift - a max-heap of n entries fixed from i down (heapsort). */
+static void
+ent_sift(struct ent *e, size_t n, size_t i, const unsigned char *blk)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < n && ent_cmp(&e[l], &e[m], blk) > 0)
+			m = l;
+		if (l + 1 < n && ent_cmp(&e[l + 1], &e[m], blk) > 0)
+			m = l + 1;
+		if (m == i)
+			return;
+		ent_swap(&e[i], &e[m]);
+		i = m;
+	}
+}
+
+/*
+ * ent_sort - introsort in place: no buffer beside the index, and since
+ * the offset breaks every tie no two entries compare equal, so the
+ * result is the stable order whatever the algorithm.
+ */
+static void
+ent_sort(struct ent *e, size_t n, unsigned depth, const unsigned char *blk)
+{
+	while (n > 16) {
+		size_t i, j, mid = n / 2;
+
+		if (depth-- == 0) {
+			for (i = n / 2; i-- > 0;)
+				ent_sift(e, n, i, blk);
+			for (i = n - 1; i > 0; i--) {
+				ent_swap(&e[0], &e[i]);
+				ent_sift(e, i, 0, blk);
+			}
+			return;
+		}
+		/* Median of three into e[0]; e[n - 1] is then >= it. */
+		if (ent_cmp(&e[mid], &e[0], blk) < 0)
+			ent_swap(&e[mid], &e[0]);
+		if (ent_cmp(&e[n - 1], &e[0], blk) < 0)
+			ent_swap(&e[n - 1], &e[0]);
+		if (ent_cmp(&e[n - 1], &e[mid], blk) < 0)
+			ent_swap(&e[n - 1], &e[mid]);
+		ent_swap(&e[0], &e[mid]);
+		for (i = 0, j = n;;) {
+			while (ent_cmp(&e[++i], &e[0], blk) < 0)
+				;
+			while (ent_cmp(&e[0], &e[--j], blk) < 0)
+				;
+			if (i >= j)
+				break;
+			ent_swap(&e[i], &e[j]);
+		}
+		ent_swap(&e[0], &e[j]);
+		/* The smaller side by recursion, the larger by the loop. */
+		if (j < n - j - 1) {
+			ent_sort(e, j, depth, blk);
+			e += j + 1;
+			n -= j + 1;
+		} else {
+			ent_sort(e + j + 1, n - j - 1, depth, blk);
+			n = j;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && ent_cmp(&e[j], &e[j - 1], blk) < 0;
+		    j--)
+			ent_swap(&e[j], &e[j - 1]);
+}
+
 static void
 sort_index(struct extsort *x)
 {
-	qsort_r(index_of(x), x->n, sizeof(struct ent), ent_cmp, x->blk);
+	unsigned depth = 0;
+
+	for (size_t n = x->n; n > 0; n >>= 1)
+		depth += 2;
+	ent_sort(index_of(x), x->n, depth, x->blk);
 }
 
 /* extsort_new - an empty sorter (extsort.h); the caller frees it. */
@@ -151,6 +236,13 @@ extsort_new(struct extsort **xp, const char *dir, size_t budget, char *err,
 		free(x);
 		return util_fail(err, errlen, "out of memory (a sort buffer of "
 		    "%zu MB)", budget >> 20);
+	}
+	/* The sort reads it at random: huge pages spare the TLB. */
+	{
+		uintptr_t a = ((uintptr_t)x->blk + 4095) & ~(uintptr_t)4095;
+		size_t n = (x->cap - (a - (uintptr_t)x->blk)) & ~(size_t)4095;
+
+		(void)madvise((void *)a, n, MADV_HUGEPAGE);
 	}
 	x->fd = -1;
 	x->popped = -1;
@@ -248,11 +340,11 @@ spill(struct extsort *x)
 	return 0;
 }
 
-/* fits - room for a record of len octets and its index entry, twice. */
+/* fits - room for a record of len octets and its index entry. */
 static int
 fits(const struct extsort *x, size_t len)
 {
-	size_t need = x->used + len + (x->n + 1) * 2 * sizeof(struct ent);
+	size_t need = x->used + len + (x->n + 1) * sizeof(struct ent);
 
 	return need >= x->used && need <= x->cap;
 }
@@ -273,7 +365,7 @@ extsort_add(struct extsort *x, const void *key, size_t klen, const void *val,
 		return -1;
 	}
 	if (klen > EXTSORT_KEY_MAX || vlen > EXTSORT_VAL_MAX ||
-	    len + 2 * sizeof(struct ent) > x->cap) {
+	    len + sizeof(struct ent) > x->cap) {
 		errno = E2BIG;
 		return -1;
 	}
@@ -287,7 +379,8 @@ extsort_add(struct extsort *x, const void *key, size_t klen, const void *val,
 		memcpy(p + HDR + klen, val, vlen);
 	x->n++;
 	e = index_of(x);
-	e->pre = prefix(key, klen);
+	e->pre[0] = prefix(key, klen, 0);
+	e->pre[1] = prefix(key, klen, 8);
 	e->off = x->used;
 	x->used += len;
 	x->count++;
