@@ -25,6 +25,7 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -857,7 +858,7 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 
 /* --- walks: writes in key order ---------------------------------------- */
 
-#define GIVEBACK_OPS	32768	/* walk steps between two givebacks */
+#define GIVEBACK_OPS	262144	/* walk steps between two givebacks */
 
 struct store_walk {
 	struct store_txn *t;
@@ -876,14 +877,34 @@ struct store_walk {
  * map is shared and read-only here (writes go through the transaction's
  * own pages), so the kernel keeps them in its cache and a later access
  * maps them again, with the same contents: only the resident set shrinks.
+ * LMDB does not say where its map is (me_mapaddr is only for
+ * MDB_FIXEDMAP): /proc/self/maps does, by the data file's device and inode.
  */
 static void
 map_giveback(struct store *st)
 {
-	MDB_envinfo info;
+	struct stat sb;
+	char line[4400];
+	FILE *fp;
+	int fd;
 
-	if (mdb_env_info(st->env, &info) == 0 && info.me_mapaddr != NULL)
-		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) == -1 ||
+	    (fp = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		unsigned long lo, hi, ino;
+		unsigned long long off;
+		unsigned maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms,
+		    &off, &maj, &min, &ino) != 7 || perms[3] != 's' ||
+		    ino != (unsigned long)sb.st_ino || maj != major(sb.st_dev) ||
+		    min != minor(sb.st_dev))
+			continue;
+		(void)madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(fp);
 }
 
 /* store_walk_open - a cursor walk in t (store.h); closed by store_walk_close. */
