@@ -858,7 +858,8 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 
 /* --- walks: writes in key order ---------------------------------------- */
 
-#define GIVEBACK_OPS	262144	/* walk steps between two givebacks */
+#define GIVEBACK_OPS	8192	/* walk or scan steps between two givebacks: at
+				   most 32 MB of pages read at random */
 
 struct store_walk {
 	struct store_txn *t;

@@ -483,7 +483,8 @@ extsort_finish(struct extsort *x)
 	if (x->finished)
 		return 0;
 	x->finished = 1;
-	if (x->nruns == 0) {
+	/* Small enough to keep, beside whatever the reader does next. */
+	if (x->nruns == 0 && x->used + x->n * sizeof(struct ent) <= x->cap / 4) {
 		sort_index(x);
 		return 0;
 	}

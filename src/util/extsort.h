@@ -38,9 +38,11 @@ int	extsort_add(struct extsort *x, const void *key, size_t klen,
 	    const void *val, size_t vlen);
 
 /*
- * extsort_finish - no more records: sort what is in memory; when runs
- * were spilled, spill the last one too and free the sort buffer, so the
- * merge holds only its read buffers.  Returns 0, or -1 with errno.
+ * extsort_finish - no more records: sort what is in memory, and keep it
+ * there if it takes at most a quarter of the budget; otherwise (runs
+ * spilled already, or a big last one) spill it too and free the sort
+ * buffer, so that reading holds only the merge's buffers, and the caller
+ * has the memory for its own work.  Returns 0, or -1 with errno.
  */
 int	extsort_finish(struct extsort *x);
 
