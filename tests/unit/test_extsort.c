@@ -126,6 +126,9 @@ test_in_memory(void **state)
 	(void)state;
 	sort_check(20000, 16u << 20, &runs);
 	assert_int_equal(runs, 0);
+	/* It fits, but takes more than a quarter: spilled as one run. */
+	sort_check(20000, 2u << 20, &runs);
+	assert_int_equal(runs, 1);
 }
 
 static void
