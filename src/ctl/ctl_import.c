@@ -424,6 +424,7 @@ merge_fn(struct store_txn *t, void *arg)
 	int rc;
 
 	m->bad = m->bad_read;
+	m->fatal[0] = '\0';
 	m->changed = m->unchanged = m->consent = m->supp = 0;
 	m->erased = m->erased_line = 0;
 	memset(&g, 0, sizeof(g));
