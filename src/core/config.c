@@ -88,6 +88,7 @@ static int	post_metrics_unsubd(struct config *, char *, size_t);
 static const struct ckey keys[] = {
 	{ "store.path", K_STR, OFF(store_path), SZ(store_path), 1, 0, NULL, NULL },
 	{ "store.map_size_mb", K_INT, OFF(map_size_mb), 0, 1, 1 << 20, NULL, NULL },
+	{ "import.memory_mb", K_INT, OFF(import_memory_mb), 0, 1, 1 << 20, NULL, NULL },
 	{ "store.case_sensitive_local", K_BOOL, OFF(case_sensitive), 0, 0, 0, NULL, NULL },
 	{ "store.recipient_delimiter", K_STR, OFF(delims), SZ(delims), 0, 0, NULL, NULL },
 	{ "policy.model", K_ENUM, OFF(policy.model), 0, 0, 0, model_names, NULL },
@@ -177,6 +178,7 @@ config_defaults(struct config *c)
 	util_strlcpy(c->store_path, "/var/lib/consent-milter/store",
 	    sizeof(c->store_path));
 	c->map_size_mb = 1024;
+	c->import_memory_mb = 256;
 	util_strlcpy(c->delims, "+", sizeof(c->delims));
 	c->policy.model = POLICY_OPTIN;
 	c->policy.require_confirmed = 0;

@@ -52,6 +52,7 @@ struct config {
 	/* store */
 	char	store_path[CONFIG_PATH_MAX];
 	int	map_size_mb;			/* initial map, for a new store */
+	int	import_memory_mb;		/* consentctl import's sort budget */
 	int	case_sensitive;			/* local parts keep their case */
 	uint64_t map_size;			/* derived: bytes */
 	int	addr_flags;			/* derived: ADDR_* */

@@ -23,7 +23,9 @@
  * run again; a map grown by another process is adopted; stale reader slots
  * are cleared at open.  Never MDB_NOSYNC.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -867,6 +869,219 @@ store_write(struct store *st, int (*fn)(struct store_txn *, void *), void *arg,
 	    st->dir, MAX_RETRIES);
 }
 
+/* --- walks: writes in key order ---------------------------------------- */
+
+#define GIVEBACK_OPS	8192	/* walk or scan steps between two givebacks: at
+				   most 32 MB of pages read at random */
+
+struct store_walk {
+	struct store_txn *t;
+	MDB_cursor *c;
+	char	last[512];	/* the database's last key when the walk began */
+	size_t	lastlen;	/* 0: it was empty */
+	int	append;		/* past it: every write appends */
+	char	key[512];	/* the key of the last get */
+	size_t	klen;
+	int	have, put;	/* a key was got; and written */
+	unsigned long ops;
+};
+
+/*
+ * map_giveback - drop this process's mappings of the store's pages.  The
+ * map is shared and read-only here (writes go through the transaction's
+ * own pages), so the kernel keeps them in its cache and a later access
+ * maps them again, with the same contents: only the resident set shrinks.
+ * LMDB does not say where its map is (me_mapaddr is only for
+ * MDB_FIXEDMAP): /proc/self/maps does, by the data file's device and inode.
+ */
+static void
+map_giveback(struct store *st)
+{
+	struct stat sb;
+	char line[4400];
+	FILE *fp;
+	int fd;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) == -1 ||
+	    (fp = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		unsigned long lo, hi, ino;
+		unsigned long long off;
+		unsigned maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms,
+		    &off, &maj, &min, &ino) != 7 || perms[3] != 's' ||
+		    ino != (unsigned long)sb.st_ino || maj != major(sb.st_dev) ||
+		    min != minor(sb.st_dev))
+			continue;
+		(void)madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(fp);
+}
+
+/* store_walk_open - a cursor walk in t (store.h); closed by store_walk_close. */
+int
+store_walk_open(struct store_txn *t, struct store_walk **wp)
+{
+	struct store_walk *w;
+	MDB_val k, d;
+	int rc;
+
+	*wp = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(t->err, sizeof(t->err), "out of memory");
+		return -1;
+	}
+	w->t = t;
+	if ((rc = mdb_cursor_open(t->txn, t->st->addr, &w->c)) != 0) {
+		free(w);
+		return txn_fail(t, rc, "cursor");
+	}
+	rc = mdb_cursor_get(w->c, &k, &d, MDB_LAST);
+	if (rc == 0) {
+		if (k.mv_size == 0 || k.mv_size >= sizeof(w->last)) {
+			snprintf(t->err, sizeof(t->err), "corrupt key of %zu "
+			    "octets", k.mv_size);
+			store_walk_close(w);
+			return -1;
+		}
+		memcpy(w->last, k.mv_data, k.mv_size);
+		w->lastlen = k.mv_size;
+	} else if (rc != MDB_NOTFOUND) {
+		store_walk_close(w);
+		return txn_fail(t, rc, "cursor");
+	}
+	w->append = w->lastlen == 0;
+	*wp = w;
+	return 0;
+}
+
+/* keycmp - LMDB's default order of two keys. */
+static int
+keycmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c != 0 ? c : al < bl ? -1 : al > bl;
+}
+
+/* store_walk_get - the subject under the next key of the walk (store.h). */
+int
+store_walk_get(struct store_walk *w, const char *key, struct subject *s)
+{
+	struct store_txn *t = w->t;
+	size_t kl = strlen(key);
+	MDB_val k = { kl, (void *)(uintptr_t)key }, d;
+	int rc, c;
+
+	if (kl == 0 || kl >= sizeof(w->key) || store_is_domain_key(key)) {
+		snprintf(t->err, sizeof(t->err), "walk: not an address key "
+		    "(%zu octets)", kl);
+		errno = EINVAL;
+		return -1;
+	}
+	if (w->have && ((c = keycmp(key, kl, w->key, w->klen)) < 0 ||
+	    (c == 0 && w->put))) {
+		snprintf(t->err, sizeof(t->err), "walk: keys out of order");
+		errno = EINVAL;
+		return -1;
+	}
+	if (!w->have || c != 0) {
+		memcpy(w->key, key, kl + 1);
+		w->klen = kl;
+		w->have = 1;
+		w->put = 0;
+	}
+	if (++w->ops % GIVEBACK_OPS == 0)
+		map_giveback(t->st);
+	if (!w->append && keycmp(key, kl, w->last, w->lastlen) > 0)
+		w->append = 1;
+	if (w->append)
+		return 0;
+	rc = mdb_cursor_get(w->c, &k, &d, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return txn_fail(t, rc, "get");
+	if (decode_val(&d, key, s, t->err, sizeof(t->err)) == -1)
+		return -1;
+	return 1;
+}
+
+/* store_walk_put - s under the walk's current key (store.h). */
+int
+store_walk_put(struct store_walk *w, const char *key, const struct subject *s)
+{
+	struct store_txn *t = w->t;
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
+	size_t len;
+	int rc;
+
+	if (!w->have || w->put || k.mv_size != w->klen ||
+	    memcmp(key, w->key, w->klen) != 0) {
+		snprintf(t->err, sizeof(t->err), "walk: a put without its get");
+		errno = EINVAL;
+		return -1;
+	}
+	if (record_encode_into(s, NULL, 0, &len) == -1) {
+		snprintf(t->err, sizeof(t->err), "encode: %s", strerror(errno));
+		return -1;
+	}
+	d.mv_size = len;
+	d.mv_data = NULL;
+	rc = mdb_cursor_put(w->c, &k, &d, MDB_RESERVE |
+	    (w->append ? MDB_APPEND : 0));
+	if (rc != 0)
+		return txn_fail(t, rc, "put");
+	if (record_encode_into(s, d.mv_data, len, &len) == -1) {
+		snprintf(t->err, sizeof(t->err), "encode: %s", strerror(errno));
+		return -1;
+	}
+	w->put = 1;
+	return 0;
+}
+
+/* store_walk_close - close the walk's cursor; NULL is a no-op. */
+void
+store_walk_close(struct store_walk *w)
+{
+	if (w == NULL)
+		return;
+	if (w->c != NULL)
+		mdb_cursor_close(w->c);
+	free(w);
+}
+
+/* store_reserve - a map with room for bytes more than the store uses (store.h). */
+int
+store_reserve(struct store *st, uint64_t bytes, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t used, size;
+	int rc;
+
+	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(st->env, &ms)) != 0)
+		return util_fail(err, errlen, "%s: %s", st->dir,
+		    mdb_strerror(rc));
+	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if (used + bytes <= info.me_mapsize)
+		return 0;
+	/* Doublings of what it is, as grow_mapsize(): sizes stay few. */
+	for (size = info.me_mapsize; size < used + bytes; size *= 2)
+		;
+	pthread_rwlock_wrlock(&st->resize);
+	rc = mdb_env_set_mapsize(st->env, size);
+	pthread_rwlock_unlock(&st->resize);
+	if (rc != 0)
+		return util_fail(err, errlen, "%s: growing the map: %s", st->dir,
+		    mdb_strerror(rc));
+	return 0;
+}
+
 /* --- soft-bounce counts ------------------------------------------------- */
 
 static void
@@ -1042,9 +1257,10 @@ store_txn_soft_reset(struct store_txn *t, const char *key)
 /* --- scans -------------------------------------------------------------- */
 
 static int
-scan_db(MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
+scan_db(struct store *st, MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
     const struct subject *, void *), void *arg, char *err, size_t errlen)
 {
+	unsigned long n = 0;
 	MDB_cursor *c;
 	MDB_val k, d;
 	struct subject s;
@@ -1067,6 +1283,9 @@ scan_db(MDB_txn *txn, MDB_dbi dbi, int (*fn)(const char *,
 			break;
 		if ((ret = fn(key, &s, arg)) != 0)
 			break;
+		/* A scan of a big store need not keep every page it read. */
+		if (++n % GIVEBACK_OPS == 0)
+			map_giveback(st);
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = util_fail(err, errlen, "cursor: %s", mdb_strerror(rc));
@@ -1084,9 +1303,9 @@ store_foreach(struct store *st, int (*fn)(const char *, const struct subject *,
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != 0)
 		return util_fail(err, errlen, "%s: %s", st->dir, mdb_strerror(rc));
-	rc = scan_db(txn, st->addr, fn, arg, err, errlen);
+	rc = scan_db(st, txn, st->addr, fn, arg, err, errlen);
 	if (rc == 0)
-		rc = scan_db(txn, st->domain, fn, arg, err, errlen);
+		rc = scan_db(st, txn, st->domain, fn, arg, err, errlen);
 	txn_abort(st, txn);
 	return rc;
 }

@@ -87,6 +87,44 @@ int	store_txn_del(struct store_txn *t, const char *key);	/* 1 deleted, 0 absent 
 const char *store_txn_error(struct store_txn *t);	/* after a -1 */
 
 /*
+ * A walk: writes of address keys in ascending order inside store_write(),
+ * the way a big import goes.  Each key is looked up with store_walk_get()
+ * and, if it changed, written back with store_walk_put() before the next
+ * key; past the last key in the store every write is an append, which
+ * fills pages whole.  Pages the walk has read are given back to the
+ * kernel as it goes, so a walk over a big store does not hold them all.
+ */
+struct store_walk;
+
+/*
+ * store_walk_open - a walk over the address keys in t; *wp is the
+ * caller's, to end with store_walk_close() before t ends.  0, or -1 with
+ * store_txn_error(t).
+ */
+int	store_walk_open(struct store_txn *t, struct store_walk **wp);
+
+/*
+ * store_walk_get - the subject under key (an address key, not below the
+ * last key walked) into s, as store_txn_get: 1 found, 0 not, -1 (a key
+ * out of order is EINVAL, with store_txn_error()).
+ */
+int	store_walk_get(struct store_walk *w, const char *key, struct subject *s);
+
+/* store_walk_put - write s under the key of the last store_walk_get(); 0 / -1. */
+int	store_walk_put(struct store_walk *w, const char *key,
+	    const struct subject *s);
+
+/* store_walk_close - end the walk (not the transaction); NULL is a no-op. */
+void	store_walk_close(struct store_walk *w);
+
+/*
+ * store_reserve - grow the map, if needed, so that bytes more than the
+ * store uses fit in it: a big write then does not fill the map and run
+ * again.  Outside store_write().  0, or -1 with err filled.
+ */
+int	store_reserve(struct store *st, uint64_t bytes, char *err, size_t errlen);
+
+/*
  * Soft-bounce counts, per address key, in their own database: how many
  * soft bounces since first, and the last one, and which messages they
  * were: one message counts once, however often its bounce comes back

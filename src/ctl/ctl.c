@@ -4,6 +4,7 @@
  * addresses and notes given on the command line.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static const struct {
 	{ "unsuppress", ctl_unsuppress, "unsuppress ADDRESS|DOMAIN" },
 	{ "show", ctl_show, "show ADDRESS|DOMAIN [--json]" },
 	{ "check", ctl_check, "check ADDRESS [--list L] [--json]" },
-	{ "import", ctl_import, "import FILE|- [--format auto|csv|klaviyo|mailchimp] [--list L] [--dry-run] [--skip-bad]" },
+	{ "import", ctl_import, "import FILE|- [--format auto|csv|klaviyo|mailchimp] [--list L] [--dry-run] [--skip-bad] [--memory MB]" },
 	{ "export", ctl_export, "export [--format csv|jsonl] [--status STATUS[,STATUS]] [--list L] [--older-than DURATION]" },
 	{ "stats", ctl_stats, "stats [--list L] [--json]" },
 	{ "keygen", ctl_keygen, "keygen FILE" },
@@ -101,6 +102,7 @@ static const struct option longopts[] = {
 	{ "status", required_argument, NULL, 's' },
 	{ "older-than", required_argument, NULL, 'o' },
 	{ "after-erasure", no_argument, NULL, 'E' },
+	{ "memory", required_argument, NULL, 'Y' },
 	{ NULL, 0, NULL, 0 }
 };
 /* Each option's bit in the mask, and what its value is called. */
@@ -116,6 +118,7 @@ static const struct {
 	{ O_AUDIT, "FILE" }, { O_MAILLOG, "FILE" }, { O_CSV, NULL },
 	{ O_HTML, "FILE" }, { O_POSTFIX, "DIR" }, { O_SENDMAIL, "FILE" },
 	{ O_STATUS, "STATUS" }, { O_OLDER, "DURATION" }, { O_AFTER_ERASURE, NULL },
+	{ O_MEMORY, "MB" },
 };
 
 /* opt_index - the longopts index of the option whose val is ch, or -1. */
@@ -158,6 +161,21 @@ opt_value(struct ctl *c, int ch, const char *arg, struct ctl_opts *o,
 			return -1;
 		}
 		break;
+	case 'Y': {
+		char *end;
+		long mb;
+
+		errno = 0;
+		mb = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || mb < 1 ||
+		    mb > 1048576) {
+			ctl_err(c, "bad --memory \"%s\" (MB, 1 to 1048576)",
+			    arg);
+			return -1;
+		}
+		o->memory_mb = (int)mb;
+		break;
+	}
 	case 'D': o->dry_run = 1; break;
 	case 'k': o->skip_bad = 1; break;
 	case 'f': o->format = arg; break;

@@ -52,12 +52,14 @@ struct ctl_file {
 #define O_STATUS	0x200000	/* --status STATUS[,STATUS] */
 #define O_OLDER		0x400000	/* --older-than DURATION */
 #define O_AFTER_ERASURE	0x800000	/* --after-erasure: signed up again */
+#define O_MEMORY	0x1000000	/* --memory MB: an import's sort budget */
 
 struct ctl_opts {
 	char	list[REC_LIST_MAX + 1];	/* --list, else the default list */
 	int	list_set;
 	int	pending, confirmed, all, json, dry_run, skip_bad;
 	int	after_erasure;		/* an erased person signed up again */
+	int	memory_mb;		/* --memory, else 0 */
 	int	source;			/* --source, else -1 */
 	char	ip[REC_IP_MAX + 1];
 	int64_t	at;			/* --at, else now */

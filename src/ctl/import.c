@@ -22,6 +22,7 @@
 #include "core/record.h"
 #include "ctl/import.h"
 #include "ctl/import_fmt.h"
+#include "util/bin.h"
 #include "util/csv.h"
 #include "util/time.h"
 #include "util/util.h"
@@ -478,4 +479,82 @@ import_next(struct import *im, struct import_row *row, char *err,
 bad:
 	util_fail(err, errlen, "line %lu: %s", row->line, why);
 	return -1;
+}
+
+/* --- a row in binary form, for the sort ---------------------------------- */
+
+/* import_row_encode - row's line, list and changes into buf (import.h). */
+int
+import_row_encode(const struct import_row *row, unsigned char *buf, size_t cap,
+    size_t *lenp)
+{
+	struct bin_w w = { buf, 0, cap, 0 };
+
+	bin_put_i64(&w, (int64_t)row->line);
+	bin_put_str(&w, row->list, REC_LIST_MAX);
+	bin_put_u8(&w, row->nch);
+	for (unsigned i = 0; i < row->nch && i < IMPORT_CHANGES_MAX; i++) {
+		const struct import_change *ch = &row->ch[i];
+
+		bin_put_u8(&w, (unsigned)ch->kind);
+		if (ch->kind == IMP_CONSENT) {
+			bin_put_i64(&w, ch->ev.time);
+			bin_put_u8(&w, ch->ev.status);
+			bin_put_u8(&w, ch->ev.source);
+			bin_put_u8(&w, ch->ev.flags);
+			bin_put_str(&w, ch->ev.ip, REC_IP_MAX);
+			bin_put_str(&w, ch->ev.note, REC_NOTE_MAX);
+		} else {
+			bin_put_u8(&w, ch->supp.reason);
+			bin_put_u8(&w, ch->supp.source);
+			bin_put_u8(&w, ch->supp.flags);
+			bin_put_i64(&w, ch->supp.created);
+			bin_put_i64(&w, ch->supp.expires);
+			bin_put_str(&w, ch->supp.ref, REC_REF_MAX);
+			bin_put_str(&w, ch->supp.note, REC_NOTE_MAX);
+		}
+	}
+	if (w.bad || row->nch > IMPORT_CHANGES_MAX)
+		return -1;
+	*lenp = w.len;
+	return 0;
+}
+
+/* import_row_decode - the row import_row_encode() wrote (import.h). */
+int
+import_row_decode(const void *buf, size_t len, struct import_row *row)
+{
+	struct bin_r r = { buf, len, 0, NULL };
+	unsigned nch;
+
+	row->line = (unsigned long)bin_i64(&r, "line");
+	bin_copy(&r, row->list, REC_LIST_MAX, "list");
+	nch = bin_u8(&r, "changes");
+	if (nch > IMPORT_CHANGES_MAX)
+		return -1;
+	row->nch = nch;
+	for (unsigned i = 0; i < nch; i++) {
+		struct import_change *ch = &row->ch[i];
+
+		memset(ch, 0, sizeof(*ch));
+		ch->kind = (int)bin_u8(&r, "kind");
+		if (ch->kind == IMP_CONSENT) {
+			ch->ev.time = bin_i64(&r, "time");
+			ch->ev.status = (uint8_t)bin_u8(&r, "status");
+			ch->ev.source = (uint8_t)bin_u8(&r, "source");
+			ch->ev.flags = (uint8_t)bin_u8(&r, "flags");
+			bin_copy(&r, ch->ev.ip, REC_IP_MAX, "ip");
+			bin_copy(&r, ch->ev.note, REC_NOTE_MAX, "note");
+		} else if (ch->kind == IMP_SUPP) {
+			ch->supp.reason = (uint8_t)bin_u8(&r, "reason");
+			ch->supp.source = (uint8_t)bin_u8(&r, "source");
+			ch->supp.flags = (uint8_t)bin_u8(&r, "flags");
+			ch->supp.created = bin_i64(&r, "created");
+			ch->supp.expires = bin_i64(&r, "expires");
+			bin_copy(&r, ch->supp.ref, REC_REF_MAX, "ref");
+			bin_copy(&r, ch->supp.note, REC_NOTE_MAX, "note");
+		} else
+			return -1;
+	}
+	return r.why != NULL || r.off != len ? -1 : 0;
 }

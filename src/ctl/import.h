@@ -67,6 +67,22 @@ int	import_open(struct import **ip, FILE *fp, const struct import_opts *o,
 int	import_next(struct import *, struct import_row *row, char *err,
 	    size_t errlen);
 
+/*
+ * A row in binary form, to be sorted by its key (which it does not hold)
+ * and merged later: its line, list and changes.  IMPORT_ROW_ENC_MAX
+ * octets always hold one.
+ */
+#define IMPORT_ROW_ENC_MAX	2048
+
+/* import_row_encode - row (but its key) into buf (cap octets), its length
+ * in *lenp; 0, or -1 if it does not fit. */
+int	import_row_encode(const struct import_row *row, unsigned char *buf,
+	    size_t cap, size_t *lenp);
+
+/* import_row_decode - a row from import_row_encode()'s form into *row,
+ * every length checked (the key is left as it was); 0, or -1. */
+int	import_row_decode(const void *buf, size_t len, struct import_row *row);
+
 /* import_format - the format settled by import_open(), never IMPORT_AUTO. */
 int	import_format(const struct import *);
 

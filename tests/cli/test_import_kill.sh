@@ -1,6 +1,7 @@
 #!/bin/sh
-# test_import_kill.sh - SIGKILL in the middle of a large import leaves the
-# store exactly at its last commit, and mdb_stat still reads it; a reader
+# test_import_kill.sh - SIGKILL in the middle of a large import (while it
+# reads and sorts, and while it merges) leaves the store exactly at its
+# last commit, and mdb_stat still reads it; a reader
 # killed inside its transaction leaves a stale slot that the next open
 # clears.  Both kills happen while another process (a consent-milter)
 # holds the store open: with no other user, the next open would rebuild
@@ -62,6 +63,13 @@ import_reading() {
 	[ -n "$p" ] && [ "$p" -ge 1048576 ]
 }
 
+# import_merging: the import has read all of big.csv and 4 MiB more (its
+# sorted runs, inside its write transaction: rchar counts pread too).
+import_merging() {
+	r=$(sed -n 's/^rchar: //p' "/proc/$IPID/io" 2>/dev/null)
+	[ -n "$r" ] && [ "$r" -ge $(($(stat -c %s "$W/big.csv") + 4194304)) ]
+}
+
 # export_writing: the export has written 1 MiB (its read transaction is open).
 export_writing() {
 	[ "$(stat -c %s "$W/export.out" 2>/dev/null || echo 0)" -ge 1048576 ]
@@ -103,6 +111,18 @@ ctl export >"$W/after.csv"
 if cmp -s "$W/before.csv" "$W/after.csv"; then t_ok; else t_fail "store changed by a killed import"; diff "$W/before.csv" "$W/after.csv" | head >&2; fi
 t_run 1 ctl check big0000001@example.org
 t_out "no_consent"
+
+# Killed in the middle of the merge: the rows sorted in spilled runs
+# (--memory 16), the write transaction open.  Nothing of it is in the
+# store, and nothing of the runs is left beside it.
+"$CTL" -c "$W/empty.conf" -s "$W/store" import --memory 16 "$W/big.csv" >/dev/null 2>&1 &
+IPID=$!
+kill_midway "$IPID" "the import's merge" import_merging
+t_run 0 mdb_stat -a "$W/store"
+ctl export >"$W/after.csv"
+if cmp -s "$W/before.csv" "$W/after.csv"; then t_ok; else t_fail "store changed by an import killed in its merge"; diff "$W/before.csv" "$W/after.csv" | head >&2; fi
+t_eq "$(ls -A "$W/store" | tr '\n' ' ')" "data.mdb lock.mdb " "the store directory after the kill"
+t_run 1 ctl check big0000001@example.org
 # And it still takes the whole import afterwards: the dead writer's lock
 # is recovered while the holder keeps lock.mdb in use.
 t_run 0 ctl import "$W/big.csv"

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,6 +230,96 @@ test_map_grows(void **state)
 	assert_int_equal(ss.addresses, 20000);
 	assert_true(ss.map_size > (256 << 10));
 	assert_int_equal(store_fixture_free(small), 0);
+}
+
+/* What walk_fn does: keys in order, each merged with what is stored. */
+struct walk_arg {
+	const char *const *keys;	/* ascending */
+	int	n;
+	int	found;			/* keys that were stored already */
+	int	bad;			/* then one out of order: EINVAL */
+};
+
+static int
+walk_fn(struct store_txn *t, void *arg)
+{
+	struct walk_arg *wa = arg;
+	struct store_walk *w;
+	struct subject s;
+	struct evidence ev;
+	int rc = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.status = CS_UNSUBSCRIBED;
+	ev.time = 200;
+	if (store_walk_open(t, &w) == -1)
+		return -1;
+	for (int i = 0; i < wa->n && rc == 0; i++) {
+		subject_init(&s);
+		if ((rc = store_walk_get(w, wa->keys[i], &s)) == -1)
+			break;
+		wa->found += rc;
+		record_apply_consent(&s, "promo", &ev);
+		rc = store_walk_put(w, wa->keys[i], &s);
+		subject_clear(&s);
+	}
+	if (rc == 0 && wa->bad) {
+		subject_init(&s);
+		/* Back before the last key, and the last key again. */
+		assert_int_equal(store_walk_get(w, "a@example.com", &s), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(store_walk_get(w, wa->keys[wa->n - 1], &s), -1);
+		assert_int_equal(store_walk_get(w, "example.com", &s), -1);
+		assert_int_equal(store_walk_put(w, "zz@example.com", &s), -1);
+		subject_clear(&s);
+	}
+	store_walk_close(w);
+	store_walk_close(NULL);
+	return rc;
+}
+
+static void
+test_walk(void **state)
+{
+	struct store_fixture *fx = *state;
+	static const char *const first[] = {
+		"b@example.com", "d@example.com", "f@example.com"
+	};
+	/* Some before, between and after the stored ones: merged, then
+	   appended past the last. */
+	static const char *const second[] = {
+		"a@example.com", "b@example.com", "c@example.com",
+		"f@example.com", "g@example.com", "h@example.com"
+	};
+	struct walk_arg w1 = { first, 3, 0, 0 }, w2 = { second, 6, 0, 1 };
+	struct store_stats ss;
+	struct subject s;
+	char err[256];
+
+	put(fx->st, "d@example.com", "news", CS_CONFIRMED, 0, 100);
+	assert_int_equal(store_write(fx->st, walk_fn, &w1, err, sizeof(err)), 0);
+	assert_int_equal(w1.found, 1);
+	assert_int_equal(store_write(fx->st, walk_fn, &w2, err, sizeof(err)), 0);
+	assert_int_equal(w2.found, 2);
+	assert_int_equal(store_stats(fx->st, 0, &ss, err, sizeof(err)), 0);
+	assert_int_equal(ss.addresses, 7);
+	/* d kept what it had; every key has its change. */
+	subject_init(&s);
+	assert_int_equal(store_get(fx->st, "d@example.com", &s, err,
+	    sizeof(err)), 1);
+	assert_int_equal(s.nlists, 2);
+	subject_clear(&s);
+	assert_int_equal(store_get(fx->st, "h@example.com", &s, err,
+	    sizeof(err)), 1);
+	assert_int_equal(s.nlists, 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	subject_clear(&s);
+	/* A bigger map asked for is there; a smaller one changes nothing. */
+	assert_int_equal(store_reserve(fx->st, (uint64_t)3 << 30, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_stats(fx->st, 0, &ss, err, sizeof(err)), 0);
+	assert_true(ss.map_size >= (uint64_t)3 << 30);
+	assert_int_equal(store_reserve(fx->st, 4096, err, sizeof(err)), 0);
 }
 
 /*
@@ -864,6 +955,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_all_or_nothing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
