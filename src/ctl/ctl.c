@@ -36,7 +36,7 @@ static const struct {
 	{ "keygen", ctl_keygen, "keygen FILE" },
 	{ "token", ctl_token, "token ADDRESS [--list L] [--at TIME]" },
 	{ "intake", ctl_intake, "intake RECIPIENT" },
-	{ "feedback", ctl_feedback, "feedback [--rcpt ADDRESS] | feedback --maillog FILE... [--follow [--position FILE]] | feedback queue [list | show ID | apply ID | discard ID [--force]] [--json] | feedback sign RECIPIENT SENDER" },
+	{ "feedback", ctl_feedback, "feedback [--rcpt ADDRESS] | feedback --maillog FILE... [--follow [--position FILE]] | feedback queue [list | show ID | apply ID | discard ID [--force]] [--json] | feedback sign RECIPIENT|- SENDER" },
 	{ "sync", ctl_sync, "sync init [--admin CONNINFO] [--replica-role R] [--writer-role W] | sync status [--json] | sync bootstrap" },
 	{ "optin", ctl_optin, "optin ADDRESS [--list L] [--source S] [--ip IP] [--note TEXT] [--at TIME] [--json] [--after-erasure]" },
 	{ "doctor", ctl_doctor, "doctor [--postfix DIR] [--sendmail-cf FILE] [--json]" },

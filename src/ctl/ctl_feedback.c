@@ -18,7 +18,7 @@
  *                               kept (--position, else QUEUE_DIR/maillog.pos).
  *   feedback queue [list | show ID | apply ID | discard ID [--force]] [--json]
  *                               the review queue.
- *   feedback sign RCPT SENDER   a signed return path (tests, support).
+ *   feedback sign RCPT|- SENDER a signed return path (tests, support).
  */
 #include <sys/stat.h>
 
@@ -568,38 +568,64 @@ queue_discard(struct ctl *c, const char *id, int force)
 	return CTL_OK;
 }
 
-/* feedback_sign - the signed return path for RCPT from SENDER (tests, support). */
+/* sign_one - the signed return path for rcpt from sender on stdout; 0 / -1. */
+static int
+sign_one(struct ctl *c, const struct token_ring *ring, const char *rcpt,
+    const char *sender)
+{
+	struct addr a;
+	char out[ADDR_MAX + 1];
+
+	if (ctl_addr(c, rcpt, &a) == -1)
+		return -1;
+	if (fbtag_sign(ring, sender, a.key, c->cf.delims[0] ? c->cf.delims[0] :
+	    '+', c->now, out, sizeof(out)) < 0) {
+		ctl_err(c, "feedback sign: cannot sign %s (a sender whose local "
+		    "part is over %d octets, or already signed?)", sender,
+		    ADDR_LOCAL_MAX - 1 - FBTAG_LEN);
+		return -1;
+	}
+	return printf("%s\n", out) < 0 ? -1 : 0;
+}
+
+/*
+ * feedback_sign - the signed return path for RECIPIENT from SENDER, or
+ * for each recipient line of standard input with "-" (tests, support).
+ */
 static int
 feedback_sign(struct ctl *c, int nargs, char **args)
 {
 	struct token_ring ring;
-	struct addr a;
-	char out[ADDR_MAX + 1], err[512];
-	int n;
+	char err[512], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
 
 	if (nargs != 3) {
-		ctl_err(c, "feedback sign: usage: feedback sign RECIPIENT SENDER");
+		ctl_err(c, "feedback sign: usage: feedback sign RECIPIENT|- SENDER");
 		return CTL_ERR;
 	}
-	if (ctl_addr(c, args[1], &a) == -1)
-		return CTL_ERR;
 	if (c->cf.lu_nkeys == 0 || keyring_load(&c->cf, &ring, err,
 	    sizeof(err)) == -1) {
 		ctl_err(c, "feedback sign: %s", c->cf.lu_nkeys ? err :
 		    "no unsubscribe.keys: nothing to sign with");
 		return CTL_ERR;
 	}
-	n = fbtag_sign(&ring, args[2], a.key, c->cf.delims[0] ? c->cf.delims[0] :
-	    '+', c->now, out, sizeof(out));
+	if (strcmp(args[1], "-") != 0)
+		rc = sign_one(c, &ring, args[1], args[2]);
+	else
+		while (rc == 0 && (n = getline(&line, &cap, stdin)) != -1) {
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				line[--n] = '\0';
+			rc = sign_one(c, &ring, line, args[2]);
+		}
+	free(line);
 	token_wipe(&ring);
-	if (n < 0) {
-		ctl_err(c, "feedback sign: cannot sign %s (a sender whose local "
-		    "part is over %d octets, or already signed?)", args[2],
-		    ADDR_LOCAL_MAX - 1 - FBTAG_LEN);
-		return CTL_ERR;
+	if (rc == 0 && fflush(stdout) == EOF) {
+		ctl_err(c, "feedback sign: standard output: %s", strerror(errno));
+		rc = -1;
 	}
-	printf("%s\n", out);
-	return CTL_OK;
+	return rc == 0 ? CTL_OK : CTL_ERR;
 }
 
 /* ctl_feedback_queue - feedback queue [list | show | apply | discard]. */

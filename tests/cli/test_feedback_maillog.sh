@@ -34,6 +34,15 @@ qmgr_line() {
 }
 # signed RCPT: the return path the milter gives a bulk message to RCPT.
 signed() { ctl feedback sign "$1" bounces@example.org; }
+# "feedback sign -": one return path a recipient line, as one at a time.
+printf 'a1@example.net\r\nB2@Example.NET\n' | ctl feedback sign - bounces@example.org >"$W/signs" &&
+	[ "$(sed -n 1p "$W/signs")" = "$(signed a1@example.net)" ] &&
+	[ "$(sed -n 2p "$W/signs")" = "$(signed b2@example.net)" ] &&
+	[ "$(wc -l <"$W/signs")" -eq 2 ] && t_ok || t_fail "feedback sign - differs from one at a time"
+printf 'a1@example.net\nnot an address\n' | ctl feedback sign - bounces@example.org >"$W/signs" 2>"$W/signs.err" &&
+	t_fail "feedback sign - took a line that is no address" || t_ok
+[ "$(wc -l <"$W/signs")" -eq 1 ] && [ -s "$W/signs.err" ] && t_ok ||
+	t_fail "feedback sign -: the bad line not named, or went on past it"
 # dline N STATUS DSN RCPT TEXT: a delivery line of queue id 4XyZ<N>.
 dline() {
 	printf 'Dec  1 10:%02d:00 mta postfix/smtp[12]: 4XyZ%s: to=<%s>, relay=mx.example.net[192.0.2.25]:25, delay=0.4, delays=0.1/0/0.2/0.1, dsn=%s, status=%s (%s)\n' \
