@@ -145,6 +145,11 @@ define(\`confDELIVERY_MODE', \`background')dnl
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confLOG_LEVEL', \`9')dnl
 define(\`confTO_QUEUERETURN', \`1h')dnl
+dnl A loaded test machine must not make Sendmail refuse or queue mail
+dnl (its defaults refuse connections at a load of 12 per CPU).
+define(\`confREFUSE_LA', \`100000')dnl
+define(\`confQUEUE_LA', \`100000')dnl
+define(\`confDELAY_LA', \`0')dnl
 define(\`SMART_HOST', \`[127.0.0.1]')dnl
 define(\`RELAY_MAILER_ARGS', \`TCP \$h $PF_SINKPORT')dnl
 FEATURE(\`no_default_msa')dnl
@@ -172,6 +177,8 @@ define(\`__OSTYPE__',\`')dnl
 define(\`confTIME_ZONE', \`USE_TZ')dnl
 define(\`confDONT_INIT_GROUPS', \`True')dnl
 define(\`confRUN_AS_USER', \`nobody')dnl
+define(\`confQUEUE_LA', \`100000')dnl
+define(\`confREFUSE_LA', \`100000')dnl
 define(\`MSP_QUEUE_DIR', \`$SM_DIR/msp')dnl
 define(\`confPID_FILE', \`$SM_DIR/msp/sm-client.pid')dnl
 define(\`STATUS_FILE', \`$SM_DIR/msp/sm-client.st')dnl
