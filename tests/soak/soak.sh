@@ -211,23 +211,31 @@ rss_kb() {
 
 # --- the load --------------------------------------------------------------
 
-# gen_start PHASE SECONDS [ARGS...] : soakgen.py in the background.
+# gen_start PHASE SECONDS [ARGS...] : soakgen.py in the background, to
+# start new messages until gen_wait stops it (at SECONDS, or later if the
+# phase's faults took longer).
 gen_start() {
 	local ph="$1" secs="$2"
 	shift 2
 	GEN=gen_$ph
+	GEN_SECS=$secs
 	pf_bg "$GEN" "$PY" "$TOP/tests/soak/soakgen.py" --port "$PF_PORT" \
 		--pop "$W/pop.json" --out "$W/results.jsonl" --phase "$ph" \
-		--sessions "$SOAK_SESSIONS" --time "$secs" --seed "$SEED" \
-		--sendmail "$SENDMAIL" "$@"
-	PH_START=$(date +%s.%N)
-	echo "phase $ph start $PH_START" >>"$W/facts"
+		--sessions "$SOAK_SESSIONS" --time $((secs + 900)) \
+		--stop "$W/stop.$ph" --seed "$SEED" --sendmail "$SENDMAIL" "$@"
+	PH_START=$(date +%s)
+	echo "phase $ph start $(date +%s.%N)" >>"$W/facts"
 }
 
-# gen_wait : wait for the generator to end (its drain included); record
-# the phase's wall time.
+# gen_wait : let the load run to the phase's SECONDS (and 3 s at least
+# after its last fault), stop it, and wait for it to end (its retries
+# included); record the phase's wall time.
 gen_wait() {
-	local st
+	local st left
+	left=$((PH_START + GEN_SECS - $(date +%s)))
+	[ "$left" -ge 3 ] || left=3
+	pause "$left"
+	: >"$W/stop.${GEN#gen_}"
 	st=$(pf_bg_status "$GEN" 900) || st=timeout
 	echo "phase ${GEN#gen_} end $(date +%s.%N)" >>"$W/facts"
 	[ "$st" = 0 ] || { echo "  $GEN: status $st" >&2; tail -n 20 "$PF_DIR/log/$GEN.log" >&2; return 1; }
@@ -281,6 +289,8 @@ if [ "$SOAK_TIME" -gt 600 ]; then asize=4g; else asize=1g; fi
 if ! mount -t tmpfs -o "size=$asize,mode=0755" tmpfs "$AUD" 2>"$W/mount.err"; then
 	AUDIT_FS=none
 	echo "skipped: phase audit (cannot mount a tmpfs: $(cat "$W/mount.err"))"
+	# CI is root on its own machine: nothing may skip there.
+	[ "${CI:-0}" = 1 ] && t_fail "CI: the audit phase cannot skip"
 fi
 chown nobody "$AUD"
 write_conf
@@ -303,7 +313,7 @@ if want load; then
 	pause 5
 	RSS0=$(rss_kb)
 	PID0=$(milter_pid)
-	pause $((T_LOAD - 7))
+	pause $((T_LOAD - 8))
 	RSS1=$(rss_kb)
 	t_check "phase load: the generator ran to its end" gen_wait
 	t_check "phase load: one filter process all along" [ "$(milter_pid)" = "$PID0" ]
@@ -367,14 +377,18 @@ if want audit && [ "$AUDIT_FS" = tmpfs ]; then
 	say "phase audit: ${T_AUDIT}s"
 	gen_start audit "$T_AUDIT" --drain 180
 	pause 2
-	dd if=/dev/zero of="$AUD/fill" bs=1M 2>/dev/null
-	dd if=/dev/zero of="$AUD/fill2" bs=4k 2>/dev/null
+	# Shrink the tmpfs to what it holds (instant, whatever its size),
+	# then fill the last few pages.
+	used=$(df -Pk "$AUD" | awk 'NR == 2 { print $3 }')
+	mount -o remount,size=$((used + 64))k "$AUD"
+	dd if=/dev/zero of="$AUD/fill" bs=4k 2>/dev/null
 	t_check "audit: the filesystem is full" [ "$(df -P "$AUD" | awk 'NR == 2 { print $4 }')" -eq 0 ]
 	t_check "audit full: writes fail, bulk mail is tempfailed (cause audit)" \
 		wait_metric 30 consent_milter_tempfails_total 'cause="audit"' ||
 		{ df -P "$AUD"; ls -l "$AUD"; tail -c 300 "$AUD/audit.log"; date -u; } >&2
 	pause $((T_AUDIT / 2))
-	rm -f "$AUD/fill" "$AUD/fill2"
+	rm -f "$AUD/fill"
+	mount -o remount,size="$asize" "$AUD"
 	t_check "audit freed: a gap line is written" \
 		wait_until 30 grep -q '"type":"gap"' "$AUD/audit.log"
 	t_check "phase audit: the generator ran to its end" gen_wait
@@ -454,13 +468,8 @@ if want hostile; then
 		[ "$(storm forged_accepted)" = 0 ]
 	t_check "unsubd: every real one-click POST got 200 ($(storm real_ok) of $(storm real))" \
 		[ "$(storm real_failed_n)" = 0 ]
-	denied=0
-	i=0
-	while [ $i -lt 300 ]; do
-		"$CTL" -c "$W/u.conf" -s "$S" check "click$i@example.com" --list news 2>&1 |
-			grep -q 'deny (unsubscribed)' && denied=$((denied + 1))
-		i=$((i + 1))
-	done
+	denied=$("$CTL" -c "$W/u.conf" -s "$S" export --status unsubscribed --list news |
+		grep -c '^click[0-9]*@example\.com,')
 	t_check "unsubd: all 300 who clicked are unsubscribed in the store ($denied)" [ $denied -eq 300 ]
 	t_check "unsubd: still up after the storm" pf__alive "$UPID"
 	echo "unsubd real=$(storm real) ok=$(storm real_ok) p50_ms=$(storm p50_ms) p99_ms=$(storm p99_ms) codes=$("$PY" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["codes"], separators=(",", ":")))' "$W/storm.json")" >>"$W/facts"

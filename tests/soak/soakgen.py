@@ -104,8 +104,16 @@ class Gen:
         self.tally = {}
 
     def stopping(self):
-        return time.monotonic() >= self.t_end or (
-            self.a.stop and os.path.exists(self.a.stop))
+        now = time.monotonic()
+        if now >= self.t_end:
+            return True
+        if self.a.stop and os.path.exists(self.a.stop):
+            with self.lock:
+                if self.t_end > now:	# retries go on for --drain more
+                    self.t_end = now
+                    self.t_drain = now + self.a.drain
+            return True
+        return False
 
     def record(self, msg, att, outcome, codes, data_code="", extra=None):
         rec = {"id": att, "msg": msg["msg"], "phase": self.a.phase,
