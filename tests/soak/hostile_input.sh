@@ -54,7 +54,7 @@ hdr = "email,status,list,timestamp\n"
 w("flip", hdr + "in1@example.com,unsubscribed,news,2030-01-01T00:00:00Z\n"
   "never1@example.com,confirmed,news,2030-01-01T00:00:00Z\n" + bad)
 w("nul", hdr + "in2@example.com,unsubscribed,news\n" + "a\0b@example.com,subscribed,news\n")
-w("longline", hdr + "in3@example.com,unsubscribed,news\n" + "x" * (4 << 20) + "@example.com,subscribed,news\n")
+w("longline", hdr + "in3@example.com,unsubscribed,news\n" + "x" * (1 << 20) + "@example.com,subscribed,news\n")
 w("longcell", hdr + "in3@example.com,unsubscribed,news,2030-01-01T00:00:00Z,src,1.2.3.4," + "n" * (1 << 20) + "\n" + bad)
 w("quote", hdr + 'in4@example.com,unsubscribed,news\n"never2@example.com,confirmed,news\n' + "y\n" * 1000)
 w("utf8", hdr + "in5@example.com,unsubscribed,news\n" + "\xff\xfe@example.com,subscribed,news\n".encode("latin-1").decode("latin-1"))
@@ -68,7 +68,7 @@ w("bom_only", b"\xef\xbb\xbf")
 w("header_only", "email\n" + "in12@example.com,unsubscribed\n" + bad)
 w("noemail", "name,status\nx,subscribed\n")
 w("binary", os.urandom(1 << 16))
-w("manyrows", hdr + "".join("never%d@example.com,confirmed,news\n" % (i % 400) for i in range(100000)) + bad)
+w("manyrows", hdr + "".join("never%d@example.com,confirmed,news\n" % (i % 400) for i in range(20000)) + bad)
 EOF
 for f in "$H"/*.csv; do
 	n=$(basename "$f" .csv)
@@ -93,7 +93,7 @@ w("manyheaders", "".join("X-H%d: %d\n" % (i, i) for i in range(20000)) + "\nx\n"
 w("manysubjects", "".join("Subject: unsubscribe %s\n" % tok() for i in range(1000)) + "\nx\n")
 w("folded", "Subject: unsubscribe\n" + "".join(" %s\n" % tok()[:8] for i in range(5000)) + "\nx\n")
 w("nul", "Subject: unsubscribe \0%s\n\nx\n" % tok())
-w("hugebody", "Subject: x\n\n" + "b" * (8 << 20) + "\n")
+w("hugebody", "Subject: x\n\n" + "b" * (2 << 20) + "\n")
 EOF
 for f in "$H"/*.eml; do
 	n=$(basename "$f" .eml)

@@ -13,7 +13,8 @@ compared with what the store allows:
                 tempfailed or abandoned; a copy delivered twice; a
                 recipient refused (5xx) whom the store allows; a message
                 that was never final (tempfailed until the end); a sink
-                file nobody sent
+                file nobody sent; a phase that carried no bulk mail to a
+                denied recipient, or a fault phase that tempfailed nothing
 An attempt whose outcome the client could not know (connection lost
 after the final dot) must be delivered exactly as accepted, or not at all.
 
@@ -97,6 +98,8 @@ def main(argv):
         final[r["msg"]] = (r["phase"], out, kind)
         rc = [norm(x) for x in r["rcpts"]]
         codes = r["codes"]
+        if r["bulk"]:
+            ph["denied_named"] += sum(1 for a in rc if not ok(a))
         if r["via"] == "smtp":
             acc = [a for a, c in zip(rc, codes) if c[:1] == "2"]
             exp = acc if not r["bulk"] else [a for a in acc if ok(a)]
@@ -156,6 +159,14 @@ def main(argv):
                 "env", "hdr", "tx", "multi")):
             phases[phase]["never_final"] += 1
             bad["never final (tempfailed to the end)"].append(m)
+    # A check of nothing passes: every phase must have carried mail, bulk
+    # mail to denied recipients among it, and a phase whose fault stops
+    # the filter (or its store, or its log) must have tempfailed some.
+    for name, c in phases.items():
+        if c["accepted"] + c["queued"] == 0 or c["denied_named"] == 0:
+            bad["a phase with no traffic to judge"].append(name)
+        if name in ("kill", "store", "audit", "term") and c["tempfail"] == 0:
+            bad["a fault that tempfailed nothing"].append(name)
     for sid in got:
         if sid not in seen:
             bad["delivered, never sent"].append(sid)
