@@ -4,7 +4,8 @@ calls) against the private Postfix, every attempt recorded.
 
   soakgen.py --port P --pop POP.json --out RESULTS.jsonl --phase NAME
              [--sessions C] [--time T] [--drain D] [--reuse F]
-             [--sendmail 'CMD ARGS'] [--sendmail-workers N] [--hostile]
+             [--sendmail 'CMD ARGS'] [--sendmail-workers N]
+             [--maildrop DIR] [--hostile]
              [--stop FILE] [--seed S]
 
 C threads each hold one SMTP session at a time for T seconds; a share of
@@ -346,6 +347,13 @@ class Gen:
         n = 0
         cmd = self.a.sendmail.split()
         while not self.stopping():
+            # Postfix's one pickup process takes sendmail(1) mail through
+            # the filter one message at a time: on a loaded machine two
+            # writers outrun it, and the maildrop grew 30 minutes deep.
+            # Keep it shallow, as a submitter that watched its queue would.
+            if self.a.maildrop and len(os.listdir(self.a.maildrop)) > 100:
+                time.sleep(0.5)
+                continue
             n += 1
             r = rnd.random()
             if r < 0.4:		# every recipient allowed
@@ -403,6 +411,7 @@ def main():
     p.add_argument("--reuse", type=float, default=0.2)
     p.add_argument("--sendmail", default="")
     p.add_argument("--sendmail-workers", type=int, default=2)
+    p.add_argument("--maildrop", default="")
     p.add_argument("--hostile", action="store_true")
     p.add_argument("--stop", default="")
     p.add_argument("--seed", default="soak")

@@ -116,6 +116,8 @@ def main(argv):
               f.get("term_sessions", [["?"]])[0][0]))
     if "unsubd" in f:
         print("consent-unsubd: " + " ".join(f["unsubd"][0]))
+    print("queue drained after the last phase in %s s" % f.get(
+        "drain", [["?"]])[0][0])
     print("load average at the end (1, 5 min): %s" % " ".join(
         f.get("load", [["?"]])[0]))
     if summ["problems"]:
