@@ -78,7 +78,7 @@ ALL_LDFLAGS = $(REQ_LDFLAGS) $(LDFLAGS)
 
 .SECONDARY:
 .PHONY: all deps test test-run unit-run unit cli milter-tests integration check deb deb-test \
-	fuzz fuzz-short bench demo install clean mutate
+	fuzz fuzz-short bench demo install clean mutate soak soak-short
 
 all: $(BINS)
 
@@ -141,6 +141,21 @@ test-run: $(BINS) $(UNITBIN)
 # every mutant must make its suites fail.  Minutes: not part of "test".
 mutate: deps
 	@tests/mutate/run.sh $(MUTANTS)
+
+# The reliability soak (tests/soak/soak.sh): the filter in front of a
+# private Postfix under SOAK_SESSIONS concurrent sessions for about
+# SOAK_TIME seconds, through faults and hostile peers, every message
+# checked at the sink.  soak-short is CI's: about 3-4 minutes.
+SOAK_TIME ?= 1800
+SOAK_SESSIONS ?= 200
+soak: deps
+	$(MAKE) $(BINS)
+	@BUILD=$(BUILD) SOAK_TIME=$(SOAK_TIME) SOAK_SESSIONS=$(SOAK_SESSIONS) tests/soak/soak.sh
+
+soak-short: deps
+	$(MAKE) $(BINS)
+	@BUILD=$(BUILD) SOAK_TIME=150 SOAK_SESSIONS=50 SOAK_IMPORT_ROWS=200000 \
+		SOAK_KILLS=5 tests/soak/soak.sh
 
 # The same tests again with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
