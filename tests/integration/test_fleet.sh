@@ -33,16 +33,7 @@ CTL=$B/consentctl
 SYNCD=$B/consent-syncd
 UNSUBD=$B/consent-unsubd
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
-if ! [ -x "$PG_BIN/initdb" ] || ! command -v curl >/dev/null 2>&1; then
-	echo "FAIL: PostgreSQL 15 ($PG_BIN) or curl is missing: make deps" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+pg_require curl
 
 W=$(mktemp -d /var/tmp/test_fleet.XXXXXX)
 chmod 755 "$W"

@@ -21,16 +21,7 @@ CTL=$B/consentctl
 D=$TOP/tests/data/feedback
 FAKE=AXq7Zt3dFZ9cLr1pQe0b5YwKJmN2sV8hU4oG6iT_xRaE-lBkCgHjD7fWnMzSyOv1Pu3Q9e2RtL0aZ5XcVbNmKdJhGf8sWqYpUo4I6rE_TyA-lk
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
-if ! [ -x "$PG_BIN/initdb" ]; then
-	echo "FAIL: PostgreSQL 15 ($PG_BIN) is missing: make deps" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+pg_require
 
 W=$(mktemp -d /var/tmp/test_fleet_feedback.XXXXXX)
 chmod 755 "$W"

@@ -17,16 +17,7 @@ case "$BUILD" in /*) B=$BUILD ;; *) B=$TOP/$BUILD ;; esac
 . "$TOP/tests/lib/pg.sh"
 CTL=$B/consentctl
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: needs root (initdb and pg_ctl run as postgres)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
-if ! [ -x "$PG_BIN/initdb" ]; then
-	echo "FAIL: PostgreSQL 15 ($PG_BIN) is missing: make deps" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+pg_require
 
 W=$(mktemp -d /var/tmp/test_fleet_init.XXXXXX)
 chmod 755 "$W"

@@ -20,6 +20,22 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DB=consent
 PG_OPTS=${PG_OPTS:-}	# more server options, such as "-c fsync=off"
 
+# pg_require [TOOL...] : end the calling script, skipped when not root
+# (initdb runs as postgres), failed when PostgreSQL 15 or a TOOL is missing.
+pg_require() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "skipped: needs root (initdb and pg_ctl run as postgres)"
+		echo "0 passed, 0 failed"
+		exit 0
+	fi
+	for t in "$PG_BIN/initdb" "$@"; do
+		command -v "$t" >/dev/null 2>&1 && continue
+		echo "FAIL: $t is missing (PostgreSQL 15 is in $PG_BIN): make deps" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	done
+}
+
 # pg__su CMD... : run a command as postgres, in a directory it may enter.
 pg__su() {
 	(cd / && su postgres -s /bin/sh -c "$*")
