@@ -96,23 +96,6 @@ EOF
 	mv "$CONF.new" "$CONF"
 }
 
-# daemon_start NAME READY-ERE COMMAND... : pf_bg, wait for READY in its log.
-daemon_start() {
-	local name="$1" ready="$2" log i=0
-	shift 2
-	log=$PF_DIR/log/$name.log
-	pf_bg "$name" "$@"
-	until grep -qE -- "$ready" "$log" 2>/dev/null; do
-		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
-			echo "  $name did not start:" >&2
-			sed 's/^/  /' "$log" >&2
-			return 1
-		fi
-		pf__sleep
-		i=$((i + 1))
-	done
-}
-
 # send FROM RCPT <MESSAGE : one SMTP transaction; transcript in PF_SEND_LOG.
 send() {
 	PF_SEND_LOG=$(mktemp "$PF_DIR/swaks/smtp.XXXXXX") || return 1
@@ -231,7 +214,7 @@ t_check "transport_maps: dead.example to the rejector, the return address to fee
 	t_finish pf_teardown
 t_check "Postfix and sink started" pf_start || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-milter.log"
-t_check "consent-milter started" daemon_start consent-milter 'listening on' \
+t_check "consent-milter started" pf_daemon_start consent-milter 'listening on' \
 	"$MILTER" -c "$CONF" -f || t_finish pf_teardown
 t_check "Postfix uses the milter" pf_set_milters "unix:$PF_RUN/consent.sock" ||
 	t_finish pf_teardown

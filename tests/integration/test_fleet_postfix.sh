@@ -71,23 +71,6 @@ conf A
 conf B
 ctl() { h=$1; shift; "$CTL" -c "$PF_DIR/$h.conf" "$@"; }
 
-# daemon_start NAME READY-ERE COMMAND... : pf_bg, wait for READY-ERE.
-daemon_start() {
-	local name="$1" ready="$2" log i=0
-	shift 2
-	log=$PF_DIR/log/$name.log
-	pf_bg "$name" "$@"
-	until grep -qE -- "$ready" "$log" 2>/dev/null; do
-		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
-			echo "  $name did not start:" >&2
-			sed 's/^/  /' "$log" >&2
-			return 1
-		fi
-		pf__sleep
-		i=$((i + 1))
-	done
-}
-
 t_run 0 ctl A sync init --admin "$(pg_conninfo postgres)"
 # Opt-ins need no store yet: they go to the database.
 for a in ann bob cat; do
@@ -97,15 +80,15 @@ done
 t_run 0 ctl A sync bootstrap
 t_run 0 ctl B sync bootstrap
 t_out "3 rows"
-daemon_start syncdA "replica of the fleet journal" \
+pf_daemon_start syncdA "replica of the fleet journal" \
     "$BUILD/consent-syncd" -c "$PF_DIR/A.conf" -f -d && t_ok || t_fail "syncd A"
-daemon_start syncdB "replica of the fleet journal" \
+pf_daemon_start syncdB "replica of the fleet journal" \
     "$BUILD/consent-syncd" -c "$PF_DIR/B.conf" -f -d && t_ok || t_fail "syncd B"
-daemon_start unsubdA "listening on" \
+pf_daemon_start unsubdA "listening on" \
     "$BUILD/consent-unsubd" -c "$PF_DIR/A.conf" -f && t_ok || t_fail "unsubd A"
 UPORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\).*/\1/p' \
     "$PF_DIR/log/unsubdA.log" | head -1)
-daemon_start milterB "listening on" \
+pf_daemon_start milterB "listening on" \
     "$BUILD/consent-milter" -c "$PF_DIR/B.conf" -f && t_ok || t_fail "milter B"
 pf_set_milters "unix:$PF_RUN/consent.sock"
 pf_start || { t_fail "pf_start"; t_done; exit 1; }
@@ -157,7 +140,7 @@ pf_send_expect 250 --from receipts@shop.example.org --to bob@example.net &&
     t_ok || t_fail "stale replica: transactional mail passes"
 t_run 0 grep -q "bulk mail is tempfailed (451 4.3.0): the replica's last sync was" \
     "$PF_DIR/log/milterB.log"
-daemon_start syncdB2 "replica of the fleet journal" \
+pf_daemon_start syncdB2 "replica of the fleet journal" \
     "$BUILD/consent-syncd" -c "$PF_DIR/B.conf" -f -d && t_ok || t_fail "syncd B again"
 until_reply 250 15 --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "fresh again: bulk mail accepted"
@@ -168,7 +151,7 @@ t_out "error:    none"
 t_check "milter B exits 0 after SIGTERM" daemon_end milterB
 mv "$PF_DIR/storeB" "$PF_DIR/storeB.replica"
 "$CTL" -c /dev/null -s "$PF_DIR/storeB" init >/dev/null
-daemon_start milterB2 "listening on" \
+pf_daemon_start milterB2 "listening on" \
     "$BUILD/consent-milter" -c "$PF_DIR/B.conf" -f && t_ok || t_fail "milter B again"
 pf_send_expect "451 4.3.0" --from news@news.example.com --to bob@example.net &&
     t_ok || t_fail "not a replica: bulk mail tempfailed"

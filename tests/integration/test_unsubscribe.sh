@@ -117,24 +117,6 @@ EOF
 	mv "$CONF.new" "$CONF"
 }
 
-# daemon_start NAME READY-ERE COMMAND... : pf_bg NAME, wait (10 s) until
-# its log has a line READY-ERE.
-daemon_start() {
-	local name="$1" ready="$2" log i=0
-	shift 2
-	log=$PF_DIR/log/$name.log
-	pf_bg "$name" "$@"
-	until grep -qE -- "$ready" "$log" 2>/dev/null; do
-		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
-			echo "  $name did not start:" >&2
-			sed 's/^/  /' "$log" >&2
-			return 1
-		fi
-		pf__sleep
-		i=$((i + 1))
-	done
-}
-
 # --- SMTP ----------------------------------------------------------------
 
 # smtp.py PORT FROM RCPT... <MESSAGE : one SMTP transaction, the message
@@ -533,10 +515,10 @@ else
 fi
 t_check "Postfix and sink started" pf_start || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-milter.log"
-t_check "consent-milter started" daemon_start consent-milter 'listening on' \
+t_check "consent-milter started" pf_daemon_start consent-milter 'listening on' \
 	"$MILTER" -c "$CONF" -f || t_finish pf_teardown
 DAEMON_LOGS="$DAEMON_LOGS $PF_DIR/log/consent-unsubd.log"
-t_check "consent-unsubd started" daemon_start consent-unsubd 'listening on' \
+t_check "consent-unsubd started" pf_daemon_start consent-unsubd 'listening on' \
 	"$UNSUBD" -c "$CONF" -f || t_finish pf_teardown
 UPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
 	"$PF_DIR/log/consent-unsubd.log" | head -n 1)

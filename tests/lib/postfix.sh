@@ -297,6 +297,25 @@ pf_bg() {
 	PF_BG_PID=$(cat "$PF_RUN/$name.pid" 2>/dev/null)
 }
 
+# pf_daemon_start NAME READY-ERE COMMAND... : pf_bg NAME COMMAND, then
+# wait (up to 200 pf__sleep steps) until its log has a line READY-ERE; 1,
+# with the log on stderr, if it died or never said so.
+pf_daemon_start() {
+	local name="$1" ready="$2" log i=0
+	shift 2
+	log=$PF_DIR/log/$name.log
+	pf_bg "$name" "$@"
+	until grep -qE -- "$ready" "$log" 2>/dev/null; do
+		if [ $i -ge 200 ] || ! pf__alive "$PF_BG_PID"; then
+			echo "  $name did not start:" >&2
+			sed 's/^/  /' "$log" >&2
+			return 1
+		fi
+		pf__sleep
+		i=$((i + 1))
+	done
+}
+
 # pf_bg_status NAME [TIMEOUT] : print the exit status of the pf_bg process
 # NAME once it has ended (128+N for signal N); wait for it up to TIMEOUT
 # seconds (default 10); 1 if it has not ended by then.
