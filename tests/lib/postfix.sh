@@ -208,6 +208,10 @@ append_dot_mydomain = no
 readme_directory = no
 maillog_file = $PF_LOG
 maillog_file_prefixes = $PF_DIR
+# postlogd's 10 s watchdog kills it when a starved machine (load 100+ in
+# a soak) keeps it from one write that long; master then blocks writing
+# to the dead daemon's socket and the whole instance stalls.
+postlogd_watchdog_timeout = 3600s
 # Mail must not sit in the queue: retry within seconds.
 queue_run_delay = 1s
 minimal_backoff_time = 1s

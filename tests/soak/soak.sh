@@ -527,6 +527,9 @@ say "drain"
 t_check "the queue drained (maildrop included)" queue_drain
 t_check "no message left in the hold queue" \
 	[ "$(find "$PF_QUEUE/hold" -type f | wc -l)" -eq 0 ]
+# The harness's own Postfix must have lived: a watchdog kill stalls it.
+t_check "no Postfix daemon killed by its watchdog" \
+	[ "$(grep -c 'watchdog timeout' "$PF_LOG")" -eq 0 ]
 curl -s --max-time 10 "http://127.0.0.1:$MPORT/metrics" >"$W/metrics.end"
 RSS2=$(rss_kb)
 echo "rss_end $RSS2" >>"$W/facts"
