@@ -1,18 +1,28 @@
 /*
  * record.c - the consent record codec and its merge rules.
  *
- * Value layout, format 1, all integers big-endian:
+ * Value layout, format 2 (written since issue 15), fixed integers
+ * big-endian, "uv" an unsigned LEB128 varint and "sv" a zigzagged one
+ * (util/bin.h), strings as u8 length and octets:
  *
- *   u8 format  u8 flags (1: has suppression)  u16 nlists
- *   [suppression] u8 reason u8 source u8 flags i64 created i64 expires
- *                 u8 reflen ref u8 notelen note
- *   nlists x:     u8 namelen name u8 status i64 changed u8 nev
- *       nev x:    u8 status u8 source u8 flags i64 time
- *                 u8 iplen ip u8 notelen note
+ *   u8 format  u8 flags (1: has suppression)  uv nlists
+ *   [suppression] u8 reason u8 source u8 flags sv created sv expires
+ *                 str ref str note
+ *   nlists x:     str name u8 status sv changed u8 nev
+ *       nev x:    u8 status u8 source u8 flags sv (time - changed)
+ *                 str ip str note
  *
- * Lists are sorted by name, strings carry no NUL, and nothing may follow
- * the last list: the decoder checks all of it, since a value may come from
- * a damaged or hostile file.
+ * An event's time is kept as its distance from the list's: the newest
+ * event is the change itself, so that takes one octet.  Format 1, still
+ * read (stores made before it are never rewritten in bulk; a value
+ * becomes format 2 when it is next written), has a u16 nlists and every
+ * time, the event's too, as an i64.  A typical imported address took 35
+ * octets in format 1 and takes 24 in format 2.
+ *
+ * Lists are sorted by name, strings carry no NUL, varints are in their
+ * shortest form, and nothing may follow the last list: the decoder checks
+ * all of it, since a value may come from a damaged or hostile file.
+ * Decoding a format 2 value and encoding it again gives the same octets.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -137,8 +147,26 @@ record_list_norm(const char *in, char *out, char *err, size_t errlen)
 /* --- encoder ------------------------------------------------------------ */
 
 /*
+ * time_delta - t - base, and time_add its inverse, in wrapping 64-bit
+ * arithmetic: every pair of times has a delta, even a hostile one, and
+ * time_add(base, time_delta(t, base)) is t.
+ */
+static int64_t
+time_delta(int64_t t, int64_t base)
+{
+	return (int64_t)((uint64_t)t - (uint64_t)base);
+}
+
+static int64_t
+time_add(int64_t base, int64_t delta)
+{
+	return (int64_t)((uint64_t)base + (uint64_t)delta);
+}
+
+/*
  * The writer runs twice: once without a buffer, to measure, then into a
  * buffer of that size (LMDB's own, with MDB_RESERVE): no copy, no growth.
+ * It writes only the newest format.
  */
 int
 record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
@@ -152,15 +180,15 @@ record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
 	}
 	bin_put_u8(&w, REC_FORMAT);
 	bin_put_u8(&w, s->has_supp ? F_HAS_SUPP : 0);
-	bin_put_u16(&w, s->nlists);
+	bin_put_uvarint(&w, s->nlists);
 	if (s->has_supp) {
 		const struct suppression *sp = &s->supp;
 
 		bin_put_u8(&w, sp->reason);
 		bin_put_u8(&w, sp->source);
 		bin_put_u8(&w, sp->flags);
-		bin_put_i64(&w, sp->created);
-		bin_put_i64(&w, sp->expires);
+		bin_put_svarint(&w, sp->created);
+		bin_put_svarint(&w, sp->expires);
 		bin_put_str(&w, sp->ref, REC_REF_MAX);
 		bin_put_str(&w, sp->note, REC_NOTE_MAX);
 	}
@@ -171,7 +199,7 @@ record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
 			w.bad = 1;
 		bin_put_str(&w, lc->list, REC_LIST_MAX);
 		bin_put_u8(&w, lc->status);
-		bin_put_i64(&w, lc->changed);
+		bin_put_svarint(&w, lc->changed);
 		bin_put_u8(&w, lc->nev);
 		for (unsigned k = 0; k < lc->nev && k < REC_EVENTS_MAX; k++) {
 			const struct evidence *ev = &lc->ev[k];
@@ -179,7 +207,7 @@ record_encode_into(const struct subject *s, unsigned char *buf, size_t cap,
 			bin_put_u8(&w, ev->status);
 			bin_put_u8(&w, ev->source);
 			bin_put_u8(&w, ev->flags);
-			bin_put_i64(&w, ev->time);
+			bin_put_svarint(&w, time_delta(ev->time, lc->changed));
 			bin_put_str(&w, ev->ip, REC_IP_MAX);
 			bin_put_str(&w, ev->note, REC_NOTE_MAX);
 		}
@@ -220,13 +248,18 @@ r_enum(struct bin_r *r, uint8_t *dst, unsigned lo, unsigned max, const char *wha
 	*dst = (uint8_t)v;
 }
 
-/* Header: format, flags, list count.  Shared by decode and peek. */
+/*
+ * r_header - format, flags, list count; shared by decode and peek.  *fmtp
+ * is the value's format, 1 or 2, for the reads that differ.
+ */
 static int
-r_header(struct bin_r *r, unsigned *flags, unsigned *nlists, char *err, size_t errlen)
+r_header(struct bin_r *r, unsigned *fmtp, unsigned *flags, unsigned *nlists,
+    char *err, size_t errlen)
 {
 	unsigned fmt = bin_u8(r, "format");
+	uint64_t n;
 
-	if (r->why == NULL && fmt != REC_FORMAT) {
+	if (r->why == NULL && (fmt == 0 || fmt > REC_FORMAT)) {
 		if (fmt > REC_FORMAT)
 			snprintf(err, errlen, "record format %u is newer than "
 			    "this build reads (%d): upgrade consent-milter",
@@ -235,27 +268,44 @@ r_header(struct bin_r *r, unsigned *flags, unsigned *nlists, char *err, size_t e
 			snprintf(err, errlen, "unknown record format %u", fmt);
 		return -1;
 	}
+	*fmtp = fmt;
 	*flags = bin_u8(r, "flags");
-	*nlists = bin_u16(r, "list count");
+	n = fmt == 1 ? bin_u16(r, "list count") : bin_uvarint(r, "list count");
 	if (r->why == NULL && (*flags & ~F_HAS_SUPP))
 		r->why = "flags";
-	if (r->why == NULL && *nlists > REC_LISTS_MAX)
+	if (r->why == NULL && n > REC_LISTS_MAX)
 		r->why = "list count";
 	if (r->why != NULL) {
 		snprintf(err, errlen, "corrupt record: bad %s", r->why);
 		return -1;
 	}
+	*nlists = (unsigned)n;
 	return 0;
 }
 
+/* r_time - a time: an i64 in format 1, an svarint since. */
+static int64_t
+r_time(struct bin_r *r, unsigned fmt, const char *what)
+{
+	return fmt == 1 ? bin_i64(r, what) : bin_svarint(r, what);
+}
+
+/* r_ev_time - an event's time: format 2 keeps its distance from changed. */
+static int64_t
+r_ev_time(struct bin_r *r, unsigned fmt, int64_t changed, const char *what)
+{
+	return fmt == 1 ? bin_i64(r, what) :
+	    time_add(changed, bin_svarint(r, what));
+}
+
 static void
-r_supp(struct bin_r *r, struct suppression *sp)
+r_supp(struct bin_r *r, unsigned fmt, struct suppression *sp)
 {
 	r_enum(r, &sp->reason, 1, SR_MAX_, "suppression reason");
 	r_enum(r, &sp->source, 0, SRC_MAX_, "suppression source");
 	sp->flags = (uint8_t)bin_u8(r, "suppression flags");
-	sp->created = bin_i64(r, "suppression time");
-	sp->expires = bin_i64(r, "suppression expiry");
+	sp->created = r_time(r, fmt, "suppression time");
+	sp->expires = r_time(r, fmt, "suppression expiry");
 	bin_copy(r, sp->ref, REC_REF_MAX, "suppression reference");
 	bin_copy(r, sp->note, REC_NOTE_MAX, "suppression note");
 }
@@ -265,15 +315,15 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
     size_t errlen)
 {
 	struct bin_r r = { buf, len, 0, NULL };
-	unsigned flags = 0, nlists = 0;
+	unsigned fmt = 0, flags = 0, nlists = 0;
 	char lerr[128];
 
 	subject_clear(s);
-	if (r_header(&r, &flags, &nlists, err, errlen) == -1)
+	if (r_header(&r, &fmt, &flags, &nlists, err, errlen) == -1)
 		return -1;
 	if (flags & F_HAS_SUPP) {
 		s->has_supp = 1;
-		r_supp(&r, &s->supp);
+		r_supp(&r, fmt, &s->supp);
 	}
 	if (nlists > 0 && r.why == NULL &&
 	    (s->lists = calloc(nlists, sizeof(*s->lists))) == NULL) {
@@ -290,7 +340,7 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 		    strcmp(s->lists[i - 1].list, lc->list) >= 0)
 			r.why = "list order";
 		r_enum(&r, &lc->status, 1, CS_MAX_, "consent status");
-		lc->changed = bin_i64(&r, "consent time");
+		lc->changed = r_time(&r, fmt, "consent time");
 		lc->nev = bin_u8(&r, "event count");
 		if (r.why == NULL && (lc->nev == 0 || lc->nev > REC_EVENTS_MAX))
 			r.why = "event count";
@@ -300,7 +350,7 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 			r_enum(&r, &ev->status, 1, CS_MAX_, "event status");
 			r_enum(&r, &ev->source, 0, SRC_MAX_, "event source");
 			ev->flags = (uint8_t)bin_u8(&r, "event flags");
-			ev->time = bin_i64(&r, "event time");
+			ev->time = r_ev_time(&r, fmt, lc->changed, "event time");
 			bin_copy(&r, ev->ip, REC_IP_MAX, "event ip");
 			bin_copy(&r, ev->note, REC_NOTE_MAX, "event note");
 		}
@@ -316,17 +366,38 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 	return 0;
 }
 
+/* p_skip_event - past one event, of a list peek is not after. */
+static void
+p_skip_event(struct bin_r *r, unsigned fmt)
+{
+	size_t m;
+
+	if (fmt == 1) {
+		/* status, source, flags, time: 11 fixed octets */
+		if (bin_need(r, 11, "event"))
+			return;
+		r->off += 11;
+	} else {
+		if (bin_need(r, 3, "event"))
+			return;
+		r->off += 3;
+		(void)bin_uvarint(r, "time");
+	}
+	(void)bin_str(r, REC_IP_MAX, &m, "ip");
+	(void)bin_str(r, REC_NOTE_MAX, &m, "note");
+}
+
 int
 record_peek(const void *buf, size_t len, const char *list, int *has_supp,
     struct supp_view *sv, int *has_consent, struct consent_view *cv)
 {
 	struct bin_r r = { buf, len, 0, NULL };
-	unsigned flags = 0, nlists = 0;
+	unsigned fmt = 0, flags = 0, nlists = 0;
 	size_t listlen = strlen(list);
 	char err[128];
 
 	*has_supp = *has_consent = 0;
-	if (r_header(&r, &flags, &nlists, err, sizeof(err)) == -1)
+	if (r_header(&r, &fmt, &flags, &nlists, err, sizeof(err)) == -1)
 		return -1;
 	if (flags & F_HAS_SUPP) {
 		size_t n;
@@ -334,8 +405,8 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 		r_enum(&r, &sv->reason, 1, SR_MAX_, "reason");
 		r_enum(&r, &sv->source, 0, SRC_MAX_, "source");
 		(void)bin_u8(&r, "flags");
-		sv->created = bin_i64(&r, "created");
-		sv->expires = bin_i64(&r, "expires");
+		sv->created = r_time(&r, fmt, "created");
+		sv->expires = r_time(&r, fmt, "expires");
 		(void)bin_str(&r, REC_REF_MAX, &n, "ref");
 		(void)bin_str(&r, REC_NOTE_MAX, &n, "note");
 		*has_supp = r.why == NULL;
@@ -349,7 +420,7 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 		unsigned nev;
 
 		r_enum(&r, &status, 1, CS_MAX_, "status");
-		changed = bin_i64(&r, "changed");
+		changed = r_time(&r, fmt, "changed");
 		nev = bin_u8(&r, "nev");
 		if (r.why != NULL)
 			break;
@@ -364,7 +435,7 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 				(void)bin_u8(&r, "status");
 				r_enum(&r, &cv->source, 0, SRC_MAX_, "source");
 				(void)bin_u8(&r, "flags");
-				(void)bin_i64(&r, "time");
+				(void)r_ev_time(&r, fmt, changed, "time");
 				(void)bin_str(&r, REC_IP_MAX, &m, "ip");
 				(void)bin_str(&r, REC_NOTE_MAX, &m, "note");
 			}
@@ -373,15 +444,8 @@ record_peek(const void *buf, size_t len, const char *list, int *has_supp,
 		}
 		if (cmp > 0 || (cmp == 0 && n > listlen))
 			break;	/* sorted: the list is not there */
-		for (unsigned k = 0; k < nev && r.why == NULL; k++) {
-			size_t m;
-
-			if (bin_need(&r, 11, "event"))
-				break;
-			r.off += 11;
-			(void)bin_str(&r, REC_IP_MAX, &m, "ip");
-			(void)bin_str(&r, REC_NOTE_MAX, &m, "note");
-		}
+		for (unsigned k = 0; k < nev && r.why == NULL; k++)
+			p_skip_event(&r, fmt);
 	}
 	return r.why == NULL ? 0 : -1;
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REC_FORMAT	1	/* value format written by this build */
+#define REC_FORMAT	2	/* value format written by this build (1 is read too) */
 #define REC_LIST_MAX	64	/* octets in a list name */
 #define REC_IP_MAX	45	/* octets in an IP address as text */
 #define REC_NOTE_MAX	200	/* octets in a free-text note */
@@ -114,8 +114,9 @@ void	subject_init(struct subject *);
 void	subject_clear(struct subject *);
 
 /*
- * record_encode - serialise s into a newly allocated buffer (*bufp, *lenp);
- * the caller frees it.  Returns 0, or -1 (ENOMEM, or a field out of range).
+ * record_encode - serialise s, in format REC_FORMAT, into a newly
+ * allocated buffer (*bufp, *lenp); the caller frees it.  Returns 0, or -1
+ * (ENOMEM, or a field out of range).
  */
 int	record_encode(const struct subject *s, unsigned char **bufp, size_t *lenp);
 
@@ -128,16 +129,17 @@ int	record_encode_into(const struct subject *s, unsigned char *buf,
 	    size_t cap, size_t *lenp);
 
 /*
- * record_decode - parse a value into s (initialised by the caller; what it
- * held is freed first).  Every length and enum is checked.  Returns 0, or
- * -1 with the reason in err; a value of a newer format says so.
+ * record_decode - parse a value of format 1 or 2 into s (initialised by
+ * the caller; what it held is freed first).  Every length, enum and varint
+ * is checked.  Returns 0, or -1 with the reason in err; a value of a newer
+ * format says so.
  */
 int	record_decode(const void *buf, size_t len, struct subject *s,
 	    char *err, size_t errlen);
 
 /*
- * record_peek - read the suppression and one list's consent from a value,
- * without allocating.  *has_supp and *has_consent tell what was found.
+ * record_peek - read the suppression and one list's consent from a value
+ * (format 1 or 2), without allocating.  *has_supp and *has_consent tell what was found.
  * Returns 0, or -1 if the value is malformed.
  */
 int	record_peek(const void *buf, size_t len, const char *list,

@@ -1,6 +1,7 @@
 /*
  * bin.h - the one big-endian writer and reader for the project's binary
- * forms (the store's record, the fleet's change).  Both keep a sticky
+ * forms (the store's record, the fleet's change), and their varints
+ * (LEB128, for the record's times and counts).  Both keep a sticky
  * failure, so an encoder or decoder runs straight through and checks once
  * at the end; the reader names the first field that was wrong.
  *
@@ -71,6 +72,39 @@ bin_put_i64(struct bin_w *w, int64_t v)
 	bin_put(w, b, 8);
 }
 
+/*
+ * bin_put_uvarint - v as an unsigned LEB128 varint: seven bits an octet,
+ * the lowest first, the high bit set on every octet but the last (1 to 10
+ * octets; a time of today takes 5).
+ */
+static inline void
+bin_put_uvarint(struct bin_w *w, uint64_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (unsigned char)v;
+	bin_put(w, b, n);
+}
+
+/* bin_zigzag - v with its sign in the low bit (0, -1, 1, -2 as 0, 1, 2, 3). */
+static inline uint64_t
+bin_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
+}
+
+/* bin_put_svarint - a signed v, zigzagged, as a uvarint. */
+static inline void
+bin_put_svarint(struct bin_w *w, int64_t v)
+{
+	bin_put_uvarint(w, bin_zigzag(v));
+}
+
 /* bin_put_str - a length octet and s; longer than max (or 255) is bad. */
 static inline void
 bin_put_str(struct bin_w *w, const char *s, size_t max)
@@ -132,6 +166,49 @@ bin_i64(struct bin_r *r, const char *what)
 		u = u << 8 | r->p[r->off + i];
 	r->off += 8;
 	return (int64_t)u;
+}
+
+/*
+ * bin_uvarint - a varint written by bin_put_uvarint.  Only its shortest
+ * form is read (a last octet of 0 after the first is overlong) and no more
+ * than 64 bits, so that every value has one encoding and a decoded record
+ * encodes back to the same octets; an overlong, overflowing or cut-short
+ * varint fails the reader on what.
+ */
+static inline uint64_t
+bin_uvarint(struct bin_r *r, const char *what)
+{
+	uint64_t v = 0;
+
+	if (r->why != NULL)
+		return 0;
+	for (unsigned i = 0;; i++) {
+		unsigned b;
+
+		if (i >= r->len - r->off)
+			break;		/* cut short */
+		b = r->p[r->off + i];
+		if (i == 9 && b > 1)
+			break;		/* past 64 bits */
+		v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (b & 0x80)
+			continue;
+		if (b == 0 && i > 0)
+			break;		/* overlong */
+		r->off += i + 1;
+		return v;
+	}
+	r->why = what;
+	return 0;
+}
+
+/* bin_svarint - a varint written by bin_put_svarint, checked as bin_uvarint. */
+static inline int64_t
+bin_svarint(struct bin_r *r, const char *what)
+{
+	uint64_t u = bin_uvarint(r, what);
+
+	return (int64_t)((u >> 1) ^ (0 - (u & 1)));
 }
 
 /* bin_take - n octets into dst (zeroed once the reader has failed). */

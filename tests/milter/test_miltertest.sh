@@ -182,10 +182,11 @@ ctl suppress .corp.example --reason invalid
     "$CONSENTCTL" -c "$W/moved.conf" subscribe yes@example.net --list news \
     --at $AT1 >/dev/null 2>&1 || t_fail "setup: the moved store"
 
-# badrecord.lua: one record the daemon cannot read (a newer format),
-# written with LMDB's own mdb_load, so that a lookup fails in an open store.
+# badrecord.lua: one record the daemon cannot read (format 255, newer
+# than any build: 2 is this build's own), written with LMDB's own
+# mdb_load, so that a lookup fails in an open store.
 command -v mdb_load >/dev/null 2>&1 || die "mdb_load is not installed (make deps)"
-printf 'bad@example.net\n\\02\\00\\00\\00\n' | mdb_load -T -s addr "$S" ||
+printf 'bad@example.net\n\\ff\\00\\00\\00\n' | mdb_load -T -s addr "$S" ||
 	t_fail "setup: mdb_load of the unreadable record"
 
 # A store whose data file is garbage: the daemon must not trust it.

@@ -1,6 +1,7 @@
 /*
  * test_record.c - the record codec (round trip, every corruption refused,
- * newer formats named) and the merge rules that make imports safe.
+ * newer formats named, format 1 still read and written back as format 2)
+ * and the merge rules that make imports safe.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,7 +140,7 @@ test_corruptions_refused(void **state)
 	}
 	/* Bad enum. */
 	memcpy(copy, buf, len);
-	copy[4] = SR_MAX_;	/* suppression reason */
+	copy[3] = SR_MAX_;	/* suppression reason, after a 1-octet list count */
 	assert_int_equal(record_decode(copy, len, &d, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "suppression reason"));
 	free(copy);
@@ -158,6 +159,9 @@ test_newer_format_named(void **state)
 	subject_init(&d);
 	assert_int_equal(record_decode(v, sizeof(v), &d, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "newer"));
+	v[0] = 0;
+	assert_int_equal(record_decode(v, sizeof(v), &d, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown record format 0");
 }
 
 static void
@@ -189,6 +193,315 @@ test_peek(void **state)
 	assert_false(hc);
 	assert_int_equal(record_peek(buf, len, "zzz", &hs, &sv, &hc, &cv), 0);
 	assert_false(hc);
+	free(buf);
+	subject_clear(&s);
+}
+
+/*
+ * The sample() subject, hand-made in format 1 (u16 list count, every time
+ * an i64), as stores made before format 2 hold it.
+ */
+static const unsigned char fmt1[] = {
+	1, 1, 0, 2,				/* format 1, suppression, 2 lists */
+	SR_SOFT_BOUNCE, SRC_BOUNCE, 0,
+	0, 0, 0, 0, 0, 0, 0x0b, 0xb8,		/* created 3000 */
+	0, 0, 0, 0, 0, 0, 0x0f, 0xa0,		/* expires 4000 */
+	17, '<', 'a', 'b', 'c', '@', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.',
+	'c', 'o', 'm', '>',
+	0,					/* no note */
+	5, 'a', 'l', 'p', 'h', 'a', CS_SUBSCRIBED,
+	0, 0, 0, 0, 0, 0, 0x05, 0xdc, 1,	/* changed 1500, 1 event */
+	CS_SUBSCRIBED, SRC_IMPORT, 0, 0, 0, 0, 0, 0, 0, 0x05, 0xdc, 0, 0,
+	4, 'n', 'e', 'w', 's', CS_CONFIRMED,
+	0, 0, 0, 0, 0, 0, 0x07, 0xd0, 2,	/* changed 2000, 2 events */
+	CS_PENDING, SRC_FORM, 0, 0, 0, 0, 0, 0, 0, 0x03, 0xe8,
+	9, '1', '9', '2', '.', '0', '.', '2', '.', '7',
+	20, 's', 'i', 'g', 'n', 'u', 'p', ' ', 'f', 'o', 'r', 'm', ' ', '"',
+	's', 'p', 'r', 'i', 'n', 'g', '"',
+	CS_CONFIRMED, SRC_FORM, 0, 0, 0, 0, 0, 0, 0, 0x07, 0xd0,
+	11, '2', '0', '0', '1', ':', 'd', 'b', '8', ':', ':', '1', 0,
+};
+
+/* The same subject in format 2: varint counts and times, event times from changed. */
+static const unsigned char fmt2[] = {
+	2, 1, 2,				/* format 2, suppression, 2 lists */
+	SR_SOFT_BOUNCE, SRC_BOUNCE, 0,
+	0xf0, 0x2e,				/* created 3000 (zigzag 6000) */
+	0xc0, 0x3e,				/* expires 4000 */
+	17, '<', 'a', 'b', 'c', '@', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.',
+	'c', 'o', 'm', '>',
+	0,
+	5, 'a', 'l', 'p', 'h', 'a', CS_SUBSCRIBED,
+	0xb8, 0x17, 1,				/* changed 1500, 1 event */
+	CS_SUBSCRIBED, SRC_IMPORT, 0, 0, 0, 0,	/* at changed */
+	4, 'n', 'e', 'w', 's', CS_CONFIRMED,
+	0xa0, 0x1f, 2,				/* changed 2000, 2 events */
+	CS_PENDING, SRC_FORM, 0, 0xcf, 0x0f,	/* 1000 before changed */
+	9, '1', '9', '2', '.', '0', '.', '2', '.', '7',
+	20, 's', 'i', 'g', 'n', 'u', 'p', ' ', 'f', 'o', 'r', 'm', ' ', '"',
+	's', 'p', 'r', 'i', 'n', 'g', '"',
+	CS_CONFIRMED, SRC_FORM, 0, 0,
+	11, '2', '0', '0', '1', ':', 'd', 'b', '8', ':', ':', '1', 0,
+};
+
+/* is_sample - d holds what sample() made. */
+static void
+is_sample(const struct subject *d)
+{
+	assert_true(d->has_supp);
+	assert_int_equal(d->supp.reason, SR_SOFT_BOUNCE);
+	assert_int_equal(d->supp.source, SRC_BOUNCE);
+	assert_true(d->supp.created == 3000);
+	assert_true(d->supp.expires == 4000);
+	assert_string_equal(d->supp.ref, "<abc@example.com>");
+	assert_string_equal(d->supp.note, "");
+	assert_int_equal(d->nlists, 2);
+	assert_string_equal(d->lists[0].list, "alpha");
+	assert_int_equal(d->lists[0].status, CS_SUBSCRIBED);
+	assert_true(d->lists[0].changed == 1500);
+	assert_int_equal(d->lists[0].nev, 1);
+	assert_true(d->lists[0].ev[0].time == 1500);
+	assert_int_equal(d->lists[0].ev[0].source, SRC_IMPORT);
+	assert_string_equal(d->lists[1].list, "news");
+	assert_int_equal(d->lists[1].status, CS_CONFIRMED);
+	assert_true(d->lists[1].changed == 2000);
+	assert_int_equal(d->lists[1].nev, 2);
+	assert_int_equal(d->lists[1].ev[0].status, CS_PENDING);
+	assert_true(d->lists[1].ev[0].time == 1000);
+	assert_string_equal(d->lists[1].ev[0].ip, "192.0.2.7");
+	assert_string_equal(d->lists[1].ev[0].note, "signup form \"spring\"");
+	assert_int_equal(d->lists[1].ev[1].status, CS_CONFIRMED);
+	assert_true(d->lists[1].ev[1].time == 2000);
+	assert_string_equal(d->lists[1].ev[1].ip, "2001:db8::1");
+}
+
+static void
+test_format2_layout(void **state)
+{
+	struct subject s, d;
+	unsigned char *buf;
+	size_t len;
+	char err[128];
+
+	(void)state;
+	/* What this build writes, octet for octet. */
+	sample(&s);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	assert_int_equal(len, sizeof(fmt2));
+	assert_memory_equal(buf, fmt2, len);
+	free(buf);
+	subject_clear(&s);
+	subject_init(&d);
+	assert_int_equal(record_decode(fmt2, sizeof(fmt2), &d, err,
+	    sizeof(err)), 0);
+	is_sample(&d);
+	subject_clear(&d);
+}
+
+static void
+test_format1_read(void **state)
+{
+	struct subject d, d2;
+	unsigned char *buf, *buf2;
+	size_t len, len2;
+	char err[128];
+
+	(void)state;
+	subject_init(&d);
+	assert_int_equal(record_decode(fmt1, sizeof(fmt1), &d, err,
+	    sizeof(err)), 0);
+	is_sample(&d);
+	/* Written back, it is format 2, and reads the same. */
+	assert_int_equal(record_encode(&d, &buf, &len), 0);
+	assert_int_equal(buf[0], 2);
+	assert_int_equal(len, sizeof(fmt2));
+	assert_memory_equal(buf, fmt2, len);
+	subject_init(&d2);
+	assert_int_equal(record_decode(buf, len, &d2, err, sizeof(err)), 0);
+	is_sample(&d2);
+	assert_int_equal(record_encode(&d2, &buf2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	free(buf);
+	free(buf2);
+	subject_clear(&d);
+	subject_clear(&d2);
+	/* Cut short anywhere, format 1 is refused as before. */
+	for (size_t n = 0; n < sizeof(fmt1); n++)
+		assert_int_equal(record_decode(fmt1, n, &d, err, sizeof(err)), -1);
+}
+
+/* peek_sample - record_peek of v finds in it what sample() made. */
+static void
+peek_sample(const unsigned char *v, size_t len)
+{
+	struct supp_view sv;
+	struct consent_view cv;
+	int hs, hc;
+
+	assert_int_equal(record_peek(v, len, "news", &hs, &sv, &hc, &cv), 0);
+	assert_true(hs);
+	assert_int_equal(sv.reason, SR_SOFT_BOUNCE);
+	assert_int_equal(sv.source, SRC_BOUNCE);
+	assert_true(sv.created == 3000);
+	assert_true(sv.expires == 4000);
+	assert_true(hc);
+	assert_int_equal(cv.status, CS_CONFIRMED);
+	assert_true(cv.changed == 2000);
+	assert_int_equal(cv.source, SRC_FORM);
+	assert_int_equal(record_peek(v, len, "alpha", &hs, &sv, &hc, &cv), 0);
+	assert_true(hc);
+	assert_true(cv.changed == 1500);
+	assert_int_equal(cv.source, SRC_IMPORT);
+	assert_int_equal(record_peek(v, len, "aaa", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	assert_int_equal(record_peek(v, len, "nope", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	assert_int_equal(record_peek(v, len, "zzz", &hs, &sv, &hc, &cv), 0);
+	assert_false(hc);
+	/* Cut short, past the suppression: refused, whichever list is asked. */
+	assert_int_equal(record_peek(v, len - 1, "news", &hs, &sv, &hc, &cv), -1);
+	assert_int_equal(record_peek(v, len - 30, "zzz", &hs, &sv, &hc, &cv), -1);
+}
+
+static void
+test_peek_both_formats(void **state)
+{
+	(void)state;
+	peek_sample(fmt1, sizeof(fmt1));
+	peek_sample(fmt2, sizeof(fmt2));
+}
+
+/* bad - v is refused by decode with "corrupt record: bad " what, and by peek. */
+static void
+bad(const unsigned char *v, size_t len, const char *what)
+{
+	struct subject d;
+	struct supp_view sv;
+	struct consent_view cv;
+	char err[128], want[128];
+	int hs, hc;
+
+	subject_init(&d);
+	assert_int_equal(record_decode(v, len, &d, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "corrupt record: bad %s", what);
+	assert_string_equal(err, want);
+	assert_int_equal(record_peek(v, len, "m", &hs, &sv, &hc, &cv), -1);
+}
+
+static void
+test_varints_refused(void **state)
+{
+	/* list count: overlong, over REC_LISTS_MAX (257), cut short */
+	static const unsigned char n_over[] = { 2, 0, 0x80, 0x00 };
+	static const unsigned char n_big[] = { 2, 0, 0x81, 0x02 };
+	static const unsigned char n_cut[] = { 2, 0, 0x81 };
+	/* suppression times: overlong, past 64 bits */
+	static const unsigned char c_over[] = {
+		2, 1, 0, SR_MANUAL, SRC_ADMIN, 0, 0x80, 0x00, 0, 0, 0
+	};
+	static const unsigned char e_big[] = {
+		2, 1, 0, SR_MANUAL, SRC_ADMIN, 0, 0x02,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0
+	};
+	/* list times: overlong consent time, cut-short event time */
+	static const unsigned char t_over[] = {
+		2, 0, 1, 1, 'l', CS_SUBSCRIBED, 0x82, 0x80, 0x00, 1,
+		CS_SUBSCRIBED, SRC_IMPORT, 0, 0, 0, 0
+	};
+	static const unsigned char ev_cut[] = {
+		2, 0, 1, 1, 'l', CS_SUBSCRIBED, 0x02, 1,
+		CS_SUBSCRIBED, SRC_IMPORT, 0, 0x81
+	};
+	static const unsigned char ev_over[] = {
+		2, 0, 1, 1, 'l', CS_SUBSCRIBED, 0x02, 1,
+		CS_SUBSCRIBED, SRC_IMPORT, 0, 0x80, 0x00, 0, 0
+	};
+	static const unsigned char good[] = {
+		2, 0, 1, 1, 'l', CS_SUBSCRIBED, 0x02, 1,
+		CS_SUBSCRIBED, SRC_IMPORT, 0, 0x01, 0, 0
+	};
+	struct subject d;
+	char err[128];
+
+	(void)state;
+	bad(n_over, sizeof(n_over), "list count");
+	bad(n_big, sizeof(n_big), "list count");
+	bad(n_cut, sizeof(n_cut), "list count");
+	bad(c_over, sizeof(c_over), "suppression time");
+	bad(e_big, sizeof(e_big), "suppression expiry");
+	bad(t_over, sizeof(t_over), "consent time");
+	bad(ev_cut, sizeof(ev_cut), "event time");
+	bad(ev_over, sizeof(ev_over), "event time");
+	/* The same value with its varints right: changed 1, the event at 0. */
+	subject_init(&d);
+	assert_int_equal(record_decode(good, sizeof(good), &d, err,
+	    sizeof(err)), 0);
+	assert_true(d.lists[0].changed == 1);
+	assert_true(d.lists[0].ev[0].time == 0);
+	subject_clear(&d);
+}
+
+static void
+test_extreme_times(void **state)
+{
+	static const int64_t times[] = { INT64_MIN, -1, 0, 1, INT64_MAX };
+	struct subject s, d;
+	unsigned char *buf, *buf2;
+	size_t len, len2;
+	char err[128];
+
+	(void)state;
+	/* Every time, and every distance between two (wrapping), round-trips. */
+	for (size_t i = 0; i < 5; i++) {
+		for (size_t j = 0; j < 5; j++) {
+			subject_init(&s);
+			s.lists = calloc(1, sizeof(*s.lists));
+			assert_non_null(s.lists);
+			s.nlists = 1;
+			strcpy(s.lists[0].list, "l");
+			s.lists[0].status = CS_SUBSCRIBED;
+			s.lists[0].changed = times[i];
+			s.lists[0].nev = 1;
+			s.lists[0].ev[0].status = CS_SUBSCRIBED;
+			s.lists[0].ev[0].time = times[j];
+			s.has_supp = 1;
+			s.supp.reason = SR_MANUAL;
+			s.supp.created = times[j];
+			s.supp.expires = times[i];
+			assert_int_equal(record_encode(&s, &buf, &len), 0);
+			subject_init(&d);
+			assert_int_equal(record_decode(buf, len, &d, err,
+			    sizeof(err)), 0);
+			assert_true(d.lists[0].changed == times[i]);
+			assert_true(d.lists[0].ev[0].time == times[j]);
+			assert_true(d.supp.created == times[j]);
+			assert_true(d.supp.expires == times[i]);
+			assert_int_equal(record_encode(&d, &buf2, &len2), 0);
+			assert_int_equal(len2, len);
+			assert_memory_equal(buf2, buf, len);
+			free(buf);
+			free(buf2);
+			subject_clear(&s);
+			subject_clear(&d);
+		}
+	}
+}
+
+static void
+test_imported_size(void **state)
+{
+	struct evidence ev = ev_make(CS_SUBSCRIBED, 1704067200, SRC_IMPORT);
+	struct subject s;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	/* What an import of one dated row makes: 24 octets (35 in format 1). */
+	subject_init(&s);
+	assert_int_equal(record_apply_consent(&s, REC_DEFAULT_LIST, &ev), 1);
+	assert_int_equal(record_encode(&s, &buf, &len), 0);
+	assert_int_equal(len, 24);
 	free(buf);
 	subject_clear(&s);
 }
@@ -563,6 +876,12 @@ main(void)
 		cmocka_unit_test(test_corruptions_refused),
 		cmocka_unit_test(test_newer_format_named),
 		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_format2_layout),
+		cmocka_unit_test(test_format1_read),
+		cmocka_unit_test(test_peek_both_formats),
+		cmocka_unit_test(test_varints_refused),
+		cmocka_unit_test(test_extreme_times),
+		cmocka_unit_test(test_imported_size),
 		cmocka_unit_test(test_merge_newer_wins),
 		cmocka_unit_test(test_merge_tie_unsubscribe_wins),
 		cmocka_unit_test(test_merge_tie_order_free),

@@ -1,8 +1,8 @@
 /*
  * test_store.c - the LMDB store: create and reopen, facts in lookup order,
  * all-or-nothing writes, map growth, a map grown by another process,
- * stale reader slots cleared, commits seen without reopening, and the
- * refusals at open.
+ * stale reader slots cleared, commits seen without reopening, the
+ * refusals at open, and values of both record formats side by side.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -498,7 +498,9 @@ test_corrupt_value_fails_closed(void **state)
 {
 	struct store_fixture *fx = *state;
 	static const unsigned char newer[] = { REC_FORMAT + 1, 0, 0, 0 };
-	static const unsigned char junk[] = { REC_FORMAT, 0, 0, 1, 200 };
+	/* One list whose name is 200 octets long, in each format. */
+	static const unsigned char junk[] = { 1, 0, 0, 1, 200 };
+	static const unsigned char junk2[] = { 2, 0, 1, 200 };
 	struct policy_facts f;
 	struct subject s;
 	struct addr a;
@@ -509,6 +511,7 @@ test_corrupt_value_fails_closed(void **state)
 	fx->st = NULL;
 	raw_put(fx->dir, "c@example.com", newer, sizeof(newer));
 	raw_put(fx->dir, "d@example.com", junk, sizeof(junk));
+	raw_put(fx->dir, "e@example.com", junk2, sizeof(junk2));
 	if (store_open(&st, fx->dir, STORE_RDONLY, 0, 0, err, sizeof(err)))
 		fail_msg("%s", err);
 	norm("c@example.com", &a);
@@ -516,10 +519,100 @@ test_corrupt_value_fails_closed(void **state)
 	assert_non_null(strstr(err, "corrupt record under key c@example.com"));
 	norm("d@example.com", &a);
 	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
+	norm("e@example.com", &a);
+	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "corrupt record under key e@example.com"));
 	subject_init(&s);
 	assert_int_equal(store_get(st, "c@example.com", &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "newer"));
 	store_close(st);
+}
+
+/* raw_format - the format octet of the value under key, read with LMDB itself in a child. */
+static int
+raw_format(const char *dir, const char *key)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		MDB_val k = { strlen(key), (void *)(uintptr_t)key }, d;
+
+		if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+		    mdb_env_open(env, dir, MDB_RDONLY, 0660) ||
+		    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
+		    mdb_dbi_open(txn, "addr", 0, &dbi) ||
+		    mdb_get(txn, dbi, &k, &d) || d.mv_size == 0)
+			_exit(255);
+		_exit(((unsigned char *)d.mv_data)[0]);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A store made before format 2 holds format-1 values: they read as they
+ * did, beside format-2 ones, and one written again becomes format 2.
+ */
+static void
+test_mixed_formats(void **state)
+{
+	struct store_fixture *fx = *state;
+	/* news: subscribed at 1000 by an import */
+	static const unsigned char old[] = {
+		1, 0, 0, 1, 4, 'n', 'e', 'w', 's', CS_SUBSCRIBED,
+		0, 0, 0, 0, 0, 0, 0x03, 0xe8, 1,
+		CS_SUBSCRIBED, SRC_IMPORT, 0, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0, 0
+	};
+	struct policy_facts f;
+	struct subject s;
+	struct addr a;
+	char err[256];
+
+	store_close(fx->st);	/* one environment per process at a time */
+	fx->st = NULL;
+	raw_put(fx->dir, "old@example.com", old, sizeof(old));
+	if (store_open(&fx->st, fx->dir, 0, 0, 0, err, sizeof(err)))
+		fail_msg("%s", err);
+	put(fx->st, "new@example.com", "news", CS_CONFIRMED, 0, 2000);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(raw_format(fx->dir, "old@example.com"), 1);
+	assert_int_equal(raw_format(fx->dir, "new@example.com"), 2);
+	if (store_open(&fx->st, fx->dir, 0, 0, 0, err, sizeof(err)))
+		fail_msg("%s", err);
+	norm("old@example.com", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_true(f.has_consent);
+	assert_int_equal(f.consent.status, CS_SUBSCRIBED);
+	assert_true(f.consent.changed == 1000);
+	assert_int_equal(f.consent.source, SRC_IMPORT);
+	norm("new@example.com", &a);
+	assert_int_equal(store_facts(fx->st, &a, "news", &f, err, sizeof(err)), 0);
+	assert_true(f.has_consent);
+	assert_int_equal(f.consent.status, CS_CONFIRMED);
+	subject_init(&s);
+	assert_int_equal(store_get(fx->st, "old@example.com", &s, err,
+	    sizeof(err)), 1);
+	assert_int_equal(s.nlists, 1);
+	assert_true(s.lists[0].ev[0].time == 1000);
+	subject_clear(&s);
+	/* A change rewrites it in format 2, the old event kept. */
+	put(fx->st, "old@example.com", "news", CS_UNSUBSCRIBED, 0, 3000);
+	assert_int_equal(store_get(fx->st, "old@example.com", &s, err,
+	    sizeof(err)), 1);
+	assert_int_equal(s.lists[0].status, CS_UNSUBSCRIBED);
+	assert_int_equal(s.lists[0].nev, 2);
+	assert_true(s.lists[0].ev[0].time == 1000);
+	assert_int_equal(s.lists[0].ev[0].source, SRC_IMPORT);
+	subject_clear(&s);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(raw_format(fx->dir, "old@example.com"), 2);
 }
 
 static int
@@ -961,6 +1054,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_value_fails_closed,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_soft_old_store, setup, teardown),
