@@ -203,6 +203,118 @@ export_files(struct ctl *c, struct ctl_opts *o)
 	printf("]");
 }
 
+/* The person a command is about, as the review queue's test needs them. */
+struct person {
+	const struct addr *a;
+	const char *delims;		/* config: the tag delimiters */
+};
+
+/* local_char - 1 if ch may be in a local part as reports write them. */
+static int
+local_char(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+/=?^_`{|}~.-", ch) != NULL;
+}
+
+/*
+ * names_person - the review queue's test, for export and erase: 1 if text
+ * names the person's address, in any case, or any tagged form of it
+ * (LOCAL<delim>anything@DOMAIN), as a whole address: malice@ is not alice@.
+ */
+static int
+names_person(const char *text, size_t len, void *arg)
+{
+	const struct person *e = arg;
+	const char *base = e->a->base, *at = strrchr(base, '@');
+	size_t llen, dlen;
+
+	if (at == NULL)
+		return 0;
+	llen = (size_t)(at - base);
+	dlen = strlen(at);			/* "@domain" */
+	for (size_t i = llen; i + dlen <= len; i++) {
+		size_t end = i + dlen, j = i;
+
+		if (strncasecmp(text + i, at, dlen) != 0)
+			continue;
+		/* The domain ends there: "alice@example.com." ends a sentence. */
+		if (end < len && (isalnum((unsigned char)text[end]) ||
+		    text[end] == '-' || (text[end] == '.' && end + 1 < len &&
+		    isalnum((unsigned char)text[end + 1]))))
+			continue;
+		while (j > 0 && local_char((unsigned char)text[j - 1]))
+			j--;
+		if (i - j < llen || strncasecmp(text + j, base, llen) != 0)
+			continue;
+		if (i - j == llen || strchr(e->delims, text[j + llen]) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* The state of export_queue through fbq_naming. */
+struct qexport {
+	struct ctl *c;
+	int	n;
+	char	err[512];
+};
+
+/* queue_one - one report of the review queue that names the person, as JSON. */
+static int
+queue_one(const char *id, void *arg)
+{
+	struct qexport *q = arg;
+	struct fbq_meta m;
+	char *raw = NULL, tb[32];
+	size_t len = 0;
+	int rc;
+
+	rc = fbq_get(q->c->cf.fb_queue_dir, id, &m, &raw, &len, q->err,
+	    sizeof(q->err));
+	if (rc == -1)
+		return -1;
+	printf("%s{\"id\":", q->n++ ? "," : "");
+	enc_json_puts(stdout, id);
+	if (rc == 0) {
+		/* Cut off by a crash before its meta file: named all the same. */
+		printf(",\"incomplete\":true}");
+		return 0;
+	}
+	printf(",\"received\":\"%s\",\"kind\":", time_format(m.time, tb,
+	    sizeof(tb)));
+	enc_json_puts(stdout, m.kind);
+	printf(",\"from\":");
+	enc_json_puts(stdout, m.from);
+	printf(",\"subject\":");
+	enc_json_puts(stdout, m.subject);
+	printf(",\"recipients\":");
+	enc_json_puts(stdout, m.rcpts);
+	printf(",\"reason\":");
+	enc_json_puts(stdout, m.reason);
+	printf(",\"octets\":%zu,\"truncated\":%s,\"raw\":", m.size,
+	    m.truncated ? "true" : "false");
+	enc_json_put(stdout, raw, len);
+	printf("}");
+	free(raw);
+	return 0;
+}
+
+/* export_queue - the review queue's reports naming the person; count or -1. */
+static int
+export_queue(struct ctl *c, const struct addr *a)
+{
+	struct person who = { a, c->cf.delims };
+	struct qexport q = { c, 0, "" };
+
+	if (fbq_naming(c->cf.fb_queue_dir, names_person, &who, queue_one, &q,
+	    q.err, sizeof(q.err)) == -1) {
+		ctl_err(c, "subject export: the review queue: %s", q.err);
+		return -1;
+	}
+	return q.n;
+}
+
 /* export - everything held about one person, as one JSON document. */
 static int
 subject_export(struct ctl *c, int argc, char **argv)
@@ -215,7 +327,7 @@ subject_export(struct ctl *c, int argc, char **argv)
 	char plain[ADDR_MAX + 16], needle[AUDIT_PSEUDO_MAX + 16];
 	const char *dkeys[ADDR_KEYS_MAX];
 	size_t nkeys = 0, nd;
-	int rc = CTL_ERR, nrec, ndom, nsoft, erased, decisions = 0;
+	int rc = CTL_ERR, nrec, ndom, nsoft, nq, erased, decisions = 0;
 
 	if (ctl_options(c, argc, argv, O_AUDIT, 1, 1, &o) == -1)
 		return CTL_ERR;
@@ -244,6 +356,9 @@ subject_export(struct ctl *c, int argc, char **argv)
 	printf("],\n  \"soft_bounces\":[");
 	if ((nsoft = export_soft(c, st, &a)) == -1)
 		goto out;
+	printf("],\n  \"review_queue\":[");
+	if ((nq = export_queue(c, &a)) == -1)
+		goto out;
 	printf("],\n  \"domain_suppressions\":[");
 	if ((ndom = export_records(c, st, keys, nkeys, 1)) == -1)
 		goto out;
@@ -259,14 +374,15 @@ subject_export(struct ctl *c, int argc, char **argv)
 		goto out;
 	printf("]}}\n");
 	fprintf(stderr, "subject export: %s: %d record%s, %d covering domain "
-	    "suppression%s, %d audit decision%s%s\n", a.key, nrec, nrec == 1 ?
-	    "" : "s", ndom, ndom == 1 ? "" : "s", decisions, decisions == 1 ?
-	    "" : "s", erased ? "; erased" : "");
+	    "suppression%s, %d report%s in the review queue, %d audit "
+	    "decision%s%s\n", a.key, nrec, nrec == 1 ? "" : "s", ndom,
+	    ndom == 1 ? "" : "s", nq, nq == 1 ? "" : "s", decisions,
+	    decisions == 1 ? "" : "s", erased ? "; erased" : "");
 	if (fflush(stdout) != 0) {
 		ctl_err(c, "subject export: write error");
 		goto out;
 	}
-	rc = nrec + nsoft + ndom + decisions + erased > 0 ? CTL_OK : CTL_NO;
+	rc = nrec + nsoft + nq + ndom + decisions + erased > 0 ? CTL_OK : CTL_NO;
 out:
 	store_close(st);
 	ctl_opts_free(&o);
@@ -363,50 +479,6 @@ erase_fn(struct store_txn *t, void *arg)
 	return 0;
 }
 
-/* local_char - 1 if ch may be in a local part as reports write them. */
-static int
-local_char(unsigned char ch)
-{
-	return ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+/=?^_`{|}~.-", ch) != NULL;
-}
-
-/*
- * names_person - fbq_purge's test: 1 if text names the erased address,
- * in any case, or any tagged form of it (LOCAL<delim>anything@DOMAIN),
- * as a whole address: malice@ is not alice@.
- */
-static int
-names_person(const char *text, size_t len, void *arg)
-{
-	const struct erase *e = arg;
-	const char *base = e->a->base, *at = strrchr(base, '@');
-	size_t llen, dlen;
-
-	if (at == NULL)
-		return 0;
-	llen = (size_t)(at - base);
-	dlen = strlen(at);			/* "@domain" */
-	for (size_t i = llen; i + dlen <= len; i++) {
-		size_t end = i + dlen, j = i;
-
-		if (strncasecmp(text + i, at, dlen) != 0)
-			continue;
-		/* The domain ends there: "alice@example.com." ends a sentence. */
-		if (end < len && (isalnum((unsigned char)text[end]) ||
-		    text[end] == '-' || (text[end] == '.' && end + 1 < len &&
-		    isalnum((unsigned char)text[end + 1]))))
-			continue;
-		while (j > 0 && local_char((unsigned char)text[j - 1]))
-			j--;
-		if (i - j < llen || strncasecmp(text + j, base, llen) != 0)
-			continue;
-		if (i - j == llen || strchr(e->delims, text[j + llen]) != NULL)
-			return 1;
-	}
-	return 0;
-}
-
 /* erase - the person's records go; a keyed hash keeps them unmailable. */
 static int
 subject_erase(struct ctl *c, int argc, char **argv)
@@ -415,6 +487,7 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	struct store *st;
 	struct addr a;
 	struct erase e;
+	struct person who = { &a, NULL };
 	char err[512];
 	unsigned purged = 0;
 	int rc;
@@ -433,6 +506,7 @@ subject_erase(struct ctl *c, int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	e.a = &a;
 	e.delims = c->cf.delims;
+	who.delims = c->cf.delims;
 	e.now = c->now;
 	if ((e.keys = calloc(ERASE_KEYS_MAX, sizeof(*e.keys))) == NULL) {
 		ctl_err(c, "subject erase: out of memory");
@@ -450,7 +524,7 @@ subject_erase(struct ctl *c, int argc, char **argv)
 		return CTL_ERR;
 	}
 	/* The review queue keeps raw reports, read or not: theirs go too. */
-	rc = fbq_purge(c->cf.fb_queue_dir, names_person, &e, &purged, err,
+	rc = fbq_purge(c->cf.fb_queue_dir, names_person, &who, &purged, err,
 	    sizeof(err));
 	printf("%s erased%s: %u record%s removed (%u list%s, %u change%s of "
 	    "consent with their evidence, %u suppression%s, %u soft-bounce "

@@ -201,12 +201,14 @@ meta_write(const char *dir, const struct fbq_meta *m, char *err, size_t errlen)
 	return write_file(path, text, n, err, errlen);
 }
 
+/* id_cmp - qsort's order of ids: by time, as they are named. */
 static int
 id_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ids_free - what ids() made; NULL is a no-op. */
 static void
 ids_free(char **v, size_t n)
 {
@@ -215,48 +217,85 @@ ids_free(char **v, size_t n)
 	free(v);
 }
 
-/* ids - the report ids in dir, sorted, into a NULL-ended array to free. */
+/* The files a report may leave, whole or cut off by a crash. */
+static const char *const purge_ext[] = { ".meta", ".eml", ".meta.tmp",
+    ".eml.tmp", NULL };
+
+/* id_of - the report id a directory entry belongs to, into id; 0 or -1. */
 static int
-ids(const char *dir, char ***idsp, size_t *np, char *err, size_t errlen)
+id_of(const char *name, int any, char id[FBQ_ID_LEN + 1])
+{
+	size_t l = strlen(name);
+	int i;
+
+	if (l <= FBQ_ID_LEN)
+		return -1;
+	for (i = 0; purge_ext[i] != NULL; i++)
+		if (strcmp(name + FBQ_ID_LEN, purge_ext[i]) == 0)
+			break;
+	if (purge_ext[i] == NULL || (i > 0 && !any))
+		return -1;
+	memcpy(id, name, FBQ_ID_LEN);
+	id[FBQ_ID_LEN] = '\0';
+	return id_ok(id) ? 0 : -1;
+}
+
+/*
+ * ids - the report ids in dir, sorted, once each, into an array to free
+ * (its strings too): those with a meta file, or with any == 1 those with
+ * any file of a report (then never cut short: -1 out of memory).
+ */
+static int
+ids(const char *dir, int any, char ***idsp, size_t *np, char *err,
+    size_t errlen)
 {
 	DIR *d;
 	struct dirent *e;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	char **v = NULL, id[FBQ_ID_LEN + 1];
+	size_t n = 0, cap = 0, u = 0;
+	int rc = 0;
 
 	*idsp = NULL;
 	*np = 0;
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : util_fail(err, errlen, "%s: %s", dir,
 		    strerror(errno));
-	while ((e = readdir(d)) != NULL && n < LIST_MAX) {
-		size_t l = strlen(e->d_name);
-		char id[FBQ_ID_LEN + 1];
-
-		if (l != FBQ_ID_LEN + 5 || strcmp(e->d_name + FBQ_ID_LEN,
-		    ".meta") != 0)
-			continue;
-		memcpy(id, e->d_name, FBQ_ID_LEN);
-		id[FBQ_ID_LEN] = '\0';
-		if (!id_ok(id))
+	while ((e = readdir(d)) != NULL && (any || n < LIST_MAX)) {
+		if (id_of(e->d_name, any, id) == -1)
 			continue;
 		if (n == cap) {
 			char **nv = realloc(v, (cap = cap ? cap * 2 : 64) *
 			    sizeof(*v));
 
 			if (nv == NULL)
-				break;
+				goto oom;
 			v = nv;
 		}
 		if ((v[n] = strdup(id)) == NULL)
-			break;
+			goto oom;
 		n++;
+	}
+	if (0) {
+oom:
+		/* A short list would leave a report an erasure must remove. */
+		if (any)
+			rc = util_fail(err, errlen, "%s: out of memory", dir);
 	}
 	closedir(d);
 	if (n > 0)
 		qsort(v, n, sizeof(*v), id_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (u > 0 && strcmp(v[u - 1], v[i]) == 0)
+			free(v[i]);
+		else
+			v[u++] = v[i];
+	}
+	if (rc == -1) {
+		ids_free(v, u);
+		return -1;
+	}
 	*idsp = v;
-	*np = n;
+	*np = u;
 	return 0;
 }
 
@@ -279,10 +318,6 @@ remove_files(const char *dir, const char *id, char *err, size_t errlen)
 		return util_fail(err, errlen, "%s: %s", raw, strerror(errno));
 	return 1;
 }
-
-/* The files a report may leave, whole or cut off by a crash. */
-static const char *const purge_ext[] = { ".meta", ".eml", ".meta.tmp",
-    ".eml.tmp", NULL };
 
 /* purge_one - 1 if a file of report id says what names looks for. */
 static int
@@ -328,38 +363,58 @@ purge_remove(const char *dir, const char *id, char *err, size_t errlen)
 }
 
 int
+fbq_naming(const char *dir, int (*names)(const char *, size_t, void *),
+    void *arg, int (*fn)(const char *, void *), void *fnarg, char *err,
+    size_t errlen)
+{
+	char **v;
+	size_t n;
+	int rc = 0, r;
+
+	/* Every id that has any file, not only those listed: a raw file
+	 * whose meta file a crash never wrote names the person too. */
+	if (ids(dir, 1, &v, &n, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if ((r = purge_one(dir, v[i], names, arg, err, errlen)) == -1)
+			rc = -1;
+		else if (r == 1)
+			rc = fn(v[i], fnarg);
+	}
+	ids_free(v, n);
+	return rc;
+}
+
+/* The state of one purge, for purge_hit through fbq_naming. */
+struct purge {
+	const char	*dir;
+	unsigned	 removed;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* purge_hit - every file of report id goes; counted. */
+static int
+purge_hit(const char *id, void *arg)
+{
+	struct purge *pu = arg;
+
+	if (purge_remove(pu->dir, id, pu->err, pu->errlen) == -1)
+		return -1;
+	pu->removed++;
+	return 0;
+}
+
+int
 fbq_purge(const char *dir, int (*names)(const char *, size_t, void *),
     void *arg, unsigned *removed, char *err, size_t errlen)
 {
-	DIR *d;
-	struct dirent *e;
-	char id[FBQ_ID_LEN + 1], last[FBQ_ID_LEN + 1] = "";
-	int rc = 0, r;
+	struct purge pu = { dir, 0, err, errlen };
+	int rc;
 
-	*removed = 0;
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : util_fail(err, errlen, "%s: %s", dir,
-		    strerror(errno));
-	/* Every id that has any file, not only those listed (ids()): a raw
-	 * file whose meta file a crash never wrote names the person too. */
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (strlen(e->d_name) <= FBQ_ID_LEN ||
-		    e->d_name[FBQ_ID_LEN] != '.')
-			continue;
-		memcpy(id, e->d_name, FBQ_ID_LEN);
-		id[FBQ_ID_LEN] = '\0';
-		if (!id_ok(id) || strcmp(id, last) == 0)
-			continue;
-		util_strlcpy(last, id, sizeof(last));
-		if ((r = purge_one(dir, id, names, arg, err, errlen)) == -1)
-			rc = -1;
-		else if (r == 1 && purge_remove(dir, id, err, errlen) == -1)
-			rc = -1;
-		else
-			*removed += (unsigned)r;
-	}
-	closedir(d);
-	if (*removed > 0)
+	rc = fbq_naming(dir, names, arg, purge_hit, &pu, err, errlen);
+	*removed = pu.removed;
+	if (pu.removed > 0)
 		sync_dir(dir);
 	return rc;
 }
@@ -428,7 +483,7 @@ fbq_add(const char *dir, unsigned max, int64_t retention, int64_t now,
 
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
 		return util_fail(err, errlen, "%s: %s", dir, strerror(errno));
-	if (ids(dir, &v, &n, err, errlen) == -1)
+	if (ids(dir, 0, &v, &n, err, errlen) == -1)
 		return -1;
 	ids_free(v, n);
 	if (n >= max) {
@@ -466,7 +521,7 @@ fbq_list(const char *dir, int (*fn)(const struct fbq_meta *, void *),
 	size_t n;
 	int rc = 0;
 
-	if (ids(dir, &v, &n, err, errlen) == -1)
+	if (ids(dir, 0, &v, &n, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int r = meta_read(dir, v[i], &m, err, errlen);

@@ -68,11 +68,19 @@ int	fbq_seen(const char *dir, const char *id, int64_t now, char *err,
 int	fbq_remove(const char *dir, const char *id, char *err, size_t errlen);
 
 /*
- * fbq_purge - remove every report of dir, read or not, for which names
- * says 1 of its raw text or its meta file (each file passed whole, with
- * its length), the temporary and half-written files of a report cut off
- * by a crash included: an erasure (consentctl subject erase) leaves no
- * report that names the person.  *removed counts the reports.  0, or -1
+ * fbq_naming - fn(id, fnarg) for every report of dir, read or not, for
+ * which names says 1 of its raw text or its meta file (each file passed
+ * whole, with its length), the temporary and half-written files of a
+ * report cut off by a crash included; stops at fn's non-zero value and
+ * returns it.  0 (an absent dir names nobody), or -1 with err.
+ */
+int	fbq_naming(const char *dir, int (*names)(const char *, size_t, void *),
+	    void *arg, int (*fn)(const char *, void *), void *fnarg, char *err,
+	    size_t errlen);
+
+/*
+ * fbq_purge - remove every report fbq_naming() finds: an erasure
+ * (consentctl subject erase) leaves no report that names the person.  *removed counts the reports.  0, or -1
  * with err (then some may be left: run it again).
  */
 int	fbq_purge(const char *dir, int (*names)(const char *, size_t, void *),

@@ -50,7 +50,7 @@ t_out '"source":"form"'
 t_out '"match":"domain"'
 t_out '"rcpt":"alice@example.com","verdict":"allow"'
 t_not_out 'bob@example.org'
-t_err "1 record, 1 covering domain suppression, 1 audit decision"
+t_err "1 record, 1 covering domain suppression, 0 reports in the review queue, 1 audit decision"
 t_run 0 ctl subject export alice+promo@example.com --audit "$A"
 t_out '"match":"untagged"'
 t_out '"list":"promo"'
@@ -72,6 +72,26 @@ for who in ALICE@Example.com alice+promo@example.com bob@example.org \
 	t_run 0 ctl feedback <"$W/dsn"
 	t_out "queued"
 done
+
+# Export names what the queue holds about the person: the two reports
+# for alice and her tagged form, not bob's, not malice's.
+t_run 0 ctl subject export alice@example.com
+t_check "export with the queue is one JSON document" json_ok
+t_err "2 reports in the review queue"
+t_check "the review queue's reports in the export are alice's two" \
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+r = sorted(q["recipients"].lower() for q in d["review_queue"])
+assert r == ["alice+promo@example.com 5.1.1", "alice@example.com 5.1.1"], r
+assert all("Final-Recipient" in q["raw"] and q["kind"] == "dsn" for q in d["review_queue"]), d["review_queue"]' "$T_OUT"
+t_not_out "bob@example.org"
+t_not_out "malice@"
+# A report cut off before its meta file names her all the same.
+cp "$(grep -l "ALICE@Example.com" "$W"/queue/*.eml | head -n 1)" "$W/queue/20261101T000000Z-00000000.eml.tmp"
+t_run 0 ctl subject export alice@example.com
+t_err "3 reports in the review queue"
+t_out '"id":"20261101T000000Z-00000000","incomplete":true'
+rm -f "$W/queue/20261101T000000Z-00000000.eml.tmp"
 
 # --- erase
 t_run 0 ctl subject erase alice@example.com

@@ -67,7 +67,7 @@ t_out '"ip":"198.51.100.4"'
 t_out '"verdict":"allow","reason":"subscribed"'
 t_out '"pseudonym":"h:'
 t_not_out 'dana@example.com","verdict'	# the audit keeps the pseudonym
-t_err "1 record, 0 covering domain suppressions, 1 audit decision"
+t_err "1 record, 0 covering domain suppressions, 0 reports in the review queue, 1 audit decision"
 
 # The erasure: refused at RCPT from the next message on, no reload.
 t_run 0 ctl subject erase dana@example.com
