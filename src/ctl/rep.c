@@ -171,19 +171,15 @@ rep_rcpt(struct rep *R, rstr s, uint64_t h)
 	if ((r = arena_alloc(&R->a, sizeof(*r))) == NULL)
 		return NULL;
 	r->s = s;
+	r->h = h;
 	r->unsubs = NULL;
+	if (rep_keep(R, &r->s) == -1)
+		return NULL;
 	if (htab_put(&R->rcpts, h, r) == -1)
 		return NULL;
 	return r;
 }
 
-/* dec_is - d is about recipient k (hash h). */
-static int
-dec_is(const struct dec *d, const rstr *k, uint64_t h)
-{
-	return d->rh == h && d->rcpt.n == k->n &&
-	    memcmp(d->rcpt.p, k->p, k->n) == 0;
-}
 
 /* dec_later - a is the later of two decisions about one recipient. */
 static int
@@ -211,9 +207,9 @@ msg_index(struct rep *R, struct msg *m)
 	for (struct dec *d = m->decs; d != NULL; d = d->next) {
 		size_t i;
 
-		for (i = (size_t)d->rh & m->idxmask; m->idx[i] != NULL;
+		for (i = (size_t)d->r->h & m->idxmask; m->idx[i] != NULL;
 		    i = (i + 1) & m->idxmask)
-			if (dec_is(m->idx[i], &d->rcpt, d->rh))
+			if (m->idx[i]->r == d->r)
 				break;
 		if (m->idx[i] == NULL || dec_later(d, m->idx[i]))
 			m->idx[i] = d;
@@ -228,7 +224,11 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 	struct dec *best = NULL;
 	int64_t limit = t >= INT64_MAX / 1000 - JOIN_SLACK ? INT64_MAX :
 	    (t + JOIN_SLACK) * 1000;
+	const struct rcpt *r = rep_rcpt_find(R, *k, h);
 
+	/* Every audited recipient is interned: unknown here, decided nowhere. */
+	if (r == NULL)
+		return NULL;
 	if (m->ndec >= IDX_MIN) {
 		if (m->idx == NULL && msg_index(R, m) == -1) {
 			*err = 1;
@@ -236,14 +236,14 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 		}
 		for (size_t i = (size_t)h & m->idxmask; m->idx[i] != NULL;
 		    i = (i + 1) & m->idxmask)
-			if (dec_is(m->idx[i], k, h)) {
+			if (m->idx[i]->r == r) {
 				if (m->idx[i]->t_ms <= limit)
 					return m->idx[i];
 				break;	/* a later one: look for an earlier */
 			}
 	}
 	for (struct dec *d = m->decs; d != NULL; d = d->next)
-		if (dec_is(d, k, h) && d->t_ms <= limit && dec_later(d, best))
+		if (d->r == r && d->t_ms <= limit && dec_later(d, best))
 			best = d;
 	return best;
 }
@@ -301,7 +301,7 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
 	    htab_init(&R->symt, 256) == -1 ||
 	    htab_init(&R->msgs, 1 << 14) == -1 ||
-	    htab_init(&R->rcpts, 1 << 10) == -1 ||
+	    htab_init(&R->rcpts, 1 << 14) == -1 ||
 	    htab_init(&R->days, 64) == -1)
 		return rep_oom(R);
 	if (well_known(R) == -1)

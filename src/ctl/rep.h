@@ -74,10 +74,14 @@ struct sym {
 
 struct unsub;
 
-/* A recipient who unsubscribed, as the audit names them. */
+/*
+ * A recipient as the audit names them, interned: decisions point here
+ * rather than each keeping the text (a list mails the same people).
+ */
 struct rcpt {
 	rstr	s;			/* pseudonym or address */
-	struct unsub *unsubs;
+	uint64_t h;			/* hash of s */
+	struct unsub *unsubs;		/* the unsubscribes it showed */
 };
 
 struct dec;
@@ -102,8 +106,7 @@ struct msg {
 struct dec {
 	struct msg *m;			/* NULL for NOQUEUE */
 	struct dec *next;		/* the message's others */
-	rstr	rcpt;			/* as the audit has it */
-	uint64_t rh;			/* hash of rcpt */
+	struct rcpt *r;			/* the recipient, interned */
 	int64_t	t_ms;
 	int64_t	ev_time;		/* seconds; with D_EV */
 	int64_t	sent;			/* last status=sent (s); with D_SENT */
@@ -301,10 +304,13 @@ struct msg *rep_msg(struct rep *R, rstr qid);
 /* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
 struct msg *rep_msg_of(struct rep *R, rstr qid);
 
-/* rep_rcpt - the unsubscribed recipient s (hash h), made on first sight. */
+/*
+ * rep_rcpt - the recipient s (hash h), made on first sight with an arena
+ * copy of s (the line s points into may go); NULL out of memory.
+ */
 struct rcpt *rep_rcpt(struct rep *R, rstr s, uint64_t h);
 
-/* rep_rcpt_find - the unsubscribed recipient s (hash h), or NULL. */
+/* rep_rcpt_find - the recipient s (hash h) an audit line named, or NULL. */
 struct rcpt *rep_rcpt_find(const struct rep *R, rstr s, uint64_t h);
 
 /*

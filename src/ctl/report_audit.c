@@ -91,11 +91,9 @@ tally_day(struct rep *R, int64_t t_ms, int col)
 static int
 unsub_add(struct rep *R, struct dec *d, uint32_t list, uint32_t source)
 {
-	struct rcpt *r = rep_rcpt(R, d->rcpt, d->rh);
+	struct rcpt *r = d->r;
 	struct unsub *u;
 
-	if (r == NULL)
-		return rep_oom(R);
 	for (u = r->unsubs; u != NULL; u = u->next)
 		if (u->list == list && u->when == d->ev_time)
 			return 0;
@@ -271,10 +269,11 @@ decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
 	d->t_ms = t;
 	d->file = (uint16_t)file;
 	d->line = (uint32_t)lineno;
-	if (tally(R, d, f) == -1 || rep_keep(R, &f->rcpt) == -1)
+	if (tally(R, d, f) == -1)
 		return -1;
-	d->rcpt = f->rcpt;
-	d->rh = htab_hash(f->rcpt.p, f->rcpt.n);
+	if ((d->r = rep_rcpt(R, f->rcpt, htab_hash(f->rcpt.p,
+	    f->rcpt.n))) == NULL)
+		return rep_oom(R);
 	if (!R->have_pseudo && is_pseudonym(f->rcpt))
 		R->have_pseudo = 1;
 	if (attach(R, d, f) == -1)

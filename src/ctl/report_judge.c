@@ -221,7 +221,6 @@ report_judge(struct rep *R)
 	for (struct decblock *b = R->blocks; b != NULL; b = b->next) {
 		for (size_t i = 0; i < b->n; i++) {
 			struct dec *d = &b->d[i];
-			struct rcpt *r;
 			int64_t when;
 			int from_log;
 
@@ -235,7 +234,7 @@ report_judge(struct rep *R)
 				v.kind = K_DENIED;
 				v.m = d->m;
 				v.d = d;
-				v.rcpt = d->rcpt;
+				v.rcpt = d->r->s;
 				v.t = when;
 				v.from_log = from_log;
 				v.file = from_log ? d->sent_file : d->file;
@@ -244,9 +243,8 @@ report_judge(struct rep *R)
 					return -1;
 				continue;
 			}
-			if (d->verdict == V_ALLOW && R->nunsub > 0 &&
-			    (r = rep_rcpt_find(R, d->rcpt, d->rh)) != NULL)
-				honour_note(r, d, when);
+			if (d->verdict == V_ALLOW && d->r->unsubs != NULL)
+				honour_note(d->r, d, when);
 		}
 	}
 	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {
