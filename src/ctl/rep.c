@@ -155,6 +155,17 @@ rep_msg_of(struct rep *R, rstr qid)
 	return m;
 }
 
+struct msgx *
+rep_msgx(struct rep *R, struct msg *m)
+{
+	if (m->x == NULL) {
+		if ((m->x = arena_alloc(&R->a, sizeof(*m->x))) == NULL)
+			return NULL;
+		memset(m->x, 0, sizeof(*m->x));
+	}
+	return m->x;
+}
+
 struct rcpt *
 rep_rcpt_find(const struct rep *R, rstr s, uint64_t h)
 {
@@ -195,24 +206,27 @@ dec_later(const struct dec *a, const struct dec *b)
 static int
 msg_index(struct rep *R, struct msg *m)
 {
+	struct msgx *x = rep_msgx(R, m);
 	size_t size = 32;
 
+	if (x == NULL)
+		return rep_oom(R);
 	while (size < (size_t)m->ndec * 2)
 		size *= 2;
-	if ((m->idx = arena_alloc(&R->a, size * sizeof(*m->idx))) == NULL)
+	if ((x->idx = arena_alloc(&R->a, size * sizeof(*x->idx))) == NULL)
 		return rep_oom(R);
-	memset(m->idx, 0, size * sizeof(*m->idx));
-	m->idxmask = size - 1;
+	memset(x->idx, 0, size * sizeof(*x->idx));
+	x->idxmask = size - 1;
 	/* Newest first: an older duplicate only replaces on a later time. */
 	for (struct dec *d = m->decs; d != NULL; d = d->next) {
 		size_t i;
 
-		for (i = (size_t)d->r->h & m->idxmask; m->idx[i] != NULL;
-		    i = (i + 1) & m->idxmask)
-			if (m->idx[i]->r == d->r)
+		for (i = (size_t)d->r->h & x->idxmask; x->idx[i] != NULL;
+		    i = (i + 1) & x->idxmask)
+			if (x->idx[i]->r == d->r)
 				break;
-		if (m->idx[i] == NULL || dec_later(d, m->idx[i]))
-			m->idx[i] = d;
+		if (x->idx[i] == NULL || dec_later(d, x->idx[i]))
+			x->idx[i] = d;
 	}
 	return 0;
 }
@@ -230,15 +244,19 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 	if (r == NULL)
 		return NULL;
 	if (m->ndec >= IDX_MIN) {
-		if (m->idx == NULL && msg_index(R, m) == -1) {
+		struct msgx *x;
+
+		if ((m->x == NULL || m->x->idx == NULL) &&
+		    msg_index(R, m) == -1) {
 			*err = 1;
 			return NULL;
 		}
-		for (size_t i = (size_t)h & m->idxmask; m->idx[i] != NULL;
-		    i = (i + 1) & m->idxmask)
-			if (m->idx[i]->r == r) {
-				if (m->idx[i]->t_ms <= limit)
-					return m->idx[i];
+		x = m->x;
+		for (size_t i = (size_t)h & x->idxmask; x->idx[i] != NULL;
+		    i = (i + 1) & x->idxmask)
+			if (x->idx[i]->r == r) {
+				if (x->idx[i]->t_ms <= limit)
+					return x->idx[i];
 				break;	/* a later one: look for an earlier */
 			}
 	}

@@ -88,19 +88,29 @@ struct dec;
 
 struct pend;
 
+struct msgx;
+
 /* One queue id, from the audit, the mail log or both. */
 struct msg {
 	rstr	qid, msgid;
+	struct dec *decs;		/* its decisions, newest first */
+	struct msgx *x;			/* the rarely needed rest, or NULL */
+	int64_t	recv;			/* cleanup time, else first log time */
+	uint32_t ndec;
+	uint32_t flags;
+};
+
+/*
+ * What few messages need, apart so that the millions without it stay
+ * small: made by rep_msgx() on first need.
+ */
+struct msgx {
 	struct msg *parent;		/* "forwarded as": where it came from */
 	struct msg *same_msgid;		/* next audited one with this msgid */
-	struct dec *decs;		/* its decisions, newest first */
 	struct dec **idx;		/* for many recipients: by recipient */
 	size_t	idxmask;
 	struct pend *pend;		/* deliveries waiting for the end */
 	struct msg *pend_next;
-	int64_t	recv;			/* cleanup time, else first log time */
-	uint32_t ndec;
-	uint32_t flags;
 };
 
 struct dec {
@@ -303,6 +313,16 @@ struct msg *rep_msg(struct rep *R, rstr qid);
 
 /* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
 struct msg *rep_msg_of(struct rep *R, rstr qid);
+
+/* rep_msgx - m's rarely needed part, made (zeroed) on first need; NULL out of memory. */
+struct msgx *rep_msgx(struct rep *R, struct msg *m);
+
+/* rep_parent - the message m was "forwarded as" from, or NULL. */
+static inline struct msg *
+rep_parent(const struct msg *m)
+{
+	return m->x != NULL ? m->x->parent : NULL;
+}
 
 /*
  * rep_rcpt - the recipient s (hash h), made on first sight with an arena

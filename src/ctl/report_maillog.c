@@ -160,6 +160,7 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 {
 	struct who w;
 	struct pend *pd;
+	struct msgx *x;
 
 	R->sent++;
 	/* Aliases expand after the filter: orig_to is what it saw. */
@@ -167,7 +168,8 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	if (m->ndec > 0)
 		return report_maillog_deliver(R, m, w.k, w.h, w.nk, w.k[0].p, t,
 		    file, lineno);
-	if ((pd = arena_alloc(&R->a, sizeof(*pd))) == NULL ||
+	if ((x = rep_msgx(R, m)) == NULL ||
+	    (pd = arena_alloc(&R->a, sizeof(*pd))) == NULL ||
 	    rep_str(R, w.k[0].p, &pd->rcpt) == -1)
 		return rep_oom(R);
 	if (w.nk == 1)
@@ -177,12 +179,12 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	pd->t = t;
 	pd->file = (uint16_t)file;
 	pd->line = lineno;
-	if (m->pend == NULL) {
-		m->pend_next = R->pending;
+	if (x->pend == NULL) {
+		x->pend_next = R->pending;
 		R->pending = m;
 	}
-	pd->next = m->pend;
-	m->pend = pd;
+	pd->next = x->pend;
+	x->pend = pd;
 	return 0;
 }
 
@@ -196,8 +198,11 @@ delivery(struct rep *R, struct msg *m, const struct maillog_line *f,
 
 		if (n == NULL)
 			return rep_oom(R);
-		if (n != m)
-			n->parent = m;
+		if (n != m) {
+			if (rep_msgx(R, n) == NULL)
+				return rep_oom(R);
+			n->x->parent = m;
+		}
 	}
 	if (rep_eq(f->status, "sent"))
 		return sent(R, m, f, t, file, lineno);
