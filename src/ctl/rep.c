@@ -182,7 +182,6 @@ rep_rcpt(struct rep *R, rstr s, uint64_t h)
 	if ((r = arena_alloc(&R->a, sizeof(*r))) == NULL)
 		return NULL;
 	r->s = s;
-	r->h = h;
 	r->unsubs = NULL;
 	if (rep_keep(R, &r->s) == -1)
 		return NULL;
@@ -191,6 +190,100 @@ rep_rcpt(struct rep *R, rstr s, uint64_t h)
 	return r;
 }
 
+
+/* lhex - the value of a lowercase hex digit, or -1. */
+static int
+lhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+rep_pseudo_bin(rstr s, unsigned char bin[16])
+{
+	if (s.n != 34 || s.p[0] != 'h' || s.p[1] != ':')
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		int hi = lhex(s.p[2 + 2 * i]), lo = lhex(s.p[3 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return 0;
+		bin[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}
+
+rstr
+rep_dec_rcpt(const struct dec *d, char *buf)
+{
+	static const char digits[] = "0123456789abcdef";
+	rstr s;
+
+	if (!(d->flags & D_BIN))
+		return d->rk.s;
+	buf[0] = 'h';
+	buf[1] = ':';
+	for (int i = 0; i < 16; i++) {
+		buf[2 + 2 * i] = digits[d->rk.bin[i] >> 4];
+		buf[3 + 2 * i] = digits[d->rk.bin[i] & 15];
+	}
+	buf[34] = '\0';
+	s.p = buf;
+	s.n = 34;
+	return s;
+}
+
+int
+rep_dec_text(struct rep *R, const struct dec *d, rstr *out)
+{
+	char buf[REP_RCPT_BUF];
+
+	*out = rep_dec_rcpt(d, buf);
+	return (d->flags & D_BIN) ? rep_keep(R, out) : 0;
+}
+
+/* A recipient key as decisions hold it: octets for a pseudonym, else text. */
+struct rkey {
+	const rstr *s;
+	int	bin;
+	unsigned char b[16];
+};
+
+/* dec_is - d is about recipient k. */
+static int
+dec_is(const struct dec *d, const struct rkey *k)
+{
+	if (d->flags & D_BIN)
+		return k->bin && memcmp(d->rk.bin, k->b, 16) == 0;
+	return !k->bin && d->rk.s.n == k->s->n &&
+	    memcmp(d->rk.s.p, k->s->p, k->s->n) == 0;
+}
+
+/* dec_hash - the hash of d's recipient text, as lookups hash their key. */
+static uint64_t
+dec_hash(const struct dec *d)
+{
+	char buf[REP_RCPT_BUF];
+	rstr s = rep_dec_rcpt(d, buf);
+
+	return htab_hash(s.p, s.n);
+}
+
+/* dec_same - a and b are about the same recipient. */
+static int
+dec_same(const struct dec *a, const struct dec *b)
+{
+	if ((a->flags ^ b->flags) & D_BIN)
+		return 0;
+	if (a->flags & D_BIN)
+		return memcmp(a->rk.bin, b->rk.bin, 16) == 0;
+	return a->rk.s.n == b->rk.s.n &&
+	    memcmp(a->rk.s.p, b->rk.s.p, a->rk.s.n) == 0;
+}
 
 /* dec_later - a is the later of two decisions about one recipient. */
 static int
@@ -221,9 +314,9 @@ msg_index(struct rep *R, struct msg *m)
 	for (struct dec *d = m->decs; d != NULL; d = d->next) {
 		size_t i;
 
-		for (i = (size_t)d->r->h & x->idxmask; x->idx[i] != NULL;
+		for (i = (size_t)dec_hash(d) & x->idxmask; x->idx[i] != NULL;
 		    i = (i + 1) & x->idxmask)
-			if (x->idx[i]->r == d->r)
+			if (dec_same(x->idx[i], d))
 				break;
 		if (x->idx[i] == NULL || dec_later(d, x->idx[i]))
 			x->idx[i] = d;
@@ -238,11 +331,10 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 	struct dec *best = NULL;
 	int64_t limit = t >= INT64_MAX / 1000 - JOIN_SLACK ? INT64_MAX :
 	    (t + JOIN_SLACK) * 1000;
-	const struct rcpt *r = rep_rcpt_find(R, *k, h);
+	struct rkey key;
 
-	/* Every audited recipient is interned: unknown here, decided nowhere. */
-	if (r == NULL)
-		return NULL;
+	key.s = k;
+	key.bin = rep_pseudo_bin(*k, key.b);
 	if (m->ndec >= IDX_MIN) {
 		struct msgx *x;
 
@@ -254,14 +346,14 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 		x = m->x;
 		for (size_t i = (size_t)h & x->idxmask; x->idx[i] != NULL;
 		    i = (i + 1) & x->idxmask)
-			if (x->idx[i]->r == r) {
+			if (dec_is(x->idx[i], &key)) {
 				if (x->idx[i]->t_ms <= limit)
 					return x->idx[i];
 				break;	/* a later one: look for an earlier */
 			}
 	}
 	for (struct dec *d = m->decs; d != NULL; d = d->next)
-		if (d->r == r && d->t_ms <= limit && dec_later(d, best))
+		if (dec_is(d, &key) && d->t_ms <= limit && dec_later(d, best))
 			best = d;
 	return best;
 }
@@ -319,7 +411,7 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
 	    htab_init(&R->symt, 256) == -1 ||
 	    htab_init(&R->msgs, 1 << 14) == -1 ||
-	    htab_init(&R->rcpts, 1 << 14) == -1 ||
+	    htab_init(&R->rcpts, 1 << 10) == -1 ||
 	    htab_init(&R->days, 64) == -1)
 		return rep_oom(R);
 	if (well_known(R) == -1)

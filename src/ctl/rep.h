@@ -47,6 +47,7 @@
 #define D_EV		0x04	/* rests on a record, ev_time set */
 #define D_SENT		0x08	/* the mail log shows status=sent */
 #define D_LOGGED	0x10	/* a mail log line was joined to it */
+#define D_BIN		0x20	/* rk.bin: the pseudonym's octets, not its text */
 
 /* msg.flags */
 #define M_AUDIT		0x01
@@ -74,14 +75,10 @@ struct sym {
 
 struct unsub;
 
-/*
- * A recipient as the audit names them, interned: decisions point here
- * rather than each keeping the text (a list mails the same people).
- */
+/* A recipient who unsubscribed, as the audit names them. */
 struct rcpt {
-	rstr	s;			/* pseudonym or address */
-	uint64_t h;			/* hash of s */
-	struct unsub *unsubs;		/* the unsubscribes it showed */
+	rstr	s;			/* pseudonym or address, kept */
+	struct unsub *unsubs;
 };
 
 struct dec;
@@ -116,7 +113,15 @@ struct msgx {
 struct dec {
 	struct msg *m;			/* NULL for NOQUEUE */
 	struct dec *next;		/* the message's others */
-	struct rcpt *r;			/* the recipient, interned */
+	/*
+	 * The recipient as the audit has it: a pseudonym as the milter
+	 * writes it ("h:" and 32 lowercase hex digits) as its 16 octets
+	 * (D_BIN), anything else as kept text.  rep_dec_rcpt() shows it.
+	 */
+	union {
+		unsigned char bin[16];
+		rstr	s;
+	} rk;
 	int64_t	t_ms;
 	int64_t	ev_time;		/* seconds; with D_EV */
 	int64_t	sent;			/* last status=sent (s); with D_SENT */
@@ -325,12 +330,13 @@ rep_parent(const struct msg *m)
 }
 
 /*
- * rep_rcpt - the recipient s (hash h), made on first sight with an arena
- * copy of s (the line s points into may go); NULL out of memory.
+ * rep_rcpt - the unsubscribed recipient s (hash h), made on first sight
+ * with an arena copy of s (the line s points into may go); NULL out of
+ * memory.
  */
 struct rcpt *rep_rcpt(struct rep *R, rstr s, uint64_t h);
 
-/* rep_rcpt_find - the recipient s (hash h) an audit line named, or NULL. */
+/* rep_rcpt_find - the unsubscribed recipient s (hash h), or NULL. */
 struct rcpt *rep_rcpt_find(const struct rep *R, rstr s, uint64_t h);
 
 /*
@@ -342,6 +348,22 @@ struct rcpt *rep_rcpt_find(const struct rep *R, rstr s, uint64_t h);
  */
 struct dec *rep_dec_find(struct rep *R, struct msg *m, const rstr *k,
 	    uint64_t h, int64_t t, int *err);
+
+/*
+ * rep_pseudo_bin - s is a pseudonym as audit_pseudonym() writes it ("h:"
+ * and 32 lowercase hex digits): its 16 octets into bin, 1; else 0.
+ */
+int	rep_pseudo_bin(rstr s, unsigned char bin[16]);
+
+/*
+ * rep_dec_rcpt - d's recipient as the audit wrote it: a view into d's
+ * kept text, or into buf (the caller's, REP_RCPT_BUF octets).
+ */
+#define REP_RCPT_BUF	35
+rstr	rep_dec_rcpt(const struct dec *d, char *buf);
+
+/* rep_dec_text - rep_dec_rcpt() into *out, arena-owned; 0 / -1 out of memory. */
+int	rep_dec_text(struct rep *R, const struct dec *d, rstr *out);
 
 /* rep_viol_add - append a copy of v to the violations; 0 / -1 out of memory. */
 int	rep_viol_add(struct rep *R, const struct viol *v);

@@ -89,11 +89,14 @@ tally_day(struct rep *R, int64_t t_ms, int col)
  * list and time.
  */
 static int
-unsub_add(struct rep *R, struct dec *d, uint32_t list, uint32_t source)
+unsub_add(struct rep *R, struct dec *d, rstr rcpt, uint32_t list,
+    uint32_t source)
 {
-	struct rcpt *r = d->r;
+	struct rcpt *r = rep_rcpt(R, rcpt, htab_hash(rcpt.p, rcpt.n));
 	struct unsub *u;
 
+	if (r == NULL)
+		return rep_oom(R);
 	for (u = r->unsubs; u != NULL; u = u->next)
 		if (u->list == list && u->when == d->ev_time)
 			return 0;
@@ -228,9 +231,9 @@ evidence(struct rep *R, struct dec *d, const struct audit_fields *f)
 	if (!(d->flags & D_EV))
 		return 0;
 	if (evk == R->s_consent && evv == R->s_unsub)
-		return unsub_add(R, d, d->list, src);
+		return unsub_add(R, d, f->rcpt, d->list, src);
 	if (evk == R->s_suppression && evv == R->s_unsub_all)
-		return unsub_add(R, d, ALL_LISTS, src);
+		return unsub_add(R, d, f->rcpt, ALL_LISTS, src);
 	return 0;
 }
 
@@ -271,9 +274,14 @@ decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
 	d->line = (uint32_t)lineno;
 	if (tally(R, d, f) == -1)
 		return -1;
-	if ((d->r = rep_rcpt(R, f->rcpt, htab_hash(f->rcpt.p,
-	    f->rcpt.n))) == NULL)
-		return rep_oom(R);
+	/* A pseudonym in 16 octets rather than 34 and a pointer. */
+	if (rep_pseudo_bin(f->rcpt, d->rk.bin))
+		d->flags |= D_BIN;
+	else {
+		d->rk.s = f->rcpt;
+		if (rep_keep(R, &d->rk.s) == -1)
+			return -1;
+	}
 	if (!R->have_pseudo && is_pseudonym(f->rcpt))
 		R->have_pseudo = 1;
 	if (attach(R, d, f) == -1)

@@ -237,7 +237,8 @@ report_judge(struct rep *R)
 				v.kind = K_DENIED;
 				v.m = d->m;
 				v.d = d;
-				v.rcpt = d->r->s;
+				if (rep_dec_text(R, d, &v.rcpt) == -1)
+					return -1;
 				v.t = when;
 				v.from_log = from_log;
 				v.file = from_log ? d->sent_file : d->file;
@@ -246,8 +247,16 @@ report_judge(struct rep *R)
 					return -1;
 				continue;
 			}
-			if (d->verdict == V_ALLOW && d->r->unsubs != NULL)
-				honour_note(d->r, d, when);
+			if (d->verdict == V_ALLOW && R->nunsub > 0) {
+				char buf[REP_RCPT_BUF];
+				rstr s = rep_dec_rcpt(d, buf);
+
+				struct rcpt *r;
+
+				if ((r = rep_rcpt_find(R, s, htab_hash(s.p,
+				    s.n))) != NULL)
+					honour_note(r, d, when);
+			}
 		}
 	}
 	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {
