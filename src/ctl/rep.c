@@ -94,6 +94,50 @@ rep_sym(struct rep *R, rstr s, uint32_t *id)
 	return 0;
 }
 
+/* tri_eq - an interned triple matches the key triple. */
+static int
+tri_eq(const void *item, const void *key)
+{
+	const struct tri *a = item, *b = key;
+
+	return a->verdict_sym == b->verdict_sym && a->reason == b->reason &&
+	    a->outcome == b->outcome;
+}
+
+int
+rep_tri(struct rep *R, uint32_t v, uint32_t r, uint32_t o, uint32_t *id)
+{
+	struct tri k = { v, r, o, 0 }, *y = R->lasttri;
+	uint64_t h;
+
+	if (y != NULL && tri_eq(y, &k)) {
+		*id = y->id;
+		return 0;
+	}
+	h = htab_mix(((uint64_t)v << 42) ^ ((uint64_t)r << 21) ^ o);
+	if ((y = htab_find(&R->trit, h, tri_eq, &k)) == NULL) {
+		if (R->ntri == R->tricap) {
+			size_t cap = R->tricap ? R->tricap * 2 : 16;
+			struct tri **nv = realloc(R->tris, cap * sizeof(*nv));
+
+			if (nv == NULL)
+				return rep_oom(R);
+			R->tris = nv;
+			R->tricap = cap;
+		}
+		if ((y = arena_alloc(&R->a, sizeof(*y))) == NULL)
+			return rep_oom(R);
+		*y = k;
+		y->id = (uint32_t)R->ntri;
+		if (htab_put(&R->trit, h, y) == -1)
+			return rep_oom(R);
+		R->tris[R->ntri++] = y;
+	}
+	R->lasttri = y;
+	*id = y->id;
+	return 0;
+}
+
 /* sym_lit - rep_sym() for a C string. */
 static int
 sym_lit(struct rep *R, const char *s, uint32_t *id)
@@ -412,7 +456,8 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	    htab_init(&R->symt, 256) == -1 ||
 	    htab_init(&R->msgs, 1 << 14) == -1 ||
 	    htab_init(&R->rcpts, 1 << 10) == -1 ||
-	    htab_init(&R->days, 64) == -1)
+	    htab_init(&R->days, 64) == -1 ||
+	    htab_init(&R->trit, 16) == -1)
 		return rep_oom(R);
 	if (well_known(R) == -1)
 		return -1;
@@ -438,6 +483,8 @@ rep_free(struct rep *R)
 	htab_free(&R->msgs);
 	htab_free(&R->rcpts);
 	htab_free(&R->days);
+	htab_free(&R->trit);
+	free(R->tris);
 	free(R->syms);
 	free(R->viol);
 	free(R->scratch);

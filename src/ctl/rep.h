@@ -73,6 +73,15 @@ struct sym {
 	uint64_t as_list[NV];		/* on this list, by verdict */
 };
 
+/*
+ * The verdict, reason and outcome of a decision, interned as one: the
+ * combinations are few, the decisions millions.
+ */
+struct tri {
+	uint32_t verdict_sym, reason, outcome;	/* symbols */
+	uint32_t id;
+};
+
 struct unsub;
 
 /* A recipient who unsubscribed, as the audit names them. */
@@ -125,7 +134,7 @@ struct dec {
 	int64_t	t_ms;
 	int64_t	ev_time;		/* seconds; with D_EV */
 	int64_t	sent;			/* last status=sent (s); with D_SENT */
-	uint32_t verdict_sym, reason, list, outcome;
+	uint32_t tri, list;		/* R->tris[tri]: verdict, reason, outcome */
 	uint32_t line, sent_line;
 	uint16_t file, sent_file;
 	uint8_t	verdict, flags;
@@ -206,9 +215,12 @@ struct rep {
 	char	*err;
 	size_t	errlen;
 	struct arena a;
-	struct htab symt, msgs, rcpts, days;
+	struct htab symt, msgs, rcpts, days, trit;
 	struct sym **syms;
 	size_t	nsyms, symcap;
+	struct tri **tris;
+	size_t	ntri, tricap;
+	struct tri *lasttri;
 	struct decblock *blocks;
 	struct input *in;
 	size_t	nin;
@@ -306,6 +318,12 @@ int	report_feedback_days(struct rep *R, struct fbday ***days, size_t *n);
 
 /* rep_sym - the id of s, interning an arena copy of it; 0 / -1 out of memory. */
 int	rep_sym(struct rep *R, rstr s, uint32_t *id);
+
+/*
+ * rep_tri - the id of the verdict, reason and outcome symbols v, r, o as
+ * one, interned in the arena; 0 / -1 out of memory.
+ */
+int	rep_tri(struct rep *R, uint32_t v, uint32_t r, uint32_t o, uint32_t *id);
 
 /* rep_keep - move s into the arena: the line it points into is about to go. */
 int	rep_keep(struct rep *R, rstr *s);

@@ -151,22 +151,24 @@ sym_field(struct rep *R, int field, rstr s, uint32_t *id)
 static int
 tally(struct rep *R, struct dec *d, const struct audit_fields *f)
 {
+	uint32_t verdict, reason, outcome;
 	int col;
 
-	if (sym_field(R, SF_VERDICT, f->verdict, &d->verdict_sym) == -1 ||
-	    sym_field(R, SF_REASON, f->reason, &d->reason) == -1 ||
+	if (sym_field(R, SF_VERDICT, f->verdict, &verdict) == -1 ||
+	    sym_field(R, SF_REASON, f->reason, &reason) == -1 ||
 	    sym_field(R, SF_LIST, f->list, &d->list) == -1 ||
-	    sym_field(R, SF_OUTCOME, f->outcome, &d->outcome) == -1)
+	    sym_field(R, SF_OUTCOME, f->outcome, &outcome) == -1 ||
+	    rep_tri(R, verdict, reason, outcome, &d->tri) == -1)
 		return -1;
-	col = verdict_col(R, d->verdict_sym);
+	col = verdict_col(R, verdict);
 	d->verdict = (uint8_t)col;
 	if ((f->class_.n == 4 && memcmp(f->class_.p, "bulk", 4) == 0) ||
 	    (f->class_.n == 0 && f->list.n > 0))
 		d->flags |= D_BULK;
-	if (d->outcome == R->s_accepted || d->outcome == R->s_tagged)
+	if (outcome == R->s_accepted || outcome == R->s_tagged)
 		d->flags |= D_OUTDELIV;
-	R->syms[d->verdict_sym]->as_verdict++;
-	R->syms[d->reason]->as_reason[col]++;
+	R->syms[verdict]->as_verdict++;
+	R->syms[reason]->as_reason[col]++;
 	R->syms[d->list]->as_list[col]++;
 	if (tally_day(R, d->t_ms, col) == -1)
 		return -1;
@@ -198,7 +200,7 @@ attach(struct rep *R, struct dec *d, const struct audit_fields *f)
 	d->m = m;
 	d->next = m->decs;
 	m->decs = d;
-	if (d->outcome == R->s_redirected)
+	if (R->tris[d->tri]->outcome == R->s_redirected)
 		m->flags |= M_REDIRECT;
 	return 0;
 }

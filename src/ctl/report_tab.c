@@ -340,9 +340,11 @@ viol_row(struct rep *R, struct cell *row, const struct viol *v)
 	cell_str(&row[VI_RCPT], v->rcpt);
 	if (d != NULL) {
 		cell_str(&row[VI_LIST], R->syms[d->list]->s);
-		cell_str(&row[VI_VERDICT], R->syms[d->verdict_sym]->s);
-		cell_str(&row[VI_REASON], R->syms[d->reason]->s);
-		cell_str(&row[VI_OUTCOME], R->syms[d->outcome]->s);
+		const struct tri *y = R->tris[d->tri];
+
+		cell_str(&row[VI_VERDICT], R->syms[y->verdict_sym]->s);
+		cell_str(&row[VI_REASON], R->syms[y->reason]->s);
+		cell_str(&row[VI_OUTCOME], R->syms[y->outcome]->s);
 		if (cell_where(R, &row[VI_DECISION], d->file, d->line) == -1)
 			return -1;
 	} else {
