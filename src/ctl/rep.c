@@ -166,23 +166,69 @@ rep_str(struct rep *R, const char *s, rstr *out)
 	return 0;
 }
 
+/* msg_eq - message number item has the queue id key. */
+static int
+msg_eq(const void *ctx, uint32_t item, const void *key)
+{
+	const struct msg *m = rep_msg_at(ctx, item);
+	const rstr *q = key;
+
+	return m->qid.n == q->n && memcmp(m->qid.p, q->p, q->n) == 0;
+}
+
+struct msg *
+rep_msg_find(const struct rep *R, rstr qid)
+{
+	uint32_t v = htab32_find(&R->msgs, htab_hash(qid.p, qid.n), msg_eq,
+	    R, &qid);
+
+	return v != 0 ? rep_msg_at(R, v - 1) : NULL;
+}
+
+/* msg_new - the next message number's record, zeroed; NULL out of memory. */
+static struct msg *
+msg_new(struct rep *R)
+{
+	struct msg *m;
+
+	if (R->msgn % MSGBLOCK == 0) {
+		if (R->nmsgblk == R->msgblkcap) {
+			size_t cap = R->msgblkcap ? R->msgblkcap * 2 : 64;
+			struct msg **v = realloc(R->msgblk, cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->msgblk = v;
+			R->msgblkcap = cap;
+		}
+		if ((R->msgblk[R->nmsgblk] = arena_alloc(&R->a, MSGBLOCK *
+		    sizeof(struct msg))) == NULL)
+			return NULL;
+		R->nmsgblk++;
+	}
+	m = rep_msg_at(R, R->msgn);
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
 struct msg *
 rep_msg(struct rep *R, rstr qid)
 {
 	uint64_t h = htab_hash(qid.p, qid.n);
-	struct msg *m = htab_find(&R->msgs, h, view_eq, &qid);
+	uint32_t v = htab32_find(&R->msgs, h, msg_eq, R, &qid);
+	struct msg *m;
 
-	if (m != NULL)
-		return m;
-	if ((m = arena_alloc(&R->a, sizeof(*m))) == NULL)
+	if (v != 0)
+		return rep_msg_at(R, v - 1);
+	if ((m = msg_new(R)) == NULL)
 		return NULL;
-	memset(m, 0, sizeof(*m));
 	m->qid = qid;
 	m->recv = -1;
 	if (rep_keep(R, &m->qid) == -1)
 		return NULL;
-	if (htab_put(&R->msgs, h, m) == -1)
+	if (htab32_put(&R->msgs, h, R->msgn) == -1)
 		return NULL;
+	R->msgn++;
 	return m;
 }
 
@@ -454,7 +500,7 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	R->log_first = -1;
 	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
 	    htab_init(&R->symt, 256) == -1 ||
-	    htab_init(&R->msgs, 1 << 14) == -1 ||
+	    htab32_init(&R->msgs, 1 << 14) == -1 ||
 	    htab_init(&R->rcpts, 1 << 10) == -1 ||
 	    htab_init(&R->days, 64) == -1 ||
 	    htab_init(&R->trit, 16) == -1)
@@ -480,7 +526,8 @@ rep_free(struct rep *R)
 		return;
 	lines_free(&R->rd);
 	htab_free(&R->symt);
-	htab_free(&R->msgs);
+	htab32_free(&R->msgs);
+	free(R->msgblk);
 	htab_free(&R->rcpts);
 	htab_free(&R->days);
 	htab_free(&R->trit);

@@ -29,6 +29,7 @@
 
 #define READ_CHUNK	(512u << 10)
 #define DECBLOCK	8192
+#define MSGBLOCK	4096	/* messages, numbered, in blocks of */
 #define ALL_LISTS	UINT32_MAX	/* an unsubscribe from every list */
 #define LATE_SECONDS	(2 * 86400)	/* Gmail and Yahoo: two days */
 #define LATE_BUSINESS	10		/* CAN-SPAM: ten business days */
@@ -215,7 +216,11 @@ struct rep {
 	char	*err;
 	size_t	errlen;
 	struct arena a;
-	struct htab symt, msgs, rcpts, days, trit;
+	struct htab symt, rcpts, days, trit;
+	struct htab32 msgs;		/* queue id -> message number */
+	struct msg **msgblk;		/* message i: msgblk[i / MSGBLOCK] */
+	size_t	nmsgblk, msgblkcap;
+	uint32_t msgn;			/* messages made */
 	struct sym **syms;
 	size_t	nsyms, symcap;
 	struct tri **tris;
@@ -333,6 +338,16 @@ int	rep_str(struct rep *R, const char *s, rstr *out);
 
 /* rep_msg - the message of a queue id, made on first sight; NULL out of memory. */
 struct msg *rep_msg(struct rep *R, rstr qid);
+
+/* rep_msg_find - the message of a queue id, or NULL: none seen. */
+struct msg *rep_msg_find(const struct rep *R, rstr qid);
+
+/* rep_msg_at - message number i (below R->msgn). */
+static inline struct msg *
+rep_msg_at(const struct rep *R, uint32_t i)
+{
+	return &R->msgblk[i / MSGBLOCK][i % MSGBLOCK];
+}
 
 /* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
 struct msg *rep_msg_of(struct rep *R, rstr qid);

@@ -59,8 +59,11 @@ mids_link(struct rep *R, struct htab *mids)
 		if (htab_put(mids, h, x) == -1)
 			return rep_oom(R);
 	}
-	for (size_t i = 0; (m = htab_next(&R->msgs, &i)) != NULL;) {
+	/* In the table's order, as the candidates always were chained. */
+	for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) != 0;) {
 		struct mid *x;
+
+		m = rep_msg_at(R, (uint32_t)v - 1);
 
 		if (m->ndec == 0 || m->msgid.n == 0)
 			continue;
