@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -164,6 +165,121 @@ rep_str(struct rep *R, const char *s, rstr *out)
 	if ((out->p = arena_copy(&R->a, s, out->n)) == NULL)
 		return rep_oom(R);
 	return 0;
+}
+
+#define LOC_FILE(l)	((int)((l) >> 48))
+#define LOC_OFF(l)	((off_t)((l) & ((UINT64_C(1) << 48) - 1)))
+
+int
+rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file)
+{
+	m->mid_n = (uint32_t)id.n;
+	m->mid_h = rep_msgid_hash(id);
+	if (file >= 0 && R->in[file].regular &&
+	    R->in[file].line_off < (UINT64_C(1) << 48) && id.n <= UINT32_MAX) {
+		m->mid.loc = (uint64_t)file << 48 | R->in[file].line_off;
+		m->flags |= M_MIDLOC;
+		return 0;
+	}
+	if (rep_keep(R, &id) == -1)
+		return -1;
+	m->mid.p = id.p;
+	return 0;
+}
+
+/* changed - the error for an audit line that no longer reads as it did. */
+static int
+changed(struct rep *R, const struct input *in)
+{
+	return util_fail(R->err, R->errlen, "%s: changed while the report "
+	    "read it", in->path);
+}
+
+/* line_at - the line at off in in, into *buf (*cap octets, grown; the caller frees), *len long; 0 / -1 with err. */
+static int
+line_at(struct rep *R, const struct input *in, off_t off, char **buf,
+    size_t *cap, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t got;
+		char *nl;
+
+		if (n == *cap) {
+			size_t c = *cap ? *cap * 2 : 4096;
+			char *b = realloc(*buf, c);
+
+			if (b == NULL)
+				return rep_oom(R);
+			*buf = b;
+			*cap = c;
+		}
+		if ((got = pread(in->fd, *buf + n, *cap - n,
+		    off + (off_t)n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return util_fail(R->err, R->errlen, "%s: %s", in->path,
+			    strerror(errno));
+		}
+		if ((nl = memchr(*buf + n, '\n', (size_t)got)) != NULL) {
+			*len = (size_t)(nl - *buf);
+			return 0;
+		}
+		n += (size_t)got;
+		if (got == 0) {
+			*len = n;	/* the last line, without a newline */
+			return 0;
+		}
+	}
+}
+
+int
+rep_msgid(struct rep *R, struct msg *m, rstr *out)
+{
+	const struct input *in;
+	struct audit_fields f;
+	char *line = NULL, *dec = NULL, why[256];
+	size_t cap = 0, len = 0;
+	rstr id;
+	int rc = -1;
+
+	out->p = "";
+	out->n = 0;
+	if (m->mid_n == 0)
+		return 0;
+	if (!(m->flags & M_MIDLOC)) {
+		out->p = m->mid.p;
+		out->n = m->mid_n;
+		return 0;
+	}
+	in = &R->in[LOC_FILE(m->mid.loc)];
+	if (line_at(R, in, LOC_OFF(m->mid.loc), &line, &cap, &len) == -1)
+		goto out;
+	if ((dec = malloc(len + 1)) == NULL) {
+		rep_oom(R);
+		goto out;
+	}
+	/* It scanned once; the same octets scan the same. */
+	if (audit_scan(line, len, dec, len + 1, &f, why, sizeof(why)) == -1) {
+		changed(R, in);
+		goto out;
+	}
+	id = rep_trim(f.msgid);
+	if (id.n != m->mid_n || rep_msgid_hash(id) != m->mid_h) {
+		changed(R, in);
+		goto out;
+	}
+	if (rep_keep(R, &id) == -1)
+		goto out;
+	m->mid.p = id.p;
+	m->flags &= ~(uint32_t)M_MIDLOC;
+	*out = id;
+	rc = 0;
+out:
+	free(line);
+	free(dec);
+	return rc;
 }
 
 /* msg_eq - message number item has the queue id key. */

@@ -56,6 +56,7 @@
 #define M_CLEANUP	0x04
 #define M_NOTICE	0x08	/* a bounce or delay notice Postfix made */
 #define M_REDIRECT	0x10	/* a recipient was redirected: see hold */
+#define M_MIDLOC	0x20	/* mid.loc: where the message-id is, not it */
 
 /* Violation kinds, in report order. */
 #define K_DENIED	0	/* delivered against a deny */
@@ -99,7 +100,18 @@ struct msgx;
 
 /* One queue id, from the audit, the mail log or both. */
 struct msg {
-	rstr	qid, msgid;
+	rstr	qid;
+	/*
+	 * The message-id (mid_n octets, hashed to mid_h; none when mid_n is
+	 * 0): kept text, or, from an audit file that can be read again,
+	 * where its line is (M_MIDLOC: the file << 48 | the line's offset),
+	 * read back by rep_msgid() for the few that are shown or joined.
+	 */
+	union {
+		const char *p;
+		uint64_t loc;
+	} mid;
+	uint32_t mid_n, mid_h;
 	struct dec *decs;		/* its decisions, newest first */
 	struct msgx *x;			/* the rarely needed rest, or NULL */
 	int64_t	recv;			/* cleanup time, else first log time */
@@ -208,7 +220,9 @@ struct fbday {
 struct input {
 	const char *path;
 	int	fd, maillog;
+	int	regular;		/* a regular file: can be read again */
 	unsigned long lines, records;
+	uint64_t line_off;		/* where the current line starts */
 };
 
 struct rep {
@@ -338,6 +352,27 @@ int	rep_str(struct rep *R, const char *s, rstr *out);
 
 /* rep_msg - the message of a queue id, made on first sight; NULL out of memory. */
 struct msg *rep_msg(struct rep *R, rstr qid);
+
+/*
+ * rep_msgid_set - id (trimmed, not empty) as m's message-id: its place
+ * in audit file R->in[file] when that can be read again (file >= 0),
+ * else an arena copy; 0 / -1 out of memory.
+ */
+int	rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file);
+
+/*
+ * rep_msgid - m's message-id into *out (n 0: none), read back from its
+ * audit line and kept from then on if need be; 0, or -1 with err (out
+ * of memory, a read error, or a file that changed under the report).
+ */
+int	rep_msgid(struct rep *R, struct msg *m, rstr *out);
+
+/* rep_msgid_hash - the mid_h of a message-id. */
+static inline uint32_t
+rep_msgid_hash(rstr id)
+{
+	return (uint32_t)htab_hash(id.p, id.n);
+}
 
 /* rep_msg_find - the message of a queue id, or NULL: none seen. */
 struct msg *rep_msg_find(const struct rep *R, rstr qid);

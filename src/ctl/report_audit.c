@@ -178,7 +178,7 @@ tally(struct rep *R, struct dec *d, const struct audit_fields *f)
 
 /* attach - d to its message (none for NOQUEUE); 0 / -1 out of memory. */
 static int
-attach(struct rep *R, struct dec *d, const struct audit_fields *f)
+attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
 {
 	struct msg *m;
 
@@ -192,9 +192,10 @@ attach(struct rep *R, struct dec *d, const struct audit_fields *f)
 		R->nmsg++;
 		m->flags |= M_AUDIT;
 	}
-	if (m->msgid.n == 0 && f->msgid.n > 0) {
-		m->msgid = rep_trim(f->msgid);
-		if (rep_keep(R, &m->msgid) == -1)
+	if (m->mid_n == 0 && f->msgid.n > 0) {
+		rstr id = rep_trim(f->msgid);
+
+		if (id.n > 0 && rep_msgid_set(R, m, id, file) == -1)
 			return -1;
 	}
 	d->m = m;
@@ -286,7 +287,7 @@ decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
 	}
 	if (!R->have_pseudo && is_pseudonym(f->rcpt))
 		R->have_pseudo = 1;
-	if (attach(R, d, f) == -1)
+	if (attach(R, d, f, file) == -1)
 		return -1;
 	return evidence(R, d, f);
 }
@@ -348,9 +349,13 @@ report_audit_load(struct rep *R, int file)
 	size_t len;
 	int nl, rc;
 
+	uint64_t off = 0;
+
 	lines_reset(&R->rd, in->fd);
 	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
 		in->lines++;
+		in->line_off = off;
+		off += len + (nl != 0);
 		for (b = line; b < line + len && (IS_WS(*b)); b++)
 			;
 		if (b == line + len)

@@ -26,6 +26,30 @@ mid_eq(const void *item, const void *key)
 	return x->id.n == k->n && memcmp(x->id.p, k->p, k->n) == 0;
 }
 
+/* An audited message looked up by its message-id, read back on a hash match. */
+struct midkey {
+	struct rep *R;
+	struct msg *m;
+	int	*err;
+};
+
+/* mid_is - a message-id index entry is the key message's; *err set on failure. */
+static int
+mid_is(const void *item, const void *key)
+{
+	const struct mid *x = item;
+	const struct midkey *k = key;
+	rstr id;
+
+	if (k->m->mid_n != x->id.n)
+		return 0;
+	if (rep_msgid(k->R, k->m, &id) == -1) {
+		*k->err = 1;
+		return 0;
+	}
+	return memcmp(x->id.p, id.p, id.n) == 0;
+}
+
 /*
  * mids_link - the audited messages whose message-id a pending message
  * has.  Only the few pending ids are indexed; the audited messages are
@@ -38,37 +62,45 @@ mids_link(struct rep *R, struct htab *mids)
 	size_t n = 0;
 
 	for (m = R->pending; m != NULL; m = m->x->pend_next)
-		n += m->msgid.n > 0;
+		n += m->mid_n > 0;
 	if (n == 0)
 		return 0;
 	if (htab_init(mids, 64) == -1)
 		return rep_oom(R);
 	for (m = R->pending; m != NULL; m = m->x->pend_next) {
-		uint64_t h;
 		struct mid *x;
+		rstr id;
 
-		if (m->msgid.n == 0)
+		if (m->mid_n == 0)
 			continue;
-		h = htab_hash(m->msgid.p, m->msgid.n);
-		if (htab_find(mids, h, mid_eq, &m->msgid) != NULL)
+		if (rep_msgid(R, m, &id) == -1)
+			return -1;
+		/* Keyed by mid_h: audited messages keep only that. */
+		if (htab_find(mids, m->mid_h, mid_eq, &id) != NULL)
 			continue;
 		if ((x = arena_alloc(&R->a, sizeof(*x))) == NULL)
 			return rep_oom(R);
-		x->id = m->msgid;
+		x->id = id;
 		x->cand = NULL;
-		if (htab_put(mids, h, x) == -1)
+		if (htab_put(mids, m->mid_h, x) == -1)
 			return rep_oom(R);
 	}
 	/* In the table's order, as the candidates always were chained. */
 	for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) != 0;) {
+		struct midkey k;
 		struct mid *x;
+		int err = 0;
 
 		m = rep_msg_at(R, (uint32_t)v - 1);
-
-		if (m->ndec == 0 || m->msgid.n == 0)
+		if (m->ndec == 0 || m->mid_n == 0)
 			continue;
-		if ((x = htab_find(mids, htab_hash(m->msgid.p, m->msgid.n),
-		    mid_eq, &m->msgid)) != NULL) {
+		k.R = R;
+		k.m = m;
+		k.err = &err;
+		x = htab_find(mids, m->mid_h, mid_is, &k);
+		if (err)
+			return -1;
+		if (x != NULL) {
 			if (rep_msgx(R, m) == NULL)
 				return rep_oom(R);
 			m->x->same_msgid = x->cand;
@@ -130,10 +162,13 @@ resolve_pending(struct rep *R)
 		}
 		if (a != NULL && a->ndec > 0)
 			cand = a;
-		else if (m->msgid.n > 0 && mids.s != NULL) {
-			struct mid *x = htab_find(&mids, htab_hash(m->msgid.p,
-			    m->msgid.n), mid_eq, &m->msgid);
+		else if (m->mid_n > 0 && mids.s != NULL) {
+			struct mid *x;
+			rstr id;
 
+			if (rep_msgid(R, m, &id) == -1)
+				goto out;
+			x = htab_find(&mids, m->mid_h, mid_eq, &id);
 			cand = x != NULL ? x->cand : NULL;
 			bymsgid = 1;
 		}

@@ -248,9 +248,10 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 			m->recv = t;	/* received: cleanup logs first */
 			m->flags |= M_CLEANUP;
 		}
-		if (m->msgid.n == 0) {
-			m->msgid = rep_trim(f.msgid);
-			if (rep_keep(R, &m->msgid) == -1)
+		if (m->mid_n == 0) {
+			rstr id = rep_trim(f.msgid);
+
+			if (id.n > 0 && rep_msgid_set(R, m, id, -1) == -1)
 				return -1;
 		}
 		return 0;

@@ -329,8 +329,12 @@ viol_row(struct rep *R, struct cell *row, const struct viol *v)
 	row[VI_TIME].v = v->t;
 	if (v->m != NULL) {
 		cell_str(&row[VI_QID], v->m->qid);
-		if (v->m->msgid.n > 0)
-			cell_str(&row[VI_MSGID], rep_trim(v->m->msgid));
+		rstr id;
+
+		if (rep_msgid(R, v->m, &id) == -1)
+			return -1;
+		if (id.n > 0)
+			cell_str(&row[VI_MSGID], id);
 		else
 			row[VI_MSGID].null = 1;
 	} else {

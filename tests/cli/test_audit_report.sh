@@ -321,6 +321,22 @@ t_run 1 kctl --audit "$W/audit.log.1" "$W/audit.log.2" \
     --maillog - "$W/maillog.1" <"$W/maillog"
 t_out "result: 4 violations, 4 unsubscribes honoured late"
 t_out "no-decision-recipient 2026-11-10T09:00:04Z 4A1B2C3D4E"
+# A violation's message-id is read back from a regular audit file (the
+# report keeps only where it is); from standard input it is kept: the
+# same message-ids either way, whichever file of a series holds them.
+t_run 1 kctl --json --audit "$W/audit.log.1" "$W/audit.log.2" \
+    --maillog "$W/maillog" "$W/maillog.1"
+cp "$T_OUT" "$W/viol.files.json"
+t_run 1 kctl --json --audit - --maillog "$W/maillog" "$W/maillog.1" \
+    <"$W/audit.log"
+py '
+import json, sys
+a = json.load(open(sys.argv[2] + "/viol.files.json"))["violations"]
+b = json.load(open(sys.argv[1]))["violations"]
+ids = lambda v: [(x["qid"], x["msgid"]) for x in v]
+assert len(a) == 4 and ids(a) == ids(b), (ids(a), ids(b))
+assert sum(1 for x in a if x["msgid"]) >= 3, ids(a)
+print("ok")' "message-ids read back"
 # A line longer than the read buffer (512 KiB).
 python3 -c '
 import sys
