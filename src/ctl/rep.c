@@ -273,7 +273,7 @@ rep_msgid(struct rep *R, struct msg *m, rstr *out)
 	if (rep_keep(R, &id) == -1)
 		goto out;
 	m->mid.p = id.p;
-	m->flags &= ~(uint32_t)M_MIDLOC;
+	m->flags &= (uint16_t)~M_MIDLOC;
 	*out = id;
 	rc = 0;
 out:
@@ -289,7 +289,9 @@ msg_eq(const void *ctx, uint32_t item, const void *key)
 	const struct msg *m = rep_msg_at(ctx, item);
 	const rstr *q = key;
 
-	return m->qid.n == q->n && memcmp(m->qid.p, q->p, q->n) == 0;
+	rstr id = rep_qid(m);
+
+	return id.n == q->n && memcmp(id.p, q->p, q->n) == 0;
 }
 
 struct msg *
@@ -338,10 +340,17 @@ rep_msg(struct rep *R, rstr qid)
 		return rep_msg_at(R, v - 1);
 	if ((m = msg_new(R)) == NULL)
 		return NULL;
-	m->qid = qid;
 	m->recv = -1;
-	if (rep_keep(R, &m->qid) == -1)
-		return NULL;
+	/* Postfix's queue ids fit: no copy of their own. */
+	if (qid.n <= QID_INLINE) {
+		memcpy(m->q.in, qid.p, qid.n);
+		m->qn = (uint8_t)qid.n;
+	} else {
+		m->q.ext = qid;
+		m->qn = QID_EXT;
+		if (rep_keep(R, &m->q.ext) == -1)
+			return NULL;
+	}
 	if (htab32_put(&R->msgs, h, R->msgn) == -1)
 		return NULL;
 	R->msgn++;
@@ -353,9 +362,12 @@ rep_msg_of(struct rep *R, rstr qid)
 {
 	struct msg *m = R->lastm;
 
-	if (m != NULL && m->qid.n == qid.n && memcmp(m->qid.p, qid.p,
-	    qid.n) == 0)
-		return m;
+	if (m != NULL) {
+		rstr id = rep_qid(m);
+
+		if (id.n == qid.n && memcmp(id.p, qid.p, qid.n) == 0)
+			return m;
+	}
 	if ((m = rep_msg(R, qid)) != NULL)
 		R->lastm = m;
 	return m;

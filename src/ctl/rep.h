@@ -99,8 +99,15 @@ struct pend;
 struct msgx;
 
 /* One queue id, from the audit, the mail log or both. */
+#define QID_INLINE	16	/* queue ids up to this long live in the msg */
+#define QID_EXT		UINT8_MAX	/* qn: the queue id is q.ext */
+
 struct msg {
-	rstr	qid;
+	/* The queue id: rep_qid() shows it, wherever it is. */
+	union {
+		char	in[QID_INLINE];	/* qn octets */
+		rstr	ext;		/* kept in the arena */
+	} q;
 	/*
 	 * The message-id (mid_n octets, hashed to mid_h; none when mid_n is
 	 * 0): kept text, or, from an audit file that can be read again,
@@ -116,7 +123,8 @@ struct msg {
 	struct msgx *x;			/* the rarely needed rest, or NULL */
 	int64_t	recv;			/* cleanup time, else first log time */
 	uint32_t ndec;
-	uint32_t flags;
+	uint16_t flags;
+	uint8_t	qn;			/* length of q.in, or QID_EXT */
 };
 
 /*
@@ -389,6 +397,19 @@ struct msg *rep_msg_of(struct rep *R, rstr qid);
 
 /* rep_msgx - m's rarely needed part, made (zeroed) on first need; NULL out of memory. */
 struct msgx *rep_msgx(struct rep *R, struct msg *m);
+
+/* rep_qid - m's queue id: a view into m or the arena. */
+static inline rstr
+rep_qid(const struct msg *m)
+{
+	rstr s;
+
+	if (m->qn == QID_EXT)
+		return m->q.ext;
+	s.p = m->q.in;
+	s.n = m->qn;
+	return s;
+}
 
 /* rep_parent - the message m was "forwarded as" from, or NULL. */
 static inline struct msg *

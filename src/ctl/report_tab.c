@@ -312,10 +312,13 @@ viol_cmp(const void *a, const void *b)
 		return (x->t > y->t) - (x->t < y->t);
 	if (x->kind != y->kind)
 		return x->kind - y->kind;
-	n = x->m && y->m ? (x->m->qid.n < y->m->qid.n ? x->m->qid.n :
-	    y->m->qid.n) : 0;
-	if (n && (c = memcmp(x->m->qid.p, y->m->qid.p, n)) != 0)
-		return c;
+	if (x->m && y->m) {
+		rstr qa = rep_qid(x->m), qb = rep_qid(y->m);
+
+		n = qa.n < qb.n ? qa.n : qb.n;
+		if (n && (c = memcmp(qa.p, qb.p, n)) != 0)
+			return c;
+	}
 	return (x->line > y->line) - (x->line < y->line);
 }
 
@@ -328,7 +331,7 @@ viol_row(struct rep *R, struct cell *row, const struct viol *v)
 	cell_cstr(&row[VI_KIND], kind_names[v->kind]);
 	row[VI_TIME].v = v->t;
 	if (v->m != NULL) {
-		cell_str(&row[VI_QID], v->m->qid);
+		cell_str(&row[VI_QID], rep_qid(v->m));
 		rstr id;
 
 		if (rep_msgid(R, v->m, &id) == -1)
@@ -418,7 +421,7 @@ honour_row(struct rep *R, struct cell *row, const struct hrow *h)
 	if (u->late != NULL) {
 		row[HO_LAST].v = u->late_t;
 		if (u->late->m != NULL)
-			cell_str(&row[HO_QID], u->late->m->qid);
+			cell_str(&row[HO_QID], rep_qid(u->late->m));
 		else
 			cell_cstr(&row[HO_QID], "NOQUEUE");
 	} else

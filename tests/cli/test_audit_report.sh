@@ -337,6 +337,14 @@ ids = lambda v: [(x["qid"], x["msgid"]) for x in v]
 assert len(a) == 4 and ids(a) == ids(b), (ids(a), ids(b))
 assert sum(1 for x in a if x["msgid"]) >= 3, ids(a)
 print("ok")' "message-ids read back"
+# A queue id longer than Postfix's (kept apart from the message) and a
+# short one, both shown whole.
+for q in 4B2C81A3F QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ; do
+	printf '%s\n' '{"v":1,"t":"2026-11-02T10:00:00.000Z","qid":"'"$q"'","msgid":"<lq@example.com>","list":"news","class":"bulk","rcpt":"zed@example.com","verdict":"deny","reason":"no_consent","action":"tag","stage":"rcpt","outcome":"tagged"}'
+done >"$W/longqid.log"
+t_run 1 pctl --audit "$W/longqid.log"
+t_out "delivered-to-denied 2026-11-02T10:00:00Z 4B2C81A3F "
+t_out "delivered-to-denied 2026-11-02T10:00:00Z QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ "
 # A line longer than the read buffer (512 KiB).
 python3 -c '
 import sys
