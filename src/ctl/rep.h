@@ -8,6 +8,13 @@
  * hang off their message, found through an open-addressing table keyed
  * by queue id; short strings (verdicts, reasons, lists) are interned as
  * symbols and counted where they are.
+ *
+ * Every decision and message of the input stays until the end (a
+ * delivery of another queue id may still join to it), so they are
+ * kept small: 80 octets a decision (a pseudonym as 16 octets, the
+ * verdict, reason and outcome as one interned triple), 64 a message
+ * (its queue id inside it, its message-id as where to read it again,
+ * the rarely needed rest apart), 8 a slot of the queue id table.
  */
 #ifndef REP_H
 #define REP_H
