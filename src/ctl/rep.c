@@ -195,7 +195,12 @@ changed(struct rep *R, const struct input *in)
 	    "read it", in->path);
 }
 
-/* line_at - the line at off in in, into *buf (*cap octets, grown; the caller frees), *len long; 0 / -1 with err. */
+/*
+ * line_at - the line at off in in, into *buf (*cap octets, grown and
+ * kept; the caller frees), *len long; 0 / -1 with err.  It reads 4 KiB,
+ * then twice what it has, so a buffer grown once does not make every
+ * later line a long read.
+ */
 static int
 line_at(struct rep *R, const struct input *in, off_t off, char **buf,
     size_t *cap, size_t *len)
@@ -203,20 +208,19 @@ line_at(struct rep *R, const struct input *in, off_t off, char **buf,
 	size_t n = 0;
 
 	for (;;) {
+		size_t want = n < 4096 ? 4096 - n : n;
 		ssize_t got;
 		char *nl;
 
-		if (n == *cap) {
-			size_t c = *cap ? *cap * 2 : 4096;
-			char *b = realloc(*buf, c);
+		if (*cap < n + want) {
+			char *b = realloc(*buf, n + want);
 
 			if (b == NULL)
 				return rep_oom(R);
 			*buf = b;
-			*cap = c;
+			*cap = n + want;
 		}
-		if ((got = pread(in->fd, *buf + n, *cap - n,
-		    off + (off_t)n)) == -1) {
+		if ((got = pread(in->fd, *buf + n, want, off + (off_t)n)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return util_fail(R->err, R->errlen, "%s: %s", in->path,
@@ -239,10 +243,9 @@ rep_msgid(struct rep *R, struct msg *m, rstr *out)
 {
 	const struct input *in;
 	struct audit_fields f;
-	char *line = NULL, *dec = NULL, why[256];
-	size_t cap = 0, len = 0;
+	char why[256];
+	size_t len = 0;
 	rstr id;
-	int rc = -1;
 
 	out->p = "";
 	out->n = 0;
@@ -254,32 +257,30 @@ rep_msgid(struct rep *R, struct msg *m, rstr *out)
 		return 0;
 	}
 	in = &R->in[LOC_FILE(m->mid.loc)];
-	if (line_at(R, in, LOC_OFF(m->mid.loc), &line, &cap, &len) == -1)
-		goto out;
-	if ((dec = malloc(len + 1)) == NULL) {
-		rep_oom(R);
-		goto out;
+	if (line_at(R, in, LOC_OFF(m->mid.loc), &R->rbuf, &R->rbufcap,
+	    &len) == -1)
+		return -1;
+	if (len + 1 > R->rdeccap) {
+		char *d = realloc(R->rdec, len + 1);
+
+		if (d == NULL)
+			return rep_oom(R);
+		R->rdec = d;
+		R->rdeccap = len + 1;
 	}
 	/* It scanned once; the same octets scan the same. */
-	if (audit_scan(line, len, dec, len + 1, &f, why, sizeof(why)) == -1) {
-		changed(R, in);
-		goto out;
-	}
+	if (audit_scan(R->rbuf, len, R->rdec, R->rdeccap, &f, why,
+	    sizeof(why)) == -1)
+		return changed(R, in);
 	id = rep_trim(f.msgid);
-	if (id.n != m->mid_n || rep_msgid_hash(id) != m->mid_h) {
-		changed(R, in);
-		goto out;
-	}
+	if (id.n != m->mid_n || rep_msgid_hash(id) != m->mid_h)
+		return changed(R, in);
 	if (rep_keep(R, &id) == -1)
-		goto out;
+		return -1;
 	m->mid.p = id.p;
 	m->flags &= (uint16_t)~M_MIDLOC;
 	*out = id;
-	rc = 0;
-out:
-	free(line);
-	free(dec);
-	return rc;
+	return 0;
 }
 
 /* msg_eq - message number item has the queue id key. */
@@ -675,6 +676,8 @@ rep_free(struct rep *R)
 	free(R->syms);
 	free(R->viol);
 	free(R->scratch);
+	free(R->rbuf);
+	free(R->rdec);
 	sodium_memzero(&R->hmac, sizeof(R->hmac));
 	arena_free(&R->a);
 }

@@ -265,6 +265,8 @@ struct rep {
 	size_t	nviol, violcap;
 	char	*scratch;
 	size_t	scratchcap;
+	char	*rbuf, *rdec;		/* rep_msgid()'s line and its decoding */
+	size_t	rbufcap, rdeccap;
 	struct lines rd;		/* one buffer for every file */
 	struct msg *lastm;		/* the last queue id seen */
 	struct day *lastday;

@@ -345,6 +345,20 @@ done >"$W/longqid.log"
 t_run 1 pctl --audit "$W/longqid.log"
 t_out "delivered-to-denied 2026-11-02T10:00:00Z 4B2C81A3F "
 t_out "delivered-to-denied 2026-11-02T10:00:00Z QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ "
+# A violation's message-id read back from a line far longer than one
+# read (700,000 octets), between two short lines.
+python3 -c '
+d = "\"list\":\"news\",\"class\":\"bulk\",\"rcpt\":\"zed@example.com\",\"verdict\":\"deny\",\"reason\":\"no_consent\",\"action\":\"tag\",\"stage\":\"rcpt\",\"outcome\":\"tagged\"}"
+for q, m in (("4A0000E001", "<s1@x>"), ("4A0000E002", "<" + "y" * 700000 + "@x>"), ("4A0000E003", "<s3@x>")):
+    print("{\"v\":1,\"t\":\"2026-11-02T10:00:00.000Z\",\"qid\":\"%s\",\"msgid\":\"%s\",%s" % (q, m, d))
+' >"$W/longmid.log"
+t_run 1 pctl --json --audit "$W/longmid.log"
+py '
+import json, sys
+v = json.load(open(sys.argv[1]))["violations"]
+got = sorted((x["qid"], len(x["msgid"])) for x in v)
+assert got == [("4A0000E001", 6), ("4A0000E002", 700004), ("4A0000E003", 6)], got
+print("ok")' "long message-id read back"
 # A line longer than the read buffer (512 KiB).
 python3 -c '
 import sys
