@@ -330,15 +330,18 @@ msg_new(struct rep *R)
 	return m;
 }
 
-struct msg *
-rep_msg(struct rep *R, rstr qid)
+/* msg_get - rep_msg(), its number into *num. */
+static struct msg *
+msg_get(struct rep *R, rstr qid, uint32_t *num)
 {
 	uint64_t h = htab_hash(qid.p, qid.n);
 	uint32_t v = htab32_find(&R->msgs, h, msg_eq, R, &qid);
 	struct msg *m;
 
-	if (v != 0)
+	if (v != 0) {
+		*num = v - 1;
 		return rep_msg_at(R, v - 1);
+	}
 	if ((m = msg_new(R)) == NULL)
 		return NULL;
 	m->recv = -1;
@@ -354,23 +357,39 @@ rep_msg(struct rep *R, rstr qid)
 	}
 	if (htab32_put(&R->msgs, h, R->msgn) == -1)
 		return NULL;
-	R->msgn++;
+	*num = R->msgn++;
 	return m;
 }
 
 struct msg *
-rep_msg_of(struct rep *R, rstr qid)
+rep_msg(struct rep *R, rstr qid)
+{
+	uint32_t num;
+
+	return msg_get(R, qid, &num);
+}
+
+struct msg *
+rep_msg_of(struct rep *R, rstr qid, uint32_t *num)
 {
 	struct msg *m = R->lastm;
+	uint32_t n;
 
 	if (m != NULL) {
 		rstr id = rep_qid(m);
 
-		if (id.n == qid.n && memcmp(id.p, qid.p, qid.n) == 0)
+		if (id.n == qid.n && memcmp(id.p, qid.p, qid.n) == 0) {
+			if (num != NULL)
+				*num = R->lastmn;
 			return m;
+		}
 	}
-	if ((m = rep_msg(R, qid)) != NULL)
+	if ((m = msg_get(R, qid, &n)) != NULL) {
 		R->lastm = m;
+		R->lastmn = n;
+		if (num != NULL)
+			*num = n;
+	}
 	return m;
 }
 
@@ -542,7 +561,8 @@ msg_index(struct rep *R, struct msg *m)
 	memset(x->idx, 0, size * sizeof(*x->idx));
 	x->idxmask = size - 1;
 	/* Newest first: an older duplicate only replaces on a later time. */
-	for (struct dec *d = m->decs; d != NULL; d = d->next) {
+	for (struct dec *d = rep_decs(R, m); d != NULL;
+	    d = rep_dec_next(R, d)) {
 		size_t i;
 
 		for (i = (size_t)dec_hash(d) & x->idxmask; x->idx[i] != NULL;
@@ -583,7 +603,7 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 				break;	/* a later one: look for an earlier */
 			}
 	}
-	for (struct dec *d = m->decs; d != NULL; d = d->next)
+	for (struct dec *d = rep_decs(R, m); d != NULL; d = rep_dec_next(R, d))
 		if (dec_is(d, &key) && d->t_ms <= limit && dec_later(d, best))
 			best = d;
 	return best;
@@ -669,6 +689,7 @@ rep_free(struct rep *R)
 	htab_free(&R->symt);
 	htab32_free(&R->msgs);
 	free(R->msgblk);
+	free(R->decblk);
 	htab_free(&R->rcpts);
 	htab_free(&R->days);
 	htab_free(&R->trit);

@@ -126,7 +126,7 @@ struct msg {
 		uint64_t loc;
 	} mid;
 	uint32_t mid_n, mid_h;
-	struct dec *decs;		/* its decisions, newest first */
+	uint32_t decs;			/* 1 + its newest decision's number, or 0 */
 	struct msgx *x;			/* the rarely needed rest, or NULL */
 	int64_t	recv;			/* cleanup time, else first log time */
 	uint32_t ndec;
@@ -148,8 +148,8 @@ struct msgx {
 };
 
 struct dec {
-	struct msg *m;			/* NULL for NOQUEUE */
-	struct dec *next;		/* the message's others */
+	uint32_t mi;			/* 1 + its message's number; 0: NOQUEUE */
+	uint32_t next;			/* 1 + the message's next one's number, or 0 */
 	/*
 	 * The recipient as the audit has it: a pseudonym as the milter
 	 * writes it ("h:" and 32 lowercase hex digits) as its 16 octets
@@ -255,7 +255,10 @@ struct rep {
 	struct tri **tris;
 	size_t	ntri, tricap;
 	struct tri *lasttri;
-	struct decblock *blocks;
+	struct decblock *blocks;	/* newest first */
+	struct decblock **decblk;	/* decision i: decblk[i / DECBLOCK] */
+	size_t	ndecblk, decblkcap;
+	uint32_t decn;			/* decisions made */
 	struct input *in;
 	size_t	nin;
 	struct msg *pending;
@@ -269,6 +272,7 @@ struct rep {
 	size_t	rbufcap, rdeccap;
 	struct lines rd;		/* one buffer for every file */
 	struct msg *lastm;		/* the last queue id seen */
+	uint32_t lastmn;		/* its number */
 	struct day *lastday;
 	struct symcache { uint32_t id; } sc[7];	/* per field: the last value */
 
@@ -401,8 +405,39 @@ rep_msg_at(const struct rep *R, uint32_t i)
 	return &R->msgblk[i / MSGBLOCK][i % MSGBLOCK];
 }
 
-/* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
-struct msg *rep_msg_of(struct rep *R, rstr qid);
+/*
+ * rep_msg_of - rep_msg(), short-cut when the queue id is the last one's;
+ * the message's number into *num unless num is NULL.
+ */
+struct msg *rep_msg_of(struct rep *R, rstr qid, uint32_t *num);
+
+/* rep_dec_at - decision number i (below R->decn). */
+static inline struct dec *
+rep_dec_at(const struct rep *R, uint32_t i)
+{
+	return &R->decblk[i / DECBLOCK]->d[i % DECBLOCK];
+}
+
+/* rep_decs - m's newest decision, or NULL. */
+static inline struct dec *
+rep_decs(const struct rep *R, const struct msg *m)
+{
+	return m->decs != 0 ? rep_dec_at(R, m->decs - 1) : NULL;
+}
+
+/* rep_dec_next - the decision of d's message before d, or NULL. */
+static inline struct dec *
+rep_dec_next(const struct rep *R, const struct dec *d)
+{
+	return d->next != 0 ? rep_dec_at(R, d->next - 1) : NULL;
+}
+
+/* rep_dec_msg - d's message, or NULL for NOQUEUE. */
+static inline struct msg *
+rep_dec_msg(const struct rep *R, const struct dec *d)
+{
+	return d->mi != 0 ? rep_msg_at(R, d->mi - 1) : NULL;
+}
 
 /* rep_msgx - m's rarely needed part, made (zeroed) on first need; NULL out of memory. */
 struct msgx *rep_msgx(struct rep *R, struct msg *m);

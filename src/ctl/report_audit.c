@@ -35,19 +35,36 @@ verdict_col(struct rep *R, uint32_t v)
 	return V_OTHER;
 }
 
-/* dec_new - a fresh decision from the current block (arena-owned); NULL out of memory. */
+/*
+ * dec_new - a fresh decision from the current block (arena-owned),
+ * numbered R->decn - 1; NULL out of memory (or past 2^32 - 2 of them).
+ */
 static struct dec *
 dec_new(struct rep *R)
 {
 	struct decblock *b = R->blocks;
 
+	if (R->decn == UINT32_MAX - 1)
+		return NULL;
 	if (b == NULL || b->n == DECBLOCK) {
+		if (R->ndecblk == R->decblkcap) {
+			size_t cap = R->decblkcap ? R->decblkcap * 2 : 64;
+			struct decblock **v = realloc(R->decblk,
+			    cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->decblk = v;
+			R->decblkcap = cap;
+		}
 		if ((b = arena_alloc(&R->a, sizeof(*b))) == NULL)
 			return NULL;
 		b->n = 0;
 		b->next = R->blocks;
 		R->blocks = b;
+		R->decblk[R->ndecblk++] = b;
 	}
+	R->decn++;
 	return &b->d[b->n++];
 }
 
@@ -181,12 +198,13 @@ static int
 attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
 {
 	struct msg *m;
+	uint32_t mn;
 
 	if (f->qid.n == 7 && memcmp(f->qid.p, "NOQUEUE", 7) == 0) {
 		R->noqueue++;
 		return 0;
 	}
-	if ((m = rep_msg_of(R, f->qid)) == NULL)
+	if ((m = rep_msg_of(R, f->qid, &mn)) == NULL)
 		return rep_oom(R);
 	if (m->ndec++ == 0) {
 		R->nmsg++;
@@ -198,9 +216,10 @@ attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
 		if (id.n > 0 && rep_msgid_set(R, m, id, file) == -1)
 			return -1;
 	}
-	d->m = m;
+	/* d is the newest decision: numbered R->decn - 1. */
+	d->mi = mn + 1;
 	d->next = m->decs;
-	m->decs = d;
+	m->decs = R->decn;
 	if (R->tris[d->tri]->outcome == R->s_redirected)
 		m->flags |= M_REDIRECT;
 	return 0;

@@ -99,7 +99,8 @@ list_by_qid(const struct rep *R, rstr qid)
 
 	if (qid.n == 0 || (m = rep_msg_find(R, qid)) == NULL)
 		return 0;
-	for (const struct dec *d = m->decs; d != NULL; d = d->next)
+	for (const struct dec *d = rep_decs(R, m); d != NULL;
+	    d = rep_dec_next(R, d))
 		if (d->flags & D_BULK)
 			return d->list;
 	return 0;

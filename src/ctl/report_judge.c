@@ -219,9 +219,12 @@ out:
  * when it saw the message, else by the outcome the milter recorded.
  */
 static int
-delivered(const struct dec *d, int64_t *when, int *from_log)
+delivered(const struct rep *R, const struct dec *d, int64_t *when,
+    int *from_log)
 {
-	if ((d->flags & D_LOGGED) || (d->m != NULL && (d->m->flags &
+	const struct msg *m = rep_dec_msg(R, d);
+
+	if ((d->flags & D_LOGGED) || (m != NULL && (m->flags &
 	    M_MAILLOG))) {
 		*from_log = 1;
 		*when = d->sent;
@@ -266,14 +269,14 @@ report_judge(struct rep *R)
 			int from_log;
 
 			if (!(d->flags & D_BULK) ||
-			    !delivered(d, &when, &from_log))
+			    !delivered(R, d, &when, &from_log))
 				continue;
 			if (d->verdict == V_DENY) {
 				struct viol v;
 
 				memset(&v, 0, sizeof(v));
 				v.kind = K_DENIED;
-				v.m = d->m;
+				v.m = rep_dec_msg(R, d);
 				v.d = d;
 				if (rep_dec_text(R, d, &v.rcpt) == -1)
 					return -1;

@@ -236,7 +236,7 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 		R->log_first = t;
 	if (t > R->log_last)
 		R->log_last = t;
-	if ((m = rep_msg_of(R, f.qid)) == NULL)
+	if ((m = rep_msg_of(R, f.qid, NULL)) == NULL)
 		return rep_oom(R);
 	m->flags |= M_MAILLOG;
 	if (m->recv < 0)

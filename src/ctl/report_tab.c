@@ -420,8 +420,10 @@ honour_row(struct rep *R, struct cell *row, const struct hrow *h)
 	cell_str(&row[HO_SOURCE], R->syms[u->source]->s);
 	if (u->late != NULL) {
 		row[HO_LAST].v = u->late_t;
-		if (u->late->m != NULL)
-			cell_str(&row[HO_QID], rep_qid(u->late->m));
+		const struct msg *m = rep_dec_msg(R, u->late);
+
+		if (m != NULL)
+			cell_str(&row[HO_QID], rep_qid(m));
 		else
 			cell_cstr(&row[HO_QID], "NOQUEUE");
 	} else
