@@ -11,8 +11,9 @@
  *
  * Every decision and message of the input stays until the end (a
  * delivery of another queue id may still join to it), so they are
- * kept small: 80 octets a decision (a pseudonym as 16 octets, the
- * verdict, reason and outcome as one interned triple), 64 a message
+ * kept small: 72 octets a decision (a pseudonym as 16 octets, the
+ * verdict, reason and outcome as one interned triple, its message and
+ * the next decision by number), 64 a message
  * (its queue id inside it, its message-id as where to read it again,
  * the rarely needed rest apart), 8 a slot of the queue id table.
  */
