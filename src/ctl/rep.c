@@ -396,12 +396,31 @@ rep_msg_of(struct rep *R, rstr qid, uint32_t *num)
 struct msgx *
 rep_msgx(struct rep *R, struct msg *m)
 {
-	if (m->x == NULL) {
-		if ((m->x = arena_alloc(&R->a, sizeof(*m->x))) == NULL)
+	struct msgx *x;
+
+	if (m->x != 0)
+		return rep_x(R, m);
+	if (R->xn == UINT32_MAX - 1)
+		return NULL;
+	if (R->xn % MSGXBLOCK == 0) {
+		if (R->nxblk == R->xblkcap) {
+			size_t cap = R->xblkcap ? R->xblkcap * 2 : 64;
+			struct msgx **v = realloc(R->xblk, cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->xblk = v;
+			R->xblkcap = cap;
+		}
+		if ((R->xblk[R->nxblk] = arena_alloc(&R->a, MSGXBLOCK *
+		    sizeof(struct msgx))) == NULL)
 			return NULL;
-		memset(m->x, 0, sizeof(*m->x));
+		R->nxblk++;
 	}
-	return m->x;
+	x = &R->xblk[R->xn / MSGXBLOCK][R->xn % MSGXBLOCK];
+	memset(x, 0, sizeof(*x));
+	m->x = ++R->xn;
+	return x;
 }
 
 struct rcpt *
@@ -589,12 +608,12 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 	if (m->ndec >= IDX_MIN) {
 		struct msgx *x;
 
-		if ((m->x == NULL || m->x->idx == NULL) &&
+		if ((m->x == 0 || rep_x(R, m)->idx == NULL) &&
 		    msg_index(R, m) == -1) {
 			*err = 1;
 			return NULL;
 		}
-		x = m->x;
+		x = rep_x(R, m);
 		for (size_t i = (size_t)h & x->idxmask; x->idx[i] != NULL;
 		    i = (i + 1) & x->idxmask)
 			if (dec_is(x->idx[i], &key)) {
@@ -690,6 +709,7 @@ rep_free(struct rep *R)
 	htab32_free(&R->msgs);
 	free(R->msgblk);
 	free(R->decblk);
+	free(R->xblk);
 	htab_free(&R->rcpts);
 	htab_free(&R->days);
 	htab_free(&R->trit);

@@ -13,7 +13,7 @@
  * delivery of another queue id may still join to it), so they are
  * kept small: 72 octets a decision (a pseudonym as 16 octets, the
  * verdict, reason and outcome as one interned triple, its message and
- * the next decision by number), 64 a message
+ * the next decision by number), 56 a message
  * (its queue id inside it, its message-id as where to read it again,
  * the rarely needed rest apart), 8 a slot of the queue id table.
  */
@@ -38,6 +38,7 @@
 #define READ_CHUNK	(512u << 10)
 #define DECBLOCK	8192
 #define MSGBLOCK	4096	/* messages, numbered, in blocks of */
+#define MSGXBLOCK	1024	/* and their rarely needed parts */
 #define ALL_LISTS	UINT32_MAX	/* an unsubscribe from every list */
 #define LATE_SECONDS	(2 * 86400)	/* Gmail and Yahoo: two days */
 #define LATE_BUSINESS	10		/* CAN-SPAM: ten business days */
@@ -126,10 +127,10 @@ struct msg {
 		const char *p;
 		uint64_t loc;
 	} mid;
+	int64_t	recv;			/* cleanup time, else first log time */
 	uint32_t mid_n, mid_h;
 	uint32_t decs;			/* 1 + its newest decision's number, or 0 */
-	struct msgx *x;			/* the rarely needed rest, or NULL */
-	int64_t	recv;			/* cleanup time, else first log time */
+	uint32_t x;			/* 1 + its rarely needed rest's number, or 0 */
 	uint32_t ndec;
 	uint16_t flags;
 	uint8_t	qn;			/* length of q.in, or QID_EXT */
@@ -251,6 +252,9 @@ struct rep {
 	struct msg **msgblk;		/* message i: msgblk[i / MSGBLOCK] */
 	size_t	nmsgblk, msgblkcap;
 	uint32_t msgn;			/* messages made */
+	struct msgx **xblk;		/* msgx i: xblk[i / MSGXBLOCK] */
+	size_t	nxblk, xblkcap;
+	uint32_t xn;			/* msgx made */
 	struct sym **syms;
 	size_t	nsyms, symcap;
 	struct tri **tris;
@@ -456,11 +460,19 @@ rep_qid(const struct msg *m)
 	return s;
 }
 
+/* rep_x - m's rarely needed part, or NULL: none made. */
+static inline struct msgx *
+rep_x(const struct rep *R, const struct msg *m)
+{
+	return m->x != 0 ? &R->xblk[(m->x - 1) / MSGXBLOCK][(m->x - 1) %
+	    MSGXBLOCK] : NULL;
+}
+
 /* rep_parent - the message m was "forwarded as" from, or NULL. */
 static inline struct msg *
-rep_parent(const struct msg *m)
+rep_parent(const struct rep *R, const struct msg *m)
 {
-	return m->x != NULL ? m->x->parent : NULL;
+	return m->x != 0 ? rep_x(R, m)->parent : NULL;
 }
 
 /*

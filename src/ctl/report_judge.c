@@ -61,13 +61,13 @@ mids_link(struct rep *R, struct htab *mids)
 	struct msg *m;
 	size_t n = 0;
 
-	for (m = R->pending; m != NULL; m = m->x->pend_next)
+	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next)
 		n += m->mid_n > 0;
 	if (n == 0)
 		return 0;
 	if (htab_init(mids, 64) == -1)
 		return rep_oom(R);
-	for (m = R->pending; m != NULL; m = m->x->pend_next) {
+	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
 		struct mid *x;
 		rstr id;
 
@@ -103,7 +103,7 @@ mids_link(struct rep *R, struct htab *mids)
 		if (x != NULL) {
 			if (rep_msgx(R, m) == NULL)
 				return rep_oom(R);
-			m->x->same_msgid = x->cand;
+			rep_x(R, m)->same_msgid = x->cand;
 			x->cand = m;
 		}
 	}
@@ -125,7 +125,8 @@ pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
 	h[0] = htab_hash(k[0].p, k[0].n);
 	h[1] = htab_hash(k[1].p, k[1].n);
 	/* Each candidate got its msgx when mids_link() chained it. */
-	for (; bymsgid && c->x->same_msgid != NULL; c = c->x->same_msgid) {
+	for (; bymsgid && rep_x(R, c)->same_msgid != NULL;
+	    c = rep_x(R, c)->same_msgid) {
 		if (rep_dec_find(R, c, &k[0], h[0], pd->t, &err) != NULL ||
 		    (nk == 2 && rep_dec_find(R, c, &k[1], h[1], pd->t, &err) != NULL))
 			break;
@@ -149,7 +150,7 @@ resolve_pending(struct rep *R)
 
 	if (mids_link(R, &mids) == -1)
 		goto out;
-	for (struct msg *m = R->pending; m != NULL; m = m->x->pend_next) {
+	for (struct msg *m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
 		struct msg *a = m, *cand = NULL;
 		struct pend *pd;
 		uint32_t n = 0;
@@ -158,7 +159,7 @@ resolve_pending(struct rep *R)
 		for (int depth = 0; a != NULL && a->ndec == 0 && depth <
 		    PARENT_DEPTH; depth++) {
 			notice |= (a->flags & M_NOTICE) != 0;
-			a = rep_parent(a);
+			a = rep_parent(R, a);
 		}
 		if (a != NULL && a->ndec > 0)
 			cand = a;
@@ -173,12 +174,12 @@ resolve_pending(struct rep *R)
 			bymsgid = 1;
 		}
 		if (cand != NULL) {
-			for (pd = m->x->pend; pd != NULL; pd = pd->next)
+			for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
 				if (pend_join(R, pd, cand, bymsgid) == -1)
 					goto out;
 			continue;
 		}
-		for (pd = m->x->pend; pd != NULL; pd = pd->next)
+		for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
 			n++;
 		if (notice) {
 			R->notices += n;
@@ -193,7 +194,7 @@ resolve_pending(struct rep *R)
 			struct viol v;
 
 			/* pend is newest first: report the first delivery. */
-			for (pd = m->x->pend; pd->next != NULL; pd = pd->next)
+			for (pd = rep_x(R, m)->pend; pd->next != NULL; pd = pd->next)
 				;
 			memset(&v, 0, sizeof(v));
 			v.kind = K_NOMSG;

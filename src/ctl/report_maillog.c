@@ -199,9 +199,11 @@ delivery(struct rep *R, struct msg *m, const struct maillog_line *f,
 		if (n == NULL)
 			return rep_oom(R);
 		if (n != m) {
-			if (rep_msgx(R, n) == NULL)
+			struct msgx *x = rep_msgx(R, n);
+
+			if (x == NULL)
 				return rep_oom(R);
-			n->x->parent = m;
+			x->parent = m;
 		}
 	}
 	if (rep_eq(f->status, "sent"))
