@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -94,6 +95,50 @@ rep_sym(struct rep *R, rstr s, uint32_t *id)
 	return 0;
 }
 
+/* tri_eq - an interned triple matches the key triple. */
+static int
+tri_eq(const void *item, const void *key)
+{
+	const struct tri *a = item, *b = key;
+
+	return a->verdict_sym == b->verdict_sym && a->reason == b->reason &&
+	    a->outcome == b->outcome;
+}
+
+int
+rep_tri(struct rep *R, uint32_t v, uint32_t r, uint32_t o, uint32_t *id)
+{
+	struct tri k = { v, r, o, 0 }, *y = R->lasttri;
+	uint64_t h;
+
+	if (y != NULL && tri_eq(y, &k)) {
+		*id = y->id;
+		return 0;
+	}
+	h = htab_mix(((uint64_t)v << 42) ^ ((uint64_t)r << 21) ^ o);
+	if ((y = htab_find(&R->trit, h, tri_eq, &k)) == NULL) {
+		if (R->ntri == R->tricap) {
+			size_t cap = R->tricap ? R->tricap * 2 : 16;
+			struct tri **nv = realloc(R->tris, cap * sizeof(*nv));
+
+			if (nv == NULL)
+				return rep_oom(R);
+			R->tris = nv;
+			R->tricap = cap;
+		}
+		if ((y = arena_alloc(&R->a, sizeof(*y))) == NULL)
+			return rep_oom(R);
+		*y = k;
+		y->id = (uint32_t)R->ntri;
+		if (htab_put(&R->trit, h, y) == -1)
+			return rep_oom(R);
+		R->tris[R->ntri++] = y;
+	}
+	R->lasttri = y;
+	*id = y->id;
+	return 0;
+}
+
 /* sym_lit - rep_sym() for a C string. */
 static int
 sym_lit(struct rep *R, const char *s, uint32_t *id)
@@ -122,37 +167,260 @@ rep_str(struct rep *R, const char *s, rstr *out)
 	return 0;
 }
 
+#define LOC_FILE(l)	((int)((l) >> 48))
+#define LOC_OFF(l)	((off_t)((l) & ((UINT64_C(1) << 48) - 1)))
+
+int
+rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file)
+{
+	m->mid_n = (uint32_t)id.n;
+	m->mid_h = rep_msgid_hash(id);
+	if (file >= 0 && R->in[file].regular &&
+	    R->in[file].line_off < (UINT64_C(1) << 48) && id.n <= UINT32_MAX) {
+		m->mid.loc = (uint64_t)file << 48 | R->in[file].line_off;
+		m->flags |= M_MIDLOC;
+		return 0;
+	}
+	if (rep_keep(R, &id) == -1)
+		return -1;
+	m->mid.p = id.p;
+	return 0;
+}
+
+/* changed - the error for an audit line that no longer reads as it did. */
+static int
+changed(struct rep *R, const struct input *in)
+{
+	return util_fail(R->err, R->errlen, "%s: changed while the report "
+	    "read it", in->path);
+}
+
+/*
+ * line_at - the line at off in in, into *buf (*cap octets, grown and
+ * kept; the caller frees), *len long; 0 / -1 with err.  It reads 4 KiB,
+ * then twice what it has, so a buffer grown once does not make every
+ * later line a long read.
+ */
+static int
+line_at(struct rep *R, const struct input *in, off_t off, char **buf,
+    size_t *cap, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		size_t want = n < 4096 ? 4096 - n : n;
+		ssize_t got;
+		char *nl;
+
+		if (*cap < n + want) {
+			char *b = realloc(*buf, n + want);
+
+			if (b == NULL)
+				return rep_oom(R);
+			*buf = b;
+			*cap = n + want;
+		}
+		if ((got = pread(in->fd, *buf + n, want, off + (off_t)n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return util_fail(R->err, R->errlen, "%s: %s", in->path,
+			    strerror(errno));
+		}
+		if ((nl = memchr(*buf + n, '\n', (size_t)got)) != NULL) {
+			*len = (size_t)(nl - *buf);
+			return 0;
+		}
+		n += (size_t)got;
+		if (got == 0) {
+			*len = n;	/* the last line, without a newline */
+			return 0;
+		}
+	}
+}
+
+int
+rep_msgid(struct rep *R, struct msg *m, rstr *out)
+{
+	const struct input *in;
+	struct audit_fields f;
+	char why[256];
+	size_t len = 0;
+	rstr id;
+
+	out->p = "";
+	out->n = 0;
+	if (m->mid_n == 0)
+		return 0;
+	if (!(m->flags & M_MIDLOC)) {
+		out->p = m->mid.p;
+		out->n = m->mid_n;
+		return 0;
+	}
+	in = &R->in[LOC_FILE(m->mid.loc)];
+	if (line_at(R, in, LOC_OFF(m->mid.loc), &R->rbuf, &R->rbufcap,
+	    &len) == -1)
+		return -1;
+	if (len + 1 > R->rdeccap) {
+		char *d = realloc(R->rdec, len + 1);
+
+		if (d == NULL)
+			return rep_oom(R);
+		R->rdec = d;
+		R->rdeccap = len + 1;
+	}
+	/* It scanned once; the same octets scan the same. */
+	if (audit_scan(R->rbuf, len, R->rdec, R->rdeccap, &f, why,
+	    sizeof(why)) == -1)
+		return changed(R, in);
+	id = rep_trim(f.msgid);
+	if (id.n != m->mid_n || rep_msgid_hash(id) != m->mid_h)
+		return changed(R, in);
+	if (rep_keep(R, &id) == -1)
+		return -1;
+	m->mid.p = id.p;
+	m->flags &= (uint16_t)~M_MIDLOC;
+	*out = id;
+	return 0;
+}
+
+/* msg_eq - message number item has the queue id key. */
+static int
+msg_eq(const void *ctx, uint32_t item, const void *key)
+{
+	const struct msg *m = rep_msg_at(ctx, item);
+	const rstr *q = key;
+
+	rstr id = rep_qid(m);
+
+	return id.n == q->n && memcmp(id.p, q->p, q->n) == 0;
+}
+
 struct msg *
-rep_msg(struct rep *R, rstr qid)
+rep_msg_find(const struct rep *R, rstr qid)
+{
+	uint32_t v = htab32_find(&R->msgs, htab_hash(qid.p, qid.n), msg_eq,
+	    R, &qid);
+
+	return v != 0 ? rep_msg_at(R, v - 1) : NULL;
+}
+
+/* msg_new - the next message number's record, zeroed; NULL out of memory. */
+static struct msg *
+msg_new(struct rep *R)
+{
+	struct msg *m;
+
+	if (R->msgn % MSGBLOCK == 0) {
+		if (R->nmsgblk == R->msgblkcap) {
+			size_t cap = R->msgblkcap ? R->msgblkcap * 2 : 64;
+			struct msg **v = realloc(R->msgblk, cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->msgblk = v;
+			R->msgblkcap = cap;
+		}
+		if ((R->msgblk[R->nmsgblk] = arena_alloc(&R->a, MSGBLOCK *
+		    sizeof(struct msg))) == NULL)
+			return NULL;
+		R->nmsgblk++;
+	}
+	m = rep_msg_at(R, R->msgn);
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+/* msg_get - rep_msg(), its number into *num. */
+static struct msg *
+msg_get(struct rep *R, rstr qid, uint32_t *num)
 {
 	uint64_t h = htab_hash(qid.p, qid.n);
-	struct msg *m = htab_find(&R->msgs, h, view_eq, &qid);
+	uint32_t v = htab32_find(&R->msgs, h, msg_eq, R, &qid);
+	struct msg *m;
 
-	if (m != NULL)
-		return m;
-	if ((m = arena_alloc(&R->a, sizeof(*m))) == NULL)
+	if (v != 0) {
+		*num = v - 1;
+		return rep_msg_at(R, v - 1);
+	}
+	if ((m = msg_new(R)) == NULL)
 		return NULL;
-	memset(m, 0, sizeof(*m));
-	m->qid = qid;
 	m->recv = -1;
-	if (rep_keep(R, &m->qid) == -1)
+	/* Postfix's queue ids fit: no copy of their own. */
+	if (qid.n <= QID_INLINE) {
+		memcpy(m->q.in, qid.p, qid.n);
+		m->qn = (uint8_t)qid.n;
+	} else {
+		m->q.ext = qid;
+		m->qn = QID_EXT;
+		if (rep_keep(R, &m->q.ext) == -1)
+			return NULL;
+	}
+	if (htab32_put(&R->msgs, h, R->msgn) == -1)
 		return NULL;
-	if (htab_put(&R->msgs, h, m) == -1)
-		return NULL;
+	*num = R->msgn++;
 	return m;
 }
 
 struct msg *
-rep_msg_of(struct rep *R, rstr qid)
+rep_msg(struct rep *R, rstr qid)
+{
+	uint32_t num;
+
+	return msg_get(R, qid, &num);
+}
+
+struct msg *
+rep_msg_of(struct rep *R, rstr qid, uint32_t *num)
 {
 	struct msg *m = R->lastm;
+	uint32_t n;
 
-	if (m != NULL && m->qid.n == qid.n && memcmp(m->qid.p, qid.p,
-	    qid.n) == 0)
-		return m;
-	if ((m = rep_msg(R, qid)) != NULL)
+	if (m != NULL) {
+		rstr id = rep_qid(m);
+
+		if (id.n == qid.n && memcmp(id.p, qid.p, qid.n) == 0) {
+			if (num != NULL)
+				*num = R->lastmn;
+			return m;
+		}
+	}
+	if ((m = msg_get(R, qid, &n)) != NULL) {
 		R->lastm = m;
+		R->lastmn = n;
+		if (num != NULL)
+			*num = n;
+	}
 	return m;
+}
+
+struct msgx *
+rep_msgx(struct rep *R, struct msg *m)
+{
+	struct msgx *x;
+
+	if (m->x != 0)
+		return rep_x(R, m);
+	if (R->xn == UINT32_MAX - 1)
+		return NULL;
+	if (R->xn % MSGXBLOCK == 0) {
+		if (R->nxblk == R->xblkcap) {
+			size_t cap = R->xblkcap ? R->xblkcap * 2 : 64;
+			struct msgx **v = realloc(R->xblk, cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->xblk = v;
+			R->xblkcap = cap;
+		}
+		if ((R->xblk[R->nxblk] = arena_alloc(&R->a, MSGXBLOCK *
+		    sizeof(struct msgx))) == NULL)
+			return NULL;
+		R->nxblk++;
+	}
+	x = &R->xblk[R->xn / MSGXBLOCK][R->xn % MSGXBLOCK];
+	memset(x, 0, sizeof(*x));
+	m->x = ++R->xn;
+	return x;
 }
 
 struct rcpt *
@@ -172,17 +440,118 @@ rep_rcpt(struct rep *R, rstr s, uint64_t h)
 		return NULL;
 	r->s = s;
 	r->unsubs = NULL;
+	if (rep_keep(R, &r->s) == -1)
+		return NULL;
 	if (htab_put(&R->rcpts, h, r) == -1)
 		return NULL;
 	return r;
 }
 
-/* dec_is - d is about recipient k (hash h). */
-static int
-dec_is(const struct dec *d, const rstr *k, uint64_t h)
+
+/* The value of each octet as a lowercase hex digit, or -1: a line's worth a decision. */
+static const signed char lhex[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+int
+rep_pseudo_bin(rstr s, unsigned char bin[16])
 {
-	return d->rh == h && d->rcpt.n == k->n &&
-	    memcmp(d->rcpt.p, k->p, k->n) == 0;
+	const unsigned char *p;
+
+	if (s.n != 34 || s.p[0] != 'h' || s.p[1] != ':')
+		return 0;
+	p = (const unsigned char *)s.p + 2;
+	for (int i = 0; i < 16; i++) {
+		int hi = lhex[p[2 * i]], lo = lhex[p[2 * i + 1]];
+
+		if ((hi | lo) < 0)
+			return 0;
+		bin[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}
+
+rstr
+rep_dec_rcpt(const struct dec *d, char *buf)
+{
+	static const char digits[] = "0123456789abcdef";
+	rstr s;
+
+	if (!(d->flags & D_BIN))
+		return d->rk.s;
+	buf[0] = 'h';
+	buf[1] = ':';
+	for (int i = 0; i < 16; i++) {
+		buf[2 + 2 * i] = digits[d->rk.bin[i] >> 4];
+		buf[3 + 2 * i] = digits[d->rk.bin[i] & 15];
+	}
+	buf[34] = '\0';
+	s.p = buf;
+	s.n = 34;
+	return s;
+}
+
+int
+rep_dec_text(struct rep *R, const struct dec *d, rstr *out)
+{
+	char buf[REP_RCPT_BUF];
+
+	*out = rep_dec_rcpt(d, buf);
+	return (d->flags & D_BIN) ? rep_keep(R, out) : 0;
+}
+
+/* A recipient key as decisions hold it: octets for a pseudonym, else text. */
+struct rkey {
+	const rstr *s;
+	int	bin;
+	unsigned char b[16];
+};
+
+/* dec_is - d is about recipient k. */
+static int
+dec_is(const struct dec *d, const struct rkey *k)
+{
+	if (d->flags & D_BIN)
+		return k->bin && memcmp(d->rk.bin, k->b, 16) == 0;
+	return !k->bin && d->rk.s.n == k->s->n &&
+	    memcmp(d->rk.s.p, k->s->p, k->s->n) == 0;
+}
+
+/* dec_hash - the hash of d's recipient text, as lookups hash their key. */
+static uint64_t
+dec_hash(const struct dec *d)
+{
+	char buf[REP_RCPT_BUF];
+	rstr s = rep_dec_rcpt(d, buf);
+
+	return htab_hash(s.p, s.n);
+}
+
+/* dec_same - a and b are about the same recipient. */
+static int
+dec_same(const struct dec *a, const struct dec *b)
+{
+	if ((a->flags ^ b->flags) & D_BIN)
+		return 0;
+	if (a->flags & D_BIN)
+		return memcmp(a->rk.bin, b->rk.bin, 16) == 0;
+	return a->rk.s.n == b->rk.s.n &&
+	    memcmp(a->rk.s.p, b->rk.s.p, a->rk.s.n) == 0;
 }
 
 /* dec_later - a is the later of two decisions about one recipient. */
@@ -199,24 +568,28 @@ dec_later(const struct dec *a, const struct dec *b)
 static int
 msg_index(struct rep *R, struct msg *m)
 {
+	struct msgx *x = rep_msgx(R, m);
 	size_t size = 32;
 
+	if (x == NULL)
+		return rep_oom(R);
 	while (size < (size_t)m->ndec * 2)
 		size *= 2;
-	if ((m->idx = arena_alloc(&R->a, size * sizeof(*m->idx))) == NULL)
+	if ((x->idx = arena_alloc(&R->a, size * sizeof(*x->idx))) == NULL)
 		return rep_oom(R);
-	memset(m->idx, 0, size * sizeof(*m->idx));
-	m->idxmask = size - 1;
+	memset(x->idx, 0, size * sizeof(*x->idx));
+	x->idxmask = size - 1;
 	/* Newest first: an older duplicate only replaces on a later time. */
-	for (struct dec *d = m->decs; d != NULL; d = d->next) {
+	for (struct dec *d = rep_decs(R, m); d != NULL;
+	    d = rep_dec_next(R, d)) {
 		size_t i;
 
-		for (i = (size_t)d->rh & m->idxmask; m->idx[i] != NULL;
-		    i = (i + 1) & m->idxmask)
-			if (dec_is(m->idx[i], &d->rcpt, d->rh))
+		for (i = (size_t)dec_hash(d) & x->idxmask; x->idx[i] != NULL;
+		    i = (i + 1) & x->idxmask)
+			if (dec_same(x->idx[i], d))
 				break;
-		if (m->idx[i] == NULL || dec_later(d, m->idx[i]))
-			m->idx[i] = d;
+		if (x->idx[i] == NULL || dec_later(d, x->idx[i]))
+			x->idx[i] = d;
 	}
 	return 0;
 }
@@ -228,22 +601,29 @@ rep_dec_find(struct rep *R, struct msg *m, const rstr *k, uint64_t h,
 	struct dec *best = NULL;
 	int64_t limit = t >= INT64_MAX / 1000 - JOIN_SLACK ? INT64_MAX :
 	    (t + JOIN_SLACK) * 1000;
+	struct rkey key;
 
+	key.s = k;
+	key.bin = rep_pseudo_bin(*k, key.b);
 	if (m->ndec >= IDX_MIN) {
-		if (m->idx == NULL && msg_index(R, m) == -1) {
+		struct msgx *x;
+
+		if ((m->x == 0 || rep_x(R, m)->idx == NULL) &&
+		    msg_index(R, m) == -1) {
 			*err = 1;
 			return NULL;
 		}
-		for (size_t i = (size_t)h & m->idxmask; m->idx[i] != NULL;
-		    i = (i + 1) & m->idxmask)
-			if (dec_is(m->idx[i], k, h)) {
-				if (m->idx[i]->t_ms <= limit)
-					return m->idx[i];
+		x = rep_x(R, m);
+		for (size_t i = (size_t)h & x->idxmask; x->idx[i] != NULL;
+		    i = (i + 1) & x->idxmask)
+			if (dec_is(x->idx[i], &key)) {
+				if (x->idx[i]->t_ms <= limit)
+					return x->idx[i];
 				break;	/* a later one: look for an earlier */
 			}
 	}
-	for (struct dec *d = m->decs; d != NULL; d = d->next)
-		if (dec_is(d, k, h) && d->t_ms <= limit && dec_later(d, best))
+	for (struct dec *d = rep_decs(R, m); d != NULL; d = rep_dec_next(R, d))
+		if (dec_is(d, &key) && d->t_ms <= limit && dec_later(d, best))
 			best = d;
 	return best;
 }
@@ -300,9 +680,10 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	R->log_first = -1;
 	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
 	    htab_init(&R->symt, 256) == -1 ||
-	    htab_init(&R->msgs, 1 << 14) == -1 ||
+	    htab32_init(&R->msgs, 1 << 14) == -1 ||
 	    htab_init(&R->rcpts, 1 << 10) == -1 ||
-	    htab_init(&R->days, 64) == -1)
+	    htab_init(&R->days, 64) == -1 ||
+	    htab_init(&R->trit, 16) == -1)
 		return rep_oom(R);
 	if (well_known(R) == -1)
 		return -1;
@@ -325,12 +706,19 @@ rep_free(struct rep *R)
 		return;
 	lines_free(&R->rd);
 	htab_free(&R->symt);
-	htab_free(&R->msgs);
+	htab32_free(&R->msgs);
+	free(R->msgblk);
+	free(R->decblk);
+	free(R->xblk);
 	htab_free(&R->rcpts);
 	htab_free(&R->days);
+	htab_free(&R->trit);
+	free(R->tris);
 	free(R->syms);
 	free(R->viol);
 	free(R->scratch);
+	free(R->rbuf);
+	free(R->rdec);
 	sodium_memzero(&R->hmac, sizeof(R->hmac));
 	arena_free(&R->a);
 }

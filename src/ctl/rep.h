@@ -8,6 +8,14 @@
  * hang off their message, found through an open-addressing table keyed
  * by queue id; short strings (verdicts, reasons, lists) are interned as
  * symbols and counted where they are.
+ *
+ * Every decision and message of the input stays until the end (a
+ * delivery of another queue id may still join to it), so they are
+ * kept small: 72 octets a decision (a pseudonym as 16 octets, the
+ * verdict, reason and outcome as one interned triple, its message and
+ * the next decision by number), 56 a message
+ * (its queue id inside it, its message-id as where to read it again,
+ * the rarely needed rest apart), 8 a slot of the queue id table.
  */
 #ifndef REP_H
 #define REP_H
@@ -29,6 +37,8 @@
 
 #define READ_CHUNK	(512u << 10)
 #define DECBLOCK	8192
+#define MSGBLOCK	4096	/* messages, numbered, in blocks of */
+#define MSGXBLOCK	1024	/* and their rarely needed parts */
 #define ALL_LISTS	UINT32_MAX	/* an unsubscribe from every list */
 #define LATE_SECONDS	(2 * 86400)	/* Gmail and Yahoo: two days */
 #define LATE_BUSINESS	10		/* CAN-SPAM: ten business days */
@@ -47,6 +57,7 @@
 #define D_EV		0x04	/* rests on a record, ev_time set */
 #define D_SENT		0x08	/* the mail log shows status=sent */
 #define D_LOGGED	0x10	/* a mail log line was joined to it */
+#define D_BIN		0x20	/* rk.bin: the pseudonym's octets, not its text */
 
 /* msg.flags */
 #define M_AUDIT		0x01
@@ -54,6 +65,7 @@
 #define M_CLEANUP	0x04
 #define M_NOTICE	0x08	/* a bounce or delay notice Postfix made */
 #define M_REDIRECT	0x10	/* a recipient was redirected: see hold */
+#define M_MIDLOC	0x20	/* mid.loc: where the message-id is, not it */
 
 /* Violation kinds, in report order. */
 #define K_DENIED	0	/* delivered against a deny */
@@ -72,11 +84,20 @@ struct sym {
 	uint64_t as_list[NV];		/* on this list, by verdict */
 };
 
+/*
+ * The verdict, reason and outcome of a decision, interned as one: the
+ * combinations are few, the decisions millions.
+ */
+struct tri {
+	uint32_t verdict_sym, reason, outcome;	/* symbols */
+	uint32_t id;
+};
+
 struct unsub;
 
 /* A recipient who unsubscribed, as the audit names them. */
 struct rcpt {
-	rstr	s;			/* pseudonym or address */
+	rstr	s;			/* pseudonym or address, kept */
 	struct unsub *unsubs;
 };
 
@@ -84,30 +105,66 @@ struct dec;
 
 struct pend;
 
+struct msgx;
+
 /* One queue id, from the audit, the mail log or both. */
+#define QID_INLINE	16	/* queue ids up to this long live in the msg */
+#define QID_EXT		UINT8_MAX	/* qn: the queue id is q.ext */
+
 struct msg {
-	rstr	qid, msgid;
+	/* The queue id: rep_qid() shows it, wherever it is. */
+	union {
+		char	in[QID_INLINE];	/* qn octets */
+		rstr	ext;		/* kept in the arena */
+	} q;
+	/*
+	 * The message-id (mid_n octets, hashed to mid_h; none when mid_n is
+	 * 0): kept text, or, from an audit file that can be read again,
+	 * where its line is (M_MIDLOC: the file << 48 | the line's offset),
+	 * read back by rep_msgid() for the few that are shown or joined.
+	 */
+	union {
+		const char *p;
+		uint64_t loc;
+	} mid;
+	int64_t	recv;			/* cleanup time, else first log time */
+	uint32_t mid_n, mid_h;
+	uint32_t decs;			/* 1 + its newest decision's number, or 0 */
+	uint32_t x;			/* 1 + its rarely needed rest's number, or 0 */
+	uint32_t ndec;
+	uint16_t flags;
+	uint8_t	qn;			/* length of q.in, or QID_EXT */
+};
+
+/*
+ * What few messages need, apart so that the millions without it stay
+ * small: made by rep_msgx() on first need.
+ */
+struct msgx {
 	struct msg *parent;		/* "forwarded as": where it came from */
 	struct msg *same_msgid;		/* next audited one with this msgid */
-	struct dec *decs;		/* its decisions, newest first */
 	struct dec **idx;		/* for many recipients: by recipient */
 	size_t	idxmask;
 	struct pend *pend;		/* deliveries waiting for the end */
 	struct msg *pend_next;
-	int64_t	recv;			/* cleanup time, else first log time */
-	uint32_t ndec;
-	uint32_t flags;
 };
 
 struct dec {
-	struct msg *m;			/* NULL for NOQUEUE */
-	struct dec *next;		/* the message's others */
-	rstr	rcpt;			/* as the audit has it */
-	uint64_t rh;			/* hash of rcpt */
+	uint32_t mi;			/* 1 + its message's number; 0: NOQUEUE */
+	uint32_t next;			/* 1 + the message's next one's number, or 0 */
+	/*
+	 * The recipient as the audit has it: a pseudonym as the milter
+	 * writes it ("h:" and 32 lowercase hex digits) as its 16 octets
+	 * (D_BIN), anything else as kept text.  rep_dec_rcpt() shows it.
+	 */
+	union {
+		unsigned char bin[16];
+		rstr	s;
+	} rk;
 	int64_t	t_ms;
 	int64_t	ev_time;		/* seconds; with D_EV */
 	int64_t	sent;			/* last status=sent (s); with D_SENT */
-	uint32_t verdict_sym, reason, list, outcome;
+	uint32_t tri, list;		/* R->tris[tri]: verdict, reason, outcome */
 	uint32_t line, sent_line;
 	uint16_t file, sent_file;
 	uint8_t	verdict, flags;
@@ -180,7 +237,9 @@ struct fbday {
 struct input {
 	const char *path;
 	int	fd, maillog;
+	int	regular;		/* a regular file: can be read again */
 	unsigned long lines, records;
+	uint64_t line_off;		/* where the current line starts */
 };
 
 struct rep {
@@ -188,10 +247,23 @@ struct rep {
 	char	*err;
 	size_t	errlen;
 	struct arena a;
-	struct htab symt, msgs, rcpts, days;
+	struct htab symt, rcpts, days, trit;
+	struct htab32 msgs;		/* queue id -> message number */
+	struct msg **msgblk;		/* message i: msgblk[i / MSGBLOCK] */
+	size_t	nmsgblk, msgblkcap;
+	uint32_t msgn;			/* messages made */
+	struct msgx **xblk;		/* msgx i: xblk[i / MSGXBLOCK] */
+	size_t	nxblk, xblkcap;
+	uint32_t xn;			/* msgx made */
 	struct sym **syms;
 	size_t	nsyms, symcap;
-	struct decblock *blocks;
+	struct tri **tris;
+	size_t	ntri, tricap;
+	struct tri *lasttri;
+	struct decblock *blocks;	/* newest first */
+	struct decblock **decblk;	/* decision i: decblk[i / DECBLOCK] */
+	size_t	ndecblk, decblkcap;
+	uint32_t decn;			/* decisions made */
 	struct input *in;
 	size_t	nin;
 	struct msg *pending;
@@ -201,8 +273,11 @@ struct rep {
 	size_t	nviol, violcap;
 	char	*scratch;
 	size_t	scratchcap;
+	char	*rbuf, *rdec;		/* rep_msgid()'s line and its decoding */
+	size_t	rbufcap, rdeccap;
 	struct lines rd;		/* one buffer for every file */
 	struct msg *lastm;		/* the last queue id seen */
+	uint32_t lastmn;		/* its number */
 	struct day *lastday;
 	struct symcache { uint32_t id; } sc[7];	/* per field: the last value */
 
@@ -289,6 +364,12 @@ int	report_feedback_days(struct rep *R, struct fbday ***days, size_t *n);
 /* rep_sym - the id of s, interning an arena copy of it; 0 / -1 out of memory. */
 int	rep_sym(struct rep *R, rstr s, uint32_t *id);
 
+/*
+ * rep_tri - the id of the verdict, reason and outcome symbols v, r, o as
+ * one, interned in the arena; 0 / -1 out of memory.
+ */
+int	rep_tri(struct rep *R, uint32_t v, uint32_t r, uint32_t o, uint32_t *id);
+
 /* rep_keep - move s into the arena: the line it points into is about to go. */
 int	rep_keep(struct rep *R, rstr *s);
 
@@ -298,10 +379,107 @@ int	rep_str(struct rep *R, const char *s, rstr *out);
 /* rep_msg - the message of a queue id, made on first sight; NULL out of memory. */
 struct msg *rep_msg(struct rep *R, rstr qid);
 
-/* rep_msg_of - rep_msg(), short-cut when the queue id is the last one's. */
-struct msg *rep_msg_of(struct rep *R, rstr qid);
+/*
+ * rep_msgid_set - id (trimmed, not empty) as m's message-id: its place
+ * in audit file R->in[file] when that can be read again (file >= 0),
+ * else an arena copy; 0 / -1 out of memory.
+ */
+int	rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file);
 
-/* rep_rcpt - the unsubscribed recipient s (hash h), made on first sight. */
+/*
+ * rep_msgid - m's message-id into *out (n 0: none), read back from its
+ * audit line and kept from then on if need be; 0, or -1 with err (out
+ * of memory, a read error, or a file that changed under the report).
+ */
+int	rep_msgid(struct rep *R, struct msg *m, rstr *out);
+
+/* rep_msgid_hash - the mid_h of a message-id. */
+static inline uint32_t
+rep_msgid_hash(rstr id)
+{
+	return (uint32_t)htab_hash(id.p, id.n);
+}
+
+/* rep_msg_find - the message of a queue id, or NULL: none seen. */
+struct msg *rep_msg_find(const struct rep *R, rstr qid);
+
+/* rep_msg_at - message number i (below R->msgn). */
+static inline struct msg *
+rep_msg_at(const struct rep *R, uint32_t i)
+{
+	return &R->msgblk[i / MSGBLOCK][i % MSGBLOCK];
+}
+
+/*
+ * rep_msg_of - rep_msg(), short-cut when the queue id is the last one's;
+ * the message's number into *num unless num is NULL.
+ */
+struct msg *rep_msg_of(struct rep *R, rstr qid, uint32_t *num);
+
+/* rep_dec_at - decision number i (below R->decn). */
+static inline struct dec *
+rep_dec_at(const struct rep *R, uint32_t i)
+{
+	return &R->decblk[i / DECBLOCK]->d[i % DECBLOCK];
+}
+
+/* rep_decs - m's newest decision, or NULL. */
+static inline struct dec *
+rep_decs(const struct rep *R, const struct msg *m)
+{
+	return m->decs != 0 ? rep_dec_at(R, m->decs - 1) : NULL;
+}
+
+/* rep_dec_next - the decision of d's message before d, or NULL. */
+static inline struct dec *
+rep_dec_next(const struct rep *R, const struct dec *d)
+{
+	return d->next != 0 ? rep_dec_at(R, d->next - 1) : NULL;
+}
+
+/* rep_dec_msg - d's message, or NULL for NOQUEUE. */
+static inline struct msg *
+rep_dec_msg(const struct rep *R, const struct dec *d)
+{
+	return d->mi != 0 ? rep_msg_at(R, d->mi - 1) : NULL;
+}
+
+/* rep_msgx - m's rarely needed part, made (zeroed) on first need; NULL out of memory. */
+struct msgx *rep_msgx(struct rep *R, struct msg *m);
+
+/* rep_qid - m's queue id: a view into m or the arena. */
+static inline rstr
+rep_qid(const struct msg *m)
+{
+	rstr s;
+
+	if (m->qn == QID_EXT)
+		return m->q.ext;
+	s.p = m->q.in;
+	s.n = m->qn;
+	return s;
+}
+
+/* rep_x - m's rarely needed part, or NULL: none made. */
+static inline struct msgx *
+rep_x(const struct rep *R, const struct msg *m)
+{
+	return m->x != 0 ? &R->xblk[(m->x - 1) / MSGXBLOCK][(m->x - 1) %
+	    MSGXBLOCK] : NULL;
+}
+
+/* rep_parent - the message m was "forwarded as" from, or NULL. */
+static inline struct msg *
+rep_parent(const struct rep *R, const struct msg *m)
+{
+	return m->x != 0 ? rep_x(R, m)->parent : NULL;
+}
+
+/*
+ * rep_rcpt - the unsubscribed recipient s (hash h), made on first sight
+ * with an arena copy of s (the line s points into may go); NULL out of
+ * memory.
+ */
 struct rcpt *rep_rcpt(struct rep *R, rstr s, uint64_t h);
 
 /* rep_rcpt_find - the unsubscribed recipient s (hash h), or NULL. */
@@ -316,6 +494,22 @@ struct rcpt *rep_rcpt_find(const struct rep *R, rstr s, uint64_t h);
  */
 struct dec *rep_dec_find(struct rep *R, struct msg *m, const rstr *k,
 	    uint64_t h, int64_t t, int *err);
+
+/*
+ * rep_pseudo_bin - s is a pseudonym as audit_pseudonym() writes it ("h:"
+ * and 32 lowercase hex digits): its 16 octets into bin, 1; else 0.
+ */
+int	rep_pseudo_bin(rstr s, unsigned char bin[16]);
+
+/*
+ * rep_dec_rcpt - d's recipient as the audit wrote it: a view into d's
+ * kept text, or into buf (the caller's, REP_RCPT_BUF octets).
+ */
+#define REP_RCPT_BUF	35
+rstr	rep_dec_rcpt(const struct dec *d, char *buf);
+
+/* rep_dec_text - rep_dec_rcpt() into *out, arena-owned; 0 / -1 out of memory. */
+int	rep_dec_text(struct rep *R, const struct dec *d, rstr *out);
 
 /* rep_viol_add - append a copy of v to the violations; 0 / -1 out of memory. */
 int	rep_viol_add(struct rep *R, const struct viol *v);

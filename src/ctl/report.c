@@ -45,6 +45,7 @@ input_open(struct rep *R, struct input *in)
 	if (S_ISDIR(sb.st_mode))
 		return util_fail(R->err, R->errlen, "%s: is a directory",
 		    in->path);
+	in->regular = S_ISREG(sb.st_mode);
 	(void)posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }

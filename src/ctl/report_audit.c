@@ -35,19 +35,36 @@ verdict_col(struct rep *R, uint32_t v)
 	return V_OTHER;
 }
 
-/* dec_new - a fresh decision from the current block (arena-owned); NULL out of memory. */
+/*
+ * dec_new - a fresh decision from the current block (arena-owned),
+ * numbered R->decn - 1; NULL out of memory (or past 2^32 - 2 of them).
+ */
 static struct dec *
 dec_new(struct rep *R)
 {
 	struct decblock *b = R->blocks;
 
+	if (R->decn == UINT32_MAX - 1)
+		return NULL;
 	if (b == NULL || b->n == DECBLOCK) {
+		if (R->ndecblk == R->decblkcap) {
+			size_t cap = R->decblkcap ? R->decblkcap * 2 : 64;
+			struct decblock **v = realloc(R->decblk,
+			    cap * sizeof(*v));
+
+			if (v == NULL)
+				return NULL;
+			R->decblk = v;
+			R->decblkcap = cap;
+		}
 		if ((b = arena_alloc(&R->a, sizeof(*b))) == NULL)
 			return NULL;
 		b->n = 0;
 		b->next = R->blocks;
 		R->blocks = b;
+		R->decblk[R->ndecblk++] = b;
 	}
+	R->decn++;
 	return &b->d[b->n++];
 }
 
@@ -89,9 +106,10 @@ tally_day(struct rep *R, int64_t t_ms, int col)
  * list and time.
  */
 static int
-unsub_add(struct rep *R, struct dec *d, uint32_t list, uint32_t source)
+unsub_add(struct rep *R, struct dec *d, rstr rcpt, uint32_t list,
+    uint32_t source)
 {
-	struct rcpt *r = rep_rcpt(R, d->rcpt, d->rh);
+	struct rcpt *r = rep_rcpt(R, rcpt, htab_hash(rcpt.p, rcpt.n));
 	struct unsub *u;
 
 	if (r == NULL)
@@ -150,22 +168,24 @@ sym_field(struct rep *R, int field, rstr s, uint32_t *id)
 static int
 tally(struct rep *R, struct dec *d, const struct audit_fields *f)
 {
+	uint32_t verdict, reason, outcome;
 	int col;
 
-	if (sym_field(R, SF_VERDICT, f->verdict, &d->verdict_sym) == -1 ||
-	    sym_field(R, SF_REASON, f->reason, &d->reason) == -1 ||
+	if (sym_field(R, SF_VERDICT, f->verdict, &verdict) == -1 ||
+	    sym_field(R, SF_REASON, f->reason, &reason) == -1 ||
 	    sym_field(R, SF_LIST, f->list, &d->list) == -1 ||
-	    sym_field(R, SF_OUTCOME, f->outcome, &d->outcome) == -1)
+	    sym_field(R, SF_OUTCOME, f->outcome, &outcome) == -1 ||
+	    rep_tri(R, verdict, reason, outcome, &d->tri) == -1)
 		return -1;
-	col = verdict_col(R, d->verdict_sym);
+	col = verdict_col(R, verdict);
 	d->verdict = (uint8_t)col;
 	if ((f->class_.n == 4 && memcmp(f->class_.p, "bulk", 4) == 0) ||
 	    (f->class_.n == 0 && f->list.n > 0))
 		d->flags |= D_BULK;
-	if (d->outcome == R->s_accepted || d->outcome == R->s_tagged)
+	if (outcome == R->s_accepted || outcome == R->s_tagged)
 		d->flags |= D_OUTDELIV;
-	R->syms[d->verdict_sym]->as_verdict++;
-	R->syms[d->reason]->as_reason[col]++;
+	R->syms[verdict]->as_verdict++;
+	R->syms[reason]->as_reason[col]++;
 	R->syms[d->list]->as_list[col]++;
 	if (tally_day(R, d->t_ms, col) == -1)
 		return -1;
@@ -175,29 +195,32 @@ tally(struct rep *R, struct dec *d, const struct audit_fields *f)
 
 /* attach - d to its message (none for NOQUEUE); 0 / -1 out of memory. */
 static int
-attach(struct rep *R, struct dec *d, const struct audit_fields *f)
+attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
 {
 	struct msg *m;
+	uint32_t mn;
 
 	if (f->qid.n == 7 && memcmp(f->qid.p, "NOQUEUE", 7) == 0) {
 		R->noqueue++;
 		return 0;
 	}
-	if ((m = rep_msg_of(R, f->qid)) == NULL)
+	if ((m = rep_msg_of(R, f->qid, &mn)) == NULL)
 		return rep_oom(R);
 	if (m->ndec++ == 0) {
 		R->nmsg++;
 		m->flags |= M_AUDIT;
 	}
-	if (m->msgid.n == 0 && f->msgid.n > 0) {
-		m->msgid = rep_trim(f->msgid);
-		if (rep_keep(R, &m->msgid) == -1)
+	if (m->mid_n == 0 && f->msgid.n > 0) {
+		rstr id = rep_trim(f->msgid);
+
+		if (id.n > 0 && rep_msgid_set(R, m, id, file) == -1)
 			return -1;
 	}
-	d->m = m;
+	/* d is the newest decision: numbered R->decn - 1. */
+	d->mi = mn + 1;
 	d->next = m->decs;
-	m->decs = d;
-	if (d->outcome == R->s_redirected)
+	m->decs = R->decn;
+	if (R->tris[d->tri]->outcome == R->s_redirected)
 		m->flags |= M_REDIRECT;
 	return 0;
 }
@@ -230,9 +253,9 @@ evidence(struct rep *R, struct dec *d, const struct audit_fields *f)
 	if (!(d->flags & D_EV))
 		return 0;
 	if (evk == R->s_consent && evv == R->s_unsub)
-		return unsub_add(R, d, d->list, src);
+		return unsub_add(R, d, f->rcpt, d->list, src);
 	if (evk == R->s_suppression && evv == R->s_unsub_all)
-		return unsub_add(R, d, ALL_LISTS, src);
+		return unsub_add(R, d, f->rcpt, ALL_LISTS, src);
 	return 0;
 }
 
@@ -271,13 +294,19 @@ decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
 	d->t_ms = t;
 	d->file = (uint16_t)file;
 	d->line = (uint32_t)lineno;
-	if (tally(R, d, f) == -1 || rep_keep(R, &f->rcpt) == -1)
+	if (tally(R, d, f) == -1)
 		return -1;
-	d->rcpt = f->rcpt;
-	d->rh = htab_hash(f->rcpt.p, f->rcpt.n);
+	/* A pseudonym in 16 octets rather than 34 and a pointer. */
+	if (rep_pseudo_bin(f->rcpt, d->rk.bin))
+		d->flags |= D_BIN;
+	else {
+		d->rk.s = f->rcpt;
+		if (rep_keep(R, &d->rk.s) == -1)
+			return -1;
+	}
 	if (!R->have_pseudo && is_pseudonym(f->rcpt))
 		R->have_pseudo = 1;
-	if (attach(R, d, f) == -1)
+	if (attach(R, d, f, file) == -1)
 		return -1;
 	return evidence(R, d, f);
 }
@@ -339,9 +368,13 @@ report_audit_load(struct rep *R, int file)
 	size_t len;
 	int nl, rc;
 
+	uint64_t off = 0;
+
 	lines_reset(&R->rd, in->fd);
 	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
 		in->lines++;
+		in->line_off = off;
+		off += len + (nl != 0);
 		for (b = line; b < line + len && (IS_WS(*b)); b++)
 			;
 		if (b == line + len)

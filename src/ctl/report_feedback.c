@@ -91,25 +91,16 @@ day_of(struct rep *R, struct htab *t, uint32_t list, int64_t day)
 	return htab_put(t, h, d) == -1 ? NULL : d;
 }
 
-static int
-msg_eq(const void *item, const void *key)
-{
-	const struct msg *m = item;
-	const rstr *q = key;
-
-	return m->qid.n == q->n && memcmp(m->qid.p, q->p, q->n) == 0;
-}
-
 /* list_by_qid - the list of the audited bulk message qid, or 0. */
 static uint32_t
 list_by_qid(const struct rep *R, rstr qid)
 {
 	const struct msg *m;
 
-	if (qid.n == 0 || (m = htab_find(&R->msgs, htab_hash(qid.p, qid.n),
-	    msg_eq, &qid)) == NULL)
+	if (qid.n == 0 || (m = rep_msg_find(R, qid)) == NULL)
 		return 0;
-	for (const struct dec *d = m->decs; d != NULL; d = d->next)
+	for (const struct dec *d = rep_decs(R, m); d != NULL;
+	    d = rep_dec_next(R, d))
 		if (d->flags & D_BULK)
 			return d->list;
 	return 0;

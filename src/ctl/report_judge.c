@@ -26,6 +26,30 @@ mid_eq(const void *item, const void *key)
 	return x->id.n == k->n && memcmp(x->id.p, k->p, k->n) == 0;
 }
 
+/* An audited message looked up by its message-id, read back on a hash match. */
+struct midkey {
+	struct rep *R;
+	struct msg *m;
+	int	*err;
+};
+
+/* mid_is - a message-id index entry is the key message's; *err set on failure. */
+static int
+mid_is(const void *item, const void *key)
+{
+	const struct mid *x = item;
+	const struct midkey *k = key;
+	rstr id;
+
+	if (k->m->mid_n != x->id.n)
+		return 0;
+	if (rep_msgid(k->R, k->m, &id) == -1) {
+		*k->err = 1;
+		return 0;
+	}
+	return memcmp(x->id.p, id.p, id.n) == 0;
+}
+
 /*
  * mids_link - the audited messages whose message-id a pending message
  * has.  Only the few pending ids are indexed; the audited messages are
@@ -37,36 +61,49 @@ mids_link(struct rep *R, struct htab *mids)
 	struct msg *m;
 	size_t n = 0;
 
-	for (m = R->pending; m != NULL; m = m->pend_next)
-		n += m->msgid.n > 0;
+	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next)
+		n += m->mid_n > 0;
 	if (n == 0)
 		return 0;
 	if (htab_init(mids, 64) == -1)
 		return rep_oom(R);
-	for (m = R->pending; m != NULL; m = m->pend_next) {
-		uint64_t h;
+	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
 		struct mid *x;
+		rstr id;
 
-		if (m->msgid.n == 0)
+		if (m->mid_n == 0)
 			continue;
-		h = htab_hash(m->msgid.p, m->msgid.n);
-		if (htab_find(mids, h, mid_eq, &m->msgid) != NULL)
+		if (rep_msgid(R, m, &id) == -1)
+			return -1;
+		/* Keyed by mid_h: audited messages keep only that. */
+		if (htab_find(mids, m->mid_h, mid_eq, &id) != NULL)
 			continue;
 		if ((x = arena_alloc(&R->a, sizeof(*x))) == NULL)
 			return rep_oom(R);
-		x->id = m->msgid;
+		x->id = id;
 		x->cand = NULL;
-		if (htab_put(mids, h, x) == -1)
+		if (htab_put(mids, m->mid_h, x) == -1)
 			return rep_oom(R);
 	}
-	for (size_t i = 0; (m = htab_next(&R->msgs, &i)) != NULL;) {
+	/* In the table's order, as the candidates always were chained. */
+	for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) != 0;) {
+		struct midkey k;
 		struct mid *x;
+		int err = 0;
 
-		if (m->ndec == 0 || m->msgid.n == 0)
+		m = rep_msg_at(R, (uint32_t)v - 1);
+		if (m->ndec == 0 || m->mid_n == 0)
 			continue;
-		if ((x = htab_find(mids, htab_hash(m->msgid.p, m->msgid.n),
-		    mid_eq, &m->msgid)) != NULL) {
-			m->same_msgid = x->cand;
+		k.R = R;
+		k.m = m;
+		k.err = &err;
+		x = htab_find(mids, m->mid_h, mid_is, &k);
+		if (err)
+			return -1;
+		if (x != NULL) {
+			if (rep_msgx(R, m) == NULL)
+				return rep_oom(R);
+			rep_x(R, m)->same_msgid = x->cand;
 			x->cand = m;
 		}
 	}
@@ -87,7 +124,9 @@ pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
 
 	h[0] = htab_hash(k[0].p, k[0].n);
 	h[1] = htab_hash(k[1].p, k[1].n);
-	for (; bymsgid && c->same_msgid != NULL; c = c->same_msgid) {
+	/* Each candidate got its msgx when mids_link() chained it. */
+	for (; bymsgid && rep_x(R, c)->same_msgid != NULL;
+	    c = rep_x(R, c)->same_msgid) {
 		if (rep_dec_find(R, c, &k[0], h[0], pd->t, &err) != NULL ||
 		    (nk == 2 && rep_dec_find(R, c, &k[1], h[1], pd->t, &err) != NULL))
 			break;
@@ -111,7 +150,7 @@ resolve_pending(struct rep *R)
 
 	if (mids_link(R, &mids) == -1)
 		goto out;
-	for (struct msg *m = R->pending; m != NULL; m = m->pend_next) {
+	for (struct msg *m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
 		struct msg *a = m, *cand = NULL;
 		struct pend *pd;
 		uint32_t n = 0;
@@ -120,24 +159,27 @@ resolve_pending(struct rep *R)
 		for (int depth = 0; a != NULL && a->ndec == 0 && depth <
 		    PARENT_DEPTH; depth++) {
 			notice |= (a->flags & M_NOTICE) != 0;
-			a = a->parent;
+			a = rep_parent(R, a);
 		}
 		if (a != NULL && a->ndec > 0)
 			cand = a;
-		else if (m->msgid.n > 0 && mids.s != NULL) {
-			struct mid *x = htab_find(&mids, htab_hash(m->msgid.p,
-			    m->msgid.n), mid_eq, &m->msgid);
+		else if (m->mid_n > 0 && mids.s != NULL) {
+			struct mid *x;
+			rstr id;
 
+			if (rep_msgid(R, m, &id) == -1)
+				goto out;
+			x = htab_find(&mids, m->mid_h, mid_eq, &id);
 			cand = x != NULL ? x->cand : NULL;
 			bymsgid = 1;
 		}
 		if (cand != NULL) {
-			for (pd = m->pend; pd != NULL; pd = pd->next)
+			for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
 				if (pend_join(R, pd, cand, bymsgid) == -1)
 					goto out;
 			continue;
 		}
-		for (pd = m->pend; pd != NULL; pd = pd->next)
+		for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
 			n++;
 		if (notice) {
 			R->notices += n;
@@ -152,7 +194,7 @@ resolve_pending(struct rep *R)
 			struct viol v;
 
 			/* pend is newest first: report the first delivery. */
-			for (pd = m->pend; pd->next != NULL; pd = pd->next)
+			for (pd = rep_x(R, m)->pend; pd->next != NULL; pd = pd->next)
 				;
 			memset(&v, 0, sizeof(v));
 			v.kind = K_NOMSG;
@@ -178,9 +220,12 @@ out:
  * when it saw the message, else by the outcome the milter recorded.
  */
 static int
-delivered(const struct dec *d, int64_t *when, int *from_log)
+delivered(const struct rep *R, const struct dec *d, int64_t *when,
+    int *from_log)
 {
-	if ((d->flags & D_LOGGED) || (d->m != NULL && (d->m->flags &
+	const struct msg *m = rep_dec_msg(R, d);
+
+	if ((d->flags & D_LOGGED) || (m != NULL && (m->flags &
 	    M_MAILLOG))) {
 		*from_log = 1;
 		*when = d->sent;
@@ -221,21 +266,21 @@ report_judge(struct rep *R)
 	for (struct decblock *b = R->blocks; b != NULL; b = b->next) {
 		for (size_t i = 0; i < b->n; i++) {
 			struct dec *d = &b->d[i];
-			struct rcpt *r;
 			int64_t when;
 			int from_log;
 
 			if (!(d->flags & D_BULK) ||
-			    !delivered(d, &when, &from_log))
+			    !delivered(R, d, &when, &from_log))
 				continue;
 			if (d->verdict == V_DENY) {
 				struct viol v;
 
 				memset(&v, 0, sizeof(v));
 				v.kind = K_DENIED;
-				v.m = d->m;
+				v.m = rep_dec_msg(R, d);
 				v.d = d;
-				v.rcpt = d->rcpt;
+				if (rep_dec_text(R, d, &v.rcpt) == -1)
+					return -1;
 				v.t = when;
 				v.from_log = from_log;
 				v.file = from_log ? d->sent_file : d->file;
@@ -244,9 +289,16 @@ report_judge(struct rep *R)
 					return -1;
 				continue;
 			}
-			if (d->verdict == V_ALLOW && R->nunsub > 0 &&
-			    (r = rep_rcpt_find(R, d->rcpt, d->rh)) != NULL)
-				honour_note(r, d, when);
+			if (d->verdict == V_ALLOW && R->nunsub > 0) {
+				char buf[REP_RCPT_BUF];
+				rstr s = rep_dec_rcpt(d, buf);
+
+				struct rcpt *r;
+
+				if ((r = rep_rcpt_find(R, s, htab_hash(s.p,
+				    s.n))) != NULL)
+					honour_note(r, d, when);
+			}
 		}
 	}
 	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {

@@ -160,6 +160,7 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 {
 	struct who w;
 	struct pend *pd;
+	struct msgx *x;
 
 	R->sent++;
 	/* Aliases expand after the filter: orig_to is what it saw. */
@@ -167,7 +168,8 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	if (m->ndec > 0)
 		return report_maillog_deliver(R, m, w.k, w.h, w.nk, w.k[0].p, t,
 		    file, lineno);
-	if ((pd = arena_alloc(&R->a, sizeof(*pd))) == NULL ||
+	if ((x = rep_msgx(R, m)) == NULL ||
+	    (pd = arena_alloc(&R->a, sizeof(*pd))) == NULL ||
 	    rep_str(R, w.k[0].p, &pd->rcpt) == -1)
 		return rep_oom(R);
 	if (w.nk == 1)
@@ -177,12 +179,12 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	pd->t = t;
 	pd->file = (uint16_t)file;
 	pd->line = lineno;
-	if (m->pend == NULL) {
-		m->pend_next = R->pending;
+	if (x->pend == NULL) {
+		x->pend_next = R->pending;
 		R->pending = m;
 	}
-	pd->next = m->pend;
-	m->pend = pd;
+	pd->next = x->pend;
+	x->pend = pd;
 	return 0;
 }
 
@@ -196,8 +198,13 @@ delivery(struct rep *R, struct msg *m, const struct maillog_line *f,
 
 		if (n == NULL)
 			return rep_oom(R);
-		if (n != m)
-			n->parent = m;
+		if (n != m) {
+			struct msgx *x = rep_msgx(R, n);
+
+			if (x == NULL)
+				return rep_oom(R);
+			x->parent = m;
+		}
 	}
 	if (rep_eq(f->status, "sent"))
 		return sent(R, m, f, t, file, lineno);
@@ -231,7 +238,7 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 		R->log_first = t;
 	if (t > R->log_last)
 		R->log_last = t;
-	if ((m = rep_msg_of(R, f.qid)) == NULL)
+	if ((m = rep_msg_of(R, f.qid, NULL)) == NULL)
 		return rep_oom(R);
 	m->flags |= M_MAILLOG;
 	if (m->recv < 0)
@@ -243,9 +250,10 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 			m->recv = t;	/* received: cleanup logs first */
 			m->flags |= M_CLEANUP;
 		}
-		if (m->msgid.n == 0) {
-			m->msgid = rep_trim(f.msgid);
-			if (rep_keep(R, &m->msgid) == -1)
+		if (m->mid_n == 0) {
+			rstr id = rep_trim(f.msgid);
+
+			if (id.n > 0 && rep_msgid_set(R, m, id, -1) == -1)
 				return -1;
 		}
 		return 0;

@@ -312,10 +312,13 @@ viol_cmp(const void *a, const void *b)
 		return (x->t > y->t) - (x->t < y->t);
 	if (x->kind != y->kind)
 		return x->kind - y->kind;
-	n = x->m && y->m ? (x->m->qid.n < y->m->qid.n ? x->m->qid.n :
-	    y->m->qid.n) : 0;
-	if (n && (c = memcmp(x->m->qid.p, y->m->qid.p, n)) != 0)
-		return c;
+	if (x->m && y->m) {
+		rstr qa = rep_qid(x->m), qb = rep_qid(y->m);
+
+		n = qa.n < qb.n ? qa.n : qb.n;
+		if (n && (c = memcmp(qa.p, qb.p, n)) != 0)
+			return c;
+	}
 	return (x->line > y->line) - (x->line < y->line);
 }
 
@@ -328,9 +331,13 @@ viol_row(struct rep *R, struct cell *row, const struct viol *v)
 	cell_cstr(&row[VI_KIND], kind_names[v->kind]);
 	row[VI_TIME].v = v->t;
 	if (v->m != NULL) {
-		cell_str(&row[VI_QID], v->m->qid);
-		if (v->m->msgid.n > 0)
-			cell_str(&row[VI_MSGID], rep_trim(v->m->msgid));
+		cell_str(&row[VI_QID], rep_qid(v->m));
+		rstr id;
+
+		if (rep_msgid(R, v->m, &id) == -1)
+			return -1;
+		if (id.n > 0)
+			cell_str(&row[VI_MSGID], id);
 		else
 			row[VI_MSGID].null = 1;
 	} else {
@@ -340,9 +347,11 @@ viol_row(struct rep *R, struct cell *row, const struct viol *v)
 	cell_str(&row[VI_RCPT], v->rcpt);
 	if (d != NULL) {
 		cell_str(&row[VI_LIST], R->syms[d->list]->s);
-		cell_str(&row[VI_VERDICT], R->syms[d->verdict_sym]->s);
-		cell_str(&row[VI_REASON], R->syms[d->reason]->s);
-		cell_str(&row[VI_OUTCOME], R->syms[d->outcome]->s);
+		const struct tri *y = R->tris[d->tri];
+
+		cell_str(&row[VI_VERDICT], R->syms[y->verdict_sym]->s);
+		cell_str(&row[VI_REASON], R->syms[y->reason]->s);
+		cell_str(&row[VI_OUTCOME], R->syms[y->outcome]->s);
 		if (cell_where(R, &row[VI_DECISION], d->file, d->line) == -1)
 			return -1;
 	} else {
@@ -411,8 +420,10 @@ honour_row(struct rep *R, struct cell *row, const struct hrow *h)
 	cell_str(&row[HO_SOURCE], R->syms[u->source]->s);
 	if (u->late != NULL) {
 		row[HO_LAST].v = u->late_t;
-		if (u->late->m != NULL)
-			cell_str(&row[HO_QID], u->late->m->qid);
+		const struct msg *m = rep_dec_msg(R, u->late);
+
+		if (m != NULL)
+			cell_str(&row[HO_QID], rep_qid(m));
 		else
 			cell_cstr(&row[HO_QID], "NOQUEUE");
 	} else

@@ -98,4 +98,59 @@ int	htab_put(struct htab *t, uint64_t h, void *v);
  */
 void	*htab_next(const struct htab *t, size_t *i);
 
+/*
+ * The same table for items the caller numbers (0 .. 2^32-2), in half the
+ * room: a slot is 32 bits of the hash and the item's number plus one.
+ * Items land in the slots a struct htab would put them in, so the two
+ * walk alike; only tables under 2^32 slots.
+ */
+struct htab32_slot {
+	uint32_t h;			/* the low half of the hash */
+	uint32_t v;			/* item + 1; 0: empty */
+};
+
+struct htab32 {
+	struct htab32_slot *s;
+	size_t	mask, n;		/* slots - 1; items */
+};
+
+/* The item numbered item matches the key; ctx, item and key are the caller's. */
+typedef int (*htab32_eq_fn)(const void *ctx, uint32_t item, const void *key);
+
+/*
+ * htab32_init - an empty table of size slots (a power of 2); 0 / -1 out
+ * of memory.  htab32_free() frees it; a zeroed table is freed too.
+ */
+int	htab32_init(struct htab32 *t, size_t size);
+
+/* htab32_free - what htab32_init() and htab32_put() allocated. */
+void	htab32_free(struct htab32 *t);
+
+/* htab32_put - add item (hash h), doubling the table when half full; 0 / -1. */
+int	htab32_put(struct htab32 *t, uint64_t h, uint32_t item);
+
+/*
+ * htab32_next - the item after slot *i as 1 + its number, 0 at the end;
+ * start with *i = 0.
+ */
+uint32_t htab32_next(const struct htab32 *t, size_t *i);
+
+/* htab32_find - the item matching key (hash h) as 1 + its number, or 0. */
+static inline uint32_t
+htab32_find(const struct htab32 *t, uint64_t h, htab32_eq_fn eq,
+    const void *ctx, const void *key)
+{
+	size_t i = (size_t)h & t->mask;
+
+	for (;;) {
+		const struct htab32_slot *s = &t->s[i];
+
+		if (s->v == 0)
+			return 0;
+		if (s->h == (uint32_t)h && eq(ctx, s->v - 1, key))
+			return s->v;
+		i = (i + 1) & t->mask;
+	}
+}
+
 #endif

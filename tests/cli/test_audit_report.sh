@@ -321,6 +321,44 @@ t_run 1 kctl --audit "$W/audit.log.1" "$W/audit.log.2" \
     --maillog - "$W/maillog.1" <"$W/maillog"
 t_out "result: 4 violations, 4 unsubscribes honoured late"
 t_out "no-decision-recipient 2026-11-10T09:00:04Z 4A1B2C3D4E"
+# A violation's message-id is read back from a regular audit file (the
+# report keeps only where it is); from standard input it is kept: the
+# same message-ids either way, whichever file of a series holds them.
+t_run 1 kctl --json --audit "$W/audit.log.1" "$W/audit.log.2" \
+    --maillog "$W/maillog" "$W/maillog.1"
+cp "$T_OUT" "$W/viol.files.json"
+t_run 1 kctl --json --audit - --maillog "$W/maillog" "$W/maillog.1" \
+    <"$W/audit.log"
+py '
+import json, sys
+a = json.load(open(sys.argv[2] + "/viol.files.json"))["violations"]
+b = json.load(open(sys.argv[1]))["violations"]
+ids = lambda v: [(x["qid"], x["msgid"]) for x in v]
+assert len(a) == 4 and ids(a) == ids(b), (ids(a), ids(b))
+assert sum(1 for x in a if x["msgid"]) >= 3, ids(a)
+print("ok")' "message-ids read back"
+# A queue id longer than Postfix's (kept apart from the message) and a
+# short one, both shown whole.
+for q in 4B2C81A3F QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ; do
+	printf '%s\n' '{"v":1,"t":"2026-11-02T10:00:00.000Z","qid":"'"$q"'","msgid":"<lq@example.com>","list":"news","class":"bulk","rcpt":"zed@example.com","verdict":"deny","reason":"no_consent","action":"tag","stage":"rcpt","outcome":"tagged"}'
+done >"$W/longqid.log"
+t_run 1 pctl --audit "$W/longqid.log"
+t_out "delivered-to-denied 2026-11-02T10:00:00Z 4B2C81A3F "
+t_out "delivered-to-denied 2026-11-02T10:00:00Z QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ "
+# A violation's message-id read back from a line far longer than one
+# read (700,000 octets), between two short lines.
+python3 -c '
+d = "\"list\":\"news\",\"class\":\"bulk\",\"rcpt\":\"zed@example.com\",\"verdict\":\"deny\",\"reason\":\"no_consent\",\"action\":\"tag\",\"stage\":\"rcpt\",\"outcome\":\"tagged\"}"
+for q, m in (("4A0000E001", "<s1@x>"), ("4A0000E002", "<" + "y" * 700000 + "@x>"), ("4A0000E003", "<s3@x>")):
+    print("{\"v\":1,\"t\":\"2026-11-02T10:00:00.000Z\",\"qid\":\"%s\",\"msgid\":\"%s\",%s" % (q, m, d))
+' >"$W/longmid.log"
+t_run 1 pctl --json --audit "$W/longmid.log"
+py '
+import json, sys
+v = json.load(open(sys.argv[1]))["violations"]
+got = sorted((x["qid"], len(x["msgid"])) for x in v)
+assert got == [("4A0000E001", 6), ("4A0000E002", 700004), ("4A0000E003", 6)], got
+print("ok")' "long message-id read back"
 # A line longer than the read buffer (512 KiB).
 python3 -c '
 import sys
