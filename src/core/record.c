@@ -310,13 +310,45 @@ r_supp(struct bin_r *r, unsigned fmt, struct suppression *sp)
 	bin_copy(r, sp->note, REC_NOTE_MAX, "suppression note");
 }
 
+/*
+ * r_list - one list's consent into lc, checked as a whole: its name, its
+ * place after prev (the list before it, NULL for the first), every enum
+ * and the event count.  Shared by decode and peek, so they refuse alike.
+ */
+static void
+r_list(struct bin_r *r, unsigned fmt, struct list_consent *lc,
+    const char *prev)
+{
+	char lerr[128];
+
+	bin_copy(r, lc->list, REC_LIST_MAX, "list name");
+	if (r->why == NULL && record_list_check(lc->list, lerr, sizeof(lerr)))
+		r->why = "list name";
+	if (r->why == NULL && prev != NULL && strcmp(prev, lc->list) >= 0)
+		r->why = "list order";
+	r_enum(r, &lc->status, 1, CS_MAX_, "consent status");
+	lc->changed = r_time(r, fmt, "consent time");
+	lc->nev = bin_u8(r, "event count");
+	if (r->why == NULL && (lc->nev == 0 || lc->nev > REC_EVENTS_MAX))
+		r->why = "event count";
+	for (unsigned k = 0; k < lc->nev && r->why == NULL; k++) {
+		struct evidence *ev = &lc->ev[k];
+
+		r_enum(r, &ev->status, 1, CS_MAX_, "event status");
+		r_enum(r, &ev->source, 0, SRC_MAX_, "event source");
+		ev->flags = (uint8_t)bin_u8(r, "event flags");
+		ev->time = r_ev_time(r, fmt, lc->changed, "event time");
+		bin_copy(r, ev->ip, REC_IP_MAX, "event ip");
+		bin_copy(r, ev->note, REC_NOTE_MAX, "event note");
+	}
+}
+
 int
 record_decode(const void *buf, size_t len, struct subject *s, char *err,
     size_t errlen)
 {
 	struct bin_r r = { buf, len, 0, NULL };
 	unsigned fmt = 0, flags = 0, nlists = 0;
-	char lerr[128];
 
 	subject_clear(s);
 	if (r_header(&r, &fmt, &flags, &nlists, err, errlen) == -1)
@@ -331,29 +363,7 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 		return -1;
 	}
 	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
-		struct list_consent *lc = &s->lists[i];
-
-		bin_copy(&r, lc->list, REC_LIST_MAX, "list name");
-		if (r.why == NULL && record_list_check(lc->list, lerr, sizeof(lerr)))
-			r.why = "list name";
-		if (r.why == NULL && i > 0 &&
-		    strcmp(s->lists[i - 1].list, lc->list) >= 0)
-			r.why = "list order";
-		r_enum(&r, &lc->status, 1, CS_MAX_, "consent status");
-		lc->changed = r_time(&r, fmt, "consent time");
-		lc->nev = bin_u8(&r, "event count");
-		if (r.why == NULL && (lc->nev == 0 || lc->nev > REC_EVENTS_MAX))
-			r.why = "event count";
-		for (unsigned k = 0; k < lc->nev && r.why == NULL; k++) {
-			struct evidence *ev = &lc->ev[k];
-
-			r_enum(&r, &ev->status, 1, CS_MAX_, "event status");
-			r_enum(&r, &ev->source, 0, SRC_MAX_, "event source");
-			ev->flags = (uint8_t)bin_u8(&r, "event flags");
-			ev->time = r_ev_time(&r, fmt, lc->changed, "event time");
-			bin_copy(&r, ev->ip, REC_IP_MAX, "event ip");
-			bin_copy(&r, ev->note, REC_NOTE_MAX, "event note");
-		}
+		r_list(&r, fmt, &s->lists[i], i > 0 ? s->lists[i - 1].list : NULL);
 		s->nlists = i + 1;
 	}
 	if (r.why == NULL && r.off != r.len)
@@ -366,88 +376,52 @@ record_decode(const void *buf, size_t len, struct subject *s, char *err,
 	return 0;
 }
 
-/* p_skip_event - past one event, of a list peek is not after. */
-static void
-p_skip_event(struct bin_r *r, unsigned fmt)
-{
-	size_t m;
-
-	if (fmt == 1) {
-		/* status, source, flags, time: 11 fixed octets */
-		if (bin_need(r, 11, "event"))
-			return;
-		r->off += 11;
-	} else {
-		if (bin_need(r, 3, "event"))
-			return;
-		r->off += 3;
-		(void)bin_uvarint(r, "time");
-	}
-	(void)bin_str(r, REC_IP_MAX, &m, "ip");
-	(void)bin_str(r, REC_NOTE_MAX, &m, "note");
-}
-
+/*
+ * record_peek reads the whole value with decode's own readers, into two
+ * list buffers on the stack (the one read and the one before it, for the
+ * order): a value decode refuses is refused here too, wherever the damage
+ * is, so a damaged tail never reads as a consent or as no suppression.
+ */
 int
 record_peek(const void *buf, size_t len, const char *list, int *has_supp,
     struct supp_view *sv, int *has_consent, struct consent_view *cv)
 {
 	struct bin_r r = { buf, len, 0, NULL };
 	unsigned fmt = 0, flags = 0, nlists = 0;
-	size_t listlen = strlen(list);
+	struct list_consent lc[2];
+	struct suppression sp;
 	char err[128];
+	int found = 0;
 
 	*has_supp = *has_consent = 0;
 	if (r_header(&r, &fmt, &flags, &nlists, err, sizeof(err)) == -1)
 		return -1;
 	if (flags & F_HAS_SUPP) {
-		size_t n;
-
-		r_enum(&r, &sv->reason, 1, SR_MAX_, "reason");
-		r_enum(&r, &sv->source, 0, SRC_MAX_, "source");
-		(void)bin_u8(&r, "flags");
-		sv->created = r_time(&r, fmt, "created");
-		sv->expires = r_time(&r, fmt, "expires");
-		(void)bin_str(&r, REC_REF_MAX, &n, "ref");
-		(void)bin_str(&r, REC_NOTE_MAX, &n, "note");
+		r_supp(&r, fmt, &sp);
+		sv->reason = sp.reason;
+		sv->source = sp.source;
+		sv->created = sp.created;
+		sv->expires = sp.expires;
 		*has_supp = r.why == NULL;
 	}
 	for (unsigned i = 0; i < nlists && r.why == NULL; i++) {
-		size_t n = 0;
-		const char *name = bin_str(&r, REC_LIST_MAX, &n, "list");
-		int cmp;
-		uint8_t status = 0;
-		int64_t changed;
-		unsigned nev;
+		struct list_consent *cur = &lc[i % 2];
 
-		r_enum(&r, &status, 1, CS_MAX_, "status");
-		changed = r_time(&r, fmt, "changed");
-		nev = bin_u8(&r, "nev");
-		if (r.why != NULL)
-			break;
-		cmp = memcmp(name, list, n < listlen ? n : listlen);
-		if (cmp == 0 && n == listlen) {
+		r_list(&r, fmt, cur, i > 0 ? lc[(i + 1) % 2].list : NULL);
+		if (r.why == NULL && !found && strcmp(cur->list, list) == 0) {
 			/* The newest event is the last one; its source is the current. */
-			cv->status = status;
-			cv->changed = changed;
-			for (unsigned k = 0; k < nev && r.why == NULL; k++) {
-				size_t m;
-
-				(void)bin_u8(&r, "status");
-				r_enum(&r, &cv->source, 0, SRC_MAX_, "source");
-				(void)bin_u8(&r, "flags");
-				(void)r_ev_time(&r, fmt, changed, "time");
-				(void)bin_str(&r, REC_IP_MAX, &m, "ip");
-				(void)bin_str(&r, REC_NOTE_MAX, &m, "note");
-			}
-			*has_consent = r.why == NULL && nev > 0;
-			break;
+			cv->status = cur->status;
+			cv->changed = cur->changed;
+			cv->source = cur->ev[cur->nev - 1].source;
+			found = 1;
 		}
-		if (cmp > 0 || (cmp == 0 && n > listlen))
-			break;	/* sorted: the list is not there */
-		for (unsigned k = 0; k < nev && r.why == NULL; k++)
-			p_skip_event(&r, fmt);
 	}
-	return r.why == NULL ? 0 : -1;
+	if (r.why == NULL && r.off != r.len)
+		r.why = "trailing data";
+	if (r.why != NULL)
+		return -1;
+	*has_consent = found;
+	return 0;
 }
 
 /* --- merge rules -------------------------------------------------------- */

@@ -140,7 +140,8 @@ int	record_decode(const void *buf, size_t len, struct subject *s,
 /*
  * record_peek - read the suppression and one list's consent from a value
  * (format 1 or 2), without allocating.  *has_supp and *has_consent tell what was found.
- * Returns 0, or -1 if the value is malformed.
+ * Returns 0, or -1 if the value is malformed: every value record_decode()
+ * refuses, whatever list is asked for (the caller fails closed).
  */
 int	record_peek(const void *buf, size_t len, const char *list,
 	    int *has_supp, struct supp_view *sv,

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/audit_scan.h"
 #include "ctl/rep.h"
@@ -367,9 +368,16 @@ report_audit_load(struct rep *R, int file)
 	char why[256];
 	size_t len;
 	int nl, rc;
+	off_t start = 0;
+	uint64_t off;
 
-	uint64_t off = 0;
-
+	/* A line's place is where it is in the file: standard input may be
+	 * a file opened by the shell and partly read before us. */
+	if (in->regular && (start = lseek(in->fd, 0, SEEK_CUR)) == -1) {
+		in->regular = 0;
+		start = 0;
+	}
+	off = (uint64_t)start;
 	lines_reset(&R->rd, in->fd);
 	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
 		in->lines++;

@@ -337,6 +337,19 @@ ids = lambda v: [(x["qid"], x["msgid"]) for x in v]
 assert len(a) == 4 and ids(a) == ids(b), (ids(a), ids(b))
 assert sum(1 for x in a if x["msgid"]) >= 3, ids(a)
 print("ok")' "message-ids read back"
+# Standard input a file the shell opened and a reader before us read
+# into: each line's place counts from the file's start, not from ours.
+skip_to() { dd bs=1 count="$1" of=/dev/null 2>/dev/null; shift; "$@"; }
+n=$(head -n 1 "$W/audit.log" | wc -c)
+t_run 1 skip_to "$n" kctl --json --audit - --maillog "$W/maillog" \
+    "$W/maillog.1" <"$W/audit.log"
+py '
+import json, sys
+a = json.load(open(sys.argv[2] + "/viol.files.json"))["violations"]
+b = json.load(open(sys.argv[1]))["violations"]
+ids = lambda v: [(x["qid"], x["msgid"]) for x in v]
+assert ids(a) == ids(b), (ids(a), ids(b))
+print("ok")' "message-ids read back from standard input at an offset"
 # A queue id longer than Postfix's (kept apart from the message) and a
 # short one, both shown whole.
 for q in 4B2C81A3F QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ; do

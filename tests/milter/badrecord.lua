@@ -1,9 +1,11 @@
 -- badrecord.lua - FAIL CLOSED on a lookup that fails: the store opens,
 -- but the record of bad@example.net is of a newer format than this build
--- reads (written raw with mdb_load by the runner).  That recipient is
--- tempfailed (451 4.3.0), at RCPT and at end of message, while the others
--- of the same message are decided as usual; transactional mail to it
--- passes.  (corrupt.lua and late.lua cover a store that does not open.)
+-- reads, and that of tail@example.net shows "news" subscribed and then
+-- an octet too many (both written raw with mdb_load by the runner).  Such
+-- a recipient is tempfailed (451 4.3.0), at RCPT and at end of message,
+-- while the others of the same message are decided as usual;
+-- transactional mail to it passes.  (corrupt.lua and late.lua cover a
+-- store that does not open.)
 local ok, T = pcall(dofile, os.getenv("MT_LIB") or "mtlib.lua")
 if not ok then print("FAIL - mtlib.lua: " .. tostring(T)) os.exit(1) end
 
@@ -39,6 +41,17 @@ T.main(function()
 		    "and no recipient removed")
 		T.log_has("BAD2: list=news rcpt=<bad@example.net> verdict=tempfail " ..
 		    "reason=store_error")
+	end)
+
+	T.case("a record damaged past the list asked for, at RCPT", function(conn)
+		T.mail(conn, NEWS)
+		T.rcpt(conn, "<tail@example.net>", SMFIR_REPLYCODE,
+		    "451 4.3.0, not the subscription before the damage")
+		T.rcpt(conn, "<yes@example.net>", SMFIR_CONTINUE, "an opted-in neighbour")
+		T.headers(conn, {}, "bad4")
+		T.eom(conn, "BAD4")
+		T.accepted(conn, "end of message (tail@ is not in it)")
+		T.log_has("corrupt record under key tail@example.net")
 	end)
 
 	T.case("transactional mail to it passes", function(conn)

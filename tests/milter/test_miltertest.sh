@@ -182,12 +182,16 @@ ctl suppress .corp.example --reason invalid
     "$CONSENTCTL" -c "$W/moved.conf" subscribe yes@example.net --list news \
     --at $AT1 >/dev/null 2>&1 || t_fail "setup: the moved store"
 
-# badrecord.lua: one record the daemon cannot read (format 255, newer
+# badrecord.lua: records the daemon cannot read (format 255, newer
 # than any build: 2 is this build's own), written with LMDB's own
 # mdb_load, so that a lookup fails in an open store.
 command -v mdb_load >/dev/null 2>&1 || die "mdb_load is not installed (make deps)"
 printf 'bad@example.net\n\\ff\\00\\00\\00\n' | mdb_load -T -s addr "$S" ||
 	t_fail "setup: mdb_load of the unreadable record"
+# And one that reads as "news" subscribed, with an octet after its end:
+# refused as a whole, never read as far as the list and trusted.
+printf 'tail@example.net\n\\02\\00\\01\\04news\\02\\00\\01\\02\\01\\00\\00\\00\\00\\55\n' |
+    mdb_load -T -s addr "$S" || t_fail "setup: mdb_load of the damaged record"
 
 # A store whose data file is garbage: the daemon must not trust it.
 "$CONSENTCTL" -c "$W/corrupt.conf" init >/dev/null 2>&1 ||

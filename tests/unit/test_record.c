@@ -442,6 +442,94 @@ test_varints_refused(void **state)
 	subject_clear(&d);
 }
 
+/* peek_agrees - peek refuses v, for every list asked, iff decode does. */
+static void
+peek_agrees(const unsigned char *v, size_t len)
+{
+	static const char *lists[] = { "news", "alpha", "m", "zzz", "" };
+	struct subject d;
+	struct supp_view sv;
+	struct consent_view cv;
+	char err[128];
+	int hs, hc, rc;
+
+	subject_init(&d);
+	rc = record_decode(v, len, &d, err, sizeof(err));
+	subject_clear(&d);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (record_peek(v, len, lists[i], &hs, &sv, &hc, &cv) != rc)
+			fail_msg("decode %d, peek of \"%s\" not", rc, lists[i]);
+		if (rc == -1 && hc)
+			fail_msg("a refused value read as a consent");
+	}
+}
+
+static void
+test_peek_refuses_damage(void **state)
+{
+	/* No suppression, "news" subscribed, then damage decode refuses. */
+#define NEWS2	4, 'n', 'e', 'w', 's', CS_SUBSCRIBED, 0, 1, \
+		CS_SUBSCRIBED, SRC_ADMIN, 0, 0, 0, 0
+	static const unsigned char trailing[] = { 2, 0, 1, NEWS2, 0x55 };
+	static const unsigned char dup[] = {
+		2, 0, 2, NEWS2, 4, 'n', 'e', 'w', 's', CS_UNSUBSCRIBED, 0, 1,
+		CS_UNSUBSCRIBED, SRC_ADMIN, 0, 0, 0, 0
+	};
+	static const unsigned char later_bad[] = {
+		2, 0, 2, NEWS2, 3, 'Z', 'Z', 'Z', CS_SUBSCRIBED, 0, 1,
+		CS_SUBSCRIBED, SRC_ADMIN, 0, 0, 0, 0
+	};
+	static const unsigned char ev_status[] = {
+		2, 0, 1, 4, 'n', 'e', 'w', 's', CS_SUBSCRIBED, 0, 1,
+		CS_NONE, SRC_ADMIN, 0, 0, 0, 0
+	};
+	static const unsigned char earlier_nev0[] = {
+		2, 0, 2, 1, 'a', CS_UNSUBSCRIBED, 0, 0, NEWS2
+	};
+	static const unsigned char earlier_name[] = {
+		2, 0, 2, 0, CS_UNSUBSCRIBED, 0, 1, CS_UNSUBSCRIBED, SRC_ADMIN,
+		0, 0, 0, 0, NEWS2
+	};
+	unsigned char nev9[11 + 6 * 9] = {
+		2, 0, 1, 4, 'n', 'e', 'w', 's', CS_SUBSCRIBED, 0, 9
+	};
+	unsigned char *copy;
+
+	(void)state;
+#undef NEWS2
+	for (int k = 0; k < 9; k++) {
+		nev9[11 + 6 * k] = CS_SUBSCRIBED;
+		nev9[12 + 6 * k] = SRC_ADMIN;
+	}
+	bad(trailing, sizeof(trailing), "trailing data");
+	bad(dup, sizeof(dup), "list order");
+	bad(later_bad, sizeof(later_bad), "list name");
+	bad(ev_status, sizeof(ev_status), "event status");
+	bad(earlier_nev0, sizeof(earlier_nev0), "event count");
+	bad(earlier_name, sizeof(earlier_name), "list name");
+	bad(nev9, sizeof(nev9), "event count");
+	peek_agrees(trailing, sizeof(trailing));
+	peek_agrees(dup, sizeof(dup));
+	peek_agrees(nev9, sizeof(nev9));
+	/* Every one-octet change and every cut of both samples. */
+	copy = malloc(sizeof(fmt1) > sizeof(fmt2) ? sizeof(fmt1) : sizeof(fmt2));
+	assert_non_null(copy);
+	for (int f = 1; f <= 2; f++) {
+		const unsigned char *v = f == 1 ? fmt1 : fmt2;
+		size_t len = f == 1 ? sizeof(fmt1) : sizeof(fmt2);
+
+		for (size_t i = 0; i < len; i++) {
+			peek_agrees(v, i);
+			for (int b = 0; b < 256; b++) {
+				memcpy(copy, v, len);
+				copy[i] = (unsigned char)b;
+				peek_agrees(copy, len);
+			}
+		}
+	}
+	free(copy);
+}
+
 static void
 test_extreme_times(void **state)
 {
@@ -880,6 +968,7 @@ main(void)
 		cmocka_unit_test(test_format1_read),
 		cmocka_unit_test(test_peek_both_formats),
 		cmocka_unit_test(test_varints_refused),
+		cmocka_unit_test(test_peek_refuses_damage),
 		cmocka_unit_test(test_extreme_times),
 		cmocka_unit_test(test_imported_size),
 		cmocka_unit_test(test_merge_newer_wins),

@@ -501,6 +501,11 @@ test_corrupt_value_fails_closed(void **state)
 	/* One list whose name is 200 octets long, in each format. */
 	static const unsigned char junk[] = { 1, 0, 0, 1, 200 };
 	static const unsigned char junk2[] = { 2, 0, 1, 200 };
+	/* "news" subscribed, then an octet too many: refused as a whole. */
+	static const unsigned char tail[] = {
+		2, 0, 1, 4, 'n', 'e', 'w', 's', CS_SUBSCRIBED, 0, 1,
+		CS_SUBSCRIBED, SRC_ADMIN, 0, 0, 0, 0, 0x55
+	};
 	struct policy_facts f;
 	struct subject s;
 	struct addr a;
@@ -512,6 +517,7 @@ test_corrupt_value_fails_closed(void **state)
 	raw_put(fx->dir, "c@example.com", newer, sizeof(newer));
 	raw_put(fx->dir, "d@example.com", junk, sizeof(junk));
 	raw_put(fx->dir, "e@example.com", junk2, sizeof(junk2));
+	raw_put(fx->dir, "f@example.com", tail, sizeof(tail));
 	if (store_open(&st, fx->dir, STORE_RDONLY, 0, 0, err, sizeof(err)))
 		fail_msg("%s", err);
 	norm("c@example.com", &a);
@@ -522,6 +528,9 @@ test_corrupt_value_fails_closed(void **state)
 	norm("e@example.com", &a);
 	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "corrupt record under key e@example.com"));
+	norm("f@example.com", &a);
+	assert_int_equal(store_facts(st, &a, "news", &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "corrupt record under key f@example.com"));
 	subject_init(&s);
 	assert_int_equal(store_get(st, "c@example.com", &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "newer"));
