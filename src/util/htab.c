@@ -141,6 +141,39 @@ htab32_put(struct htab32 *t, uint64_t h, uint32_t item)
 	return 0;
 }
 
+int
+htab32_del(struct htab32 *t, uint64_t h, uint32_t item)
+{
+	size_t i, j;
+
+	if (t->s == NULL)
+		return 0;
+	for (i = (size_t)h & t->mask; t->s[i].v != item + 1;
+	    i = (i + 1) & t->mask)
+		if (t->s[i].v == 0)
+			return 0;
+	/*
+	 * Close the gap: pull back each later slot of the run whose home
+	 * is not between the gap and it, so every probe still finds it.
+	 */
+	for (j = i;;) {
+		size_t k;
+
+		j = (j + 1) & t->mask;
+		if (t->s[j].v == 0)
+			break;
+		k = (size_t)t->s[j].h & t->mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->s[i] = t->s[j];
+		i = j;
+	}
+	t->s[i].v = 0;
+	t->s[i].h = 0;
+	t->n--;
+	return 1;
+}
+
 uint32_t
 htab32_next(const struct htab32 *t, size_t *i)
 {

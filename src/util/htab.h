@@ -130,6 +130,12 @@ void	htab32_free(struct htab32 *t);
 int	htab32_put(struct htab32 *t, uint64_t h, uint32_t item);
 
 /*
+ * htab32_del - remove item (added with hash h), keeping every other
+ * findable; 1, or 0 when it is not there.
+ */
+int	htab32_del(struct htab32 *t, uint64_t h, uint32_t item);
+
+/*
  * htab32_next - the item after slot *i as 1 + its number, 0 at the end;
  * start with *i = 0.
  */
