@@ -13,7 +13,6 @@
 #include "ctl/rep.h"
 
 #define IDX_MIN		16	/* recipients before a message gets an index */
-#define JOIN_SLACK	300	/* filter and MTA clocks may differ (seconds) */
 
 int
 rep_oom(struct rep *R)
@@ -57,6 +56,19 @@ view_eq(const void *item, const void *key)
 	const rstr *s = item, *k = key;
 
 	return s->n == k->n && memcmp(s->p, k->p, k->n) == 0;
+}
+
+char *
+rep_dup(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s != NULL) {
+		if (n > 0)
+			memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
 }
 
 int
@@ -181,9 +193,8 @@ rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file)
 		m->flags |= M_MIDLOC;
 		return 0;
 	}
-	if (rep_keep(R, &id) == -1)
-		return -1;
-	m->mid.p = id.p;
+	if ((m->mid.p = rep_dup(id.p, id.n)) == NULL)
+		return rep_oom(R);
 	return 0;
 }
 
@@ -275,11 +286,11 @@ rep_msgid(struct rep *R, struct msg *m, rstr *out)
 	id = rep_trim(f.msgid);
 	if (id.n != m->mid_n || rep_msgid_hash(id) != m->mid_h)
 		return changed(R, in);
-	if (rep_keep(R, &id) == -1)
-		return -1;
-	m->mid.p = id.p;
+	if ((m->mid.p = rep_dup(id.p, id.n)) == NULL)
+		return rep_oom(R);
 	m->flags &= (uint16_t)~M_MIDLOC;
-	*out = id;
+	out->p = m->mid.p;
+	out->n = id.n;
 	return 0;
 }
 
@@ -304,12 +315,40 @@ rep_msg_find(const struct rep *R, rstr qid)
 	return v != 0 ? rep_msg_at(R, v - 1) : NULL;
 }
 
-/* msg_new - the next message number's record, zeroed; NULL out of memory. */
+int
+rep_nums_push(struct nums *f, uint32_t n)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		uint32_t *v = realloc(f->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n++] = n;
+	return 0;
+}
+
+/*
+ * msg_new - a message slot, a retired one's first, zeroed and numbered
+ * into *num; NULL out of memory.
+ */
 static struct msg *
-msg_new(struct rep *R)
+msg_new(struct rep *R, uint32_t *num)
 {
 	struct msg *m;
 
+	if (R->msgfree.n > 0) {
+		*num = R->msgfree.v[--R->msgfree.n];
+		m = rep_msg_at(R, *num);
+		memset(m, 0, sizeof(*m));
+		m->num = *num;
+		return m;
+	}
+	if (R->msgn == UINT32_MAX - 1)
+		return NULL;
 	if (R->msgn % MSGBLOCK == 0) {
 		if (R->nmsgblk == R->msgblkcap) {
 			size_t cap = R->msgblkcap ? R->msgblkcap * 2 : 64;
@@ -325,8 +364,10 @@ msg_new(struct rep *R)
 			return NULL;
 		R->nmsgblk++;
 	}
-	m = rep_msg_at(R, R->msgn);
+	*num = R->msgn++;
+	m = rep_msg_at(R, *num);
 	memset(m, 0, sizeof(*m));
+	m->num = *num;
 	return m;
 }
 
@@ -342,22 +383,31 @@ msg_get(struct rep *R, rstr qid, uint32_t *num)
 		*num = v - 1;
 		return rep_msg_at(R, v - 1);
 	}
-	if ((m = msg_new(R)) == NULL)
+	if ((m = msg_new(R, num)) == NULL)
 		return NULL;
 	m->recv = -1;
+	m->last_key = R->now;	/* idle from here, if nothing more comes */
+	R->made++;
 	/* Postfix's queue ids fit: no copy of their own. */
 	if (qid.n <= QID_INLINE) {
 		memcpy(m->q.in, qid.p, qid.n);
 		m->qn = (uint8_t)qid.n;
 	} else {
-		m->q.ext = qid;
+		m->q.ext.n = qid.n;
 		m->qn = QID_EXT;
-		if (rep_keep(R, &m->q.ext) == -1)
+		if ((m->q.ext.p = rep_dup(qid.p, qid.n)) == NULL) {
+			m->qn = 0;
+			(void)rep_nums_push(&R->msgfree, *num);
 			return NULL;
+		}
 	}
-	if (htab32_put(&R->msgs, h, R->msgn) == -1)
+	if (htab32_put(&R->msgs, h, *num) == -1) {
+		if (m->qn == QID_EXT)
+			rep_text_free(m->q.ext.p);
+		m->qn = 0;
+		(void)rep_nums_push(&R->msgfree, *num);
 		return NULL;
-	*num = R->msgn++;
+	}
 	return m;
 }
 
@@ -397,9 +447,18 @@ struct msgx *
 rep_msgx(struct rep *R, struct msg *m)
 {
 	struct msgx *x;
+	uint32_t n;
 
 	if (m->x != 0)
 		return rep_x(R, m);
+	if (R->xfree.n > 0) {
+		n = R->xfree.v[--R->xfree.n];
+		x = &R->xblk[n / MSGXBLOCK][n % MSGXBLOCK];
+		memset(x, 0, sizeof(*x));
+		x->num = n;
+		m->x = n + 1;
+		return x;
+	}
 	if (R->xn == UINT32_MAX - 1)
 		return NULL;
 	if (R->xn % MSGXBLOCK == 0) {
@@ -419,8 +478,126 @@ rep_msgx(struct rep *R, struct msg *m)
 	}
 	x = &R->xblk[R->xn / MSGXBLOCK][R->xn % MSGXBLOCK];
 	memset(x, 0, sizeof(*x));
+	x->num = R->xn;
 	m->x = ++R->xn;
 	return x;
+}
+
+int
+rep_pin(struct rep *R, struct msg *m)
+{
+	struct msgx *x = rep_msgx(R, m);
+
+	if (x == NULL)
+		return rep_oom(R);
+	x->pins++;
+	return 0;
+}
+
+int
+rep_mid_index(struct rep *R, struct msg *m)
+{
+	if ((m->flags & M_MIDIDX) || m->ndec == 0 || m->mid_n == 0)
+		return 0;
+	if (htab32_put(&R->mids, m->mid_h, m->num) == -1)
+		return rep_oom(R);
+	m->flags |= M_MIDIDX;
+	return 0;
+}
+
+struct dec *
+rep_dec_new(struct rep *R, uint32_t *num)
+{
+	struct dec *d;
+
+	if (R->decfree.n > 0)
+		*num = R->decfree.v[--R->decfree.n];
+	else {
+		if (R->decn == UINT32_MAX - 1)
+			return NULL;
+		if (R->decn % DECBLOCK == 0) {
+			if (R->ndecblk == R->decblkcap) {
+				size_t cap = R->decblkcap ? R->decblkcap * 2 :
+				    64;
+				struct decblock **v = realloc(R->decblk,
+				    cap * sizeof(*v));
+
+				if (v == NULL)
+					return NULL;
+				R->decblk = v;
+				R->decblkcap = cap;
+			}
+			if ((R->decblk[R->ndecblk] = arena_alloc(&R->a,
+			    sizeof(struct decblock))) == NULL)
+				return NULL;
+			R->ndecblk++;
+		}
+		*num = R->decn++;
+	}
+	d = rep_dec_at(R, *num);
+	memset(d, 0, sizeof(*d));
+	return d;
+}
+
+void
+rep_dec_drop(struct rep *R, struct dec *d, uint32_t num)
+{
+	if (!(d->flags & D_BIN))
+		rep_text_free(d->rk.s.p);
+	memset(d, 0, sizeof(*d));
+	/* A slot that cannot be listed is only not used again. */
+	(void)rep_nums_push(&R->decfree, num);
+}
+
+void
+rep_msg_drop(struct rep *R, struct msg *m)
+{
+	struct msgx *x = rep_x(R, m);
+	rstr q = rep_qid(m);
+
+	(void)htab32_del(&R->msgs, htab_hash(q.p, q.n), m->num);
+	if (m->flags & M_MIDIDX)
+		(void)htab32_del(&R->mids, m->mid_h, m->num);
+	if (R->lastm == m)
+		R->lastm = NULL;
+	if (m->qn == QID_EXT)
+		rep_text_free(m->q.ext.p);
+	if (m->mid_n > 0 && !(m->flags & M_MIDLOC))
+		rep_text_free(m->mid.p);
+	if (x != NULL) {
+		struct pend *pd, *next;
+
+		for (pd = x->pend; pd != NULL; pd = next) {
+			next = pd->next;
+			free(pd);
+		}
+		free(x->idx);
+		free(x->cands);
+		(void)rep_nums_push(&R->xfree, x->num);
+		memset(x, 0, sizeof(*x));
+	}
+	(void)rep_nums_push(&R->msgfree, m->num);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+rep_viol_msg(struct rep *R, struct viol *v, struct msg *m)
+{
+	rstr id;
+
+	if (rep_msgid(R, m, &id) == -1)
+		return -1;
+	v->has_m = 1;
+	v->m = *m;
+	v->m.x = v->m.decs = 0;
+	v->m.flags &= (uint16_t)~(M_MIDLOC | M_MIDIDX);
+	if (m->qn == QID_EXT && rep_keep(R, &v->m.q.ext) == -1)
+		return -1;
+	v->m.mid.p = id.p;
+	v->m.mid_n = (uint32_t)id.n;
+	if (id.n > 0 && (v->m.mid.p = arena_copy(&R->a, id.p, id.n)) == NULL)
+		return rep_oom(R);
+	return 0;
 }
 
 struct rcpt *
@@ -511,8 +688,9 @@ rep_dec_text(struct rep *R, const struct dec *d, rstr *out)
 {
 	char buf[REP_RCPT_BUF];
 
+	/* The decision's own text goes with it. */
 	*out = rep_dec_rcpt(d, buf);
-	return (d->flags & D_BIN) ? rep_keep(R, out) : 0;
+	return rep_keep(R, out);
 }
 
 /* A recipient key as decisions hold it: octets for a pseudonym, else text. */
@@ -575,9 +753,8 @@ msg_index(struct rep *R, struct msg *m)
 		return rep_oom(R);
 	while (size < (size_t)m->ndec * 2)
 		size *= 2;
-	if ((x->idx = arena_alloc(&R->a, size * sizeof(*x->idx))) == NULL)
+	if ((x->idx = calloc(size, sizeof(*x->idx))) == NULL)
 		return rep_oom(R);
-	memset(x->idx, 0, size * sizeof(*x->idx));
 	x->idxmask = size - 1;
 	/* Newest first: an older duplicate only replaces on a later time. */
 	for (struct dec *d = rep_decs(R, m); d != NULL;
@@ -681,6 +858,9 @@ rep_init(struct rep *R, struct ctl *c, char *err, size_t errlen)
 	if (lines_init(&R->rd, READ_CHUNK) == -1 ||
 	    htab_init(&R->symt, 256) == -1 ||
 	    htab32_init(&R->msgs, 1 << 14) == -1 ||
+	    htab32_init(&R->mids, 1 << 12) == -1 ||
+	    htab_init(&R->fbq, 64) == -1 ||
+	    htab_init(&R->fbdays, 256) == -1 ||
 	    htab_init(&R->rcpts, 1 << 10) == -1 ||
 	    htab_init(&R->days, 64) == -1 ||
 	    htab_init(&R->trit, 16) == -1)
@@ -705,8 +885,35 @@ rep_free(struct rep *R)
 	if (R == NULL)
 		return;
 	lines_free(&R->rd);
+	/* A report that stopped early leaves messages alive. */
+	for (size_t i = 0; R->msgs.s != NULL && i <= R->msgs.mask; i++) {
+		uint32_t v = R->msgs.s[i].v;
+
+		if (v != 0) {
+			struct msg *m = rep_msg_at(R, v - 1);
+
+			for (uint32_t n = m->decs; n != 0;) {
+				struct dec *d = rep_dec_at(R, n - 1);
+				uint32_t next = d->next;
+
+				rep_dec_drop(R, d, n - 1);
+				n = next;
+			}
+			rep_msg_drop(R, m);
+			i--;	/* the deletion pulled a later slot here */
+		}
+	}
+	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next)
+		free(u->late_qid);
 	htab_free(&R->symt);
 	htab32_free(&R->msgs);
+	htab32_free(&R->mids);
+	htab_free(&R->fbq);
+	htab_free(&R->fbdays);
+	free(R->decfree.v);
+	free(R->msgfree.v);
+	free(R->xfree.v);
+	free(R->due.v);
 	free(R->msgblk);
 	free(R->decblk);
 	free(R->xblk);
@@ -716,7 +923,6 @@ rep_free(struct rep *R)
 	free(R->tris);
 	free(R->syms);
 	free(R->viol);
-	free(R->scratch);
 	free(R->rbuf);
 	free(R->rdec);
 	sodium_memzero(&R->hmac, sizeof(R->hmac));

@@ -4,24 +4,25 @@
  * report_maillog.c), the join judges (report_judge.c) and the tables
  * show (report_tab.c).  Private to those files.
  *
- * Every record lives in the arena and dies with the report; decisions
- * hang off their message, found through an open-addressing table keyed
- * by queue id; short strings (verdicts, reasons, lists) are interned as
+ * The inputs are read merged in time order (report.c), so a message
+ * lives only while its mail can still be delivered: decisions hang off
+ * their message, found through an open-addressing table keyed by queue
+ * id, and the message is judged and retired (report_judge.c) an hour
+ * after Postfix logs it removed, once no message that came of it is
+ * still waiting on it.  Messages, decisions and their parts are
+ * numbered slots reused once retired; what outlives them (symbols,
+ * unsubscribes, violations) lives in the arena and dies with the
+ * report.  Short strings (verdicts, reasons, lists) are interned as
  * symbols and counted where they are.
- *
- * Every decision and message of the input stays until the end (a
- * delivery of another queue id may still join to it), so they are
- * kept small: 72 octets a decision (a pseudonym as 16 octets, the
- * verdict, reason and outcome as one interned triple, its message and
- * the next decision by number), 56 a message
- * (its queue id inside it, its message-id as where to read it again,
- * the rarely needed rest apart), 8 a slot of the queue id table.
  */
 #ifndef REP_H
 #define REP_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <sodium.h>
 
@@ -29,6 +30,7 @@
 #include "core/audit.h"
 #include "core/audit_scan.h"
 #include "ctl/ctl.h"
+#include "ctl/maillog.h"
 #include "util/arena.h"
 #include "util/htab.h"
 #include "util/lines.h"
@@ -43,6 +45,19 @@
 #define LATE_SECONDS	(2 * 86400)	/* Gmail and Yahoo: two days */
 #define LATE_BUSINESS	10		/* CAN-SPAM: ten business days */
 #define PARENT_DEPTH	16		/* "forwarded as" hops followed */
+#define JOIN_SLACK	300	/* filter and MTA clocks may differ (seconds) */
+
+/*
+ * The merged reading's clock, in milliseconds: an audit line at its
+ * time, a mail log line JOIN_SLACK and a second later than its own
+ * (whole seconds), so that every decision a delivery may rest on is
+ * read before it.
+ */
+#define LOG_LAG_MS	((int64_t)(JOIN_SLACK + 1) * 1000)
+#define RETIRE_MS	((int64_t)3600 * 1000)	/* kept after "removed" */
+#define IDLE_MS		((int64_t)6 * 86400 * 1000)	/* no line: done */
+#define SWEEP_MS	((int64_t)600 * 1000)	/* how often to retire */
+#define ORDER_SLACK_MS	((int64_t)60 * 1000)	/* a file "in time order" */
 
 /* Verdict columns of the tallies. */
 #define V_ALLOW		0
@@ -66,6 +81,8 @@
 #define M_NOTICE	0x08	/* a bounce or delay notice Postfix made */
 #define M_REDIRECT	0x10	/* a recipient was redirected: see hold */
 #define M_MIDLOC	0x20	/* mid.loc: where the message-id is, not it */
+#define M_REMOVED	0x40	/* qmgr logged it removed, at removed_key */
+#define M_MIDIDX	0x80	/* in R->mids, the message-id index */
 
 /* Violation kinds, in report order. */
 #define K_DENIED	0	/* delivered against a deny */
@@ -119,7 +136,7 @@ struct msg {
 	} q;
 	/*
 	 * The message-id (mid_n octets, hashed to mid_h; none when mid_n is
-	 * 0): kept text, or, from an audit file that can be read again,
+	 * 0): text the message owns (malloc), or, from an audit file that can be read again,
 	 * where its line is (M_MIDLOC: the file << 48 | the line's offset),
 	 * read back by rep_msgid() for the few that are shown or joined.
 	 */
@@ -128,6 +145,9 @@ struct msg {
 		uint64_t loc;
 	} mid;
 	int64_t	recv;			/* cleanup time, else first log time */
+	int64_t	removed_t;		/* seconds; with M_REMOVED */
+	int64_t	removed_key, last_key;	/* the merged clock: removed, last line */
+	uint32_t num;			/* its number */
 	uint32_t mid_n, mid_h;
 	uint32_t decs;			/* 1 + its newest decision's number, or 0 */
 	uint32_t x;			/* 1 + its rarely needed rest's number, or 0 */
@@ -142,11 +162,13 @@ struct msg {
  */
 struct msgx {
 	struct msg *parent;		/* "forwarded as": where it came from */
-	struct msg *same_msgid;		/* next audited one with this msgid */
+	struct msg **cands;		/* audited ones with its message-id */
+	size_t	ncand;
 	struct dec **idx;		/* for many recipients: by recipient */
 	size_t	idxmask;
-	struct pend *pend;		/* deliveries waiting for the end */
-	struct msg *pend_next;
+	struct pend *pend;		/* deliveries waiting for its retirement */
+	uint32_t pins;			/* messages waiting on this one */
+	uint32_t num;			/* its number */
 };
 
 struct dec {
@@ -155,7 +177,8 @@ struct dec {
 	/*
 	 * The recipient as the audit has it: a pseudonym as the milter
 	 * writes it ("h:" and 32 lowercase hex digits) as its 16 octets
-	 * (D_BIN), anything else as kept text.  rep_dec_rcpt() shows it.
+	 * (D_BIN), anything else as text it owns (malloc).  rep_dec_rcpt()
+	 * shows it.
 	 */
 	union {
 		unsigned char bin[16];
@@ -171,22 +194,32 @@ struct dec {
 };
 
 struct decblock {
-	struct decblock *next;
-	size_t	n;
 	struct dec d[DECBLOCK];
+};
+
+/* A stack of slot numbers: retired ones to be used again, or due ones. */
+struct nums {
+	uint32_t *v;
+	size_t	n, cap;
 };
 
 struct unsub {
 	struct unsub *next;		/* the recipient's others */
 	struct unsub *all_next;
 	struct rcpt *r;
-	struct dec *ev;			/* the first decision that showed it */
-	struct dec *late;		/* the last bulk delivery after it */
+	char	*late_qid;		/* the last bulk delivery after it (malloc);
+					   NULL with has_late: NOQUEUE */
 	int64_t	when, late_t;
 	uint32_t list, source;
+	uint32_t ev_line;		/* the first decision that showed it */
+	uint16_t ev_file;
+	int	has_late;
 };
 
-/* A delivery of a queue id without an audit line, judged at the end. */
+/*
+ * A delivery of a queue id without an audit line, judged when its
+ * message retires; one allocation with its two strings after it.
+ */
 struct pend {
 	struct pend *next;
 	rstr	rcpt;			/* as shown: the pseudonym when keyed */
@@ -196,10 +229,16 @@ struct pend {
 	uint16_t file;
 };
 
+/*
+ * A violation, with copies of what its row shows: the message and the
+ * decision may be retired long before the tables are made.
+ */
 struct viol {
 	int	kind;
-	struct msg *m;
-	struct dec *d;
+	int	has_m, has_d;
+	struct msg m;			/* qid and message-id, in the arena */
+	uint32_t d_list, d_tri, d_line;	/* the decision */
+	uint16_t d_file;
 	rstr	rcpt;
 	int64_t	t;			/* seconds */
 	uint32_t line, count;
@@ -234,12 +273,26 @@ struct fbday {
 	uint64_t delivered, n[4];	/* n[FE_*]: distinct recipients */
 };
 
+/* One input, and the line at its head of the merged reading. */
 struct input {
 	const char *path;
 	int	fd, maillog;
 	int	regular;		/* a regular file: can be read again */
 	unsigned long lines, records;
 	uint64_t line_off;		/* where the current line starts */
+	off_t	start;			/* where its reading starts */
+	uint64_t next_off;		/* where the next line starts */
+	int	copied;			/* fd is a copy of a pipe: close it */
+	struct lines rd;
+	char	*scratch;		/* audit_scan()'s decoded strings */
+	size_t	scratchcap;
+	struct audit_fields af;		/* the head line, scanned */
+	struct maillog_line mf;
+	int64_t	t;			/* its time (ms audit, s mail log) */
+	int64_t	key, maxkey;		/* on the merged clock */
+	int64_t	premax;			/* the first pass's latest time, ms */
+	int	head;			/* a line is waiting: key is set */
+	int	timed;			/* ... and t was read from it */
 };
 
 struct rep {
@@ -260,22 +313,26 @@ struct rep {
 	struct tri **tris;
 	size_t	ntri, tricap;
 	struct tri *lasttri;
-	struct decblock *blocks;	/* newest first */
 	struct decblock **decblk;	/* decision i: decblk[i / DECBLOCK] */
 	size_t	ndecblk, decblkcap;
-	uint32_t decn;			/* decisions made */
+	uint32_t decn;			/* decision slots made */
+	struct nums decfree, msgfree, xfree;
+	struct nums due;		/* report_sweep()'s list */
+	struct htab32 mids;		/* message-id hash -> audited message */
+	struct htab fbq;		/* queue ids feedback lines join by */
+	struct htab fbdays;		/* bulk deliveries per list and day */
+	int64_t	now, next_sweep;	/* the merged clock */
+	size_t	made;			/* messages made since the last sweep */
+	int	whole;			/* a file is out of order: no merge */
 	struct input *in;
 	size_t	nin;
-	struct msg *pending;
 	struct unsub *unsubs;
 	size_t	nunsub;
 	struct viol *viol;
 	size_t	nviol, violcap;
-	char	*scratch;
-	size_t	scratchcap;
 	char	*rbuf, *rdec;		/* rep_msgid()'s line and its decoding */
 	size_t	rbufcap, rdeccap;
-	struct lines rd;		/* one buffer for every file */
+	struct lines rd;		/* the first pass's buffer */
 	struct msg *lastm;		/* the last queue id seen */
 	uint32_t lastmn;		/* its number */
 	struct day *lastday;
@@ -319,19 +376,49 @@ int	rep_oom(struct rep *R);
 int	rep_read_error(struct rep *R, const struct input *in);
 
 /*
- * report_audit_load - every decision of audit file R->in[file] into the
- * model; 0, or -1 with err naming the file and line (report_audit.c).
+ * report_input_key - the head line of in, at t (ms for an audit line,
+ * seconds for a mail log line), placed on the merged clock; 1, or -1
+ * with err when its file goes back in time by more than an hour: the
+ * reading needs each file in time order (report.c).
  */
-int	report_audit_load(struct rep *R, int file);
+int	report_input_key(struct rep *R, struct input *in, int64_t t);
+
+/*
+ * report_order - a line of in at t (ms) in its first pass: a file that
+ * goes back more than ORDER_SLACK_MS is out of order (R->whole).
+ */
+void	report_order(struct rep *R, struct input *in, int64_t t);
+
+/*
+ * report_audit_pre - one line (lineno) of audit file R->in[file] in the
+ * first pass, which the merged reading needs before its first line: the
+ * audit's first and last times (syslog's year, the mail received before
+ * the audit), its order, whether it holds pseudonyms, every unsubscribe
+ * a decision shows and every feedback line.  Lines it cannot read are
+ * left for the second pass to say.  0, or -1 with err (report_audit.c).
+ * report_audit_next - the next line of R->in[file] scanned into its head
+ * (1), 0 at its end; -1 with err naming the file and line.
+ * report_audit_take - the head line into the model; 0 / -1 with err.
+ */
+int	report_audit_pre(struct rep *R, int file, const char *line,
+	    size_t len, unsigned long lineno);
+int	report_audit_next(struct rep *R, int file);
+int	report_audit_take(struct rep *R, int file);
 
 /*
  * report_maillog_key - set up the pseudonym key, when the audit holds
  * pseudonyms and a mail log is to be joined; 0 / -1 with err.
- * report_maillog_load - every line of mail log R->in[file] judged or
- * noted; 0 / -1 with err (report_maillog.c).
+ * report_maillog_pre - one line of mail log R->in[file] in the first
+ * pass: its order (report_order); 0.
+ * report_maillog_next - the next line of mail log R->in[file] into its
+ * head (1), 0 at its end, -1 with err; report_maillog_take - the head
+ * line judged or noted; 0 / -1 with err (report_maillog.c).
  */
 int	report_maillog_key(struct rep *R);
-int	report_maillog_load(struct rep *R, int file);
+int	report_maillog_pre(struct rep *R, int file, const char *line,
+	    size_t len);
+int	report_maillog_next(struct rep *R, int file);
+int	report_maillog_take(struct rep *R, int file);
 
 /*
  * report_maillog_deliver - a status=sent at t of audited message m to a
@@ -343,15 +430,32 @@ int	report_maillog_deliver(struct rep *R, struct msg *m, const rstr *k,
 	    uint32_t lineno);
 
 /*
- * report_judge - the deliveries still waiting, the violations and the
- * time to honour each unsubscribe; 0 / -1 with err (report_judge.c).
+ * report_sweep - judge and retire every message that is done by the
+ * merged clock R->now (final: every message), at most every SWEEP_MS
+ * and once enough messages were made since; 0 / -1 with err.
+ * report_judge - after the last line: every message retired, the
+ * unsubscribes honoured late counted; 0 / -1 with err (report_judge.c).
  */
+int	report_sweep(struct rep *R, int final);
 int	report_judge(struct rep *R);
 
 /*
+ * report_retire_dec - judge the decision d, which will not change again
+ * (its message m retiring, NULL for NOQUEUE), then free it; 0 / -1 with
+ * err (report_judge.c).
+ */
+int	report_retire_dec(struct rep *R, struct msg *m, struct dec *d,
+	    uint32_t num);
+
+/*
  * report_feedback_line - a line of type "feedback" (consentctl feedback's
- * results): kept when applied (hard, soft, complaint) or a policy
- * refusal reported; 0 / -1 with err.
+ * results), read in the first pass: kept when applied (hard, soft,
+ * complaint) or a policy refusal reported, its queue id noted when it
+ * names no list; 0 / -1 with err.
+ * report_feedback_dec - a retiring bulk decision d: its delivery on its
+ * list's day, when feedback lines were read; 0 / -1.
+ * report_feedback_msg - a retiring message m: its list, for the feedback
+ * lines that name its queue id and no list; 0 / -1.
  * report_feedback_days - the bulk deliveries and the feedback per list
  * and day, the lines joined to their list through the queue id when they
  * name none, each recipient counted once per list, day and kind: an
@@ -359,6 +463,8 @@ int	report_judge(struct rep *R);
  * none when no feedback line was read.  0 / -1 (report_feedback.c).
  */
 int	report_feedback_line(struct rep *R, const struct audit_fields *f);
+int	report_feedback_dec(struct rep *R, const struct dec *d);
+int	report_feedback_msg(struct rep *R, const struct msg *m);
 int	report_feedback_days(struct rep *R, struct fbday ***days, size_t *n);
 
 /* rep_sym - the id of s, interning an arena copy of it; 0 / -1 out of memory. */
@@ -373,11 +479,49 @@ int	rep_tri(struct rep *R, uint32_t v, uint32_t r, uint32_t o, uint32_t *id);
 /* rep_keep - move s into the arena: the line it points into is about to go. */
 int	rep_keep(struct rep *R, rstr *s);
 
+/* rep_dup - a malloc'd copy of n octets at p, NUL-terminated; NULL out of memory. */
+char	*rep_dup(const char *p, size_t n);
+
+/* rep_text_free - free text held as const (rep_dup's); NULL is a no-op. */
+static inline void
+rep_text_free(const char *p)
+{
+	free((void *)(uintptr_t)p);
+}
+
 /* rep_str - an arena-owned copy of the C string s into *out; 0 / -1. */
 int	rep_str(struct rep *R, const char *s, rstr *out);
 
 /* rep_msg - the message of a queue id, made on first sight; NULL out of memory. */
 struct msg *rep_msg(struct rep *R, rstr qid);
+
+/*
+ * rep_msg_drop - m and everything it owns freed, its number and its
+ * decisions' free to be used again; its decisions must have been
+ * retired (report_retire_dec) first.
+ */
+void	rep_msg_drop(struct rep *R, struct msg *m);
+
+/* rep_dec_new - a zeroed decision slot, numbered into *num; NULL out of memory. */
+struct dec *rep_dec_new(struct rep *R, uint32_t *num);
+
+/* rep_dec_drop - d's text freed and its slot (number num) free again. */
+void	rep_dec_drop(struct rep *R, struct dec *d, uint32_t num);
+
+/* rep_nums_push - n onto the stack; 0 / -1 out of memory. */
+int	rep_nums_push(struct nums *f, uint32_t n);
+
+/* rep_pin - m must outlive another message: one more pin; 0 / -1. */
+int	rep_pin(struct rep *R, struct msg *m);
+
+/* rep_mid_index - m (audited, with a message-id) into R->mids once; 0 / -1. */
+int	rep_mid_index(struct rep *R, struct msg *m);
+
+/*
+ * rep_viol_msg - m copied into v->m for its row: the queue id and the
+ * message-id as arena text, since m may be retired first; 0 / -1 with err.
+ */
+int	rep_viol_msg(struct rep *R, struct viol *v, struct msg *m);
 
 /*
  * rep_msgid_set - id (trimmed, not empty) as m's message-id: its place
@@ -388,8 +532,8 @@ int	rep_msgid_set(struct rep *R, struct msg *m, rstr id, int file);
 
 /*
  * rep_msgid - m's message-id into *out (n 0: none), read back from its
- * audit line and kept from then on if need be; 0, or -1 with err (out
- * of memory, a read error, or a file that changed under the report).
+ * audit line and owned by m from then on if need be; 0, or -1 with err
+ * (out of memory, a read error, or a file that changed under the report).
  */
 int	rep_msgid(struct rep *R, struct msg *m, rstr *out);
 
@@ -510,6 +654,7 @@ rstr	rep_dec_rcpt(const struct dec *d, char *buf);
 
 /* rep_dec_text - rep_dec_rcpt() into *out, arena-owned; 0 / -1 out of memory. */
 int	rep_dec_text(struct rep *R, const struct dec *d, rstr *out);
+
 
 /* rep_viol_add - append a copy of v to the violations; 0 / -1 out of memory. */
 int	rep_viol_add(struct rep *R, const struct viol *v);

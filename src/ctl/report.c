@@ -7,11 +7,14 @@
  * a deny, or with no decision at all) and how long each unsubscribe took
  * to be honoured, as text, JSON, CSV or one self-contained HTML page.
  *
- * Sized for millions of lines: inputs stream through one reused buffer;
- * the few strings that outlive their line are copied into an arena, where
- * every record lives.  Audit logs are read first, so every mail log line
- * is judged as it is read; only deliveries of queue ids without an audit
- * line wait for the end.  This file runs the stages in that order.
+ * Sized for tens of millions of lines in bounded memory: a first pass
+ * over the audit logs notes the little the rest needs from all of them
+ * (times, pseudonyms, unsubscribes, feedback); then every input is read
+ * at once, merged in time order, the mail log a little behind the audit
+ * (LOG_LAG_MS), so each delivery is judged as it is read against the
+ * decisions made before it.  A message is kept only while its mail can
+ * still be delivered, then judged and retired.  This file runs the
+ * stages and the merge.
  */
 #include <sys/stat.h>
 
@@ -27,6 +30,7 @@
 #include "ctl/rep.h"
 #include "ctl/report.h"
 #include "ctl/report_tab.h"
+#include "util/time.h"
 
 /* input_open - open in->path ("-": standard input) to read; 0 / -1 with err. */
 static int
@@ -55,27 +59,251 @@ static void
 inputs_close(struct rep *R)
 {
 	for (size_t i = 0; R->in != NULL && i < R->nin; i++) {
-		if (R->in[i].fd > STDIN_FILENO)
+		if (R->in[i].fd > STDIN_FILENO || R->in[i].copied)
 			close(R->in[i].fd);
 		R->in[i].fd = -1;
+		lines_free(&R->in[i].rd);
+		free(R->in[i].scratch);
+	}
+}
+
+/* The copy of a pipe the first pass makes, written in blocks. */
+struct copy {
+	int	fd;
+	size_t	n;
+	char	buf[1 << 16];
+};
+
+/* write_all - n octets at p to fd; 0 / -1 with errno. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* copy_put - n octets at p to the copy; 0 / -1 with errno. */
+static int
+copy_put(struct copy *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = sizeof(c->buf) - c->n < n ? sizeof(c->buf) - c->n : n;
+
+		memcpy(c->buf + c->n, p, k);
+		c->n += k;
+		p += k;
+		n -= k;
+		if (c->n == sizeof(c->buf) && write_all(c->fd, c->buf,
+		    c->n) == -1)
+			return -1;
+		if (c->n == sizeof(c->buf))
+			c->n = 0;
+	}
+	return 0;
+}
+
+/* copy_open - an unlinked temporary file for a pipe's copy; 0 / -1 with err. */
+static int
+copy_open(struct rep *R, struct copy *c)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[1024];
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/consentctl-report.XXXXXX", dir);
+	if ((c->fd = mkostemp(path, O_CLOEXEC)) == -1)
+		return util_fail(R->err, R->errlen, "%s: %s", path,
+		    strerror(errno));
+	(void)unlink(path);
+	c->n = 0;
+	return 0;
+}
+
+void
+report_order(struct rep *R, struct input *in, int64_t t)
+{
+	if (in->premax > 0 && t + ORDER_SLACK_MS < in->premax)
+		R->whole = 1;
+	if (t > in->premax)
+		in->premax = t;
+}
+
+/*
+ * pre - the first pass over input i (report_audit_pre, report_maillog_pre
+ * for each line), a pipe copied as it is read; then its reader set to
+ * read it again from where it started.  0 / -1 with err.
+ */
+static int
+pre(struct rep *R, int i)
+{
+	struct input *in = &R->in[i];
+	struct copy *cp = NULL;
+	const char *line;
+	unsigned long lineno = 0;
+	size_t len;
+	int nl, rc;
+
+	/* A line's place is where it is in the file: standard input may be
+	 * a file opened by the shell and partly read before us. */
+	in->start = 0;
+	if (in->regular && (in->start = lseek(in->fd, 0, SEEK_CUR)) == -1)
+		in->regular = 0;
+	if (!in->regular) {
+		if ((cp = malloc(sizeof(*cp))) == NULL)
+			return rep_oom(R);
+		if (copy_open(R, cp) == -1) {
+			free(cp);
+			return -1;
+		}
+		in->start = 0;
+	}
+	lines_reset(&R->rd, in->fd);
+	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
+		lineno++;
+		if (cp != NULL && (copy_put(cp, line, len) == -1 ||
+		    (nl && copy_put(cp, "\n", 1) == -1))) {
+			rc = -2;
+			break;
+		}
+		if ((in->maillog ? report_maillog_pre(R, i, line, len) :
+		    report_audit_pre(R, i, line, len, lineno)) == -1)
+			goto fail;
+	}
+	if (rc == -1) {
+		rep_read_error(R, in);
+		goto fail;
+	}
+	if (rc == -2 || (cp != NULL && cp->n > 0 && write_all(cp->fd,
+	    cp->buf, cp->n) == -1)) {
+		util_fail(R->err, R->errlen, "%s: copying to a temporary "
+		    "file: %s", in->path, strerror(errno));
+		goto fail;
+	}
+	if (cp != NULL) {
+		in->fd = cp->fd;	/* standard input is not closed */
+		in->regular = 1;
+		in->copied = 1;
+		free(cp);
+		cp = NULL;
+	}
+	if (lseek(in->fd, in->start, SEEK_SET) == -1)
+		return util_fail(R->err, R->errlen, "%s: %s", in->path,
+		    strerror(errno));
+	in->next_off = (uint64_t)in->start;
+	if (lines_init(&in->rd, READ_CHUNK) == -1)
+		return rep_oom(R);
+	lines_reset(&in->rd, in->fd);
+	return 0;
+fail:
+	if (cp != NULL) {
+		close(cp->fd);
+		free(cp);
+	}
+	return -1;
+}
+
+/* fmt_key - a merged clock's time as text, for a message. */
+static void
+fmt_key(int64_t ms, char *buf, size_t len)
+{
+	time_format(ms / 1000, buf, len);
+}
+
+int
+report_input_key(struct rep *R, struct input *in, int64_t t)
+{
+	int64_t key = in->maillog ? t * 1000 + 999 + LOG_LAG_MS : t;
+
+	/* The first pass found it in order: it changed since. */
+	if (!R->whole && in->maxkey > 0 && key + ORDER_SLACK_MS < in->maxkey) {
+		char a[32], b[32];
+
+		fmt_key(in->maxkey - (in->maillog ? 999 + LOG_LAG_MS : 0), a,
+		    sizeof(a));
+		fmt_key(key - (in->maillog ? 999 + LOG_LAG_MS : 0), b,
+		    sizeof(b));
+		return util_fail(R->err, R->errlen, "%s: line %lu: the time "
+		    "goes back from %s to %s: the file changed while the "
+		    "report read it", in->path, in->lines, a, b);
+	}
+	if (key > in->maxkey)
+		in->maxkey = key;
+	in->key = key;
+	in->head = 1;
+	return 1;
+}
+
+/* next - the next line of input i into its head; 1, 0 at its end, -1. */
+static int
+next(struct rep *R, int i)
+{
+	return R->in[i].maillog ? report_maillog_next(R, i) :
+	    report_audit_next(R, i);
+}
+
+/*
+ * merge - every input's lines in the order of the merged clock (a tie to
+ * the input given first), each judged or noted, the messages that are
+ * done retired as the clock passes; 0 / -1 with err.  When a file is
+ * out of time order (R->whole) every audit log is read first, file by
+ * file, then every mail log, and nothing retires before the end.
+ */
+static int
+merge(struct rep *R)
+{
+	for (size_t i = 0; i < R->nin; i++)
+		if (next(R, (int)i) == -1)
+			return -1;
+	for (;;) {
+		struct input *in = NULL;
+		int k = -1, rc;
+
+		for (size_t i = 0; i < R->nin; i++)
+			if (R->in[i].head && (in == NULL || (R->whole ?
+			    in->maillog && !R->in[i].maillog :
+			    R->in[i].key < in->key))) {
+				in = &R->in[i];
+				k = (int)i;
+			}
+		if (in == NULL)
+			return 0;
+		if (in->key > R->now)
+			R->now = in->key;
+		rc = in->maillog ? report_maillog_take(R, k) :
+		    report_audit_take(R, k);
+		if (rc == -1 || next(R, k) == -1)
+			return -1;
+		if (report_sweep(R, 0) == -1)
+			return -1;
 	}
 }
 
 /*
- * read_all - open every input, then read: every decision first, so that
- * each mail log line is judged as it is read; then join and judge.  0 /
- * -1 with err.
+ * read_all - open every input; the first pass over the audit logs; then
+ * the merged reading, and the last judgements.  0 / -1 with err.
  */
 static int
 read_all(struct rep *R)
 {
+	const char *w;
+
 	for (size_t i = 0; i < R->nin; i++) {
 		if (input_open(R, &R->in[i]) == -1)
 			return -1;
 		R->maillog |= R->in[i].maillog;
 	}
 	for (size_t i = 0; i < R->nin; i++)
-		if (!R->in[i].maillog && report_audit_load(R, (int)i) == -1)
+		if (!R->in[i].maillog && pre(R, (int)i) == -1)
 			return -1;
 	if (report_maillog_key(R) == -1)
 		return -1;
@@ -83,8 +311,17 @@ read_all(struct rep *R)
 	time_memo_year(&R->tm, R->audit_first >= 0 ? R->audit_last / 1000 :
 	    R->c->now);
 	for (size_t i = 0; i < R->nin; i++)
-		if (R->in[i].maillog && report_maillog_load(R, (int)i) == -1)
+		if (R->in[i].maillog && pre(R, (int)i) == -1)
 			return -1;
+	if (R->whole)
+		ctl_err(R->c, "audit report: a file is not in time order: "
+		    "reading every line before judging (memory grows with "
+		    "the input)");
+	/* The same reading on purpose: the tests compare the two. */
+	else if ((w = getenv("CONSENTCTL_REPORT_WHOLE")) != NULL && *w != '\0')
+		R->whole = 1;
+	if (merge(R) == -1)
+		return -1;
 	return report_judge(R);
 }
 

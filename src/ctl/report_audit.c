@@ -1,9 +1,10 @@
 /*
- * report_audit.c - the audit report's first stage: every decision of the
- * audit logs into the model (rep.h), tallied by verdict, reason, list and
- * day as it is read, and every unsubscribe a decision rests on noted for
- * the time to honour.  Audit logs are read before any mail log, so that
- * each mail log line can be judged as it is read.
+ * report_audit.c - the audit report's reading of audit logs.  A first
+ * pass notes what the merged reading needs before its first line (the
+ * audit's times, pseudonyms, every unsubscribe a decision shows, the
+ * feedback lines); the second takes each decision into the model (rep.h)
+ * in time order with the mail log, tallied by verdict, reason, list and
+ * day as it is read.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,39 +35,6 @@ verdict_col(struct rep *R, uint32_t v)
 	if (v == R->s_tempfail)
 		return V_TEMPFAIL;
 	return V_OTHER;
-}
-
-/*
- * dec_new - a fresh decision from the current block (arena-owned),
- * numbered R->decn - 1; NULL out of memory (or past 2^32 - 2 of them).
- */
-static struct dec *
-dec_new(struct rep *R)
-{
-	struct decblock *b = R->blocks;
-
-	if (R->decn == UINT32_MAX - 1)
-		return NULL;
-	if (b == NULL || b->n == DECBLOCK) {
-		if (R->ndecblk == R->decblkcap) {
-			size_t cap = R->decblkcap ? R->decblkcap * 2 : 64;
-			struct decblock **v = realloc(R->decblk,
-			    cap * sizeof(*v));
-
-			if (v == NULL)
-				return NULL;
-			R->decblk = v;
-			R->decblkcap = cap;
-		}
-		if ((b = arena_alloc(&R->a, sizeof(*b))) == NULL)
-			return NULL;
-		b->n = 0;
-		b->next = R->blocks;
-		R->blocks = b;
-		R->decblk[R->ndecblk++] = b;
-	}
-	R->decn++;
-	return &b->d[b->n++];
 }
 
 /* day_eq - a day of the tally matches the day number key. */
@@ -103,12 +71,12 @@ tally_day(struct rep *R, int64_t t_ms, int col)
 }
 
 /*
- * unsub_add - note an unsubscribe shown as evidence, once per recipient,
- * list and time.
+ * unsub_add - note an unsubscribe at when shown as evidence by the line
+ * at file and line, once per recipient, list and time.
  */
 static int
-unsub_add(struct rep *R, struct dec *d, rstr rcpt, uint32_t list,
-    uint32_t source)
+unsub_add(struct rep *R, int file, unsigned long line, int64_t when,
+    rstr rcpt, uint32_t list, uint32_t source)
 {
 	struct rcpt *r = rep_rcpt(R, rcpt, htab_hash(rcpt.p, rcpt.n));
 	struct unsub *u;
@@ -116,14 +84,15 @@ unsub_add(struct rep *R, struct dec *d, rstr rcpt, uint32_t list,
 	if (r == NULL)
 		return rep_oom(R);
 	for (u = r->unsubs; u != NULL; u = u->next)
-		if (u->list == list && u->when == d->ev_time)
+		if (u->list == list && u->when == when)
 			return 0;
 	if ((u = arena_alloc(&R->a, sizeof(*u))) == NULL)
 		return rep_oom(R);
 	memset(u, 0, sizeof(*u));
 	u->r = r;
-	u->ev = d;
-	u->when = d->ev_time;
+	u->ev_file = (uint16_t)file;
+	u->ev_line = (uint32_t)line;
+	u->when = when;
 	u->list = list;
 	u->source = source;
 	u->next = r->unsubs;
@@ -194,19 +163,25 @@ tally(struct rep *R, struct dec *d, const struct audit_fields *f)
 	return 0;
 }
 
-/* attach - d to its message (none for NOQUEUE); 0 / -1 out of memory. */
+/*
+ * attach - d (number num, made at t ms) to its message; NOQUEUE has
+ * none (0, *m NULL).  0 / -1 out of memory.
+ */
 static int
-attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
+attach(struct rep *R, struct dec *d, uint32_t num,
+    const struct audit_fields *f, int file, struct msg **mp)
 {
 	struct msg *m;
 	uint32_t mn;
 
+	*mp = NULL;
 	if (f->qid.n == 7 && memcmp(f->qid.p, "NOQUEUE", 7) == 0) {
 		R->noqueue++;
 		return 0;
 	}
 	if ((m = rep_msg_of(R, f->qid, &mn)) == NULL)
 		return rep_oom(R);
+	*mp = m;
 	if (m->ndec++ == 0) {
 		R->nmsg++;
 		m->flags |= M_AUDIT;
@@ -217,119 +192,102 @@ attach(struct rep *R, struct dec *d, const struct audit_fields *f, int file)
 		if (id.n > 0 && rep_msgid_set(R, m, id, file) == -1)
 			return -1;
 	}
-	/* d is the newest decision: numbered R->decn - 1. */
 	d->mi = mn + 1;
 	d->next = m->decs;
-	m->decs = R->decn;
+	m->decs = num + 1;
 	if (R->tris[d->tri]->outcome == R->s_redirected)
 		m->flags |= M_REDIRECT;
-	return 0;
-}
-
-/*
- * evidence - the record d rests on: its time, and an unsubscribe noted
- * for the time to honour; 0, or -1 with err.
- */
-static int
-evidence(struct rep *R, struct dec *d, const struct audit_fields *f)
-{
-	uint32_t src = 0, evk, evv;
-
-	if (f->ev_kind.n == 0)
-		return 0;
-	if (f->ev_time.n > 0) {
-		int64_t ev;
-
-		if (time_rfc3339_ms(&R->tm, f->ev_time.p, f->ev_time.n,
-		    &ev) == -1)
-			return util_fail(R->err, R->errlen,
-			    "\"ev_time\" is not an RFC 3339 time");
-		d->ev_time = ev / 1000;
-		d->flags |= D_EV;
+	/* Long after its removal: Postfix gave the queue id to new mail. */
+	if ((m->flags & M_REMOVED) && d->t_ms > (m->removed_t + JOIN_SLACK) *
+	    1000)
+		m->flags &= (uint16_t)~M_REMOVED;
+	if (d->t_ms > m->last_key)
+		m->last_key = d->t_ms;
+	/* An index made before this decision no longer holds them all. */
+	if (m->x != 0 && rep_x(R, m)->idx != NULL) {
+		free(rep_x(R, m)->idx);
+		rep_x(R, m)->idx = NULL;
 	}
-	if (sym_field(R, SF_EVKIND, f->ev_kind, &evk) == -1 ||
-	    sym_field(R, SF_EVVALUE, f->ev_value, &evv) == -1 ||
-	    sym_field(R, SF_EVSOURCE, f->ev_source, &src) == -1)
-		return -1;
-	if (!(d->flags & D_EV))
+	return rep_mid_index(R, m);
+}
+
+/* ev_time - the record a decision rests on: its time into d; 0 / -1 with err. */
+static int
+ev_time(struct rep *R, struct dec *d, const struct audit_fields *f)
+{
+	int64_t ev;
+
+	if (f->ev_kind.n == 0 || f->ev_time.n == 0)
 		return 0;
-	if (evk == R->s_consent && evv == R->s_unsub)
-		return unsub_add(R, d, f->rcpt, d->list, src);
-	if (evk == R->s_suppression && evv == R->s_unsub_all)
-		return unsub_add(R, d, f->rcpt, ALL_LISTS, src);
+	if (time_rfc3339_ms(&R->tm, f->ev_time.p, f->ev_time.n, &ev) == -1)
+		return util_fail(R->err, R->errlen,
+		    "\"ev_time\" is not an RFC 3339 time");
+	d->ev_time = ev / 1000;
+	d->flags |= D_EV;
 	return 0;
 }
 
 /*
- * decision - take one scanned line; 0, or -1 with err (the caller adds
- * where).
+ * decision - take one scanned line made at t (ms); 0, or -1 with err
+ * (the caller adds where).
  */
 static int
-decision(struct rep *R, struct audit_fields *f, int file, unsigned long lineno)
+decision(struct rep *R, struct audit_fields *f, int64_t t, int file,
+    unsigned long lineno)
 {
 	struct dec *d;
-	int64_t t;
+	struct msg *m;
+	uint32_t num;
 
-	if (f->t.p == NULL)
-		return util_fail(R->err, R->errlen, "no \"t\"");
-	if (time_rfc3339_ms(&R->tm, f->t.p, f->t.n, &t) == -1)
-		return util_fail(R->err, R->errlen,
-		    "\"t\" is not an RFC 3339 time");
-	if (R->audit_first < 0 || t < R->audit_first)
-		R->audit_first = t;
-	if (t > R->audit_last)
-		R->audit_last = t;
-	if (rep_eq(f->type, "feedback"))
-		return report_feedback_line(R, f);	/* consentctl feedback */
 	if (f->type.p != NULL)
-		return 0;	/* "open", or a kind of line not reported on */
+		return 0;	/* "open", feedback (the first pass's), others */
 	if (f->qid.n == 0)
 		return util_fail(R->err, R->errlen, "no \"qid\"");
 	if (f->rcpt.n == 0)
 		return util_fail(R->err, R->errlen, "no \"rcpt\"");
 	if (f->verdict.n == 0)
 		return util_fail(R->err, R->errlen, "no \"verdict\"");
-	if ((d = dec_new(R)) == NULL)
+	if ((d = rep_dec_new(R, &num)) == NULL)
 		return rep_oom(R);
-	memset(d, 0, sizeof(*d));
 	d->t_ms = t;
 	d->file = (uint16_t)file;
 	d->line = (uint32_t)lineno;
-	if (tally(R, d, f) == -1)
-		return -1;
 	/* A pseudonym in 16 octets rather than 34 and a pointer. */
 	if (rep_pseudo_bin(f->rcpt, d->rk.bin))
 		d->flags |= D_BIN;
-	else {
-		d->rk.s = f->rcpt;
-		if (rep_keep(R, &d->rk.s) == -1)
-			return -1;
-	}
-	if (!R->have_pseudo && is_pseudonym(f->rcpt))
-		R->have_pseudo = 1;
-	if (attach(R, d, f, file) == -1)
+	else if ((d->rk.s.p = rep_dup(f->rcpt.p, f->rcpt.n)) == NULL) {
+		rep_dec_drop(R, d, num);
+		return rep_oom(R);
+	} else
+		d->rk.s.n = f->rcpt.n;
+	if (tally(R, d, f) == -1 || attach(R, d, num, f, file, &m) == -1 ||
+	    ev_time(R, d, f) == -1) {
+		if (d->mi == 0)
+			rep_dec_drop(R, d, num);	/* else m's, freed with it */
 		return -1;
-	return evidence(R, d, f);
+	}
+	/* Before queueing: no delivery can join to it. */
+	return m == NULL ? report_retire_dec(R, NULL, d, num) : 0;
 }
 
 /*
- * scratch_need - a scratch buffer of at least n octets for decoded strings;
- * 0 / -1.
+ * scratch_need - in's scratch buffer for decoded strings, at least n
+ * octets; 0 / -1.
  */
 static int
-scratch_need(struct rep *R, size_t n)
+scratch_need(struct rep *R, struct input *in, size_t n)
 {
 	char *s;
 
-	if (n <= R->scratchcap)
+	if (n <= in->scratchcap)
 		return 0;
 	n = n < 65536 ? 65536 : n * 2;
-	/* Strings in the scratch were copied out by rep_keep(). */
+	/* Nothing in the scratch outlives its line. */
 	if ((s = malloc(n)) == NULL)
 		return rep_oom(R);
-	free(R->scratch);
-	R->scratch = s;
-	R->scratchcap = n;
+	free(in->scratch);
+	in->scratch = s;
+	in->scratchcap = n;
 	return 0;
 }
 
@@ -359,58 +317,161 @@ refused(struct rep *R, struct input *in, const char *line, size_t len,
 	    "line: %s", in->path, in->lines, why);
 }
 
+/*
+ * pre_line - what the first pass notes of one scanned line; 0, or -1
+ * with err (out of memory).  Lines the second pass will refuse are
+ * passed over.
+ */
+static int
+pre_line(struct rep *R, const struct audit_fields *f, int file,
+    unsigned long lineno)
+{
+	uint32_t evk, evv, src, list;
+	int64_t t, ev;
+
+	if (f->t.p == NULL || time_rfc3339_ms(&R->tm, f->t.p, f->t.n, &t) == -1)
+		return 0;
+	report_order(R, &R->in[file], t);
+	if (R->audit_first < 0 || t < R->audit_first)
+		R->audit_first = t;
+	if (t > R->audit_last)
+		R->audit_last = t;
+	if (rep_eq(f->type, "feedback"))
+		return report_feedback_line(R, f);	/* consentctl feedback */
+	if (f->type.p != NULL || f->qid.n == 0 || f->rcpt.n == 0 ||
+	    f->verdict.n == 0)
+		return 0;
+	if (!R->have_pseudo && is_pseudonym(f->rcpt))
+		R->have_pseudo = 1;
+	if (f->ev_kind.n == 0 || f->ev_time.n == 0 ||
+	    time_rfc3339_ms(&R->tm, f->ev_time.p, f->ev_time.n, &ev) == -1)
+		return 0;
+	if (sym_field(R, SF_EVKIND, f->ev_kind, &evk) == -1 ||
+	    sym_field(R, SF_EVVALUE, f->ev_value, &evv) == -1 ||
+	    sym_field(R, SF_EVSOURCE, f->ev_source, &src) == -1 ||
+	    sym_field(R, SF_LIST, f->list, &list) == -1)
+		return -1;
+	if (evk == R->s_consent && evv == R->s_unsub)
+		return unsub_add(R, file, lineno, ev / 1000, f->rcpt, list, src);
+	if (evk == R->s_suppression && evv == R->s_unsub_all)
+		return unsub_add(R, file, lineno, ev / 1000, f->rcpt, ALL_LISTS,
+		    src);
+	return 0;
+}
+
+/*
+ * pre_plain - the first pass's short cut for the common line: a decision
+ * as the milter writes it ({"v":1,"t":"...), once pseudonyms are known,
+ * without an escape (which could hide anything) or an unsubscribe: only
+ * its time matters, noted; 1.  0: scan it whole.
+ */
+static int
+pre_plain(struct rep *R, struct input *in, const char *line, size_t len)
+{
+	static const char head[] = "{\"v\":1,\"t\":\"";
+	const size_t hn = sizeof(head) - 1;
+	const char *q;
+	int64_t t;
+
+	if (!R->have_pseudo || len < hn + 2 || memcmp(line, head, hn) != 0 ||
+	    memchr(line, '\\', len) != NULL ||
+	    memmem(line, len, "unsubscribed", 12) != NULL ||
+	    (q = memchr(line + hn, '"', len - hn)) == NULL ||
+	    time_rfc3339_ms(&R->tm, line + hn, (size_t)(q - line - hn),
+	    &t) == -1)
+		return 0;
+	report_order(R, in, t);
+	if (R->audit_first < 0 || t < R->audit_first)
+		R->audit_first = t;
+	if (t > R->audit_last)
+		R->audit_last = t;
+	return 1;
+}
+
 int
-report_audit_load(struct rep *R, int file)
+report_audit_pre(struct rep *R, int file, const char *line, size_t len,
+    unsigned long lineno)
 {
 	struct input *in = &R->in[file];
 	struct audit_fields f;
+	char why[256];
+
+	if (pre_plain(R, in, line, len))
+		return 0;
+	if (scratch_need(R, in, len) == -1)
+		return -1;
+	if (audit_scan(line, len, in->scratch, in->scratchcap, &f, why,
+	    sizeof(why)) == -1)
+		return 0;
+	if (pre_line(R, &f, file, lineno) == -1) {
+		char e2[512];
+
+		util_strlcpy(e2, R->err, sizeof(e2));
+		return util_fail(R->err, R->errlen, "%s: line %lu: %s",
+		    in->path, lineno, e2);
+	}
+	return 0;
+}
+
+int
+report_audit_next(struct rep *R, int file)
+{
+	struct input *in = &R->in[file];
 	const char *line, *b;
 	char why[256];
 	size_t len;
 	int nl, rc;
-	off_t start = 0;
-	uint64_t off;
+	int64_t t;
 
-	/* A line's place is where it is in the file: standard input may be
-	 * a file opened by the shell and partly read before us. */
-	if (in->regular && (start = lseek(in->fd, 0, SEEK_CUR)) == -1) {
-		in->regular = 0;
-		start = 0;
-	}
-	off = (uint64_t)start;
-	lines_reset(&R->rd, in->fd);
-	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
+	in->head = 0;
+	while ((rc = lines_next(&in->rd, &line, &len, &nl)) == 1) {
 		in->lines++;
-		in->line_off = off;
-		off += len + (nl != 0);
+		in->line_off = in->next_off;
+		in->next_off += len + (nl != 0);
 		for (b = line; b < line + len && (IS_WS(*b)); b++)
 			;
 		if (b == line + len)
 			continue;	/* a blank line: nothing to say */
-		if (scratch_need(R, len) == -1)
+		if (scratch_need(R, in, len) == -1)
 			return -1;
-		if (audit_scan(line, len, R->scratch, R->scratchcap, &f, why,
-		    sizeof(why)) == -1) {
+		if (audit_scan(line, len, in->scratch, in->scratchcap, &in->af,
+		    why, sizeof(why)) == -1) {
 			if (refused(R, in, line, len, nl, why) == -1)
 				return -1;
 			if (!nl)
 				return 0;
 			continue;
 		}
-		if (f.type.n == 3 && memcmp(f.type.p, "gap", 3) == 0)
+		if (in->af.type.n == 3 && memcmp(in->af.type.p, "gap", 3) == 0)
 			ctl_err(R->c, "audit report: %s: line %lu: a gap: "
 			    "decisions are missing here (audit verify says "
 			    "which)", in->path, in->lines);
-		if (decision(R, &f, file, in->lines) == -1) {
-			char e2[512];
-
-			util_strlcpy(e2, R->err, sizeof(e2));
-			return util_fail(R->err, R->errlen, "%s: line %lu: %s",
-			    in->path, in->lines, e2);
-		}
-		in->records++;
+		if (in->af.t.p == NULL)
+			return util_fail(R->err, R->errlen, "%s: line %lu: no "
+			    "\"t\"", in->path, in->lines);
+		if (time_rfc3339_ms(&R->tm, in->af.t.p, in->af.t.n, &t) == -1)
+			return util_fail(R->err, R->errlen, "%s: line %lu: \"t\" "
+			    "is not an RFC 3339 time", in->path, in->lines);
+		in->t = t;
+		return report_input_key(R, in, t);
 	}
 	if (rc == -1)
 		return rep_read_error(R, in);
+	return 0;
+}
+
+int
+report_audit_take(struct rep *R, int file)
+{
+	struct input *in = &R->in[file];
+
+	if (decision(R, &in->af, in->t, file, in->lines) == -1) {
+		char e2[512];
+
+		util_strlcpy(e2, R->err, sizeof(e2));
+		return util_fail(R->err, R->errlen, "%s: line %lu: %s",
+		    in->path, in->lines, e2);
+	}
+	in->records++;
 	return 0;
 }

@@ -29,6 +29,37 @@ kind_of(const struct audit_fields *f)
 	return -1;
 }
 
+/* A queue id feedback lines name without a list, and its message's list. */
+struct fbq {
+	rstr	qid;
+	uint32_t list;			/* 0: no bulk decision seen */
+};
+
+static int
+fbq_eq(const void *item, const void *key)
+{
+	const struct fbq *q = item;
+	const rstr *k = key;
+
+	return q->qid.n == k->n && memcmp(q->qid.p, k->p, k->n) == 0;
+}
+
+/* fbq_note - qid into R->fbq once; 0 / -1 out of memory. */
+static int
+fbq_note(struct rep *R, rstr qid)
+{
+	uint64_t h = htab_hash(qid.p, qid.n);
+	struct fbq *q;
+
+	if (htab_find(&R->fbq, h, fbq_eq, &qid) != NULL)
+		return 0;
+	if ((q = arena_alloc(&R->a, sizeof(*q))) == NULL)
+		return rep_oom(R);
+	q->qid = qid;
+	q->list = 0;
+	return htab_put(&R->fbq, h, q) == -1 ? rep_oom(R) : 0;
+}
+
 int
 report_feedback_line(struct rep *R, const struct audit_fields *f)
 {
@@ -49,6 +80,9 @@ report_feedback_line(struct rep *R, const struct audit_fields *f)
 	if ((e->qid.n > 0 && rep_keep(R, &e->qid) == -1) ||
 	    (e->rcpt.n > 0 && rep_keep(R, &e->rcpt) == -1) ||
 	    rep_sym(R, f->list, &e->list) == -1)
+		return -1;
+	if (R->syms[e->list]->s.n == 0 && e->qid.n > 0 &&
+	    fbq_note(R, e->qid) == -1)
 		return -1;
 	e->day = t / 86400000;
 	e->kind = (uint8_t)kind;
@@ -95,39 +129,48 @@ day_of(struct rep *R, struct htab *t, uint32_t list, int64_t day)
 static uint32_t
 list_by_qid(const struct rep *R, rstr qid)
 {
-	const struct msg *m;
+	const struct fbq *q;
 
-	if (qid.n == 0 || (m = rep_msg_find(R, qid)) == NULL)
+	if (qid.n == 0 || (q = htab_find(&R->fbq, htab_hash(qid.p, qid.n),
+	    fbq_eq, &qid)) == NULL)
 		return 0;
+	return q->list;
+}
+
+int
+report_feedback_msg(struct rep *R, const struct msg *m)
+{
+	rstr qid = rep_qid(m);
+	struct fbq *q;
+
+	if (R->fbq.n == 0 || (q = htab_find(&R->fbq, htab_hash(qid.p, qid.n),
+	    fbq_eq, &qid)) == NULL)
+		return 0;
+	/* The newest bulk decision's, as with every queue id used again. */
 	for (const struct dec *d = rep_decs(R, m); d != NULL;
 	    d = rep_dec_next(R, d))
-		if (d->flags & D_BULK)
-			return d->list;
+		if (d->flags & D_BULK) {
+			q->list = d->list;
+			break;
+		}
 	return 0;
 }
 
-/* deliveries - every bulk delivery on its list's day. */
-static int
-deliveries(struct rep *R, struct htab *t)
+int
+report_feedback_dec(struct rep *R, const struct dec *d)
 {
-	for (struct decblock *b = R->blocks; b != NULL; b = b->next)
-		for (size_t i = 0; i < b->n; i++) {
-			const struct dec *d = &b->d[i];
-			struct fbday *fd;
-			int64_t day;
+	struct fbday *fd;
+	int64_t day;
 
-			if (!(d->flags & D_BULK))
-				continue;
-			/* With a mail log, what it shows sent; else the outcome. */
-			if (R->maillog ? !(d->flags & D_SENT) :
-			    !(d->flags & D_OUTDELIV))
-				continue;
-			day = (d->flags & D_SENT) ? d->sent / 86400 :
-			    d->t_ms / 86400000;
-			if ((fd = day_of(R, t, d->list, day)) == NULL)
-				return rep_oom(R);
-			fd->delivered++;
-		}
+	if (R->nfbev == 0 || !(d->flags & D_BULK))
+		return 0;
+	/* With a mail log, what it shows sent; else the outcome. */
+	if (R->maillog ? !(d->flags & D_SENT) : !(d->flags & D_OUTDELIV))
+		return 0;
+	day = (d->flags & D_SENT) ? d->sent / 86400 : d->t_ms / 86400000;
+	if ((fd = day_of(R, &R->fbdays, d->list, day)) == NULL)
+		return rep_oom(R);
+	fd->delivered++;
 	return 0;
 }
 
@@ -192,7 +235,7 @@ fbday_cmp(const void *a, const void *b)
 int
 report_feedback_days(struct rep *R, struct fbday ***days, size_t *n)
 {
-	struct htab t, seen;
+	struct htab *t = &R->fbdays, seen;
 	struct fbday *d;
 	int rc = -1;
 
@@ -200,25 +243,23 @@ report_feedback_days(struct rep *R, struct fbday ***days, size_t *n)
 	*n = 0;
 	if (R->nfbev == 0)
 		return 0;
-	memset(&t, 0, sizeof(t));
 	memset(&seen, 0, sizeof(seen));
-	if (htab_init(&t, 256) == -1 || htab_init(&seen, 1024) == -1) {
+	if (htab_init(&seen, 1024) == -1) {
 		rep_oom(R);
 		goto out;
 	}
-	if (deliveries(R, &t) == -1 || events(R, &t, &seen) == -1)
+	if (events(R, t, &seen) == -1)
 		goto out;
-	if ((*days = malloc((t.n + 1) * sizeof(**days))) == NULL) {
+	if ((*days = malloc((t->n + 1) * sizeof(**days))) == NULL) {
 		rep_oom(R);
 		goto out;
 	}
-	for (size_t i = 0; (d = htab_next(&t, &i)) != NULL;)
+	for (size_t i = 0; (d = htab_next(t, &i)) != NULL;)
 		(*days)[(*n)++] = d;
 	sort_rep = R;
 	qsort(*days, *n, sizeof(**days), fbday_cmp);
 	rc = 0;
 out:
-	htab_free(&t);
 	htab_free(&seen);
 	return rc;
 }

@@ -1,121 +1,27 @@
 /*
- * report_judge.c - the audit report's join and its judgements, once
- * every line is read: deliveries of queue ids without an audit line
- * followed to the message they came from (or flagged), bulk mail
+ * report_judge.c - the audit report's judgements, made as each message
+ * retires (report_sweep): the deliveries of a queue id without an audit
+ * line followed to the message they came from (or flagged), bulk mail
  * delivered against a deny, and how long each unsubscribe took to be
  * honoured (the last allowed bulk delivery after it, against 2 days and
- * 10 business days).
+ * 10 business days).  A message retires an hour of the merged clock
+ * after Postfix logs it removed (six days after its last line if it
+ * never is, an hour without a mail log), and never while a message that
+ * came of it still waits on it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/rep.h"
 
-/* A message-id that pending deliveries look for, and who has it. */
-struct mid {
-	rstr	id;
-	struct msg *cand;		/* audited messages, by same_msgid */
-};
-
-/* mid_eq - a message-id index entry matches the key. */
-static int
-mid_eq(const void *item, const void *key)
-{
-	const struct mid *x = item;
-	const rstr *k = key;
-
-	return x->id.n == k->n && memcmp(x->id.p, k->p, k->n) == 0;
-}
-
-/* An audited message looked up by its message-id, read back on a hash match. */
-struct midkey {
-	struct rep *R;
-	struct msg *m;
-	int	*err;
-};
-
-/* mid_is - a message-id index entry is the key message's; *err set on failure. */
-static int
-mid_is(const void *item, const void *key)
-{
-	const struct mid *x = item;
-	const struct midkey *k = key;
-	rstr id;
-
-	if (k->m->mid_n != x->id.n)
-		return 0;
-	if (rep_msgid(k->R, k->m, &id) == -1) {
-		*k->err = 1;
-		return 0;
-	}
-	return memcmp(x->id.p, id.p, id.n) == 0;
-}
-
 /*
- * mids_link - the audited messages whose message-id a pending message
- * has.  Only the few pending ids are indexed; the audited messages are
- * walked once.
+ * pend_join - deliver pd to the audited message cand; with the
+ * message-id candidates of x, to whichever of them decided its
+ * recipient, else the last.
  */
 static int
-mids_link(struct rep *R, struct htab *mids)
-{
-	struct msg *m;
-	size_t n = 0;
-
-	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next)
-		n += m->mid_n > 0;
-	if (n == 0)
-		return 0;
-	if (htab_init(mids, 64) == -1)
-		return rep_oom(R);
-	for (m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
-		struct mid *x;
-		rstr id;
-
-		if (m->mid_n == 0)
-			continue;
-		if (rep_msgid(R, m, &id) == -1)
-			return -1;
-		/* Keyed by mid_h: audited messages keep only that. */
-		if (htab_find(mids, m->mid_h, mid_eq, &id) != NULL)
-			continue;
-		if ((x = arena_alloc(&R->a, sizeof(*x))) == NULL)
-			return rep_oom(R);
-		x->id = id;
-		x->cand = NULL;
-		if (htab_put(mids, m->mid_h, x) == -1)
-			return rep_oom(R);
-	}
-	/* In the table's order, as the candidates always were chained. */
-	for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) != 0;) {
-		struct midkey k;
-		struct mid *x;
-		int err = 0;
-
-		m = rep_msg_at(R, (uint32_t)v - 1);
-		if (m->ndec == 0 || m->mid_n == 0)
-			continue;
-		k.R = R;
-		k.m = m;
-		k.err = &err;
-		x = htab_find(mids, m->mid_h, mid_is, &k);
-		if (err)
-			return -1;
-		if (x != NULL) {
-			if (rep_msgx(R, m) == NULL)
-				return rep_oom(R);
-			rep_x(R, m)->same_msgid = x->cand;
-			x->cand = m;
-		}
-	}
-	return 0;
-}
-
-/*
- * pend_join - deliver pd to the audited message cand; with bymsgid, to
- * whichever audited message with that message-id decided its recipient.
- */
-static int
-pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
+pend_join(struct rep *R, const struct pend *pd, struct msg *cand,
+    const struct msgx *x)
 {
 	rstr k[2] = { pd->rcpt, pd->plain };
 	uint64_t h[2];
@@ -124,95 +30,76 @@ pend_join(struct rep *R, const struct pend *pd, struct msg *cand, int bymsgid)
 
 	h[0] = htab_hash(k[0].p, k[0].n);
 	h[1] = htab_hash(k[1].p, k[1].n);
-	/* Each candidate got its msgx when mids_link() chained it. */
-	for (; bymsgid && rep_x(R, c)->same_msgid != NULL;
-	    c = rep_x(R, c)->same_msgid) {
+	for (size_t i = 0; x != NULL && i < x->ncand; i++) {
+		c = x->cands[i];
 		if (rep_dec_find(R, c, &k[0], h[0], pd->t, &err) != NULL ||
-		    (nk == 2 && rep_dec_find(R, c, &k[1], h[1], pd->t, &err) != NULL))
+		    (nk == 2 && rep_dec_find(R, c, &k[1], h[1], pd->t,
+		    &err) != NULL))
 			break;
 		if (err)
 			return -1;
 	}
-	return report_maillog_deliver(R, c, k, h, nk, pd->rcpt.p, pd->t, pd->file, pd->line);
+	return report_maillog_deliver(R, c, k, h, nk, pd->rcpt.p, pd->t,
+	    pd->file, pd->line);
 }
 
 /*
- * resolve_pending - deliveries of queue ids without an audit line: follow
+ * resolve - the deliveries of m, which has no audit line: follow
  * "forwarded as" to an audited parent, else the message-id to an audited
  * message (a content filter re-injects under a new queue id); else it is
- * a notice Postfix made, older than the audit, or mail the filter never saw.
+ * a notice Postfix made, older than the audit, or mail the filter never
+ * saw.
  */
 static int
-resolve_pending(struct rep *R)
+resolve(struct rep *R, struct msg *m)
 {
-	struct htab mids = { NULL, 0, 0 };
-	int rc = -1;
+	struct msgx *x = rep_x(R, m);
+	struct msg *a = m;
+	struct pend *pd;
+	uint32_t n = 0;
+	int notice = 0;
+	struct viol v;
 
-	if (mids_link(R, &mids) == -1)
-		goto out;
-	for (struct msg *m = R->pending; m != NULL; m = rep_x(R, m)->pend_next) {
-		struct msg *a = m, *cand = NULL;
-		struct pend *pd;
-		uint32_t n = 0;
-		int notice = 0, bymsgid = 0;
-
-		for (int depth = 0; a != NULL && a->ndec == 0 && depth <
-		    PARENT_DEPTH; depth++) {
-			notice |= (a->flags & M_NOTICE) != 0;
-			a = rep_parent(R, a);
-		}
-		if (a != NULL && a->ndec > 0)
-			cand = a;
-		else if (m->mid_n > 0 && mids.s != NULL) {
-			struct mid *x;
-			rstr id;
-
-			if (rep_msgid(R, m, &id) == -1)
-				goto out;
-			x = htab_find(&mids, m->mid_h, mid_eq, &id);
-			cand = x != NULL ? x->cand : NULL;
-			bymsgid = 1;
-		}
-		if (cand != NULL) {
-			for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
-				if (pend_join(R, pd, cand, bymsgid) == -1)
-					goto out;
-			continue;
-		}
-		for (pd = rep_x(R, m)->pend; pd != NULL; pd = pd->next)
-			n++;
-		if (notice) {
-			R->notices += n;
-			continue;
-		}
-		if (R->audit_first >= 0 && m->recv * 1000 < R->audit_first -
-		    999) {
-			R->unjudged += n;
-			continue;
-		}
-		{
-			struct viol v;
-
-			/* pend is newest first: report the first delivery. */
-			for (pd = rep_x(R, m)->pend; pd->next != NULL; pd = pd->next)
-				;
-			memset(&v, 0, sizeof(v));
-			v.kind = K_NOMSG;
-			v.m = m;
-			v.rcpt = pd->rcpt;
-			v.t = pd->t;
-			v.file = pd->file;
-			v.line = pd->line;
-			v.count = n;
-			v.from_log = 1;
-			if (rep_viol_add(R, &v) == -1)
-				goto out;
-		}
+	if (x == NULL || x->pend == NULL)
+		return 0;
+	for (int depth = 0; a != NULL && a->ndec == 0 && depth < PARENT_DEPTH;
+	    depth++) {
+		notice |= (a->flags & M_NOTICE) != 0;
+		a = rep_parent(R, a);
 	}
-	rc = 0;
-out:
-	htab_free(&mids);
-	return rc;
+	if ((a != NULL && a->ndec > 0) || x->ncand > 0) {
+		int by_parent = a != NULL && a->ndec > 0;
+
+		for (pd = x->pend; pd != NULL; pd = pd->next)
+			if (pend_join(R, pd, by_parent ? a : NULL,
+			    by_parent ? NULL : x) == -1)
+				return -1;
+		return 0;
+	}
+	for (pd = x->pend; pd != NULL; pd = pd->next)
+		n++;
+	if (notice) {
+		R->notices += n;
+		return 0;
+	}
+	if (R->audit_first >= 0 && m->recv * 1000 < R->audit_first - 999) {
+		R->unjudged += n;
+		return 0;
+	}
+	/* pend is newest first: report the first delivery. */
+	for (pd = x->pend; pd->next != NULL; pd = pd->next)
+		;
+	memset(&v, 0, sizeof(v));
+	v.kind = K_NOMSG;
+	if (rep_viol_msg(R, &v, m) == -1 ||
+	    rep_str(R, pd->rcpt.p, &v.rcpt) == -1)
+		return -1;
+	v.t = pd->t;
+	v.file = pd->file;
+	v.line = pd->line;
+	v.count = n;
+	v.from_log = 1;
+	return rep_viol_add(R, &v);
 }
 
 /*
@@ -220,11 +107,9 @@ out:
  * when it saw the message, else by the outcome the milter recorded.
  */
 static int
-delivered(const struct rep *R, const struct dec *d, int64_t *when,
+delivered(const struct msg *m, const struct dec *d, int64_t *when,
     int *from_log)
 {
-	const struct msg *m = rep_dec_msg(R, d);
-
 	if ((d->flags & D_LOGGED) || (m != NULL && (m->flags &
 	    M_MAILLOG))) {
 		*from_log = 1;
@@ -237,13 +122,14 @@ delivered(const struct rep *R, const struct dec *d, int64_t *when,
 }
 
 /*
- * honour_note - an allowed bulk delivery to r at when.  After an
+ * honour_note - an allowed bulk delivery of m to r at when.  After an
  * unsubscribe, an allow that rests on an older record (or none) should
  * not have happened; one that rests on a newer record is a new
  * subscription.  The latest such delivery is the one the lag runs to.
  */
-static void
-honour_note(struct rcpt *r, struct dec *d, int64_t when)
+static int
+honour_note(struct rep *R, struct rcpt *r, const struct msg *m,
+    const struct dec *d, int64_t when)
 {
 	for (struct unsub *u = r->unsubs; u != NULL; u = u->next) {
 		/* Decided before the unsubscribe: right then, whenever sent. */
@@ -251,58 +137,163 @@ honour_note(struct rcpt *r, struct dec *d, int64_t when)
 		    d->t_ms / 1000 <= u->when ||
 		    ((d->flags & D_EV) && d->ev_time > u->when))
 			continue;
-		if (u->late == NULL || when > u->late_t) {
-			u->late = d;
+		if (!u->has_late || when > u->late_t) {
+			char *q = NULL;
+
+			if (m != NULL) {
+				rstr s = rep_qid(m);
+
+				if ((q = rep_dup(s.p, s.n)) == NULL)
+					return rep_oom(R);
+			}
+			free(u->late_qid);
+			u->late_qid = q;
+			u->has_late = 1;
 			u->late_t = when;
 		}
+	}
+	return 0;
+}
+
+int
+report_retire_dec(struct rep *R, struct msg *m, struct dec *d, uint32_t num)
+{
+	int64_t when;
+	int from_log, rc = 0;
+
+	if ((d->flags & D_BULK) && delivered(m, d, &when, &from_log)) {
+		if (d->verdict == V_DENY) {
+			struct viol v;
+
+			memset(&v, 0, sizeof(v));
+			v.kind = K_DENIED;
+			v.has_d = 1;
+			v.d_list = d->list;
+			v.d_tri = d->tri;
+			v.d_file = d->file;
+			v.d_line = d->line;
+			v.t = when;
+			v.from_log = from_log;
+			v.file = from_log ? d->sent_file : d->file;
+			v.line = from_log ? d->sent_line : d->line;
+			if ((m != NULL && rep_viol_msg(R, &v, m) == -1) ||
+			    rep_dec_text(R, d, &v.rcpt) == -1 ||
+			    rep_viol_add(R, &v) == -1)
+				rc = -1;
+		} else if (d->verdict == V_ALLOW && R->nunsub > 0) {
+			char buf[REP_RCPT_BUF];
+			rstr s = rep_dec_rcpt(d, buf);
+			struct rcpt *r = rep_rcpt_find(R, s, htab_hash(s.p, s.n));
+
+			if (r != NULL)
+				rc = honour_note(R, r, m, d, when);
+		}
+	}
+	if (rc == 0)
+		rc = report_feedback_dec(R, d);
+	rep_dec_drop(R, d, num);
+	return rc;
+}
+
+/* unpin - one pin less on m, which another message waited on. */
+static void
+unpin(struct rep *R, struct msg *m)
+{
+	struct msgx *x = rep_x(R, m);
+
+	if (x != NULL && x->pins > 0)
+		x->pins--;
+}
+
+/* retire - judge m and everything it holds, then free it; 0 / -1 with err. */
+static int
+retire(struct rep *R, struct msg *m)
+{
+	struct msgx *x;
+	int rc = 0;
+
+	if (m->ndec == 0 && resolve(R, m) == -1)
+		rc = -1;
+	if (rc == 0 && report_feedback_msg(R, m) == -1)
+		rc = -1;
+	for (uint32_t n = m->decs; n != 0;) {
+		struct dec *d = rep_dec_at(R, n - 1);
+		uint32_t next = d->next;
+
+		if (rc == -1)
+			rep_dec_drop(R, d, n - 1);
+		else if (report_retire_dec(R, m, d, n - 1) == -1)
+			rc = -1;
+		n = next;
+	}
+	m->decs = 0;
+	if ((x = rep_x(R, m)) != NULL) {
+		if (x->parent != NULL)
+			unpin(R, x->parent);
+		for (size_t i = 0; i < x->ncand; i++)
+			unpin(R, x->cands[i]);
+	}
+	rep_msg_drop(R, m);
+	return rc;
+}
+
+/* due - m is done by the merged clock (final: the input has ended). */
+static int
+due(const struct rep *R, const struct msg *m, int final)
+{
+	const struct msgx *x = rep_x(R, m);
+
+	if (x != NULL && x->pins > 0)
+		return 0;
+	if (final)
+		return 1;
+	if ((m->flags & M_REMOVED) && R->now - m->removed_key > RETIRE_MS)
+		return 1;
+	/* Queued mail logs at least every retry; mail the log never showed
+	 * in an hour is not in it. */
+	return R->now - m->last_key > ((m->flags & M_MAILLOG) ? IDLE_MS :
+	    RETIRE_MS);
+}
+
+int
+report_sweep(struct rep *R, int final)
+{
+	/* A sweep walks the table: not before it has seen an eighth of it
+	 * made again, so that walking costs a few slots a message. */
+	if (!final && (R->whole || R->now < R->next_sweep ||
+	    R->made < (R->msgs.mask + 1) / 8))
+		return 0;
+	R->next_sweep = R->now + SWEEP_MS;
+	R->made = 0;
+	for (;;) {
+		R->due.n = 0;
+		for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) != 0;)
+			if (due(R, rep_msg_at(R, (uint32_t)v - 1), final) &&
+			    rep_nums_push(&R->due, (uint32_t)v - 1) == -1)
+				return rep_oom(R);
+		/* Only a loop of "forwarded as" pins them all: break it. */
+		if (final && R->due.n == 0 && R->msgs.n > 0)
+			for (size_t i = 0, v; (v = htab32_next(&R->msgs, &i)) !=
+			    0;)
+				if (rep_nums_push(&R->due, (uint32_t)v - 1) ==
+				    -1)
+					return rep_oom(R);
+		/* Retiring one frees no other's slot: the numbers hold. */
+		for (size_t i = 0; i < R->due.n; i++)
+			if (retire(R, rep_msg_at(R, R->due.v[i])) == -1)
+				return -1;
+		if (!final || R->msgs.n == 0)
+			return 0;
 	}
 }
 
 int
 report_judge(struct rep *R)
 {
-	if (resolve_pending(R) == -1)
+	if (report_sweep(R, 1) == -1)
 		return -1;
-	for (struct decblock *b = R->blocks; b != NULL; b = b->next) {
-		for (size_t i = 0; i < b->n; i++) {
-			struct dec *d = &b->d[i];
-			int64_t when;
-			int from_log;
-
-			if (!(d->flags & D_BULK) ||
-			    !delivered(R, d, &when, &from_log))
-				continue;
-			if (d->verdict == V_DENY) {
-				struct viol v;
-
-				memset(&v, 0, sizeof(v));
-				v.kind = K_DENIED;
-				v.m = rep_dec_msg(R, d);
-				v.d = d;
-				if (rep_dec_text(R, d, &v.rcpt) == -1)
-					return -1;
-				v.t = when;
-				v.from_log = from_log;
-				v.file = from_log ? d->sent_file : d->file;
-				v.line = from_log ? d->sent_line : d->line;
-				if (rep_viol_add(R, &v) == -1)
-					return -1;
-				continue;
-			}
-			if (d->verdict == V_ALLOW && R->nunsub > 0) {
-				char buf[REP_RCPT_BUF];
-				rstr s = rep_dec_rcpt(d, buf);
-
-				struct rcpt *r;
-
-				if ((r = rep_rcpt_find(R, s, htab_hash(s.p,
-				    s.n))) != NULL)
-					honour_note(r, d, when);
-			}
-		}
-	}
 	for (struct unsub *u = R->unsubs; u != NULL; u = u->all_next) {
-		if (u->late == NULL)
+		if (!u->has_late)
 			continue;
 		if (u->late_t - u->when > LATE_SECONDS)
 			R->late2++;

@@ -1,12 +1,15 @@
 /*
- * report_maillog.c - the audit report's second stage: each Postfix mail
- * log line as it is read.  A delivery of an audited message is joined to
- * the decision it rests on (or flagged: a recipient the filter never
- * saw); a delivery of a queue id without an audit line waits for
- * report_judge(), since its message-id, a "forwarded as" or a bounce
- * line may come later.
+ * report_maillog.c - the audit report's reading of Postfix mail logs,
+ * each line as the merged reading comes to it.  A delivery of an audited
+ * message is joined to the decision it rests on (or flagged: a recipient
+ * the filter never saw); a delivery of a queue id without an audit line
+ * waits for its message to retire (report_judge.c), since a "forwarded
+ * as" or a bounce line may come later, and pins the audited messages
+ * with its message-id until then.  "removed" starts a message's
+ * retirement.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -128,7 +131,8 @@ report_maillog_deliver(struct rep *R, struct msg *m, const rstr *k,
 	}
 	memset(&v, 0, sizeof(v));
 	v.kind = K_NORCPT;
-	v.m = m;
+	if (rep_viol_msg(R, &v, m) == -1)
+		return -1;
 	v.t = t;
 	v.file = (uint16_t)file;
 	v.line = lineno;
@@ -151,8 +155,42 @@ line_time(struct rep *R, const struct maillog_line *f, int64_t *t)
 }
 
 /*
+ * cands_pin - the audited messages with m's message-id, noted and pinned
+ * for m's deliveries to join to when it retires (a content filter
+ * re-injects under a new queue id); 0 / -1 with err.
+ */
+static int
+cands_pin(struct rep *R, struct msg *m, struct msgx *x)
+{
+	const struct htab32 *t = &R->mids;
+	rstr id, cid;
+
+	if (m->mid_n == 0 || rep_msgid(R, m, &id) == -1)
+		return m->mid_n == 0 ? 0 : -1;
+	for (size_t i = m->mid_h & t->mask; t->s[i].v != 0;
+	    i = (i + 1) & t->mask) {
+		struct msg *c = rep_msg_at(R, t->s[i].v - 1), **v;
+
+		if (t->s[i].h != m->mid_h || c == m || c->mid_n != id.n)
+			continue;
+		if (rep_msgid(R, c, &cid) == -1)
+			return -1;
+		if (memcmp(cid.p, id.p, id.n) != 0)
+			continue;
+		if ((v = realloc(x->cands, (x->ncand + 1) * sizeof(*v))) ==
+		    NULL)
+			return rep_oom(R);
+		x->cands = v;
+		x->cands[x->ncand++] = c;
+		if (rep_pin(R, c) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * sent - a status=sent of m at t: joined now when m is audited, else
- * kept to be judged at the end.  0, or -1 out of memory.
+ * kept to be judged when m retires.  0, or -1 with err.
  */
 static int
 sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
@@ -161,6 +199,7 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	struct who w;
 	struct pend *pd;
 	struct msgx *x;
+	size_t n0, n1;
 
 	R->sent++;
 	/* Aliases expand after the filter: orig_to is what it saw. */
@@ -168,24 +207,27 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	if (m->ndec > 0)
 		return report_maillog_deliver(R, m, w.k, w.h, w.nk, w.k[0].p, t,
 		    file, lineno);
+	n0 = w.k[0].n;
+	n1 = w.nk == 1 ? 0 : w.k[1].n;
 	if ((x = rep_msgx(R, m)) == NULL ||
-	    (pd = arena_alloc(&R->a, sizeof(*pd))) == NULL ||
-	    rep_str(R, w.k[0].p, &pd->rcpt) == -1)
+	    (pd = malloc(sizeof(*pd) + n0 + n1 + 2)) == NULL)
 		return rep_oom(R);
+	pd->rcpt.p = memcpy((char *)(pd + 1), w.k[0].p, n0);
+	((char *)(pd + 1))[n0] = '\0';
+	pd->rcpt.n = n0;
 	if (w.nk == 1)
 		pd->plain = pd->rcpt;
-	else if (rep_str(R, w.k[1].p, &pd->plain) == -1)
-		return -1;
+	else {
+		pd->plain.p = memcpy((char *)(pd + 1) + n0 + 1, w.k[1].p, n1);
+		((char *)(pd + 1))[n0 + 1 + n1] = '\0';
+		pd->plain.n = n1;
+	}
 	pd->t = t;
 	pd->file = (uint16_t)file;
 	pd->line = lineno;
-	if (x->pend == NULL) {
-		x->pend_next = R->pending;
-		R->pending = m;
-	}
 	pd->next = x->pend;
 	x->pend = pd;
-	return 0;
+	return pd->next == NULL ? cands_pin(R, m, x) : 0;
 }
 
 /* delivery - a delivery agent's line about m at t; 0 / -1 out of memory. */
@@ -203,7 +245,14 @@ delivery(struct rep *R, struct msg *m, const struct maillog_line *f,
 
 			if (x == NULL)
 				return rep_oom(R);
-			x->parent = m;
+			/* m waits for the message it became. */
+			if (x->parent != m) {
+				if (x->parent != NULL)
+					rep_x(R, x->parent)->pins--;
+				x->parent = m;
+				if (rep_pin(R, m) == -1)
+					return -1;
+			}
 		}
 	}
 	if (rep_eq(f->status, "sent"))
@@ -217,21 +266,21 @@ delivery(struct rep *R, struct msg *m, const struct maillog_line *f,
 	return 0;
 }
 
-/* line - judge or note one mail log line; 0, or -1 out of memory. */
+/* line - judge or note one mail log line at t; 0, or -1 with err. */
 static int
-line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
+line(struct rep *R, const struct maillog_line *fp, int64_t t, int file,
+    uint32_t lineno)
 {
-	struct maillog_line f;
+	struct maillog_line f = *fp;
 	struct msg *m, *n;
-	int64_t t;
-	int kind = maillog_scan(s, len, &f);
 
-	/* qmgr's sender is for consentctl feedback's proof, not the report. */
-	if (kind == MAILLOG_OTHER || kind == MAILLOG_QMGR ||
-	    kind == MAILLOG_REMOVED)
-		return 0;
-	if (line_time(R, &f, &t) == -1) {
-		R->skipped++;
+	if (f.kind == MAILLOG_REMOVED) {
+		/* Its retirement starts; not a record of the report's. */
+		if ((m = rep_msg_find(R, f.qid)) != NULL) {
+			m->flags |= M_REMOVED;
+			m->removed_t = t;
+			m->removed_key = R->in[file].key;
+		}
 		return 0;
 	}
 	if (R->log_first < 0 || t < R->log_first)
@@ -240,7 +289,10 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 		R->log_last = t;
 	if ((m = rep_msg_of(R, f.qid, NULL)) == NULL)
 		return rep_oom(R);
-	m->flags |= M_MAILLOG;
+	/* A line after "removed" is new mail under a queue id used again. */
+	m->flags = (uint16_t)((m->flags | M_MAILLOG) & ~M_REMOVED);
+	if (R->in[file].key > m->last_key)
+		m->last_key = R->in[file].key;
 	if (m->recv < 0)
 		m->recv = t;
 	R->in[file].records++;
@@ -268,23 +320,54 @@ line(struct rep *R, const char *s, size_t len, int file, uint32_t lineno)
 }
 
 int
-report_maillog_load(struct rep *R, int file)
+report_maillog_pre(struct rep *R, int file, const char *line, size_t len)
+{
+	struct maillog_line f;
+	int kind = maillog_scan(line, len, &f);
+	int64_t t;
+
+	if (kind != MAILLOG_OTHER && kind != MAILLOG_QMGR &&
+	    line_time(R, &f, &t) == 0)
+		report_order(R, &R->in[file], t * 1000);
+	return 0;
+}
+
+int
+report_maillog_next(struct rep *R, int file)
 {
 	struct input *in = &R->in[file];
 	const char *s;
 	size_t len;
-	int nl, rc;
+	int nl, rc, kind;
+	int64_t t;
 
-	lines_reset(&R->rd, in->fd);
-	while ((rc = lines_next(&R->rd, &s, &len, &nl)) == 1) {
+	in->head = 0;
+	while ((rc = lines_next(&in->rd, &s, &len, &nl)) == 1) {
 		in->lines++;
 		if (in->lines > UINT32_MAX)
 			return util_fail(R->err, R->errlen, "%s: more than %u "
 			    "lines", in->path, UINT32_MAX);
-		if (line(R, s, len, file, (uint32_t)in->lines) == -1)
-			return -1;
+		kind = maillog_scan(s, len, &in->mf);
+		/* qmgr's sender is for consentctl feedback's proof. */
+		if (kind == MAILLOG_OTHER || kind == MAILLOG_QMGR)
+			continue;
+		if (line_time(R, &in->mf, &t) == -1) {
+			if (kind != MAILLOG_REMOVED)
+				R->skipped++;
+			continue;
+		}
+		in->t = t;
+		return report_input_key(R, in, t);
 	}
 	if (rc == -1)
 		return rep_read_error(R, in);
 	return 0;
+}
+
+int
+report_maillog_take(struct rep *R, int file)
+{
+	struct input *in = &R->in[file];
+
+	return line(R, &in->mf, in->t, file, (uint32_t)in->lines);
 }

@@ -312,47 +312,48 @@ viol_cmp(const void *a, const void *b)
 		return (x->t > y->t) - (x->t < y->t);
 	if (x->kind != y->kind)
 		return x->kind - y->kind;
-	if (x->m && y->m) {
-		rstr qa = rep_qid(x->m), qb = rep_qid(y->m);
+	if (x->has_m && y->has_m) {
+		rstr qa = rep_qid(&x->m), qb = rep_qid(&y->m);
 
 		n = qa.n < qb.n ? qa.n : qb.n;
 		if (n && (c = memcmp(qa.p, qb.p, n)) != 0)
 			return c;
 	}
-	return (x->line > y->line) - (x->line < y->line);
+	if (x->line != y->line)
+		return (x->line > y->line) - (x->line < y->line);
+	/* Ties last by file: the order never rests on the reading's. */
+	return (x->file > y->file) - (x->file < y->file);
 }
 
 /* viol_row - one violation's row; 0 / -1 out of memory. */
 static int
 viol_row(struct rep *R, struct cell *row, const struct viol *v)
 {
-	const struct dec *d = v->d;
-
 	cell_cstr(&row[VI_KIND], kind_names[v->kind]);
 	row[VI_TIME].v = v->t;
-	if (v->m != NULL) {
-		cell_str(&row[VI_QID], rep_qid(v->m));
-		rstr id;
+	if (v->has_m) {
+		cell_str(&row[VI_QID], rep_qid(&v->m));
+		/* rep_viol_msg() made it text. */
+		if (v->m.mid_n > 0) {
+			rstr id = { v->m.mid.p, v->m.mid_n };
 
-		if (rep_msgid(R, v->m, &id) == -1)
-			return -1;
-		if (id.n > 0)
 			cell_str(&row[VI_MSGID], id);
-		else
+		} else
 			row[VI_MSGID].null = 1;
 	} else {
 		cell_cstr(&row[VI_QID], "NOQUEUE");
 		row[VI_MSGID].null = 1;
 	}
 	cell_str(&row[VI_RCPT], v->rcpt);
-	if (d != NULL) {
-		cell_str(&row[VI_LIST], R->syms[d->list]->s);
-		const struct tri *y = R->tris[d->tri];
+	if (v->has_d) {
+		cell_str(&row[VI_LIST], R->syms[v->d_list]->s);
+		const struct tri *y = R->tris[v->d_tri];
 
 		cell_str(&row[VI_VERDICT], R->syms[y->verdict_sym]->s);
 		cell_str(&row[VI_REASON], R->syms[y->reason]->s);
 		cell_str(&row[VI_OUTCOME], R->syms[y->outcome]->s);
-		if (cell_where(R, &row[VI_DECISION], d->file, d->line) == -1)
+		if (cell_where(R, &row[VI_DECISION], v->d_file, v->d_line) ==
+		    -1)
 			return -1;
 	} else {
 		row[VI_LIST].null = row[VI_VERDICT].null = 1;
@@ -418,21 +419,17 @@ honour_row(struct rep *R, struct cell *row, const struct hrow *h)
 	    R->syms[u->list]->s.p);
 	row[HO_UNSUBSCRIBED].v = u->when;
 	cell_str(&row[HO_SOURCE], R->syms[u->source]->s);
-	if (u->late != NULL) {
+	if (u->has_late) {
 		row[HO_LAST].v = u->late_t;
-		const struct msg *m = rep_dec_msg(R, u->late);
-
-		if (m != NULL)
-			cell_str(&row[HO_QID], rep_qid(m));
-		else
-			cell_cstr(&row[HO_QID], "NOQUEUE");
+		cell_cstr(&row[HO_QID], u->late_qid != NULL ? u->late_qid :
+		    "NOQUEUE");
 	} else
 		row[HO_LAST].null = row[HO_QID].null = 1;
 	row[HO_LAG].v = h->lag;
 	row[HO_BDAYS].v = h->bd;
 	row[HO_OVER2].v = h->over2;
 	row[HO_OVER10].v = h->over10;
-	return cell_where(R, &row[HO_EVIDENCE], u->ev->file, u->ev->line);
+	return cell_where(R, &row[HO_EVIDENCE], u->ev_file, u->ev_line);
 }
 
 /* build_honour - the time to honour each unsubscribe, the worst first. */
@@ -450,8 +447,8 @@ build_honour(struct rep *R, struct tab *t)
 		struct hrow *h = &hr[nh++];
 
 		h->u = u;
-		h->lag = u->late ? u->late_t - u->when : 0;
-		h->bd = u->late ? time_business_days(u->when, u->late_t) : 0;
+		h->lag = u->has_late ? u->late_t - u->when : 0;
+		h->bd = u->has_late ? time_business_days(u->when, u->late_t) : 0;
 		h->over2 = h->lag > LATE_SECONDS;
 		h->over10 = h->bd > LATE_BUSINESS;
 	}
