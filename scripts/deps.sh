@@ -12,7 +12,7 @@ liblmdb-dev lmdb-utils libconfig-dev libcmocka-dev libidn2-dev
 libsodium-dev libmicrohttpd-dev libsystemd-dev libmilter-dev miltertest
 libgmime-3.0-dev
 postfix postfix-lmdb swaks curl python3 opendkim opendkim-tools python3-dkim
-gawk bc debhelper fakeroot lintian mmdebstrap prometheus m4
+gawk bc time debhelper fakeroot lintian mmdebstrap prometheus m4
 chromium chromium-driver postgresql-15 libpq-dev"
 
 missing=""

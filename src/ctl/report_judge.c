@@ -250,9 +250,9 @@ due(const struct rep *R, const struct msg *m, int final)
 	if ((m->flags & M_REMOVED) && R->now - m->removed_key > RETIRE_MS)
 		return 1;
 	/* Queued mail logs at least every retry; mail the log never showed
-	 * in an hour is not in it. */
-	return R->now - m->last_key > ((m->flags & M_MAILLOG) ? IDLE_MS :
-	    RETIRE_MS);
+	 * (itself, or as another's notice or copy) in an hour is not in it. */
+	return R->now - m->last_key > ((m->flags & (M_MAILLOG | M_NOTICE)) ||
+	    rep_parent(R, m) != NULL ? IDLE_MS : RETIRE_MS);
 }
 
 int

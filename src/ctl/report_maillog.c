@@ -155,18 +155,24 @@ line_time(struct rep *R, const struct maillog_line *f, int64_t *t)
 }
 
 /*
- * cands_pin - the audited messages with m's message-id, noted and pinned
- * for m's deliveries to join to when it retires (a content filter
- * re-injects under a new queue id); 0 / -1 with err.
+ * cands_pin - once, for m without an audit line: the audited messages
+ * with its message-id, noted and pinned for its deliveries to join to
+ * when it retires (a content filter re-injects under a new queue id,
+ * and may deliver the copy hours after the original was removed); 0 /
+ * -1 with err.
  */
 static int
-cands_pin(struct rep *R, struct msg *m, struct msgx *x)
+cands_pin(struct rep *R, struct msg *m)
 {
 	const struct htab32 *t = &R->mids;
+	struct msgx *x;
 	rstr id, cid;
 
-	if (m->mid_n == 0 || rep_msgid(R, m, &id) == -1)
-		return m->mid_n == 0 ? 0 : -1;
+	if ((m->flags & M_CANDS) || m->ndec > 0 || m->mid_n == 0)
+		return 0;
+	m->flags |= M_CANDS;
+	if (rep_msgid(R, m, &id) == -1)
+		return -1;
 	for (size_t i = m->mid_h & t->mask; t->s[i].v != 0;
 	    i = (i + 1) & t->mask) {
 		struct msg *c = rep_msg_at(R, t->s[i].v - 1), **v;
@@ -177,6 +183,8 @@ cands_pin(struct rep *R, struct msg *m, struct msgx *x)
 			return -1;
 		if (memcmp(cid.p, id.p, id.n) != 0)
 			continue;
+		if ((x = rep_msgx(R, m)) == NULL)
+			return rep_oom(R);
 		if ((v = realloc(x->cands, (x->ncand + 1) * sizeof(*v))) ==
 		    NULL)
 			return rep_oom(R);
@@ -227,7 +235,7 @@ sent(struct rep *R, struct msg *m, const struct maillog_line *f, int64_t t,
 	pd->line = lineno;
 	pd->next = x->pend;
 	x->pend = pd;
-	return pd->next == NULL ? cands_pin(R, m, x) : 0;
+	return cands_pin(R, m);
 }
 
 /* delivery - a delivery agent's line about m at t; 0 / -1 out of memory. */
@@ -308,7 +316,7 @@ line(struct rep *R, const struct maillog_line *fp, int64_t t, int file,
 			if (id.n > 0 && rep_msgid_set(R, m, id, -1) == -1)
 				return -1;
 		}
-		return 0;
+		return cands_pin(R, m);
 	case MAILLOG_NOTICE:
 		if ((n = rep_msg(R, f.newqid)) == NULL)
 			return rep_oom(R);
