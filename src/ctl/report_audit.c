@@ -361,20 +361,22 @@ pre_line(struct rep *R, const struct audit_fields *f, int file,
 
 /*
  * pre_plain - the first pass's short cut for the common line: a decision
- * as the milter writes it ({"v":1,"t":"...), once pseudonyms are known,
- * without an escape (which could hide anything) or an unsubscribe: only
- * its time matters, noted; 1.  0: scan it whole.
+ * as the milter writes it ({"v":1,"t":"...), without an escape (which
+ * could hide anything), an unsubscribe or, until one is seen, what may be
+ * a pseudonym: only its time matters, noted; 1.  0: scan it whole.
  */
 static int
 pre_plain(struct rep *R, struct input *in, const char *line, size_t len)
 {
 	static const char head[] = "{\"v\":1,\"t\":\"";
 	const size_t hn = sizeof(head) - 1;
-	const char *q;
+	const char *q, *r;
 	int64_t t;
 
-	if (!R->have_pseudo || len < hn + 2 || memcmp(line, head, hn) != 0 ||
+	if (len < hn + 2 || memcmp(line, head, hn) != 0 ||
 	    memchr(line, '\\', len) != NULL ||
+	    (!R->have_pseudo && ((r = memmem(line, len, "\"rcpt\":\"", 8)) ==
+	    NULL || r + 8 == line + len || r[8] == 'h')) ||
 	    memmem(line, len, "unsubscribed", 12) != NULL ||
 	    (q = memchr(line + hn, '"', len - hn)) == NULL ||
 	    time_rfc3339_ms(&R->tm, line + hn, (size_t)(q - line - hn),
