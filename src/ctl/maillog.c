@@ -192,6 +192,11 @@ maillog_scan(const char *line, size_t len, struct maillog_line *out)
 		return out->kind = MAILLOG_DELIVERY;
 	}
 	if (n == 7 && memcmp(name, "cleanup", 7) == 0) {
+		/* A milter refused the whole message: its queue file is gone. */
+		if ((end - p >= 29 && memcmp(p, "milter-reject: END-OF-MESSAGE",
+		    29) == 0) || (end - p >= 30 && memcmp(p,
+		    "milter-discard: END-OF-MESSAGE", 30) == 0))
+			return out->kind = MAILLOG_REMOVED;
 		if (end - p < 11 || memcmp(p, "message-id=", 11) != 0)
 			return MAILLOG_OTHER;
 		p += 11;

@@ -18,7 +18,9 @@
 #define MAILLOG_CLEANUP		2	/* cleanup: message-id= */
 #define MAILLOG_NOTICE		3	/* bounce: a notice sent as newqid */
 #define MAILLOG_QMGR		4	/* qmgr: from=<sender> (queue active) */
-#define MAILLOG_REMOVED		5	/* qmgr: removed (the message is done) */
+#define MAILLOG_REMOVED		5	/* qmgr: removed; cleanup: a milter's
+					   reject or discard at the end of
+					   the message (the message is done) */
 
 /* One line's fields; views into the line, absent ones {NULL, 0}. */
 struct maillog_line {

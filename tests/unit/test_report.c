@@ -296,6 +296,19 @@ test_maillog_others(void **state)
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
 	    "removed", &m), MAILLOG_REMOVED);
 	is(m.qid, "4A1B2C3D4E");
+	/* A milter's reject or discard of the whole message ends it too. */
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
+	    "milter-reject: END-OF-MESSAGE from x[192.0.2.1]: 4.7.1 Consent "
+	    "store unavailable; from=<a@b> to=<c@d> proto=ESMTP helo=<x>", &m),
+	    MAILLOG_REMOVED);
+	is(m.qid, "4A1B2C3D4F");
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
+	    "milter-discard: END-OF-MESSAGE from x[192.0.2.1]: milter triggers "
+	    "DISCARD action; from=<a@b> to=<c@d> proto=ESMTP helo=<x>", &m),
+	    MAILLOG_REMOVED);
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
+	    "milter-reject: RCPT from x[192.0.2.1]: 5.7.1 no", &m),
+	    MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
 	    "from=a@b, size=1", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx dovecot[9]: 4A1B2C3D4E: "
