@@ -197,6 +197,10 @@ maillog_scan(const char *line, size_t len, struct maillog_line *out)
 		    29) == 0) || (end - p >= 30 && memcmp(p,
 		    "milter-discard: END-OF-MESSAGE", 30) == 0))
 			return out->kind = MAILLOG_REMOVED;
+		/* Held: quiet in the hold queue until someone releases it. */
+		if ((end - p >= 13 && memcmp(p, "milter-hold: ", 13) == 0) ||
+		    (end - p >= 6 && memcmp(p, "hold: ", 6) == 0))
+			return out->kind = MAILLOG_HOLD;
 		if (end - p < 11 || memcmp(p, "message-id=", 11) != 0)
 			return MAILLOG_OTHER;
 		p += 11;
@@ -206,6 +210,10 @@ maillog_scan(const char *line, size_t len, struct maillog_line *out)
 		out->msgid.n = (size_t)(end - p);
 		return out->kind = MAILLOG_CLEANUP;
 	}
+	/* A message deleted from the queue by hand (postsuper -d). */
+	if (n == 9 && memcmp(name, "postsuper", 9) == 0)
+		return end - p == 7 && memcmp(p, "removed", 7) == 0 ?
+		    (out->kind = MAILLOG_REMOVED) : MAILLOG_OTHER;
 	if (n == 4 && memcmp(name, "qmgr", 4) == 0) {
 		/* from=<sender>, size=N, nrcpt=N (queue active); removed */
 		if (end - p == 7 && memcmp(p, "removed", 7) == 0)

@@ -20,7 +20,10 @@
 #define MAILLOG_QMGR		4	/* qmgr: from=<sender> (queue active) */
 #define MAILLOG_REMOVED		5	/* qmgr: removed; cleanup: a milter's
 					   reject or discard at the end of
-					   the message (the message is done) */
+					   the message; postsuper: removed
+					   (the message is done) */
+#define MAILLOG_HOLD		6	/* cleanup: put on hold (a milter's
+					   quarantine, a hold action) */
 
 /* One line's fields; views into the line, absent ones {NULL, 0}. */
 struct maillog_line {

@@ -84,6 +84,7 @@
 #define M_REMOVED	0x40	/* qmgr logged it removed, at removed_key */
 #define M_MIDIDX	0x80	/* in R->mids, the message-id index */
 #define M_CANDS		0x100	/* its message-id candidates were pinned */
+#define M_HELD		0x200	/* on hold: quiet until released */
 
 /* Violation kinds, in report order. */
 #define K_DENIED	0	/* delivered against a deny */

@@ -6,8 +6,8 @@
  * honoured (the last allowed bulk delivery after it, against 2 days and
  * 10 business days).  A message retires an hour of the merged clock
  * after Postfix logs it removed (six days after its last line if it
- * never is, an hour without a mail log), and never while a message that
- * came of it still waits on it.
+ * never is, an hour if the mail log never shows it, never while held),
+ * and never while a message that came of it still waits on it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +249,9 @@ due(const struct rep *R, const struct msg *m, int final)
 		return 1;
 	if ((m->flags & M_REMOVED) && R->now - m->removed_key > RETIRE_MS)
 		return 1;
+	/* Held mail waits for whoever releases or deletes it. */
+	if (m->flags & M_HELD)
+		return 0;
 	/* Queued mail logs at least every retry; mail the log never showed
 	 * (itself, or as another's notice or copy) in an hour is not in it. */
 	return R->now - m->last_key > ((m->flags & (M_MAILLOG | M_NOTICE)) ||

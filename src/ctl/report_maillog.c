@@ -282,6 +282,12 @@ line(struct rep *R, const struct maillog_line *fp, int64_t t, int file,
 	struct maillog_line f = *fp;
 	struct msg *m, *n;
 
+	if (f.kind == MAILLOG_HOLD) {
+		/* Not a record of the report's: only how long to wait. */
+		if ((m = rep_msg_find(R, f.qid)) != NULL)
+			m->flags |= M_HELD;
+		return 0;
+	}
 	if (f.kind == MAILLOG_REMOVED) {
 		/* Its retirement starts; not a record of the report's. */
 		if ((m = rep_msg_find(R, f.qid)) != NULL) {

@@ -7,8 +7,8 @@
 # copy and a forwarded copy delivered six hours after the original was
 # removed, forty copies a pipe filter re-injects 50 minutes later (joined
 # by message-id), mail deferred for three days, a queue id Postfix used
-# again two days later, an unsubscribe shown only a week after the late
-# delivery, an audit longer than its mail log.  A file out of order is
+# again two days later, mail held for eight days, an unsubscribe shown
+# only a week after the late delivery, an audit longer than its mail log.  A file out of order is
 # read whole, and says so.  The merged reading holds a fraction of what
 # the whole one does (peak RSS, compared in the same run).
 set -u
@@ -178,12 +178,22 @@ for n in range(N):
         cleanup(t + 2 * 86400 - 0.5, "2R00000001")
         deliver(t + 2 * 86400 + 1, "2R00000001", "temp@example.com")
         removed(t + 2 * 86400 + 2, "2R00000001")
+        # Quarantined by the milter (the hold queue), released eight days
+        # later: joins its decision.
+        dec(t, "2Q00000001", "held@example.com")
+        cleanup(t - 0.5, "2Q00000001")
+        log(t, "cleanup[2]", "2Q00000001: milter-hold: END-OF-MESSAGE from "
+            "client.example.net[192.0.2.1]: milter triggers HOLD action; "
+            "from=<news@example.com> to=<held@example.com> proto=ESMTP "
+            "helo=<client.example.net>")
+        deliver(t + 8 * 86400, "2Q00000001", "held@example.com")
+        removed(t + 8 * 86400 + 1, "2Q00000001")
         # Mail enough around it for the reading to retire messages.
-        for k in range(4000):
+        for k in range(12000):
             q2, t2 = "5%09X" % k, t - 3600 + 65 * k
-            dec(t2, q2, users[k])
+            dec(t2, q2, users[k % 5000])
             cleanup(t2 - 0.5, q2)
-            deliver(t2 + 2, q2, users[k])
+            deliver(t2 + 2, q2, users[k % 5000])
             removed(t2 + 3, q2)
         A, M = A1, M1
         # late@ unsubscribed; a stale allow is delivered; the unsubscribe
@@ -317,8 +327,8 @@ r = json.load(open(sys.argv[1]))
 v = [(x["kind"], x["time"]) for x in r["violations"]]
 assert v == [("no-decision-recipient", "2026-11-03T07:57:33Z")], v
 s = r["summary"]
-assert s["messages"] == 4004 and s["sent_matched"] == 4002, s
-print("ok")' "a queue id used again (after removed, after a milter's reject): two messages each, the undecided recipient flagged"
+assert s["messages"] == 12005 and s["sent_matched"] == 12003, s
+print("ok")' "a queue id used again (after removed, after a milter's reject): two messages each, the undecided recipient flagged; held mail released a week later joins"
 t_run 1 rep --json --audit "$W/audit.log" --maillog "$W/maillog"
 cp "$T_OUT" "$W/r.json"
 

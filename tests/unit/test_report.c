@@ -309,6 +309,19 @@ test_maillog_others(void **state)
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
 	    "milter-reject: RCPT from x[192.0.2.1]: 5.7.1 no", &m),
 	    MAILLOG_OTHER);
+	/* Held (a milter's quarantine), and deleted by hand. */
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
+	    "milter-hold: END-OF-MESSAGE from x[192.0.2.1]: milter triggers "
+	    "HOLD action; from=<a@b> to=<c@d> proto=ESMTP helo=<x>", &m),
+	    MAILLOG_HOLD);
+	is(m.qid, "4A1B2C3D4F");
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/cleanup[7]: 4A1B2C3D4F: "
+	    "hold: header Subject: x from x[192.0.2.1]; from=<a@b> to=<c@d>",
+	    &m), MAILLOG_HOLD);
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/postsuper[5]: "
+	    "4A1B2C3D4F: removed", &m), MAILLOG_REMOVED);
+	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/postsuper[5]: "
+	    "4A1B2C3D4F: released from hold", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx postfix/qmgr[9]: 4A1B2C3D4E: "
 	    "from=a@b, size=1", &m), MAILLOG_OTHER);
 	assert_int_equal(ml("Nov 26 22:00:00 mx dovecot[9]: 4A1B2C3D4E: "
