@@ -49,15 +49,15 @@
 
 /*
  * The merged reading's clock, in milliseconds: an audit line at its
- * time, a mail log line JOIN_SLACK and a second later than its own
- * (whole seconds), so that every decision a delivery may rest on is
- * read before it.
+ * time, a mail log line later than its own (whole seconds) by the clocks'
+ * allowed difference and the disorder a file "in time order" may have,
+ * so that every decision a delivery may rest on is read before it.
  */
-#define LOG_LAG_MS	((int64_t)(JOIN_SLACK + 1) * 1000)
+#define ORDER_SLACK_MS	((int64_t)60 * 1000)	/* a file "in time order" */
+#define LOG_LAG_MS	((int64_t)(JOIN_SLACK + 1) * 1000 + ORDER_SLACK_MS)
 #define RETIRE_MS	((int64_t)3600 * 1000)	/* kept after "removed" */
 #define IDLE_MS		((int64_t)6 * 86400 * 1000)	/* no line: done */
 #define SWEEP_MS	((int64_t)600 * 1000)	/* how often to retire */
-#define ORDER_SLACK_MS	((int64_t)60 * 1000)	/* a file "in time order" */
 
 /* Verdict columns of the tallies. */
 #define V_ALLOW		0
@@ -439,6 +439,13 @@ int	report_maillog_deliver(struct rep *R, struct msg *m, const rstr *k,
  * unsubscribes honoured late counted; 0 / -1 with err (report_judge.c).
  */
 int	report_sweep(struct rep *R, int final);
+
+/*
+ * report_live - *mp, about to take a line at the merged clock, retired
+ * first if it is done by then (a queue id Postfix used again): *mp is
+ * then NULL and the caller makes the new message.  0 / -1 with err.
+ */
+int	report_live(struct rep *R, struct msg **mp);
 int	report_judge(struct rep *R);
 
 /*

@@ -181,6 +181,10 @@ attach(struct rep *R, struct dec *d, uint32_t num,
 	}
 	if ((m = rep_msg_of(R, f->qid, &mn)) == NULL)
 		return rep_oom(R);
+	if (report_live(R, &m) == -1)
+		return -1;
+	if (m == NULL && (m = rep_msg_of(R, f->qid, &mn)) == NULL)
+		return rep_oom(R);
 	*mp = m;
 	if (m->ndec++ == 0) {
 		R->nmsg++;

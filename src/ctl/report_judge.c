@@ -195,6 +195,22 @@ report_retire_dec(struct rep *R, struct msg *m, struct dec *d, uint32_t num)
 	return rc;
 }
 
+/*
+ * own_pending - deliveries of m read before its first decision (the
+ * clocks and the order allow a little of that): joined to m's own.
+ */
+static int
+own_pending(struct rep *R, struct msg *m)
+{
+	struct msgx *x = rep_x(R, m);
+
+	for (struct pend *pd = x != NULL ? x->pend : NULL; pd != NULL;
+	    pd = pd->next)
+		if (pend_join(R, pd, m, NULL) == -1)
+			return -1;
+	return 0;
+}
+
 /* unpin - one pin less on m, which another message waited on. */
 static void
 unpin(struct rep *R, struct msg *m)
@@ -212,7 +228,7 @@ retire(struct rep *R, struct msg *m)
 	struct msgx *x;
 	int rc = 0;
 
-	if (m->ndec == 0 && resolve(R, m) == -1)
+	if ((m->ndec == 0 ? resolve(R, m) : own_pending(R, m)) == -1)
 		rc = -1;
 	if (rc == 0 && report_feedback_msg(R, m) == -1)
 		rc = -1;
@@ -256,6 +272,17 @@ due(const struct rep *R, const struct msg *m, int final)
 	 * (itself, or as another's notice or copy) in an hour is not in it. */
 	return R->now - m->last_key > ((m->flags & (M_MAILLOG | M_NOTICE)) ||
 	    rep_parent(R, m) != NULL ? IDLE_MS : RETIRE_MS);
+}
+
+int
+report_live(struct rep *R, struct msg **mp)
+{
+	if (R->whole || !due(R, *mp, 0))
+		return 0;
+	if (retire(R, *mp) == -1)
+		return -1;
+	*mp = NULL;
+	return 0;
 }
 
 int

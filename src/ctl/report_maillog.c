@@ -303,6 +303,10 @@ line(struct rep *R, const struct maillog_line *fp, int64_t t, int file,
 		R->log_last = t;
 	if ((m = rep_msg_of(R, f.qid, NULL)) == NULL)
 		return rep_oom(R);
+	if (report_live(R, &m) == -1)
+		return -1;
+	if (m == NULL && (m = rep_msg_of(R, f.qid, NULL)) == NULL)
+		return rep_oom(R);
 	/* A line after "removed" is new mail under a queue id used again. */
 	m->flags = (uint16_t)((m->flags | M_MAILLOG) & ~M_REMOVED);
 	if (R->in[file].key > m->last_key)

@@ -332,6 +332,75 @@ print("ok")' "a queue id used again (after removed, after a milter's reject): tw
 t_run 1 rep --json --audit "$W/audit.log" --maillog "$W/maillog"
 cp "$T_OUT" "$W/r.json"
 
+
+# --- small stories (found by an attack): the audit clock 290 s ahead of
+# the mail log and one audit line 40 s out of order, both allowed: a
+# delivery read before its decision still joins it; and a queue id
+# used again five days later in a small log is two messages all the same.
+printf 'audit: { pseudonymize = false; };\n' >"$W/plain.conf"
+cat >"$W/skew.audit" <<'EOF'
+{"v":1,"type":"open","t":"2026-11-02T00:00:00.000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:14:50.000Z","qid":"4A00000001","msgid":"<a@x>","from":"n@example.com","class":"transactional","rcpt":"c@example.com","verdict":"allow","reason":"transactional","action":"none","stage":"eom","outcome":"accepted","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:15:30.000Z","qid":"4B00000002","msgid":"<b@x>","from":"n@example.com","class":"transactional","rcpt":"b@example.com","verdict":"allow","reason":"transactional","action":"none","stage":"eom","outcome":"accepted","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:14:50.000Z","qid":"4A00000001","msgid":"<a@x>","from":"n@example.com","class":"transactional","rcpt":"a@example.com","verdict":"allow","reason":"transactional","action":"none","stage":"eom","outcome":"accepted","chain":"abababababababababababababababababababababababababababababababab"}
+EOF
+cat >"$W/skew.maillog" <<'EOF'
+Nov  2 00:10:00 mx postfix/cleanup[2]: 4A00000001: message-id=<a@x>
+Nov  2 00:10:01 mx postfix/smtp[4]: 4A00000001: to=<a@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:01 mx postfix/smtp[4]: 4A00000001: to=<c@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:02 mx postfix/qmgr[3]: 4A00000001: removed
+Nov  2 00:10:40 mx postfix/cleanup[2]: 4B00000002: message-id=<b@x>
+Nov  2 00:10:41 mx postfix/smtp[4]: 4B00000002: to=<b@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:42 mx postfix/qmgr[3]: 4B00000002: removed
+EOF
+cat >"$W/reuse-small.audit" <<'EOF'
+{"v":1,"type":"open","t":"2026-11-01T00:00:00.000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-06T05:12:07.000Z","qid":"4A00000001","msgid":"<new@x>","from":"n@example.com","class":"transactional","rcpt":"u0@example.com","verdict":"allow","reason":"transactional","action":"none","stage":"eom","outcome":"accepted","chain":"abababababababababababababababababababababababababababababababab"}
+EOF
+cat >"$W/reuse-small.maillog" <<'EOF'
+Nov  1 01:59:59 mx postfix/cleanup[2]: 4A00000001: message-id=<old@x>
+Nov  1 02:00:01 mx postfix/smtp[4]: 4A00000001: to=<u1@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  1 02:00:02 mx postfix/qmgr[3]: 4A00000001: removed
+Nov  6 05:12:06 mx postfix/cleanup[2]: 4A00000001: message-id=<new@x>
+Nov  6 05:12:08 mx postfix/smtp[4]: 4A00000001: to=<u0@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  6 05:12:09 mx postfix/qmgr[3]: 4A00000001: removed
+EOF
+cat >"$W/skew-deny.audit" <<'EOF'
+{"v":1,"type":"open","t":"2026-11-02T00:00:00.000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:15:30.000Z","qid":"4B00000002","msgid":"<b@x>","from":"n@example.com","list":"news","class":"bulk","rcpt":"b@example.com","verdict":"allow","reason":"confirmed","action":"none","stage":"eom","outcome":"accepted","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:14:50.000Z","qid":"4A00000001","msgid":"<a@x>","from":"n@example.com","list":"news","class":"bulk","rcpt":"a@example.com","verdict":"deny","reason":"no_consent","action":"reject","stage":"eom","outcome":"removed","chain":"abababababababababababababababababababababababababababababababab"}
+EOF
+cat >"$W/skew-deny.maillog" <<'EOF'
+Nov  2 00:10:00 mx postfix/cleanup[2]: 4A00000001: message-id=<a@x>
+Nov  2 00:10:01 mx postfix/smtp[4]: 4A00000001: to=<a@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:02 mx postfix/qmgr[3]: 4A00000001: removed
+Nov  2 00:10:40 mx postfix/cleanup[2]: 4B00000002: message-id=<b@x>
+Nov  2 00:10:41 mx postfix/smtp[4]: 4B00000002: to=<b@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:42 mx postfix/qmgr[3]: 4B00000002: removed
+EOF
+# A decision ten minutes after the delivery (past the clocks' allowance)
+# rests nothing: the delivery is flagged, never dropped.
+cat >"$W/late.audit" <<'EOF'
+{"v":1,"type":"open","t":"2026-11-02T00:00:00.000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","chain":"abababababababababababababababababababababababababababababababab"}
+{"v":1,"t":"2026-11-02T00:20:00.000Z","qid":"4A00000001","msgid":"<a@x>","from":"n@example.com","list":"news","class":"bulk","rcpt":"a@example.com","verdict":"deny","reason":"no_consent","action":"reject","stage":"eom","outcome":"removed","chain":"abababababababababababababababababababababababababababababababab"}
+EOF
+cat >"$W/late.maillog" <<'EOF'
+Nov  2 00:10:00 mx postfix/cleanup[2]: 4A00000001: message-id=<a@x>
+Nov  2 00:10:01 mx postfix/smtp[4]: 4A00000001: to=<a@example.com>, relay=mx.example.org[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov  2 00:10:02 mx postfix/qmgr[3]: 4A00000001: removed
+EOF
+small() { "$CTL" -c "$W/plain.conf" audit report --audit "$W/$1.audit" --maillog "$W/$1.maillog"; }
+t_run 1 small skew-deny
+t_out "delivered-to-denied 2026-11-02T00:10:01Z 4A00000001 a@example.com"
+t_out "result: 1 violation,"
+t_run 0 small skew
+t_out "result: 0 violations,"
+t_run 1 small late
+t_out "no-decision-recipient 2026-11-02T00:10:01Z 4A00000001 a@example.com"
+t_run 1 small reuse-small
+t_out "no-decision-message 2026-11-01T02:00:01Z 4A00000001 u1@example.com"
+t_out "result: 1 violation,"
+
 # --- a file out of order: read whole, said, the same judgements
 t_run 1 rep --json --audit "$W/unordered.log" --maillog "$W/maillog"
 t_err "a file is not in time order: reading every line before judging"
