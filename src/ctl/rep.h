@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <sodium.h>
@@ -284,7 +285,7 @@ struct input {
 	uint64_t line_off;		/* where the current line starts */
 	off_t	start;			/* where its reading starts */
 	uint64_t next_off;		/* where the next line starts */
-	int	copied;			/* fd is a copy of a pipe: close it */
+	FILE	*copy;			/* fd is this copy of a pipe's */
 	struct lines rd;
 	char	*scratch;		/* audit_scan()'s decoded strings */
 	size_t	scratchcap;

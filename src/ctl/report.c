@@ -59,74 +59,42 @@ static void
 inputs_close(struct rep *R)
 {
 	for (size_t i = 0; R->in != NULL && i < R->nin; i++) {
-		if (R->in[i].fd > STDIN_FILENO || R->in[i].copied)
+		if (R->in[i].copy != NULL)
+			fclose(R->in[i].copy);	/* and its descriptor */
+		else if (R->in[i].fd > STDIN_FILENO)
 			close(R->in[i].fd);
+		R->in[i].copy = NULL;
 		R->in[i].fd = -1;
 		lines_free(&R->in[i].rd);
 		free(R->in[i].scratch);
 	}
 }
 
-/* The copy of a pipe the first pass makes, written in blocks. */
-struct copy {
-	int	fd;
-	size_t	n;
-	char	buf[1 << 16];
-};
-
-/* write_all - n octets at p to fd; 0 / -1 with errno. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* copy_put - n octets at p to the copy; 0 / -1 with errno. */
-static int
-copy_put(struct copy *c, const char *p, size_t n)
-{
-	while (n > 0) {
-		size_t k = sizeof(c->buf) - c->n < n ? sizeof(c->buf) - c->n : n;
-
-		memcpy(c->buf + c->n, p, k);
-		c->n += k;
-		p += k;
-		n -= k;
-		if (c->n == sizeof(c->buf) && write_all(c->fd, c->buf,
-		    c->n) == -1)
-			return -1;
-		if (c->n == sizeof(c->buf))
-			c->n = 0;
-	}
-	return 0;
-}
-
-/* copy_open - an unlinked temporary file for a pipe's copy; 0 / -1 with err. */
-static int
-copy_open(struct rep *R, struct copy *c)
+/*
+ * copy_open - the copy of a pipe the first pass makes: an unlinked
+ * temporary file in TMPDIR (else /tmp), written through stdio; NULL with
+ * err.
+ */
+static FILE *
+copy_open(struct rep *R)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[1024];
+	FILE *fp;
+	int fd;
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
-	snprintf(path, sizeof(path), "%s/consentctl-report.XXXXXX", dir);
-	if ((c->fd = mkostemp(path, O_CLOEXEC)) == -1)
-		return util_fail(R->err, R->errlen, "%s: %s", path,
-		    strerror(errno));
-	(void)unlink(path);
-	c->n = 0;
-	return 0;
+	if ((fd = util_tmpfd(dir, "consentctl-report", path,
+	    sizeof(path))) == -1) {
+		util_fail(R->err, R->errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "w+")) == NULL) {
+		close(fd);
+		rep_oom(R);
+	}
+	return fp;
 }
 
 void
@@ -147,7 +115,7 @@ static int
 pre(struct rep *R, int i)
 {
 	struct input *in = &R->in[i];
-	struct copy *cp = NULL;
+	FILE *cp = NULL;
 	const char *line;
 	unsigned long lineno = 0;
 	size_t len;
@@ -159,19 +127,15 @@ pre(struct rep *R, int i)
 	if (in->regular && (in->start = lseek(in->fd, 0, SEEK_CUR)) == -1)
 		in->regular = 0;
 	if (!in->regular) {
-		if ((cp = malloc(sizeof(*cp))) == NULL)
-			return rep_oom(R);
-		if (copy_open(R, cp) == -1) {
-			free(cp);
+		if ((cp = copy_open(R)) == NULL)
 			return -1;
-		}
 		in->start = 0;
 	}
 	lines_reset(&R->rd, in->fd);
 	while ((rc = lines_next(&R->rd, &line, &len, &nl)) == 1) {
 		lineno++;
-		if (cp != NULL && (copy_put(cp, line, len) == -1 ||
-		    (nl && copy_put(cp, "\n", 1) == -1))) {
+		if (cp != NULL && (fwrite(line, 1, len, cp) != len ||
+		    (nl && putc('\n', cp) == EOF))) {
 			rc = -2;
 			break;
 		}
@@ -183,17 +147,15 @@ pre(struct rep *R, int i)
 		rep_read_error(R, in);
 		goto fail;
 	}
-	if (rc == -2 || (cp != NULL && cp->n > 0 && write_all(cp->fd,
-	    cp->buf, cp->n) == -1)) {
+	if (rc == -2 || (cp != NULL && fflush(cp) == EOF)) {
 		util_fail(R->err, R->errlen, "%s: copying to a temporary "
 		    "file: %s", in->path, strerror(errno));
 		goto fail;
 	}
 	if (cp != NULL) {
-		in->fd = cp->fd;	/* standard input is not closed */
+		in->copy = cp;		/* standard input is not closed */
+		in->fd = fileno(cp);
 		in->regular = 1;
-		in->copied = 1;
-		free(cp);
 		cp = NULL;
 	}
 	if (lseek(in->fd, in->start, SEEK_SET) == -1)
@@ -205,10 +167,8 @@ pre(struct rep *R, int i)
 	lines_reset(&in->rd, in->fd);
 	return 0;
 fail:
-	if (cp != NULL) {
-		close(cp->fd);
-		free(cp);
-	}
+	if (cp != NULL)
+		fclose(cp);
 	return -1;
 }
 

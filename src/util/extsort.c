@@ -283,10 +283,8 @@ open_spill(struct extsort *x)
 {
 	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/.extsort.XXXXXX", x->dir);
-	if ((x->fd = mkostemp(path, O_CLOEXEC)) == -1)
+	if ((x->fd = util_tmpfd(x->dir, ".extsort", path, sizeof(path))) == -1)
 		return -1;
-	(void)unlink(path);
 	if ((x->wbuf = malloc(WBUF)) == NULL)
 		return -1;
 	return 0;

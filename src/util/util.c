@@ -3,10 +3,14 @@
  * digits, UTF-8 checks and log sanitising.  No allocation anywhere in
  * this file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -128,4 +132,18 @@ util_utf8_valid(const char *s, size_t n)
 		i += k;
 	}
 	return 1;
+}
+
+int
+util_tmpfd(const char *dir, const char *stem, char *path, size_t len)
+{
+	int fd;
+
+	if ((size_t)snprintf(path, len, "%s/%s.XXXXXX", dir, stem) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) != -1)
+		(void)unlink(path);
+	return fd;
 }

@@ -31,6 +31,14 @@ int	util_hexval(int c);
 size_t	util_strlcpy(char *dst, const char *src, size_t len);
 
 /*
+ * util_tmpfd - a temporary file in dir named stem.XXXXXX, opened to read
+ * and write (close-on-exec) and unlinked at once, so nothing is left
+ * however the program ends; the path tried into path (len octets) for a
+ * message.  The descriptor, or -1 with errno.
+ */
+int	util_tmpfd(const char *dir, const char *stem, char *path, size_t len);
+
+/*
  * util_sanitize - copy s (n octets) into buf for a log line: control
  * characters, non-ASCII and '\\' become \xHH escapes ('%' is kept), so the
  * result is one printable ASCII line.  Truncated with "..." past len.
